@@ -1,0 +1,62 @@
+"""Environment for the whole platform, read from environment variables in one place.
+
+INVENTORY_ENV selects the engine: `local` (DuckDB file, the default) or `prod` (Amazon Redshift).
+Every path is absolute: dbt runs from a copied project directory, so relative paths would drift.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"
+
+
+def _path(var: str, default: Path) -> Path:
+    value = os.environ.get(var)
+    return Path(value).expanduser().resolve() if value else default.resolve()
+
+
+@dataclass(frozen=True)
+class Settings:
+    env: str
+    data_dir: Path
+    duckdb_path: Path
+    landing_dir: Path
+    quarantine_dir: Path
+    dagster_home: Path
+
+    @property
+    def is_local(self) -> bool:
+        return self.env == "local"
+
+    @property
+    def dbt_target(self) -> str:
+        return "local" if self.is_local else "prod"
+
+
+def load_settings() -> Settings:
+    env = os.environ.get("INVENTORY_ENV", "local")
+    if env not in ("local", "prod"):
+        raise ValueError(f"INVENTORY_ENV must be 'local' or 'prod', got {env!r}")
+    data_dir = _path("INVENTORY_DATA_DIR", REPO_ROOT / "data")
+    return Settings(
+        env=env,
+        data_dir=data_dir,
+        duckdb_path=_path("INVENTORY_DUCKDB_PATH", data_dir / "warehouse.duckdb"),
+        landing_dir=_path("INVENTORY_LANDING_DIR", data_dir / "landing"),
+        quarantine_dir=_path("INVENTORY_QUARANTINE_DIR", data_dir / "quarantine"),
+        dagster_home=_path("DAGSTER_HOME", REPO_ROOT / ".dagster_home"),
+    )
+
+
+def export_process_environment(settings: Settings) -> None:
+    """Make child processes (dbt, dagster) see the same absolute paths and no telemetry."""
+    os.environ["INVENTORY_DUCKDB_PATH"] = str(settings.duckdb_path)
+    os.environ["DAGSTER_HOME"] = str(settings.dagster_home)
+    os.environ.setdefault("DAGSTER_DISABLE_TELEMETRY", "1")
+    os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
+    os.environ.setdefault("DO_NOT_TRACK", "1")
+    settings.dagster_home.mkdir(parents=True, exist_ok=True)
