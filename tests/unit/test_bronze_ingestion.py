@@ -1,0 +1,174 @@
+"""Bronze ingestion: idempotent per file, whole-file quarantine with a reason naming file, row and column."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from inventory_platform.bronze.loader import landing_files, load_files
+from inventory_platform.landing_contract import FX_RATES, INVENTORY_TRANSACTIONS
+
+TX_SCHEMA = pa.schema([
+    ("transaction_id", pa.int64()), ("event_ts", pa.timestamp("us")), ("warehouse_id", pa.string()),
+    ("sku_id", pa.string()), ("movement_type", pa.string()), ("quantity", pa.int64()), ("reference_id", pa.string()),
+])
+
+
+def tx_rows(day: int, first_id: int, n: int = 3) -> dict[str, list]:
+    return {
+        "transaction_id": list(range(first_id, first_id + n)),
+        "event_ts": [datetime(2024, 1, day, 10, i) for i in range(n)],
+        "warehouse_id": ["WH-001"] * n,
+        "sku_id": [f"SKU-{i:06d}" for i in range(n)],
+        "movement_type": ["RECEIPT"] * (n - 1) + ["SHIPMENT"],
+        "quantity": [5] * (n - 1) + [-2],
+        "reference_id": [f"PO-{i}" for i in range(n)],
+    }
+
+
+def write_tx(landing: Path, day: int, rows: dict[str, list], schema: pa.Schema = TX_SCHEMA) -> Path:
+    folder = landing / "inventory_transactions" / f"date=2024-01-{day:02d}"
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "part-00000.parquet"
+    pq.write_table(pa.table(rows, schema=schema), path)
+    return path
+
+
+@pytest.fixture
+def env(tmp_path: Path):
+    con = duckdb.connect(str(tmp_path / "wh.duckdb"))
+    yield con, tmp_path / "landing", tmp_path / "quarantine"
+    con.close()
+
+
+def load_tx(con, landing, quarantine):
+    return load_files(con, INVENTORY_TRANSACTIONS, landing_files(landing, INVENTORY_TRANSACTIONS), quarantine)
+
+
+def test_loads_rows_with_metadata_and_second_load_adds_nothing(env):
+    con, landing, quarantine = env
+    write_tx(landing, 1, tx_rows(1, 1))
+    write_tx(landing, 2, tx_rows(2, 10))
+    first = load_tx(con, landing, quarantine)
+    assert (first.rows_loaded, len(first.files_loaded), first.rejections) == (6, 2, [])
+    meta = con.execute("SELECT count(DISTINCT _batch_id), min(_source_row), max(_source_row), "
+                       "count(DISTINCT _row_hash), bool_and(_source_file LIKE '%date=2024-01-0_%') "
+                       "FROM bronze.inventory_transactions").fetchone()
+    assert meta == (1, 1, 3, 6, True)
+
+    second = load_tx(con, landing, quarantine)
+    assert (second.rows_loaded, second.files_skipped) == (0, 2)
+    assert con.execute("SELECT count(*) FROM bronze.inventory_transactions").fetchone()[0] == 6
+
+
+def test_same_content_under_another_path_is_not_loaded_twice(env):
+    con, landing, quarantine = env
+    path = write_tx(landing, 1, tx_rows(1, 1))
+    load_tx(con, landing, quarantine)
+    copy = path.parent / "part-00001.parquet"
+    copy.write_bytes(path.read_bytes())
+    assert load_tx(con, landing, quarantine).rows_loaded == 0
+
+
+def test_missing_column_quarantines_only_that_file(env):
+    con, landing, quarantine = env
+    write_tx(landing, 1, tx_rows(1, 1))
+    rows = tx_rows(2, 10)
+    del rows["movement_type"]
+    bad = write_tx(landing, 2, rows, pa.schema([f for f in TX_SCHEMA if f.name != "movement_type"]))
+    result = load_tx(con, landing, quarantine)
+    assert result.rows_loaded == 3
+    [rejection] = result.rejections
+    assert rejection.file == bad and rejection.column == "movement_type"
+    assert "missing column(s) movement_type" in rejection.message()
+    stored = con.execute("SELECT source_file, column_name, reason FROM bronze.quarantine").fetchall()
+    assert stored == [(str(bad), "movement_type", "missing column(s) movement_type")]
+    copied = list((quarantine / "inventory_transactions").rglob("*.reason.txt"))
+    assert len(copied) == 1 and str(bad) in copied[0].read_text()
+
+
+def test_wrong_parquet_type_is_quarantined(env):
+    con, landing, quarantine = env
+    rows = tx_rows(1, 1)
+    rows["quantity"] = [str(q) for q in rows["quantity"]]
+    schema = pa.schema([pa.field("quantity", pa.string()) if f.name == "quantity" else f for f in TX_SCHEMA])
+    write_tx(landing, 1, rows, schema)
+    result = load_tx(con, landing, quarantine)
+    assert result.rows_loaded == 0
+    assert result.rejections[0].column == "quantity"
+    assert "has type VARCHAR, expected BIGINT" in result.rejections[0].reason
+
+
+def test_rule_violation_names_first_bad_row_and_nothing_of_the_file_lands(env):
+    con, landing, quarantine = env
+    rows = tx_rows(1, 1, n=5)
+    rows["movement_type"][3] = "SHIPMENT"  # quantity +5 on a shipment: wrong sign
+    rows["movement_type"][4] = "TELEPORT"
+    path = write_tx(landing, 1, rows)
+    [rejection] = load_tx(con, landing, quarantine).rejections
+    assert (rejection.row, rejection.column, rejection.bad_rows) == (4, "movement_type", 2)
+    assert "sign" in rejection.reason
+    assert rejection.message().startswith(f"{path}, row 4, column movement_type:")
+    assert con.execute("SELECT count(*) FROM bronze.inventory_transactions").fetchone()[0] == 0
+
+
+def test_duplicate_key_within_a_file_is_rejected(env):
+    con, landing, quarantine = env
+    rows = tx_rows(1, 1)
+    rows["transaction_id"][2] = rows["transaction_id"][0]
+    write_tx(landing, 1, rows)
+    [rejection] = load_tx(con, landing, quarantine).rejections
+    assert rejection.column == "transaction_id" and "duplicate key" in rejection.reason
+
+
+def test_corrected_file_loads_on_next_run(env):
+    con, landing, quarantine = env
+    rows = tx_rows(1, 1)
+    rows["quantity"][0] = 0
+    write_tx(landing, 1, rows)
+    assert load_tx(con, landing, quarantine).rejections
+    rows["quantity"][0] = 7
+    write_tx(landing, 1, rows)
+    fixed = load_tx(con, landing, quarantine)
+    assert (fixed.rows_loaded, fixed.rejections) == (3, [])
+
+
+def write_fx_csv(landing: Path, body: str) -> Path:
+    folder = landing / "fx_rates"
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "fx_rates.csv"
+    path.write_text("rate_date,currency_code,usd_per_unit\n" + body)
+    return path
+
+
+def test_csv_is_cast_to_contract_types(env):
+    con, landing, quarantine = env
+    write_fx_csv(landing, "2024-01-02,USD,1\n2024-01-02,EUR,1.0912345678\n2024-01-02,JPY,0.0068\n")
+    result = load_files(con, FX_RATES, landing_files(landing, FX_RATES), quarantine)
+    assert (result.rows_loaded, result.rejections) == (3, [])
+    eur = con.execute("SELECT usd_per_unit FROM bronze.fx_rates WHERE currency_code = 'EUR'").fetchone()[0]
+    assert eur == Decimal("1.09123457")
+
+
+def test_csv_bad_value_names_row_and_column(env):
+    con, landing, quarantine = env
+    path = write_fx_csv(landing, "2024-01-02,USD,1\n2024-01-02,EUR,1.09\n2024-01-02,GBP,one point two\n")
+    [rejection] = load_files(con, FX_RATES, landing_files(landing, FX_RATES), quarantine).rejections
+    assert rejection.message() == (
+        f"{path}, row 3, column usd_per_unit: value is not a valid DECIMAL(18,8) (got 'one point two')")
+    assert con.execute("SELECT count(*) FROM bronze.fx_rates").fetchone()[0] == 0
+
+
+def test_csv_with_extra_column_is_rejected(env):
+    con, landing, quarantine = env
+    folder = landing / "fx_rates"
+    folder.mkdir(parents=True)
+    (folder / "fx.csv").write_text("rate_date,currency_code,usd_per_unit,source\n2024-01-02,USD,1,ecb\n")
+    [rejection] = load_files(con, FX_RATES, landing_files(landing, FX_RATES), quarantine).rejections
+    assert rejection.column == "source" and "unexpected column" in rejection.reason
