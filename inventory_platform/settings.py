@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -27,6 +28,7 @@ class Settings:
     landing_dir: Path
     quarantine_dir: Path
     dagster_home: Path
+    history_start: date  # first day of daily partitions for the transaction ledger
 
     @property
     def is_local(self) -> bool:
@@ -49,6 +51,7 @@ def load_settings() -> Settings:
         landing_dir=_path("INVENTORY_LANDING_DIR", data_dir / "landing"),
         quarantine_dir=_path("INVENTORY_QUARANTINE_DIR", data_dir / "quarantine"),
         dagster_home=_path("DAGSTER_HOME", REPO_ROOT / ".dagster_home"),
+        history_start=date.fromisoformat(os.environ.get("INVENTORY_HISTORY_START", "2022-01-01")),
     )
 
 

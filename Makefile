@@ -1,0 +1,38 @@
+# `make demo` and `make test` work on a fresh machine with Python 3.11 and git.
+SHELL := /bin/bash
+UV := $(shell command -v uv 2>/dev/null || echo python3 -m uv)
+VENV_BIN := $(CURDIR)/.venv/bin
+export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
+export INVENTORY_DUCKDB_PATH ?= $(CURDIR)/data/warehouse.duckdb
+export DAGSTER_DISABLE_TELEMETRY := 1
+export DBT_SEND_ANONYMOUS_USAGE_STATS := false
+DEMO_SCALE ?= small
+DEMO_SEED ?= 42
+
+.PHONY: setup manifest demo dev test clean
+
+setup:
+	@command -v uv >/dev/null 2>&1 || python3 -m uv --version >/dev/null 2>&1 || python3 -m pip install --quiet uv
+	$(UV) sync --frozen
+
+# The dbt manifest is built here, never parsed when the code location loads.
+manifest: setup
+	cd dbt_project && $(VENV_BIN)/dbt parse --profiles-dir . --quiet
+
+demo: manifest
+	$(VENV_BIN)/inventory-platform simulate --scale $(DEMO_SCALE) --seed $(DEMO_SEED)
+	$(VENV_BIN)/inventory-platform materialize
+	$(VENV_BIN)/inventory-platform report yoy
+	@echo ""
+	@echo "DuckDB warehouse: $(INVENTORY_DUCKDB_PATH)  (open with: $(VENV_BIN)/python -c \"import duckdb; duckdb.connect('$(INVENTORY_DUCKDB_PATH)', read_only=True).sql('show all tables').show()\")"
+	@echo "Dagster UI:       make dev, then open http://127.0.0.1:3000"
+
+dev: manifest
+	PATH="$(VENV_BIN):$$PATH" $(VENV_BIN)/dagster dev -w workspace.yaml -h 127.0.0.1 -p 3000
+
+test: manifest
+	$(VENV_BIN)/pytest
+
+clean:
+	rm -rf data dbt_project/target dbt_project/logs
+	find .dagster_home -mindepth 1 ! -name dagster.yaml -exec rm -rf {} +

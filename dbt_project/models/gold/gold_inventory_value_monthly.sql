@@ -1,0 +1,87 @@
+-- Month-end inventory value per category x warehouse x month, with the prior year and YoY.
+-- A cell exists when the category had stock or movement in the warehouse in the month or in the same
+-- month a year earlier, so prior-year totals always equal the prior year's own totals.
+-- Balances are semi-additive: sum across categories and warehouses within a month, never across months.
+with cells as (
+    select
+        month_end_date,
+        month_key,
+        warehouse_id,
+        category_code,
+        currency_code,
+        sum(quantity_on_hand) as quantity_on_hand,
+        sum(value_local) as value_local,
+        sum(value_usd) as value_usd
+    from {{ ref('fct_inventory_snapshot_month_end') }}
+    group by month_end_date, month_key, warehouse_id, category_code, currency_code
+),
+
+months as (
+    select distinct month_end_date, month_key from cells
+),
+
+grid as (
+    select month_key, warehouse_id, category_code, currency_code from cells
+    union
+    select c.month_key + 100, c.warehouse_id, c.category_code, c.currency_code
+    from cells as c
+    inner join months as m on m.month_key = c.month_key + 100
+),
+
+joined as (
+    select
+        m.month_end_date,
+        g.month_key,
+        g.warehouse_id,
+        g.category_code,
+        g.currency_code,
+        coalesce(cur.quantity_on_hand, 0) as quantity_on_hand,
+        coalesce(cur.value_local, 0) as value_local,
+        coalesce(cur.value_usd, 0) as value_usd,
+        py.value_usd as prior_year_value_usd,
+        py.quantity_on_hand as prior_year_quantity_on_hand,
+        {{ translate_to_reporting('coalesce(cur.value_local, 0)', 'pyfx.month_end_usd_per_unit') }} as value_constant_currency_usd,
+        pyfx.month_end_date as prior_year_month_end_date
+    from grid as g
+    inner join months as m on m.month_key = g.month_key
+    left join cells as cur
+        on cur.month_key = g.month_key and cur.warehouse_id = g.warehouse_id and cur.category_code = g.category_code
+    left join cells as py
+        on py.month_key = {{ prior_year_month_key('g.month_key') }}
+        and py.warehouse_id = g.warehouse_id and py.category_code = g.category_code
+    left join {{ ref('fx_rates_monthly') }} as pyfx
+        on pyfx.currency_code = g.currency_code and pyfx.month_key = {{ prior_year_month_key('g.month_key') }}
+)
+
+select
+    j.month_end_date,
+    j.month_key,
+    j.warehouse_id,
+    w.warehouse_name,
+    w.region,
+    w.country_code,
+    j.category_code,
+    cat.category_name,
+    j.currency_code,
+    j.quantity_on_hand,
+    round(j.value_local, 2) as value_local,
+    round(j.value_usd, 2) as value_usd,
+    round(j.value_constant_currency_usd, 2) as value_constant_currency_usd,
+    round(j.prior_year_value_usd, 2) as prior_year_value_usd,
+    j.prior_year_quantity_on_hand,
+    round(j.value_usd, 2) - round(j.prior_year_value_usd, 2) as yoy_change_usd,
+    case
+        when j.prior_year_value_usd is not null and round(j.prior_year_value_usd, 2) <> 0
+        then cast(round(j.value_usd, 2) - round(j.prior_year_value_usd, 2) as {{ dbt.type_float() }})
+            / cast(round(j.prior_year_value_usd, 2) as {{ dbt.type_float() }}) * 100
+    end as yoy_pct,
+    (
+        w.open_date <= j.prior_year_month_end_date
+        and (w.close_date is null or w.close_date > j.month_end_date)
+    ) as is_like_for_like
+from joined as j
+left join {{ ref('dim_warehouse') }} as w
+    on w.warehouse_id = j.warehouse_id
+    and j.month_end_date >= w.effective_from and j.month_end_date < w.effective_to
+left join {{ ref('dim_category') }} as cat
+    on cat.category_code = j.category_code

@@ -1,0 +1,23 @@
+-- SCD type 2 warehouse dimension: one row per version of a warehouse's attributes.
+with versions as (
+    {{ latest_loaded(source('bronze', 'warehouses'), ['warehouse_id', 'valid_from']) }}
+)
+
+select
+    {{ surrogate_key(['warehouse_id', 'valid_from']) }} as warehouse_key,
+    warehouse_id,
+    warehouse_name,
+    region,
+    country_code,
+    city,
+    currency_code,
+    open_date,
+    close_date,
+    allows_backorder,
+    valid_from as effective_from,
+    coalesce(
+        lead(valid_from) over (partition by warehouse_id order by valid_from),
+        {{ end_of_time() }}
+    ) as effective_to,
+    lead(valid_from) over (partition by warehouse_id order by valid_from) is null as is_current
+from versions

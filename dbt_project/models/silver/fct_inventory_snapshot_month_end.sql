@@ -1,0 +1,99 @@
+-- Periodic snapshot: stock on hand per warehouse x SKU at each month end, from the opening balance
+-- plus the ledger's cumulative net movements. A pair appears from its first month with stock or
+-- movement; months with neither stock nor movement are not stored (no densification).
+-- Valued with the standard cost in force at month end, translated at the month-end closing rate.
+with movements as (
+    select
+        warehouse_id,
+        sku_id,
+        month_end_date,
+        sum(quantity) as net_quantity,
+        count(*) as movement_count
+    from {{ ref('fct_inventory_transactions') }}
+    group by warehouse_id, sku_id, month_end_date
+),
+
+opening as (
+    select warehouse_id, sku_id, {{ month_end('as_of_date') }} as month_end_date, quantity_on_hand
+    from {{ ref('opening_balances') }}
+),
+
+last_month as (
+    select max(month_end_date) as month_end_date from movements
+),
+
+month_ends as (
+    select distinct month_end_date from movements
+    union
+    select distinct month_end_date from opening
+),
+
+pair_start as (
+    select warehouse_id, sku_id, min(month_end_date) as first_month_end
+    from (
+        select warehouse_id, sku_id, month_end_date from movements
+        union all
+        select warehouse_id, sku_id, month_end_date from opening
+    ) as activity
+    group by warehouse_id, sku_id
+),
+
+spine as (
+    select p.warehouse_id, p.sku_id, m.month_end_date
+    from pair_start as p
+    inner join month_ends as m
+        on m.month_end_date >= p.first_month_end
+    cross join last_month
+    where m.month_end_date <= last_month.month_end_date
+),
+
+balances as (
+    select
+        s.warehouse_id,
+        s.sku_id,
+        s.month_end_date,
+        coalesce(mv.net_quantity, 0) as net_movement_quantity,
+        coalesce(mv.movement_count, 0) as movement_count,
+        coalesce(o.quantity_on_hand, 0) as opening_quantity,
+        sum(coalesce(mv.net_quantity, 0) + coalesce(o.quantity_on_hand, 0)) over (
+            partition by s.warehouse_id, s.sku_id
+            order by s.month_end_date
+            rows between unbounded preceding and current row
+        ) as quantity_on_hand
+    from spine as s
+    left join movements as mv
+        on mv.warehouse_id = s.warehouse_id and mv.sku_id = s.sku_id and mv.month_end_date = s.month_end_date
+    left join opening as o
+        on o.warehouse_id = s.warehouse_id and o.sku_id = s.sku_id and o.month_end_date = s.month_end_date
+)
+
+select
+    b.warehouse_id,
+    w.warehouse_key,
+    b.sku_id,
+    p.product_key,
+    p.category_code,
+    b.month_end_date,
+    {{ month_key('b.month_end_date') }} as month_key,
+    b.quantity_on_hand,
+    b.net_movement_quantity,
+    b.movement_count,
+    w.currency_code,
+    c.standard_cost as unit_cost_local,
+    {{ inventory_value_local('b.quantity_on_hand', 'c.standard_cost') }} as value_local,
+    fx.month_end_usd_per_unit,
+    {{ translate_to_reporting(inventory_value_local('b.quantity_on_hand', 'c.standard_cost'), 'fx.month_end_usd_per_unit') }} as value_usd
+from balances as b
+left join {{ ref('dim_warehouse') }} as w
+    on w.warehouse_id = b.warehouse_id
+    and b.month_end_date >= w.effective_from and b.month_end_date < w.effective_to
+left join {{ ref('dim_product') }} as p
+    on p.sku_id = b.sku_id
+    and b.month_end_date >= p.effective_from and b.month_end_date < p.effective_to
+left join {{ ref('standard_cost_history') }} as c
+    on c.sku_id = b.sku_id
+    and c.currency_code = w.currency_code
+    and b.month_end_date >= c.effective_from and b.month_end_date < c.effective_to
+left join {{ ref('fx_rates_monthly') }} as fx
+    on fx.currency_code = w.currency_code and fx.month_end_date = b.month_end_date
+where b.quantity_on_hand <> 0 or b.movement_count > 0

@@ -1,0 +1,29 @@
+-- The inventory ledger at movement grain: one row per source movement, deduplicated by
+-- transaction_id, with the product and warehouse versions in force on the event date.
+select
+    r.transaction_id,
+    r.event_ts,
+    r.event_date,
+    {{ month_end('r.event_date') }} as month_end_date,
+    r.warehouse_id,
+    r.warehouse_key,
+    r.sku_id,
+    r.product_key,
+    r.category_code,
+    r.movement_type,
+    r.quantity,
+    r.currency_code,
+    c.standard_cost as unit_cost_local,
+    {{ inventory_value_local('r.quantity', 'c.standard_cost') }} as extended_value_local,
+    r.reference_id,
+    r.loaded_at,
+    r.source_batch_id,
+    r.source_file,
+    r.source_row
+from {{ ref('int_transactions_resolved') }} as r
+left join {{ ref('standard_cost_history') }} as c
+    on c.sku_id = r.sku_id
+    and c.currency_code = r.currency_code
+    and r.event_date >= c.effective_from
+    and r.event_date < c.effective_to
+where r.reject_reason is null

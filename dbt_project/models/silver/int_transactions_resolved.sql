@@ -1,0 +1,52 @@
+{{ config(materialized='ephemeral') }}
+-- The deduplicated ledger with every dimension version resolved as of the event date, and, for rows
+-- that cannot be resolved, the reason. Feeds fct_inventory_transactions and transaction_rejects.
+with ledger as (
+    {{ latest_loaded(source('bronze', 'inventory_transactions'), ['transaction_id']) }}
+),
+
+known_skus as (select distinct sku_id from {{ ref('dim_product') }}),
+known_warehouses as (select distinct warehouse_id from {{ ref('dim_warehouse') }}),
+
+resolved as (
+    select
+        l.transaction_id,
+        l.event_ts,
+        cast(l.event_ts as date) as event_date,
+        l.warehouse_id,
+        l.sku_id,
+        l.movement_type,
+        l.quantity,
+        l.reference_id,
+        l._loaded_at as loaded_at,
+        l._batch_id as source_batch_id,
+        l._source_file as source_file,
+        l._source_row as source_row,
+        p.product_key,
+        p.category_code,
+        w.warehouse_key,
+        w.currency_code,
+        ks.sku_id is not null as sku_known,
+        kw.warehouse_id is not null as warehouse_known
+    from ledger as l
+    left join {{ ref('dim_product') }} as p
+        on p.sku_id = l.sku_id
+        and cast(l.event_ts as date) >= p.effective_from
+        and cast(l.event_ts as date) < p.effective_to
+    left join {{ ref('dim_warehouse') }} as w
+        on w.warehouse_id = l.warehouse_id
+        and cast(l.event_ts as date) >= w.effective_from
+        and cast(l.event_ts as date) < w.effective_to
+    left join known_skus as ks on ks.sku_id = l.sku_id
+    left join known_warehouses as kw on kw.warehouse_id = l.warehouse_id
+)
+
+select
+    resolved.*,
+    case
+        when not sku_known then 'unknown sku_id'
+        when not warehouse_known then 'unknown warehouse_id'
+        when product_key is null then 'no product version valid at event date'
+        when warehouse_key is null then 'no warehouse version valid at event date'
+    end as reject_reason
+from resolved

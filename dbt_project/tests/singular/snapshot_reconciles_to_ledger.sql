@@ -1,0 +1,29 @@
+{{ config(meta={'dagster': {'ref': {'name': 'fct_inventory_snapshot_month_end'}}}) }}
+-- Month-end balance = previous month-end balance + the month's net movements (with the opening
+-- balance in the pair's first month). Any row here is a break in the running balance.
+with snapshot as (
+    select
+        warehouse_id,
+        sku_id,
+        month_end_date,
+        quantity_on_hand,
+        lag(quantity_on_hand) over (partition by warehouse_id, sku_id order by month_end_date) as previous_on_hand
+    from {{ ref('fct_inventory_snapshot_month_end') }}
+),
+
+ledger as (
+    select warehouse_id, sku_id, month_end_date, sum(quantity) as net_quantity
+    from {{ ref('fct_inventory_transactions') }}
+    group by warehouse_id, sku_id, month_end_date
+),
+
+opening as (
+    select warehouse_id, sku_id, {{ month_end('as_of_date') }} as month_end_date, quantity_on_hand
+    from {{ ref('opening_balances') }}
+)
+
+select s.*, l.net_quantity, o.quantity_on_hand as opening_quantity
+from snapshot as s
+left join ledger as l using (warehouse_id, sku_id, month_end_date)
+left join opening as o using (warehouse_id, sku_id, month_end_date)
+where s.quantity_on_hand <> coalesce(s.previous_on_hand, 0) + coalesce(l.net_quantity, 0) + coalesce(o.quantity_on_hand, 0)

@@ -1,0 +1,111 @@
+"""One Bronze asset per landing-zone source: append-only loads with load metadata and quarantine."""
+
+
+from datetime import date, timedelta
+from pathlib import Path
+
+import dagster as dg
+
+from inventory_platform.bronze.validation import Rejection
+from inventory_platform.bronze.loader import BRONZE_SCHEMA, LOAD_METADATA_COLUMNS, landing_files, load_files
+from inventory_platform.landing_contract import SOURCE_TABLES, SourceTable
+from inventory_platform.lib.duckdb_warehouse import DuckDBWarehouse, LandingZone
+
+QUARANTINE_CHECK = "no_unresolved_quarantined_files"
+_LOAD_METADATA_DESCRIPTIONS = {
+    "_batch_id": "Bronze batch (one per asset run) that loaded the row.",
+    "_source_file": "Landing file the row came from.",
+    "_source_row": "Row number within the landing file (1-based, header excluded).",
+    "_loaded_at": "When the row was loaded (UTC).",
+    "_row_hash": "md5 of the row's contract columns, for change detection.",
+}
+
+
+def column_schema(table: SourceTable) -> dg.TableSchema:
+    columns = [dg.TableColumn(c.name, c.type, c.description) for c in table.columns]
+    columns += [dg.TableColumn(name, typ, _LOAD_METADATA_DESCRIPTIONS[name]) for name, typ in LOAD_METADATA_COLUMNS]
+    return dg.TableSchema(columns=columns)
+
+
+def unresolved_quarantine(con, table: SourceTable) -> list[tuple]:
+    """Quarantined files of the table not yet superseded by a later successful load of the same path."""
+    return con.execute(
+        f"""SELECT q.source_file, q.row_number, q.column_name, q.reason, q.quarantined_at
+            FROM {BRONZE_SCHEMA}.quarantine AS q
+            WHERE q.source_table = ? AND NOT EXISTS (
+                SELECT 1 FROM {BRONZE_SCHEMA}.load_log AS l
+                WHERE l.source_table = q.source_table AND l.source_file = q.source_file
+                  AND l.status = 'loaded' AND l.loaded_at > q.quarantined_at)
+            ORDER BY q.quarantined_at, q.source_file""",
+        [table.name],
+    ).fetchall()
+
+
+def _partition_days(context: dg.AssetExecutionContext) -> list[date]:
+    window = context.partition_time_window
+    days, day = [], window.start.date()
+    while day < window.end.date():
+        days.append(day)
+        day += timedelta(days=1)
+    return days
+
+
+def build_bronze_asset(table: SourceTable, daily_partitions: dg.PartitionsDefinition) -> dg.AssetsDefinition:
+    key = dg.AssetKey(["bronze", table.name])
+    partitioned = table.partitioned_by_day
+
+    @dg.asset(
+        key=key,
+        description=(
+            f"{table.description} Append-only copy of the landing files with load metadata; a file is "
+            "loaded once (by content hash), and a file that breaks the data contract is quarantined whole "
+            "with a reason naming file, row and column."
+            + (" Partitioned by event day; a range of days loads in one run." if partitioned else "")
+        ),
+        kinds={"python", "duckdb"},
+        tags={"layer": "bronze", "domain": "inventory"},
+        metadata={"dagster/column_schema": column_schema(table), "dagster/table_name": f"{BRONZE_SCHEMA}.{table.name}"},
+        partitions_def=daily_partitions if partitioned else None,
+        backfill_policy=dg.BackfillPolicy.single_run() if partitioned else None,
+        check_specs=[dg.AssetCheckSpec(
+            QUARANTINE_CHECK, asset=key,
+            description="Fails while a landing file of this source sits in quarantine without a corrected reload.",
+        )],
+        pool="duckdb_writer",
+    )
+    def _bronze(context: dg.AssetExecutionContext, warehouse: DuckDBWarehouse, landing: LandingZone):
+        days = _partition_days(context) if partitioned else None
+        files = landing_files(Path(landing.path), table, days)
+        with warehouse.connect() as con:
+            result = load_files(con, table, files, Path(landing.quarantine_path),
+                                batch_id=f"{table.name}-{context.run_id[:8]}")
+            total_rows = con.execute(f"SELECT count(*) FROM {BRONZE_SCHEMA}.{table.name}").fetchone()[0]
+            unresolved = unresolved_quarantine(con, table)
+        for rejection in result.rejections:
+            context.log.error(f"Quarantined {rejection.message()}")
+        context.log.info(f"{table.name}: {result.rows_loaded} rows from {len(result.files_loaded)} files; "
+                         f"{result.files_skipped} files already loaded; {len(result.rejections)} quarantined")
+        yield dg.MaterializeResult(metadata={
+            "dagster/row_count": total_rows,
+            "rows_loaded": result.rows_loaded,
+            "files_loaded": len(result.files_loaded),
+            "files_skipped_already_loaded": result.files_skipped,
+            "files_quarantined": len(result.rejections),
+            "batch_id": result.batch_id,
+            "quarantined": dg.MetadataValue.md("\n".join(f"- {r.message()}" for r in result.rejections) or "none"),
+        })
+        yield dg.AssetCheckResult(
+            check_name=QUARANTINE_CHECK,
+            passed=not unresolved,
+            severity=dg.AssetCheckSeverity.WARN,
+            description=f"{len(unresolved)} landing file(s) in quarantine" if unresolved else "no file in quarantine",
+            metadata={"quarantined_files": dg.MetadataValue.md(
+                "\n".join(f"- {Rejection(Path(f), reason, r, c).message()}" for f, r, c, reason, _ in unresolved)
+                or "none")},
+        )
+
+    return _bronze
+
+
+def build_bronze_assets(daily_partitions: dg.PartitionsDefinition) -> list[dg.AssetsDefinition]:
+    return [build_bronze_asset(t, daily_partitions) for t in SOURCE_TABLES.values()]

@@ -1,0 +1,93 @@
+"""`inventory-platform`: simulate data, materialize the platform, and report inventory value."""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+import click
+from rich.console import Console
+
+from inventory_platform.settings import load_settings
+
+console = Console()
+
+
+@click.group()
+def main() -> None:
+    """GlobalRetail inventory data platform (Dagster + dbt; DuckDB locally, Redshift in production)."""
+
+
+@main.command()
+@click.option("--scale", type=click.Choice(["tiny", "small", "medium", "full"]), default="tiny", show_default=True)
+@click.option("--seed", type=int, default=42, show_default=True, help="Same seed, same files.")
+@click.option("--out", "out_dir", type=click.Path(path_type=Path), default=None,
+              help="Landing-zone folder [default: INVENTORY_LANDING_DIR or data/landing].")
+def simulate(scale: str, seed: int, out_dir: Path | None) -> None:
+    """Write simulated GlobalRetail landing files (Parquet by day, plus manifest.json)."""
+    from inventory_platform.simulation import simulate as run_simulation
+
+    out_dir = (out_dir or load_settings().landing_dir).resolve()
+    started = time.monotonic()
+    manifest = run_simulation(scale, seed, out_dir)
+    rows = sum(f["rows"] for f in manifest["files"])
+    console.print(f"[green]Simulated[/] {scale} (seed {seed}): {rows:,} rows in {len(manifest['files']):,} files "
+                  f"under {out_dir} in {time.monotonic() - started:.0f} s")
+
+
+@main.command()
+def materialize() -> None:
+    """Materialize every asset through Dagster on the configured engine and run every check."""
+    from dagster import DagsterInstance
+
+    from inventory_platform.definitions import defs
+    from inventory_platform.orchestration.materialize import materialize_everything
+
+    settings = load_settings()
+    with DagsterInstance.get() as instance:
+        summaries = materialize_everything(defs, instance, settings.landing_dir)
+    failed = False
+    for s in summaries:
+        state = "[green]succeeded[/]" if s.success else "[red]FAILED[/]"
+        console.print(f"run {s.run_id[:8]} {s.job}: {state}")
+        for check in s.failed_checks:
+            console.print(f"  [yellow]check failed:[/] {check}")
+        failed |= not s.success or bool(s.failed_checks)
+    if failed:
+        console.print("[red]Materialization finished with failures; see the runs in the Dagster UI (make dev).[/]")
+        sys.exit(1)
+
+
+@main.group()
+def report() -> None:
+    """Reports read from the Gold layer."""
+
+
+@report.command()
+@click.option("--by", type=click.Choice(["total", "region", "category"]), default="total", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True)
+@click.option("--months", type=int, default=36, show_default=True, help="Latest month ends with a prior year.")
+def yoy(by: str, fmt: str, months: int) -> None:
+    """Month-end inventory value (USD) with prior-year value and YoY %, actual and constant currency."""
+    from inventory_platform.lib.duckdb_warehouse import open_duckdb
+    from inventory_platform.reporting.yoy import render, rich_table, yoy_trend
+
+    settings = load_settings()
+    if not settings.is_local:
+        raise click.ClickException("report yoy reads the local DuckDB warehouse; set INVENTORY_ENV=local")
+    if not settings.duckdb_path.exists():
+        raise click.ClickException(f"no warehouse at {settings.duckdb_path}; run `make demo` first")
+    con = open_duckdb(settings.duckdb_path, read_only=True)
+    try:
+        rows = yoy_trend(con, by=by, months=months)
+    finally:
+        con.close()
+    if fmt == "table":
+        console.print(rich_table(rows, by))
+    else:
+        click.echo(render(rows, fmt))
+
+
+if __name__ == "__main__":
+    main()

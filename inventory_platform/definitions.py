@@ -1,0 +1,69 @@
+"""The Dagster code location, and the one place where project-wide policy is applied.
+
+Per layer: owners, freshness policy and tags. Assets are built by their own modules; this file only
+assembles them, applies policy, and wires resources and jobs for the engine chosen in settings.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import dagster as dg
+
+from inventory_platform.bronze.assets import build_bronze_assets
+from inventory_platform.lib.duckdb_warehouse import DuckDBWarehouse, LandingZone
+from inventory_platform.settings import Settings, export_process_environment, load_settings
+from inventory_platform.transform.dbt_assets import build_dbt_assets, dbt_resource
+
+LAYER_POLICY = {
+    # Bronze loads daily; Silver and Gold rebuild right after it.
+    "bronze": {"owners": ["team:data-platform"],
+               "freshness": dg.FreshnessPolicy.time_window(fail_window=timedelta(hours=30), warn_window=timedelta(hours=26))},
+    "silver": {"owners": ["team:data-platform"],
+               "freshness": dg.FreshnessPolicy.time_window(fail_window=timedelta(hours=32), warn_window=timedelta(hours=27))},
+    "gold": {"owners": ["team:finance-analytics", "team:data-platform"],
+             "freshness": dg.FreshnessPolicy.time_window(fail_window=timedelta(hours=32), warn_window=timedelta(hours=27))},
+}
+
+
+def apply_layer_policy(spec: dg.AssetSpec) -> dg.AssetSpec:
+    layer = spec.key.path[0]
+    policy = LAYER_POLICY.get(layer)
+    if policy is None:
+        raise ValueError(f"asset {spec.key.to_user_string()} is not in a known layer {sorted(LAYER_POLICY)}")
+    return spec.replace_attributes(
+        owners=policy["owners"], freshness_policy=policy["freshness"], group_name=layer,
+    ).merge_attributes(tags={"layer": layer})
+
+
+def build_defs(settings: Settings) -> dg.Definitions:
+    export_process_environment(settings)
+    daily = dg.DailyPartitionsDefinition(start_date=settings.history_start.isoformat())
+    bronze = build_bronze_assets(daily)
+    transforms = build_dbt_assets(settings)
+
+    reference_sources = dg.AssetSelection.groups("bronze") - dg.AssetSelection.assets(dg.AssetKey(["bronze", "inventory_transactions"]))
+    jobs = [
+        dg.define_asset_job("load_reference_data", selection=reference_sources,
+                            description="Load product, warehouse, cost, FX and opening-balance files into Bronze."),
+        dg.define_asset_job("load_inventory_transactions", selection=[dg.AssetKey(["bronze", "inventory_transactions"])],
+                            partitions_def=daily,
+                            description="Load the day's (or a range of days') ledger files into Bronze."),
+        dg.define_asset_job("build_silver_gold", selection=dg.AssetSelection.groups("silver", "gold"),
+                            description="Rebuild the star schema and Gold metrics with dbt and run every dbt test."),
+    ]
+    defs = dg.Definitions(
+        assets=[*bronze, transforms],
+        jobs=jobs,
+        resources={
+            "warehouse": DuckDBWarehouse(path=str(settings.duckdb_path)),
+            "landing": LandingZone(path=str(settings.landing_dir), quarantine_path=str(settings.quarantine_dir)),
+            "dbt": dbt_resource(settings),
+        },
+        # DuckDB has a single writer: steps of a run execute one after another in one process.
+        executor=dg.in_process_executor,
+    )
+    return defs.map_asset_specs(func=apply_layer_policy)
+
+
+defs = build_defs(load_settings())

@@ -1,0 +1,50 @@
+"""The local warehouse: one DuckDB file, opened by one writer at a time."""
+
+from __future__ import annotations
+
+import time
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+
+import dagster as dg
+import duckdb
+
+_LOCK_RETRY_SECONDS = 60.0
+
+
+def open_duckdb(path: Path, read_only: bool = False, wait_seconds: float = _LOCK_RETRY_SECONDS) -> duckdb.DuckDBPyConnection:
+    """Open the file, waiting while another process holds DuckDB's single-writer lock."""
+    if not read_only:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    deadline = time.monotonic() + wait_seconds
+    delay = 0.2
+    while True:
+        try:
+            return duckdb.connect(str(path), read_only=read_only)
+        except duckdb.IOException as exc:
+            if "lock" not in str(exc).lower() or time.monotonic() > deadline:
+                raise
+            time.sleep(delay)
+            delay = min(delay * 2, 5.0)
+
+
+class DuckDBWarehouse(dg.ConfigurableResource):
+    """Connection to the local DuckDB warehouse file (absolute path)."""
+
+    path: str
+
+    @contextmanager
+    def connect(self, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
+        con = open_duckdb(Path(self.path), read_only=read_only)
+        try:
+            yield con
+        finally:
+            con.close()
+
+
+class LandingZone(dg.ConfigurableResource):
+    """Where source files land and where rejected files are copied with their reasons."""
+
+    path: str
+    quarantine_path: str

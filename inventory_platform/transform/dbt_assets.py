@@ -1,0 +1,43 @@
+"""Silver and Gold: every dbt model is an asset and every dbt test an asset check."""
+
+
+import sys
+from pathlib import Path
+
+import dagster as dg
+from dagster_dbt import DbtCliResource, DbtProject, dbt_assets
+
+from inventory_platform.settings import DBT_PROJECT_DIR, Settings
+from inventory_platform.transform.dbt_translator import InventoryDbtTranslator
+
+MANIFEST_PATH = DBT_PROJECT_DIR / "target" / "manifest.json"
+
+
+def dbt_project(settings: Settings) -> DbtProject:
+    return DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR, target=settings.dbt_target)
+
+
+def build_dbt_assets(settings: Settings) -> dg.AssetsDefinition:
+    if not MANIFEST_PATH.exists():
+        raise FileNotFoundError(
+            f"{MANIFEST_PATH} is missing: the dbt manifest is built at setup, not at import. Run `make manifest`."
+        )
+    translator = InventoryDbtTranslator(warehouse_kind="duckdb" if settings.is_local else "redshift")
+
+    @dbt_assets(manifest=MANIFEST_PATH, project=dbt_project(settings), dagster_dbt_translator=translator,
+                name="dbt_silver_gold", pool="duckdb_writer")
+    def _dbt_silver_gold(context: dg.AssetExecutionContext, dbt: DbtCliResource):
+        yield from dbt.cli(["build"], context=context).stream()
+
+    return _dbt_silver_gold
+
+
+def dbt_executable() -> str:
+    """The dbt installed beside this interpreter, so PATH need not include the virtualenv."""
+    beside = Path(sys.executable).parent / "dbt"
+    return str(beside) if beside.exists() else "dbt"
+
+
+def dbt_resource(settings: Settings) -> DbtCliResource:
+    return DbtCliResource(project_dir=dbt_project(settings), profiles_dir=str(DBT_PROJECT_DIR),
+                          target=settings.dbt_target, dbt_executable=dbt_executable())

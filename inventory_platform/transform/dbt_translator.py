@@ -1,0 +1,35 @@
+"""How dbt nodes appear in Dagster: keys [layer, name], group = layer, kinds, tags, descriptions."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import dagster as dg
+from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings
+
+
+def dbt_layer(props: Mapping[str, Any]) -> str:
+    """The layer a dbt node belongs to: the source name for sources, the models/ subfolder otherwise."""
+    if props["resource_type"] == "source":
+        return props["source_name"]
+    return props["fqn"][1]
+
+
+class InventoryDbtTranslator(DagsterDbtTranslator):
+    def __init__(self, warehouse_kind: str):
+        super().__init__(settings=DagsterDbtTranslatorSettings(enable_code_references=True))
+        self.warehouse_kind = warehouse_kind
+
+    def get_asset_key(self, dbt_resource_props: Mapping[str, Any]) -> dg.AssetKey:
+        return dg.AssetKey([dbt_layer(dbt_resource_props), dbt_resource_props["name"]])
+
+    def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str:
+        return dbt_layer(dbt_resource_props)
+
+    def get_tags(self, dbt_resource_props: Mapping[str, Any]) -> Mapping[str, str]:
+        return {**super().get_tags(dbt_resource_props), "layer": dbt_layer(dbt_resource_props), "domain": "inventory"}
+
+    def get_asset_spec(self, manifest, unique_id, project) -> dg.AssetSpec:
+        spec = super().get_asset_spec(manifest, unique_id, project)
+        return spec.merge_attributes(kinds={self.warehouse_kind})

@@ -1,0 +1,68 @@
+"""Every asset carries the catalog essentials, and layer policy is applied to all of them."""
+
+from __future__ import annotations
+
+import dagster as dg
+import pytest
+
+from inventory_platform.definitions import LAYER_POLICY, defs
+from inventory_platform.landing_contract import SOURCE_TABLES
+
+EXPECTED_SILVER_GOLD = {
+    "silver": {"dim_product", "dim_warehouse", "dim_category", "standard_cost_history", "fx_rates_daily",
+               "fx_rates_monthly", "opening_balances", "fct_inventory_transactions", "transaction_rejects",
+               "fct_inventory_snapshot_month_end"},
+    "gold": {"gold_inventory_value_monthly"},
+}
+
+
+@pytest.fixture(scope="module")
+def specs() -> dict[dg.AssetKey, dg.AssetSpec]:
+    repo = defs.get_repository_def()
+    return {key: a.specs_by_key[key] for key, a in repo.assets_defs_by_key.items()}
+
+
+def test_asset_keys_are_layer_and_table(specs):
+    by_layer: dict[str, set[str]] = {}
+    for key in specs:
+        assert len(key.path) == 2, key
+        by_layer.setdefault(key.path[0], set()).add(key.path[1])
+    assert by_layer == {"bronze": set(SOURCE_TABLES), **EXPECTED_SILVER_GOLD}
+
+
+def test_every_asset_has_group_owners_kinds_description_schema_and_freshness(specs):
+    for key, spec in specs.items():
+        layer = key.path[0]
+        assert spec.group_name == layer, key
+        assert spec.owners == LAYER_POLICY[layer]["owners"], key
+        assert spec.freshness_policy == LAYER_POLICY[layer]["freshness"], key
+        assert "duckdb" in spec.kinds and spec.kinds & {"dbt", "python"}, key
+        assert spec.description and len(spec.description) > 40, key
+        assert spec.tags.get("layer") == layer, key
+        schema = spec.metadata.get("dagster/column_schema")
+        assert schema is not None and schema.columns, key
+        assert all(c.description for c in schema.columns), f"{key}: a column lacks a description"
+
+
+def test_lineage_runs_bronze_to_silver_to_gold(specs):
+    deps = {key: {d.asset_key for d in spec.deps} for key, spec in specs.items()}
+    ledger = dg.AssetKey(["silver", "fct_inventory_transactions"])
+    assert dg.AssetKey(["bronze", "inventory_transactions"]) in deps[ledger]
+    gold = dg.AssetKey(["gold", "gold_inventory_value_monthly"])
+    assert dg.AssetKey(["silver", "fct_inventory_snapshot_month_end"]) in deps[gold]
+
+
+def test_dbt_tests_and_bronze_checks_are_asset_checks():
+    repo = defs.get_repository_def()
+    checks = {k for a in repo.assets_defs_by_key.values() for k in a.check_keys}
+    quarantine_checks = {k.asset_key.path[1] for k in checks if k.name == "no_unresolved_quarantined_files"}
+    assert quarantine_checks == set(SOURCE_TABLES)
+    dbt_checks = [k for k in checks if k.asset_key.path[0] in ("silver", "gold")]
+    assert len(dbt_checks) >= 30
+    assert any(k.name.startswith("scd2_windows_valid") for k in dbt_checks)
+
+
+def test_only_the_ledger_is_daily_partitioned(specs):
+    repo = defs.get_repository_def()
+    partitioned = {k for k, a in repo.assets_defs_by_key.items() if a.partitions_def is not None}
+    assert partitioned == {dg.AssetKey(["bronze", "inventory_transactions"])}
