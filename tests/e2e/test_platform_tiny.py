@@ -1,0 +1,189 @@
+"""End to end at `tiny` scale: simulate, materialize every asset through Dagster on a real DuckDB file,
+run every check, then prove the Gold numbers against an independent pandas computation."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from decimal import Decimal
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+import pandas as pd
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+import pytest
+from click.testing import CliRunner
+
+from inventory_platform.cli import main as cli
+from inventory_platform.orchestration.materialize import materialize_everything
+from inventory_platform.settings import load_settings
+from inventory_platform.simulation import simulate
+
+from .independent_valuation import expected_gold_cells, expected_monthly_totals
+
+pytestmark = pytest.mark.e2e
+CENT = Decimal("0.01")
+
+
+@pytest.fixture(scope="module")
+def platform(tmp_path_factory):
+    root = tmp_path_factory.mktemp("platform")
+    env = pytest.MonkeyPatch()
+    for var, value in {
+        "INVENTORY_ENV": "local",
+        "INVENTORY_DATA_DIR": str(root / "data"),
+        "INVENTORY_DUCKDB_PATH": str(root / "data" / "warehouse.duckdb"),
+        "INVENTORY_LANDING_DIR": str(root / "data" / "landing"),
+        "INVENTORY_QUARANTINE_DIR": str(root / "data" / "quarantine"),
+        "DAGSTER_HOME": str(root / "dagster_home"),
+    }.items():
+        env.setenv(var, value)
+    settings = load_settings()
+    simulate("tiny", 11, settings.landing_dir, progress=False)
+
+    from inventory_platform.definitions import build_defs
+
+    defs = build_defs(settings)
+    instance = dg.DagsterInstance.ephemeral()
+    summaries = materialize_everything(defs, instance, settings.landing_dir)
+    yield {"settings": settings, "defs": defs, "instance": instance, "summaries": summaries}
+    instance.dispose()
+    env.undo()
+
+
+def query(settings, sql: str, params=None):
+    con = duckdb.connect(str(settings.duckdb_path), read_only=True)
+    try:
+        return con.execute(sql, params or []).fetchall()
+    finally:
+        con.close()
+
+
+def table_counts(settings) -> dict[str, int]:
+    tables = query(settings, "SELECT schema_name, table_name FROM duckdb_tables() "
+                             "WHERE schema_name IN ('bronze', 'silver', 'gold') ORDER BY 1, 2")
+    return {f"{s}.{t}": query(settings, f'SELECT count(*) FROM "{s}"."{t}"')[0][0] for s, t in tables}
+
+
+def test_every_run_succeeds_and_every_check_passes(platform):
+    summaries = platform["summaries"]
+    assert [s.job for s in summaries] == ["load_reference_data", "load_inventory_transactions", "build_silver_gold"]
+    assert all(s.success for s in summaries)
+    assert [c for s in summaries for c in s.failed_checks] == []
+    repo = platform["defs"].get_repository_def()
+    every_check = {k for a in repo.assets_defs_by_key.values() for k in a.check_keys}
+    evaluated = {
+        dg.AssetCheckKey(r.asset_key, r.check_name)
+        for r in platform["instance"].get_event_records(
+            dg.EventRecordsFilter(event_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION))
+        for r in [r.event_log_entry.dagster_event.event_specific_data]
+    }
+    assert every_check <= evaluated, f"checks never evaluated: {every_check - evaluated}"
+
+
+def test_every_landed_row_reaches_bronze_and_the_ledger(platform):
+    settings = platform["settings"]
+    manifest = json.loads((settings.landing_dir / "manifest.json").read_text())
+    landed = sum(f["rows"] for f in manifest["files"] if f["table"] == "inventory_transactions")
+    assert query(settings, "SELECT count(*) FROM bronze.inventory_transactions")[0][0] == landed
+    assert query(settings, "SELECT count(*) FROM silver.fct_inventory_transactions")[0][0] == landed
+    assert query(settings, "SELECT count(*) FROM silver.transaction_rejects")[0][0] == 0
+
+
+def test_gold_cells_match_independent_computation_to_the_cent(platform):
+    settings = platform["settings"]
+    expected = expected_gold_cells(settings.landing_dir)
+    gold = pd.DataFrame(
+        query(settings, "SELECT month_end_date, warehouse_id, category_code, quantity_on_hand, value_usd, "
+                        "value_constant_currency_usd FROM gold.gold_inventory_value_monthly "
+                        "WHERE quantity_on_hand <> 0 OR value_usd <> 0"),
+        columns=["month_end", "warehouse_id", "category_code", "quantity", "value_usd", "value_cc"])
+    gold["month_end"] = pd.to_datetime(gold["month_end"])
+    expected = expected[(expected["quantity"] != 0) | (expected["value_usd"] != 0)]
+    key = ["month_end", "warehouse_id", "category_code"]
+    merged = expected.merge(gold, on=key, how="outer", suffixes=("_expected", "_gold"), indicator=True)
+    assert (merged["_merge"] == "both").all(), merged[merged["_merge"] != "both"].head(10).to_string()
+    assert len(merged) > 1000
+    assert (merged["quantity_expected"] == merged["quantity_gold"]).all()
+    assert (merged["value_usd_expected"] == merged["value_usd_gold"]).all()
+    cc = merged.dropna(subset=["value_cc_expected"])
+    assert len(cc) > len(merged) / 2
+    assert (cc["value_cc_expected"] == cc["value_cc_gold"]).all()
+    assert merged["value_cc_gold"].isna().sum() == merged["value_cc_expected"].isna().sum()
+
+
+def test_yoy_report_json_has_36_months_matching_independent_totals(platform):
+    settings = platform["settings"]
+    result = CliRunner().invoke(cli, ["report", "yoy", "--format", "json"])
+    assert result.exit_code == 0, result.output
+    rows = json.loads(result.output)
+    assert len(rows) == 36
+    months = [pd.Timestamp(r["month_end_date"]) for r in rows]
+    assert months == sorted(months) and months[-1] == pd.Timestamp("2025-12-31")
+    assert months[0] == pd.Timestamp("2023-01-31")
+
+    totals = expected_monthly_totals(expected_gold_cells(settings.landing_dir))
+    for row, month in zip(rows, months):
+        want = totals[month]
+        assert Decimal(str(row["value_usd"])).quantize(CENT) == want["value_usd"], month
+        assert Decimal(str(row["prior_year_value_usd"])).quantize(CENT) == want["prior_year_value_usd"], month
+        assert Decimal(str(row["value_constant_currency_usd"])).quantize(CENT) == want["value_cc"], month
+        expected_pct = float((want["value_usd"] - want["prior_year_value_usd"]) / want["prior_year_value_usd"] * 100)
+        assert row["yoy_pct"] == pytest.approx(expected_pct, abs=0.006)
+
+
+def test_report_by_region_and_category_adds_up_to_total(platform):
+    runner = CliRunner()
+    by = {g: json.loads(runner.invoke(cli, ["report", "yoy", "--by", g, "--format", "json"]).output)
+          for g in ("total", "region", "category")}
+    total = {r["month_end_date"]: Decimal(str(r["value_usd"])) for r in by["total"]}
+    for grouping in ("region", "category"):
+        sums: dict[str, Decimal] = {}
+        for r in by[grouping]:
+            sums[r["month_end_date"]] = sums.get(r["month_end_date"], Decimal(0)) + Decimal(str(r["value_usd"]))
+        assert {m: v.quantize(CENT) for m, v in sums.items()} == {m: v.quantize(CENT) for m, v in total.items()}
+    assert {r["group"] for r in by["region"]} == {"NA", "EU", "APAC"}
+
+
+def test_materializing_again_adds_nothing_anywhere(platform):
+    settings = platform["settings"]
+    before = table_counts(settings)
+    again = materialize_everything(platform["defs"], platform["instance"], settings.landing_dir)
+    assert all(s.success and not s.failed_checks for s in again)
+    assert table_counts(settings) == before
+
+
+def test_bad_landing_file_is_quarantined_and_nothing_else_is_affected(platform):
+    """Runs last: lands one good and one broken new day, then reloads through the Dagster asset."""
+    settings = platform["settings"]
+    days = sorted((settings.landing_dir / "inventory_transactions").glob("date=*"))
+    source = pq.read_table(next(days[-1].glob("*.parquet")))
+    good_day = settings.landing_dir / "inventory_transactions" / "date=2026-01-01"
+    bad_day = settings.landing_dir / "inventory_transactions" / "date=2026-01-02"
+    good_day.mkdir()
+    bad_day.mkdir()
+    shifted = source.set_column(0, "transaction_id", pc.add(source.column("transaction_id"), 10_000_000))
+    pq.write_table(shifted, good_day / "part-00000.parquet")
+    pq.write_table(source.rename_columns([("qty" if n == "quantity" else n) for n in source.column_names]),
+                   bad_day / "part-00000.parquet")
+    before = query(settings, "SELECT count(*) FROM bronze.inventory_transactions")[0][0]
+
+    from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PARTITION_RANGE_START_TAG
+
+    result = platform["defs"].resolve_job_def("load_inventory_transactions").execute_in_process(
+        instance=platform["instance"], raise_on_error=False,
+        tags={ASSET_PARTITION_RANGE_START_TAG: "2026-01-01", ASSET_PARTITION_RANGE_END_TAG: "2026-01-02"})
+    assert result.success
+    [check] = result.get_asset_check_evaluations()
+    assert not check.passed and check.severity == dg.AssetCheckSeverity.WARN
+    listing = check.metadata["quarantined_files"].value
+    assert "date=2026-01-02" in listing and "column quantity" in listing and "missing column(s) quantity" in listing
+    after = query(settings, "SELECT count(*) FROM bronze.inventory_transactions")[0][0]
+    assert after - before == source.num_rows
+    assert query(settings, "SELECT count(*) FROM bronze.inventory_transactions WHERE _source_file LIKE ?",
+                 ["%date=2026-01-02%"])[0][0] == 0
+    reasons = list((settings.quarantine_dir / "inventory_transactions").rglob("*.reason.txt"))
+    assert len(reasons) == 1 and "missing column(s) quantity" in reasons[0].read_text()
+    shutil.rmtree(bad_day)
