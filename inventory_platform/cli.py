@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sys
 import time
 from pathlib import Path
@@ -24,11 +25,24 @@ def main() -> None:
 @click.option("--seed", type=int, default=42, show_default=True, help="Same seed, same files.")
 @click.option("--out", "out_dir", type=click.Path(path_type=Path), default=None,
               help="Landing-zone folder [default: INVENTORY_LANDING_DIR or data/landing].")
-def simulate(scale: str, seed: int, out_dir: Path | None) -> None:
+@click.option("--force", is_flag=True, help="Regenerate even if the landing zone already holds this simulation.")
+def simulate(scale: str, seed: int, out_dir: Path | None, force: bool) -> None:
     """Write simulated GlobalRetail landing files (Parquet by day, plus manifest.json)."""
+    from inventory_platform.landing_contract import MANIFEST_FILE
     from inventory_platform.simulation import simulate as run_simulation
 
     out_dir = (out_dir or load_settings().landing_dir).resolve()
+    manifest_path = out_dir / MANIFEST_FILE
+    if manifest_path.exists() and not force:
+        existing = json.loads(manifest_path.read_text())
+        if (existing.get("scale"), existing.get("seed")) != (scale, seed):
+            raise click.ClickException(
+                f"{out_dir} already holds scale {existing.get('scale')!r} seed {existing.get('seed')}; mixing two "
+                "simulations in one landing zone (and warehouse) would double-count. Use another --out, "
+                "or `make clean` to start over.")
+        if all((out_dir / f["path"]).exists() for f in existing["files"]):
+            console.print(f"Landing zone {out_dir} already holds {scale} (seed {seed}); nothing to do (--force regenerates).")
+            return
     started = time.monotonic()
     manifest = run_simulation(scale, seed, out_dir)
     rows = sum(f["rows"] for f in manifest["files"])

@@ -39,8 +39,7 @@ def apply_layer_policy(spec: dg.AssetSpec) -> dg.AssetSpec:
 def build_defs(settings: Settings) -> dg.Definitions:
     export_process_environment(settings)
     daily = dg.DailyPartitionsDefinition(start_date=settings.history_start.isoformat())
-    bronze = build_bronze_assets(daily)
-    transforms = build_dbt_assets(settings)
+    assets = dg.map_asset_specs(apply_layer_policy, [*build_bronze_assets(daily), build_dbt_assets(settings)])
 
     reference_sources = dg.AssetSelection.groups("bronze") - dg.AssetSelection.assets(dg.AssetKey(["bronze", "inventory_transactions"]))
     jobs = [
@@ -52,8 +51,8 @@ def build_defs(settings: Settings) -> dg.Definitions:
         dg.define_asset_job("build_silver_gold", selection=dg.AssetSelection.groups("silver", "gold"),
                             description="Rebuild the star schema and Gold metrics with dbt and run every dbt test."),
     ]
-    defs = dg.Definitions(
-        assets=[*bronze, transforms],
+    return dg.Definitions(
+        assets=assets,
         jobs=jobs,
         resources={
             "warehouse": DuckDBWarehouse(path=str(settings.duckdb_path)),
@@ -63,7 +62,6 @@ def build_defs(settings: Settings) -> dg.Definitions:
         # DuckDB has a single writer: steps of a run execute one after another in one process.
         executor=dg.in_process_executor,
     )
-    return defs.map_asset_specs(func=apply_layer_policy)
 
 
 defs = build_defs(load_settings())
