@@ -46,7 +46,6 @@ def build_defs(settings: Settings) -> dg.Definitions:
         dg.define_asset_job("load_reference_data", selection=reference_sources,
                             description="Load product, warehouse, cost, FX and opening-balance files into Bronze."),
         dg.define_asset_job("load_inventory_transactions", selection=[dg.AssetKey(["bronze", "inventory_transactions"])],
-                            partitions_def=daily,
                             description="Load the day's (or a range of days') ledger files into Bronze."),
         dg.define_asset_job("build_silver_gold", selection=dg.AssetSelection.groups("silver", "gold"),
                             description="Rebuild the star schema and Gold metrics with dbt and run every dbt test."),
