@@ -1,0 +1,310 @@
+"""The stock ledger, simulated one day at a time with numpy across all warehouse x SKU pairs.
+
+Within a day, movements happen in phases with disjoint time-of-day windows, and every quantity is capped
+using the stock left by the earlier phases, so on-hand stays non-negative after every single movement
+when the ledger is replayed in event_ts order (not just at the end of each day).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from inventory_platform.landing_contract import MOVEMENT_SIGNS
+
+from .assortment import Assortment
+from .seasonality import Seasonality
+from .timeline import History, weekday_of
+from .warehouses import WIND_DOWN_DAYS, WarehouseNetwork
+
+MOVEMENT_TYPES = tuple(MOVEMENT_SIGNS)
+CODE = {m: i for i, m in enumerate(MOVEMENT_TYPES)}
+
+HOUR = 3600
+WINDOWS = {  # seconds of the (UTC) day in which each phase happens
+    "RECEIPT": (4 * HOUR, 9 * HOUR),
+    "TRANSFER": (9 * HOUR, 10 * HOUR),
+    "RETURN": (10 * HOUR, 12 * HOUR),
+    "SHIPMENT": (12 * HOUR, 22 * HOUR),
+    "ADJUSTMENT": (22 * HOUR, 23 * HOUR),
+    "CYCLE_COUNT": (23 * HOUR, 24 * HOUR),
+}
+LEAD_JITTER_DAYS = 3
+# longest warehouse lead time (6) + longest jitter (2) + a Sunday delivery moved to Monday (1)
+MAX_LEAD_DAYS = 6 + (LEAD_JITTER_DAYS - 1) + 1
+POLICY_REVIEW_DAYS = 7  # reorder points and order-up-to levels are re-planned weekly
+TRANSFER_SHARE = 0.006  # transfers per ledger row (each makes two rows)
+ADJUSTMENT_SHARE = 0.008
+COUNT_VARIANCE_CHANCE = 0.12
+REFERENCE_PREFIX = {"RECEIPT": "PO", "SHIPMENT": "SO", "TRANSFER_OUT": "TR", "TRANSFER_IN": "TR", "RETURN": "RMA",
+                    "ADJUSTMENT": "ADJ", "CYCLE_COUNT": "CC"}
+REFERENCE_DIGITS = 10
+NUMBERED_IN_TIME_ORDER = ("SHIPMENT", "ADJUSTMENT")  # document numbers follow the clock within a day
+
+
+@dataclass(frozen=True)
+class DayMovements:
+    transaction_id: np.ndarray
+    second: np.ndarray  # second of the day, UTC
+    pair: np.ndarray
+    movement: np.ndarray  # index into MOVEMENT_TYPES
+    quantity: np.ndarray
+    reference: pa.Array  # string
+
+    def __len__(self) -> int:
+        return len(self.pair)
+
+
+def _grouped_by_day(book: dict[int, list], day: np.ndarray, *columns: np.ndarray) -> None:
+    order = np.argsort(day, kind="stable")
+    day = day[order]
+    bounds = np.flatnonzero(np.diff(day)) + 1
+    for chunk in np.split(np.arange(len(day)), bounds):
+        if len(chunk):
+            book.setdefault(int(day[chunk[0]]), []).append(tuple(c[order[chunk]] for c in columns))
+
+
+def _pop(book: dict[int, list], t: int, n_columns: int) -> tuple[np.ndarray, ...]:
+    chunks = book.pop(t, [])
+    if not chunks:
+        return tuple(np.zeros(0, dtype=np.int64) for _ in range(n_columns))
+    return tuple(np.concatenate([c[i] for c in chunks]) for i in range(n_columns))
+
+
+class Ledger:
+    def __init__(self, assortment: Assortment, network: WarehouseNetwork, history: History,
+                 seasonality: Seasonality, transactions_per_day: int, rng: np.random.Generator):
+        self.a = assortment
+        self.network = network
+        self.history = history
+        self.season = seasonality
+        self.rng = rng
+        n = len(assortment)
+        self.weekday = weekday_of(history.days)
+        self.on_hand = np.zeros(n, dtype=np.int64)
+        self.on_order = np.zeros(n, dtype=np.int64)
+        self.arrivals: dict[int, list] = {}  # day -> [(pair, qty, po number)]
+        self.returns: dict[int, list] = {}  # day -> [(pair, qty, rma number)]
+        self.counters = dict.fromkeys(REFERENCE_PREFIX.values(), 0)
+        self.next_transaction_id = 1
+        self.max_transfers = max(1, round(TRANSFER_SHARE * transactions_per_day))
+        self.max_adjustments = max(1, round(ADJUSTMENT_SHARE * transactions_per_day))
+        self.order_from = assortment.start_day - MAX_LEAD_DAYS
+        self.order_until = assortment.end_day - 1 - WIND_DOWN_DAYS
+        self.drain_days = {int(d) for d in network.close_day[network.close_day < history.n_days] - 1}
+        self._policy_day = -1
+
+        regions = network.region
+        self.region_size = np.bincount(regions, minlength=3)
+        self.region_members = np.full((3, max(1, self.region_size.max())), -1, dtype=np.int64)
+        for r in range(3):
+            members = np.flatnonzero(regions == r)
+            self.region_members[r, :len(members)] = members
+
+        order = np.lexsort((np.arange(n), assortment.count_offset, assortment.count_cycle))
+        keys = assortment.count_cycle[order].astype(np.int64) * 1000 + assortment.count_offset[order]
+        bounds = np.flatnonzero(np.diff(keys)) + 1
+        self.count_groups = {int(keys[g[0]]): order[g] for g in np.split(np.arange(n), bounds) if len(g)}
+
+        self.prefixes = pa.array([f"{REFERENCE_PREFIX[m]}-" for m in MOVEMENT_TYPES], pa.string())
+
+    # ---- planning -------------------------------------------------------------------------------------
+    def _plan(self, t: int) -> None:
+        if self._policy_day >= 0 and t - self._policy_day < POLICY_REVIEW_DAYS:
+            return
+        a = self.a
+        units_per_day = a.order_rate * (1 + a.line_qty_extra) * self.season.forward[t, a.profile]
+        self.reorder_point = np.maximum(1, np.ceil(units_per_day * (a.lead_days + a.safety_days))).astype(np.int64)
+        cover = np.maximum(a.case_pack, np.ceil(units_per_day * a.cover_days)).astype(np.int64)
+        self.order_up_to = self.reorder_point + cover
+        self._policy_day = t
+
+    def opening_balances(self) -> np.ndarray:
+        """Stock at the close of the day before the history: somewhere between reorder point and order-up-to."""
+        self._plan(0)
+        trading = (self.a.start_day <= 0) & (self.a.end_day > 0)
+        level = self.rng.integers(self.reorder_point, self.order_up_to + 1)
+        self.on_hand[:] = np.where(trading, level, 0)
+        return self.on_hand.copy()
+
+    # ---- one day ----------------------------------------------------------------------------------------
+    def step(self, t: int) -> DayMovements:
+        a = self.a
+        self._plan(t)
+        trading = (a.start_day <= t) & (t < a.end_day)
+        draining = (a.end_day - 1 == t) if t in self.drain_days else np.zeros(len(a), dtype=bool)
+        selling = trading & ~draining
+        # (movement type, pair, quantity, second of day, document number or None to number after sorting)
+        parts: list[tuple[str, np.ndarray, np.ndarray, np.ndarray, np.ndarray | None]] = []
+
+        pair, qty, po = _pop(self.arrivals, t, 3)
+        np.add.at(self.on_hand, pair, qty)
+        np.add.at(self.on_order, pair, -qty)
+        parts.append(("RECEIPT", pair, qty, self._times("RECEIPT", len(pair)), po))
+
+        parts.extend(self._transfers(selling, draining))
+
+        pair, qty, rma = _pop(self.returns, t, 3)
+        keep = selling[pair]  # returns to a warehouse that has closed go elsewhere
+        pair, qty, rma = pair[keep], qty[keep], rma[keep]
+        np.add.at(self.on_hand, pair, qty)
+        parts.append(("RETURN", pair, qty, self._times("RETURN", len(pair)), rma))
+
+        parts.append(self._shipments(t, selling))
+        parts.append(self._adjustments(selling))
+        parts.append(self._cycle_counts(t, selling))
+        self._replenish(t)
+        return self._assemble(parts)
+
+    def _times(self, phase: str, n: int) -> np.ndarray:
+        lo, hi = WINDOWS[phase]
+        return self.rng.integers(lo, hi, n)
+
+    def _take_numbers(self, prefix: str, n: int) -> np.ndarray:
+        first = self.counters[prefix] + 1
+        self.counters[prefix] += n
+        return np.arange(first, first + n, dtype=np.int64)
+
+    def _destinations(self, source: np.ndarray) -> np.ndarray:
+        """A random other warehouse in the source's region that stocks the same SKU (-1 if none drawn)."""
+        wh = self.a.wh[source]
+        region = self.network.region[wh]
+        pick = (self.rng.random(len(source)) * self.region_size[region]).astype(np.int64)
+        dest_wh = self.region_members[region, pick]
+        dest = self.a.locate(dest_wh, self.a.sku[source])
+        return np.where(dest_wh == wh, -1, dest)
+
+    def _transfers(self, selling: np.ndarray, draining: np.ndarray):
+        a, on_hand = self.a, self.on_hand
+        rop = self.reorder_point
+        # rebalancing: a pair whose stock fell below its reorder point (a PO is on the way) is topped up to it
+        # from the stock above the reorder point of the same SKU at a random same-region warehouse
+        source = np.unique(self.rng.integers(0, len(a), 25 * self.max_transfers))
+        source = source[selling[source] & (on_hand[source] > rop[source] + 1)]
+        dest = self._destinations(source)
+        ok = dest >= 0
+        source, dest = source[ok], dest[ok]
+        ok = selling[dest] & (on_hand[dest] < rop[dest])
+        source, dest = source[ok], dest[ok]
+        _, first = np.unique(dest, return_index=True)
+        first = np.sort(first)[: self.max_transfers]
+        source, dest = source[first], dest[first]
+        qty = np.minimum(on_hand[source] - rop[source], rop[dest] - on_hand[dest])
+
+        # closing warehouses hand all remaining stock to same-region warehouses the day before they close
+        drained = np.flatnonzero(draining & (on_hand > 0))
+        if len(drained):
+            to = self._destinations(drained)
+            usable = to >= 0
+            usable[usable] = selling[to[usable]]
+            sister = self.network.sister[a.wh[drained]]
+            to = np.where(usable, to, a.locate(sister, a.sku[drained]))
+            source = np.concatenate([source, drained])
+            dest = np.concatenate([dest, to])
+            qty = np.concatenate([qty, on_hand[drained]])
+
+        keep = qty > 0
+        source, dest, qty = source[keep], dest[keep], qty[keep]
+        np.add.at(on_hand, source, -qty)
+        np.add.at(on_hand, dest, qty)
+        when = self._times("TRANSFER", len(qty))
+        rank = np.empty(len(when), dtype=np.int64)
+        rank[np.argsort(when, kind="stable")] = np.arange(len(when))
+        number = self._take_numbers("TR", len(when))[rank]
+        return [("TRANSFER_OUT", source, -qty, when, number), ("TRANSFER_IN", dest, qty, when, number)]
+
+    def _shipments(self, t: int, selling: np.ndarray):
+        a, rng = self.a, self.rng
+        idx = np.flatnonzero(selling)
+        orders = rng.poisson(a.order_rate[idx] * self.season.daily[t, a.profile[idx]])
+        has = orders > 0
+        pairs, lines = idx[has], orders[has]
+        line_pair = np.repeat(pairs, lines)
+        wanted = 1 + rng.poisson(a.line_qty_extra[line_pair])
+        first = np.cumsum(lines) - lines
+        cumulative = np.cumsum(wanted)
+        before = cumulative - wanted - np.repeat(cumulative[first] - wanted[first], lines)  # earlier lines, same pair
+        shipped = np.clip(self.on_hand[line_pair] - before, 0, wanted)  # lines beyond stock are lost sales
+        if len(pairs):
+            self.on_hand[pairs] -= np.add.reduceat(shipped, first)
+        keep = shipped > 0
+        line_pair, shipped = line_pair[keep], shipped[keep]
+        self._book_returns(t, line_pair, shipped)
+        return "SHIPMENT", line_pair, -shipped, self._times("SHIPMENT", len(line_pair)), None
+
+    def _book_returns(self, t: int, line_pair: np.ndarray, shipped: np.ndarray) -> None:
+        rng = self.rng
+        back = rng.random(len(line_pair)) < self.a.return_rate[line_pair]
+        pair, sold = line_pair[back], shipped[back]
+        qty = np.maximum(1, (sold * rng.uniform(0.3, 1.0, len(sold))).astype(np.int64))
+        day = t + 1 + rng.geometric(0.12, len(pair))
+        future = day < self.history.n_days
+        pair, qty, day = pair[future], qty[future], day[future]
+        _grouped_by_day(self.returns, day, pair, qty, self._take_numbers("RMA", len(pair)))
+
+    def _adjustments(self, selling: np.ndarray):
+        rng, on_hand = self.rng, self.on_hand
+        pair = np.unique(rng.integers(0, len(self.a), 4 * self.max_adjustments))
+        pair = pair[selling[pair] & (on_hand[pair] > 0)]
+        pair = pair[rng.permutation(len(pair))[: self.max_adjustments]]
+        size = rng.geometric(0.45, len(pair))
+        damaged = rng.random(len(pair)) < 0.85  # damage and shrink; the rest is found stock
+        qty = np.where(damaged, -np.minimum(size, on_hand[pair]), size)
+        on_hand[pair] += qty
+        return "ADJUSTMENT", pair, qty, self._times("ADJUSTMENT", len(pair)), None
+
+    def _cycle_counts(self, t: int, selling: np.ndarray):
+        rng, on_hand = self.rng, self.on_hand
+        counted = [g for cycle in (30, 90) if (g := self.count_groups.get(cycle * 1000 + t % cycle)) is not None]
+        pair = np.concatenate(counted) if counted else np.zeros(0, dtype=np.int64)
+        pair = pair[selling[pair]]
+        pair = pair[rng.random(len(pair)) < COUNT_VARIANCE_CHANCE]
+        size = rng.geometric(0.55, len(pair))
+        qty = np.where(rng.random(len(pair)) < 0.65, -np.minimum(size, on_hand[pair]), size)
+        keep = qty != 0
+        pair, qty = pair[keep], qty[keep]
+        on_hand[pair] += qty
+        # one count sheet per warehouse and day: CC-<yyyymmdd><warehouse number, 3 digits>
+        day = self.history.date_at(t).astype("datetime64[D]").item()
+        sheet = (day.year * 10_000 + day.month * 100 + day.day) * 1000 + self.a.wh[pair].astype(np.int64) + 1
+        return "CYCLE_COUNT", pair, qty, self._times("CYCLE_COUNT", len(pair)), sheet
+
+    def _replenish(self, t: int) -> None:
+        a, rng = self.a, self.rng
+        position = self.on_hand + self.on_order
+        need = np.flatnonzero((self.order_from <= t) & (t <= self.order_until) & (position < self.reorder_point))
+        if not len(need):
+            return
+        case = a.case_pack[need]
+        qty = -(-(self.order_up_to[need] - position[need]) // case) * case
+        arrival = t + a.lead_days[need] + rng.integers(0, LEAD_JITTER_DAYS, len(need))
+        arrival = np.where(self.weekday[np.minimum(arrival, len(self.weekday) - 1)] == 6, arrival + 1, arrival)
+        # first stock of a new warehouse or SKU lands on its first trading day, before anything else moves
+        arrival = np.maximum(arrival, a.start_day[need])
+        self.on_order[need] += qty
+        po = self._take_numbers("PO", len(need))
+        due = arrival < self.history.n_days
+        _grouped_by_day(self.arrivals, arrival[due], need[due], qty[due], po[due])
+
+    # ---- output -----------------------------------------------------------------------------------------
+    def _assemble(self, parts) -> DayMovements:
+        movement = np.concatenate([np.full(len(p[1]), CODE[p[0]], dtype=np.int8) for p in parts])
+        pair = np.concatenate([p[1] for p in parts]).astype(np.int64)
+        qty = np.concatenate([p[2] for p in parts]).astype(np.int64)
+        second = np.concatenate([p[3] for p in parts]).astype(np.int64)
+        number = np.concatenate([np.zeros(len(p[1]), np.int64) if p[4] is None else p[4] for p in parts])
+        order = np.argsort(second, kind="stable")
+        movement, pair, qty, second, number = movement[order], pair[order], qty[order], second[order], number[order]
+        for name in NUMBERED_IN_TIME_ORDER:
+            rows = np.flatnonzero(movement == CODE[name])
+            number[rows] = self._take_numbers(REFERENCE_PREFIX[name], len(rows))
+        digits = pc.utf8_lpad(pc.cast(pa.array(number), pa.string()), width=REFERENCE_DIGITS, padding="0")
+        reference = pc.binary_join_element_wise(self.prefixes.take(pa.array(movement)), digits, "")
+
+        ids = np.arange(self.next_transaction_id, self.next_transaction_id + len(order), dtype=np.int64)
+        self.next_transaction_id += len(order)
+        return DayMovements(transaction_id=ids, second=second, pair=pair, movement=movement, quantity=qty,
+                            reference=reference)

@@ -1,0 +1,116 @@
+"""Runs the whole simulation and writes the landing zone: masters first, then the ledger day by day."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+from rich.progress import (BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn,
+                           TimeRemainingColumn)
+
+from inventory_platform.landing_contract import (FX_RATES, INVENTORY_TRANSACTIONS, MANIFEST_FILE, OPENING_BALANCES,
+                                                 PRODUCTS, STANDARD_COSTS, WAREHOUSES)
+
+from .assortment import build_assortment
+from .costs import build_standard_costs
+from .fx import build_fx
+from .ledger import MOVEMENT_TYPES, DayMovements, Ledger
+from .products import build_catalogue
+from .scales import get_scale
+from .seasonality import Seasonality
+from .timeline import DEFAULT_END, DEFAULT_START, History
+from .warehouses import build_warehouses
+from .writer import LandingWriter, read_manifest, to_arrow
+
+_MICROS_PER_DAY = 86_400 * 1_000_000
+
+
+def simulate(scale: str, seed: int, out_dir: Path, start: date | None = None, end: date | None = None,
+             progress: bool = True) -> dict:
+    """Generate a GlobalRetail landing zone under out_dir and return its manifest.
+
+    The same (scale, seed, start, end) always produces byte-identical files.
+    """
+    spec = get_scale(scale)
+    history = History(start or DEFAULT_START, end or DEFAULT_END)
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    # Without a manifest the landing zone reads as incomplete until this run finishes.
+    previous = read_manifest(out_dir)
+    (out_dir / MANIFEST_FILE).unlink(missing_ok=True)
+
+    streams = [np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(6)]
+    network = build_warehouses(spec, history, streams[0])
+    catalogue = build_catalogue(spec, history, streams[1])
+    fx = build_fx(network.currencies_in_use, history, streams[2])
+    costs = build_standard_costs(catalogue, network.currencies_in_use, fx, history, streams[3])
+    assortment = build_assortment(spec, network, catalogue, history, streams[4])
+    ledger = Ledger(assortment, network, history, Seasonality(history), spec.transactions_per_day, streams[5])
+
+    writer = LandingWriter(out_dir)
+    writer.write(PRODUCTS, "products/products.parquet", to_arrow(PRODUCTS, catalogue.versions.to_dict("series")))
+    writer.write(WAREHOUSES, "warehouses/warehouses.parquet", to_arrow(WAREHOUSES, network.versions))
+    writer.write(STANDARD_COSTS, "standard_costs/standard_costs.parquet", to_arrow(STANDARD_COSTS, costs))
+    writer.write(FX_RATES, "fx_rates/fx_rates.parquet", to_arrow(FX_RATES, fx.columns()))
+
+    sku_ids = pa.array(catalogue.ids.tolist(), pa.string())
+    wh_ids = pa.array(network.ids.tolist(), pa.string())
+    opening = ledger.opening_balances()
+    held = np.flatnonzero(opening > 0)
+    writer.write(OPENING_BALANCES, "opening_balances/opening_balances.parquet", to_arrow(OPENING_BALANCES, {
+        "warehouse_id": wh_ids.take(pa.array(assortment.wh[held])),
+        "sku_id": sku_ids.take(pa.array(assortment.sku[held])),
+        "as_of_date": np.full(len(held), np.datetime64(history.opening_date, "D")),
+        "quantity_on_hand": opening[held],
+    }))
+
+    movement_names = pa.array(MOVEMENT_TYPES, pa.string())
+    columns = [SpinnerColumn(), TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+               TextColumn("{task.fields[rows]:,} rows"), TimeElapsedColumn(), TimeRemainingColumn()]
+    total_rows = 0
+    with Progress(*columns, disable=not progress) as bar:
+        task = bar.add_task(f"Simulating {spec.name} ledger (days)", total=history.n_days, rows=0)
+        for t, day in enumerate(history.days):
+            movements = ledger.step(t)
+            if len(movements):
+                table = _transactions(movements, day, assortment.wh, assortment.sku, wh_ids, sku_ids, movement_names)
+                path = f"inventory_transactions/date={day}/part-00000.parquet"
+                total_rows += writer.write(INVENTORY_TRANSACTIONS, path, table)
+            bar.update(task, advance=1, rows=total_rows)
+
+    _remove_stale_files(out_dir, previous, {f["path"] for f in writer.files})
+
+    return writer.write_manifest({
+        "scale": spec.name,
+        "seed": seed,
+        "start": history.start.isoformat(),
+        "end": history.end.isoformat(),
+        "opening_balance_date": history.opening_date.isoformat(),
+    })
+
+
+def _remove_stale_files(out_dir: Path, previous: dict | None, current: set[str]) -> None:
+    """Files an earlier run listed in its manifest but this run did not write (e.g. days outside a new range)."""
+    for entry in (previous or {}).get("files", []):
+        if entry["path"] in current:
+            continue
+        path = out_dir / entry["path"]
+        path.unlink(missing_ok=True)
+        if path.parent != out_dir and path.parent.is_dir() and not any(path.parent.iterdir()):
+            path.parent.rmdir()
+
+
+def _transactions(m: DayMovements, day: np.datetime64, pair_wh: np.ndarray, pair_sku: np.ndarray,
+                  wh_ids: pa.Array, sku_ids: pa.Array, movement_names: pa.Array) -> pa.Table:
+    micros = day.astype("datetime64[D]").astype(np.int64) * _MICROS_PER_DAY + m.second * 1_000_000
+    return to_arrow(INVENTORY_TRANSACTIONS, {
+        "transaction_id": m.transaction_id,
+        "event_ts": pa.array(micros, pa.timestamp("us")),
+        "warehouse_id": wh_ids.take(pa.array(pair_wh[m.pair])),
+        "sku_id": sku_ids.take(pa.array(pair_sku[m.pair])),
+        "movement_type": movement_names.take(pa.array(m.movement)),
+        "quantity": m.quantity,
+        "reference_id": m.reference,
+    })
