@@ -41,8 +41,12 @@ class SourceTable:
     description: str
     key: tuple[str, ...]
     columns: tuple[Column, ...]
-    partitioned_by_day: bool = False  # files live under <table>/date=YYYY-MM-DD/
+    day_column: str | None = None  # when set, files live under <table>/date=YYYY-MM-DD/ holding that day's rows
     row_rules: tuple[tuple[str, str], ...] = field(default=())  # (SQL predicate that must hold, reason)
+
+    @property
+    def partitioned_by_day(self) -> bool:
+        return self.day_column is not None
 
     @property
     def column_names(self) -> tuple[str, ...]:
@@ -137,7 +141,7 @@ INVENTORY_TRANSACTIONS = SourceTable(
     name="inventory_transactions",
     description="Inventory movements (the stock ledger), one file set per event day under date=YYYY-MM-DD/.",
     key=("transaction_id",),
-    partitioned_by_day=True,
+    day_column="event_ts",
     columns=(
         Column("transaction_id", "BIGINT", "Unique movement identifier from the source system."),
         Column("event_ts", "TIMESTAMP", "When the movement happened, UTC."),

@@ -74,7 +74,7 @@ def landing_files(landing_dir: Path, table: SourceTable, days: list[date] | None
     else:
         folders = [root]
     return sorted(f for folder in folders if folder.is_dir() for f in folder.iterdir()
-                  if f.suffix in (".parquet", ".csv") and f.is_file())
+                  if f.suffix in (".parquet", ".csv") and not f.name.startswith(".") and f.is_file())
 
 
 def _sha256(path: Path) -> str:

@@ -111,6 +111,10 @@ def _violations(table: SourceTable, from_text: bool) -> list[tuple[str, str | No
     for predicate, reason in table.row_rules:
         columns_used = [c for c in table.column_names if re.search(rf"\b{c}\b", predicate)]
         found.append((f"NOT ({predicate})", columns_used[0] if columns_used else None, reason))
+    if table.day_column:
+        folder_day = r"TRY_CAST(regexp_extract(filename, 'date=(\d{4}-\d{2}-\d{2})', 1) AS DATE)"
+        found.append((f"CAST({quote_ident(table.day_column)} AS DATE) IS DISTINCT FROM {folder_day}", table.day_column,
+                      "UTC date differs from the file's date=YYYY-MM-DD folder"))
     key = ", ".join(quote_ident(k) for k in table.key)
     found.append((f"count(*) OVER (PARTITION BY filename, {key}) > 1", table.key[0],
                   f"duplicate key ({', '.join(table.key)}) within the file"))

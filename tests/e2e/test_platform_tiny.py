@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import json
 import shutil
+from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 
 import dagster as dg
 import duckdb
 import pandas as pd
+import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
@@ -165,6 +167,7 @@ def test_bad_landing_file_is_quarantined_and_nothing_else_is_affected(platform):
     good_day.mkdir()
     bad_day.mkdir()
     shifted = source.set_column(0, "transaction_id", pc.add(source.column("transaction_id"), 10_000_000))
+    shifted = shifted.set_column(1, "event_ts", pc.add(source.column("event_ts"), pa.scalar(timedelta(days=1))))
     pq.write_table(shifted, good_day / "part-00000.parquet")
     pq.write_table(source.rename_columns([("qty" if n == "quantity" else n) for n in source.column_names]),
                    bad_day / "part-00000.parquet")

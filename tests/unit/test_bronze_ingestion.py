@@ -172,3 +172,19 @@ def test_csv_with_extra_column_is_rejected(env):
     (folder / "fx.csv").write_text("rate_date,currency_code,usd_per_unit,source\n2024-01-02,USD,1,ecb\n")
     [rejection] = load_files(con, FX_RATES, landing_files(landing, FX_RATES), quarantine).rejections
     assert rejection.column == "source" and "unexpected column" in rejection.reason
+
+
+def test_ledger_row_in_the_wrong_day_folder_is_rejected(env):
+    con, landing, quarantine = env
+    rows = tx_rows(3, 1)
+    write_tx(landing, 2, rows)  # events dated 2024-01-03 in folder date=2024-01-02
+    [rejection] = load_tx(con, landing, quarantine).rejections
+    assert (rejection.row, rejection.column) == (1, "event_ts")
+    assert "date=YYYY-MM-DD folder" in rejection.reason
+
+
+def test_hidden_temporary_files_are_ignored(env):
+    con, landing, quarantine = env
+    path = write_tx(landing, 1, tx_rows(1, 1))
+    path.rename(path.with_name(".part-00000.parquet"))
+    assert landing_files(landing, INVENTORY_TRANSACTIONS) == []
