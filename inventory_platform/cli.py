@@ -64,7 +64,8 @@ def materialize() -> None:
     failed = False
     for s in summaries:
         state = "[green]succeeded[/]" if s.success else "[red]FAILED[/]"
-        console.print(f"run {s.run_id[:8]} {s.job}: {state}")
+        passed = len(s.checks) - len(s.failed_checks)
+        console.print(f"run {s.run_id[:8]} {s.job}: {state}, {passed}/{len(s.checks)} checks passed")
         for check in s.failed_checks:
             console.print(f"  [yellow]check failed:[/] {check}")
         failed |= not s.success or bool(s.failed_checks)

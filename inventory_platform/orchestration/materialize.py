@@ -22,6 +22,7 @@ class RunSummary:
     job: str
     run_id: str
     success: bool
+    checks: list[str]  # every check evaluated in the run, as asset:check
     failed_checks: list[str]
 
 
@@ -39,8 +40,9 @@ def partition_range(defs: dg.Definitions, landing_dir: Path) -> tuple[str, str] 
     return (inside[0], inside[-1]) if inside else None
 
 
-def _failed_checks(result: dg.ExecuteInProcessResult) -> list[str]:
-    return [f"{e.asset_key.to_user_string()}:{e.check_name}" for e in result.get_asset_check_evaluations() if not e.passed]
+def _checks(result: dg.ExecuteInProcessResult, failed_only: bool = False) -> list[str]:
+    return [f"{e.asset_key.to_user_string()}:{e.check_name}"
+            for e in result.get_asset_check_evaluations() if not (failed_only and e.passed)]
 
 
 def materialize_everything(defs: dg.Definitions, instance: dg.DagsterInstance, landing_dir: Path) -> list[RunSummary]:
@@ -57,7 +59,7 @@ def materialize_everything(defs: dg.Definitions, instance: dg.DagsterInstance, l
     for job_name, tags in plan:
         result = defs.resolve_job_def(job_name).execute_in_process(
             run_config=quiet, instance=instance, tags=tags, raise_on_error=False)
-        summaries.append(RunSummary(job_name, result.run_id, result.success, _failed_checks(result)))
+        summaries.append(RunSummary(job_name, result.run_id, result.success, _checks(result), _checks(result, True)))
         if not result.success:
             break
     return summaries
