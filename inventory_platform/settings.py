@@ -13,6 +13,7 @@ from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"
+LAYER_SCHEMAS = ("bronze", "silver", "gold")
 
 
 def _path(var: str, default: Path) -> Path:
@@ -44,10 +45,14 @@ def load_settings() -> Settings:
     if env not in ("local", "prod"):
         raise ValueError(f"INVENTORY_ENV must be 'local' or 'prod', got {env!r}")
     data_dir = _path("INVENTORY_DATA_DIR", REPO_ROOT / "data")
+    duckdb_path = _path("INVENTORY_DUCKDB_PATH", data_dir / "warehouse.duckdb")
+    if duckdb_path.stem in LAYER_SCHEMAS:
+        # DuckDB names the catalog after the file, which would then shadow the schema of that name.
+        raise ValueError(f"INVENTORY_DUCKDB_PATH {duckdb_path}: the file name must not be a layer name {LAYER_SCHEMAS}")
     return Settings(
         env=env,
         data_dir=data_dir,
-        duckdb_path=_path("INVENTORY_DUCKDB_PATH", data_dir / "warehouse.duckdb"),
+        duckdb_path=duckdb_path,
         landing_dir=_path("INVENTORY_LANDING_DIR", data_dir / "landing"),
         quarantine_dir=_path("INVENTORY_QUARANTINE_DIR", data_dir / "quarantine"),
         dagster_home=_path("DAGSTER_HOME", REPO_ROOT / ".dagster_home"),
