@@ -9,7 +9,7 @@ export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 DEMO_SCALE ?= small
 DEMO_SEED ?= 42
 
-.PHONY: setup manifest demo dev test clean
+.PHONY: setup manifest demo dev test redshift-ddl clean
 
 setup:
 	@command -v uv >/dev/null 2>&1 || python3 -m uv --version >/dev/null 2>&1 || python3 -m pip install --quiet uv
@@ -32,6 +32,10 @@ dev: manifest
 
 test: manifest
 	$(VENV_BIN)/pytest
+
+# Regenerate the reviewed Redshift DDL snapshot (rendered offline, no cluster needed); review the diff.
+redshift-ddl: manifest
+	$(VENV_BIN)/python -m inventory_platform.redshift.offline_ddl --out docs/redshift_ddl.sql
 
 clean:
 	rm -rf data dbt_project/target dbt_project/logs

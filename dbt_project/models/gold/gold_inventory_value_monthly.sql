@@ -1,3 +1,5 @@
+-- Redshift physical design: Read whole by trend queries: even distribution, sorted by month for period filters. A materialized view with auto refresh on Redshift (dbt_project.yml), a table elsewhere.
+{{ config(dist='even', sort=['month_key', 'category_code']) }}
 -- Month-end inventory value per category x warehouse x month, with the prior year and YoY.
 -- A cell exists when the category had stock or movement in the warehouse in the month or in the same
 -- month a year earlier, so prior-year totals always equal the prior year's own totals.

@@ -1,3 +1,5 @@
+-- Redshift physical design: Fifty rows: replicate to every node.
+{{ config(dist='all', sort=['category_code']) }}
 -- Merchandise categories, named as in the current product master.
 select
     category_code,

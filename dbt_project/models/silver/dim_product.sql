@@ -1,3 +1,5 @@
+-- Redshift physical design: Small dimension: a copy on every node makes the as-of join local.
+{{ config(dist='all', sort=['sku_id', 'effective_from']) }}
 -- SCD type 2 product dimension: one row per version of a SKU's attributes.
 with versions as (
     {{ latest_loaded(source('bronze', 'products'), ['sku_id', 'valid_from']) }}

@@ -1,3 +1,5 @@
+-- Redshift physical design: Hundreds of rows: replicate to every node.
+{{ config(dist='all', sort=['warehouse_id', 'effective_from']) }}
 -- SCD type 2 warehouse dimension: one row per version of a warehouse's attributes.
 with versions as (
     {{ latest_loaded(source('bronze', 'warehouses'), ['warehouse_id', 'valid_from']) }}

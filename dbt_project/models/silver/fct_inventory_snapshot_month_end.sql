@@ -1,3 +1,5 @@
+-- Redshift physical design: Distributed like the ledger it is derived from; sorted by month end for period scans.
+{{ config(dist='sku_id', sort=['month_end_date', 'warehouse_id']) }}
 -- Periodic snapshot: stock on hand per warehouse x SKU at each month end, from the opening balance
 -- plus the ledger's cumulative net movements. A pair appears from its first month with stock or
 -- movement; months with neither stock nor movement are not stored (no densification).

@@ -1,3 +1,5 @@
+-- Redshift physical design: Billions of rows: distributed on sku_id (100K values, co-located with costs and the snapshot), sorted by event date so daily increments and month ranges scan only their blocks.
+{{ config(dist='sku_id', sort=['event_date', 'warehouse_id']) }}
 -- The inventory ledger at movement grain: one row per source movement, deduplicated by
 -- transaction_id, with the product and warehouse versions in force on the event date.
 select

@@ -1,3 +1,5 @@
+-- Redshift physical design: Hundreds of rows: replicate to every node.
+{{ config(dist='all', sort=['currency_code', 'month_end_date']) }}
 -- Per currency and month: the closing rate of the month's last business day and the monthly average.
 with ranked as (
     select

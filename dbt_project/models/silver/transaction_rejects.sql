@@ -1,3 +1,5 @@
+-- Redshift physical design: Expected near-empty; even distribution, newest loads found by sort key.
+{{ config(dist='even', sort=['loaded_at']) }}
 -- Ledger rows that reference an unknown SKU or warehouse, or fall outside every dimension version.
 -- Kept with the reason rather than dropped; a failing check counts them.
 select

@@ -1,0 +1,740 @@
+-- Redshift DDL rendered offline by `make redshift-ddl` (inventory_platform/redshift/offline_ddl.py):
+-- what `dbt run --target prod` executes on an empty cluster, in order. Reviewed snapshot: a test
+-- fails when the models render differently; regenerate and review the diff.
+
+create schema if not exists "gold";
+
+create schema if not exists "silver";
+
+create  table
+    "inventory"."silver"."dim_product__dbt_tmp"
+    
+    diststyle all
+    
+      compound sortkey(sku_id,effective_from)
+  as (
+    -- Redshift physical design: Small dimension: a copy on every node makes the as-of join local.
+
+-- SCD type 2 product dimension: one row per version of a SKU's attributes.
+with versions as (
+    select * from (
+        select
+            src.*,
+            row_number() over (
+                partition by sku_id, valid_from
+                order by _loaded_at desc, _batch_id desc, _source_row desc
+            ) as _load_rank
+        from "inventory"."bronze"."products" as src
+    ) as ranked
+    where _load_rank = 1
+)
+
+select
+    md5(coalesce(cast(sku_id as TEXT), '~null~') || '|' || coalesce(cast(valid_from as TEXT), '~null~')) as product_key,
+    sku_id,
+    product_name,
+    category_code,
+    category_name,
+    brand,
+    unit_of_measure,
+    valid_from as effective_from,
+    coalesce(
+        lead(valid_from) over (partition by sku_id order by valid_from),
+        cast('9999-12-31' as date)
+    ) as effective_to,
+    lead(valid_from) over (partition by sku_id order by valid_from) is null as is_current
+from versions
+  );
+
+alter table "inventory"."silver"."dim_product__dbt_tmp" rename to "dim_product";
+
+drop table if exists "inventory"."silver"."dim_product__dbt_backup" cascade;
+
+create  table
+    "inventory"."silver"."dim_warehouse__dbt_tmp"
+    
+    diststyle all
+    
+      compound sortkey(warehouse_id,effective_from)
+  as (
+    -- Redshift physical design: Hundreds of rows: replicate to every node.
+
+-- SCD type 2 warehouse dimension: one row per version of a warehouse's attributes.
+with versions as (
+    select * from (
+        select
+            src.*,
+            row_number() over (
+                partition by warehouse_id, valid_from
+                order by _loaded_at desc, _batch_id desc, _source_row desc
+            ) as _load_rank
+        from "inventory"."bronze"."warehouses" as src
+    ) as ranked
+    where _load_rank = 1
+)
+
+select
+    md5(coalesce(cast(warehouse_id as TEXT), '~null~') || '|' || coalesce(cast(valid_from as TEXT), '~null~')) as warehouse_key,
+    warehouse_id,
+    warehouse_name,
+    region,
+    country_code,
+    city,
+    currency_code,
+    open_date,
+    close_date,
+    allows_backorder,
+    valid_from as effective_from,
+    coalesce(
+        lead(valid_from) over (partition by warehouse_id order by valid_from),
+        cast('9999-12-31' as date)
+    ) as effective_to,
+    lead(valid_from) over (partition by warehouse_id order by valid_from) is null as is_current
+from versions
+  );
+
+alter table "inventory"."silver"."dim_warehouse__dbt_tmp" rename to "dim_warehouse";
+
+drop table if exists "inventory"."silver"."dim_warehouse__dbt_backup" cascade;
+
+create  table
+    "inventory"."silver"."fx_rates_daily__dbt_tmp"
+    
+    diststyle all
+    
+      compound sortkey(currency_code,rate_date)
+  as (
+    -- Redshift physical design: A few thousand rows a year: replicate to every node.
+
+-- Daily closing rates on business days, USD per unit of each currency.
+with rates as (
+    select * from (
+        select
+            src.*,
+            row_number() over (
+                partition by rate_date, currency_code
+                order by _loaded_at desc, _batch_id desc, _source_row desc
+            ) as _load_rank
+        from "inventory"."bronze"."fx_rates" as src
+    ) as ranked
+    where _load_rank = 1
+)
+
+select
+    currency_code,
+    rate_date,
+    usd_per_unit,
+    cast(
+    cast(
+        
+
+    dateadd(
+        day,
+        -1,
+        
+
+    dateadd(
+        month,
+        1,
+        date_trunc('month', rate_date)
+        )
+
+
+        )
+
+
+        as date)
+ as date) as month_end_date
+from rates
+  );
+
+alter table "inventory"."silver"."fx_rates_daily__dbt_tmp" rename to "fx_rates_daily";
+
+drop table if exists "inventory"."silver"."fx_rates_daily__dbt_backup" cascade;
+
+create  table
+    "inventory"."silver"."opening_balances__dbt_tmp"
+    
+    diststyle key distkey (sku_id)
+    
+      compound sortkey(warehouse_id,sku_id)
+  as (
+    -- Redshift physical design: Co-located with the ledger and snapshot on sku_id.
+
+-- Stock on hand per warehouse and SKU before the ledger starts.
+with balances as (
+    select * from (
+        select
+            src.*,
+            row_number() over (
+                partition by warehouse_id, sku_id
+                order by _loaded_at desc, _batch_id desc, _source_row desc
+            ) as _load_rank
+        from "inventory"."bronze"."opening_balances" as src
+    ) as ranked
+    where _load_rank = 1
+)
+
+select
+    warehouse_id,
+    sku_id,
+    as_of_date,
+    quantity_on_hand
+from balances
+  );
+
+alter table "inventory"."silver"."opening_balances__dbt_tmp" rename to "opening_balances";
+
+drop table if exists "inventory"."silver"."opening_balances__dbt_backup" cascade;
+
+create  table
+    "inventory"."silver"."standard_cost_history__dbt_tmp"
+    
+    diststyle key distkey (sku_id)
+    
+      compound sortkey(sku_id,effective_from)
+  as (
+    -- Redshift physical design: Millions of rows at full scale: co-located with the facts on sku_id instead of replicated.
+
+-- Standard cost per SKU and currency with its validity window [effective_from, effective_to).
+with costs as (
+    select * from (
+        select
+            src.*,
+            row_number() over (
+                partition by sku_id, currency_code, effective_date
+                order by _loaded_at desc, _batch_id desc, _source_row desc
+            ) as _load_rank
+        from "inventory"."bronze"."standard_costs" as src
+    ) as ranked
+    where _load_rank = 1
+)
+
+select
+    sku_id,
+    currency_code,
+    standard_cost,
+    effective_date as effective_from,
+    coalesce(
+        lead(effective_date) over (partition by sku_id, currency_code order by effective_date),
+        cast('9999-12-31' as date)
+    ) as effective_to
+from costs
+  );
+
+alter table "inventory"."silver"."standard_cost_history__dbt_tmp" rename to "standard_cost_history";
+
+drop table if exists "inventory"."silver"."standard_cost_history__dbt_backup" cascade;
+
+create  table
+    "inventory"."silver"."dim_category__dbt_tmp"
+    
+    diststyle all
+    
+      compound sortkey(category_code)
+  as (
+    -- Redshift physical design: Fifty rows: replicate to every node.
+
+-- Merchandise categories, named as in the current product master.
+select
+    category_code,
+    max(category_name) as category_name
+from "inventory"."silver"."dim_product"
+where is_current
+group by category_code
+  );
+
+alter table "inventory"."silver"."dim_category__dbt_tmp" rename to "dim_category";
+
+drop table if exists "inventory"."silver"."dim_category__dbt_backup" cascade;
+
+create  table
+    "inventory"."silver"."fx_rates_monthly__dbt_tmp"
+    
+    diststyle all
+    
+      compound sortkey(currency_code,month_end_date)
+  as (
+    -- Redshift physical design: Hundreds of rows: replicate to every node.
+
+-- Per currency and month: the closing rate of the month's last business day and the monthly average.
+with ranked as (
+    select
+        currency_code,
+        month_end_date,
+        rate_date,
+        usd_per_unit,
+        row_number() over (partition by currency_code, month_end_date order by rate_date desc) as close_rank
+    from "inventory"."silver"."fx_rates_daily"
+)
+
+select
+    currency_code,
+    month_end_date,
+    (cast(extract(year from month_end_date) as integer) * 100 + cast(extract(month from month_end_date) as integer)) as month_key,
+    max(case when close_rank = 1 then usd_per_unit end) as month_end_usd_per_unit,
+    max(case when close_rank = 1 then rate_date end) as month_end_rate_date,
+    avg(usd_per_unit) as month_average_usd_per_unit
+from ranked
+group by currency_code, month_end_date
+  );
+
+alter table "inventory"."silver"."fx_rates_monthly__dbt_tmp" rename to "fx_rates_monthly";
+
+drop table if exists "inventory"."silver"."fx_rates_monthly__dbt_backup" cascade;
+
+create  table
+    "inventory"."silver"."fct_inventory_transactions__dbt_tmp"
+    
+    diststyle key distkey (sku_id)
+    
+      compound sortkey(event_date,warehouse_id)
+  as (
+    with __dbt__cte__int_transactions_resolved as (
+
+-- The deduplicated ledger with every dimension version resolved as of the event date, and, for rows
+-- that cannot be resolved, the reason. Feeds fct_inventory_transactions and transaction_rejects.
+with ledger as (
+    select * from (
+        select
+            src.*,
+            row_number() over (
+                partition by transaction_id
+                order by _loaded_at desc, _batch_id desc, _source_row desc
+            ) as _load_rank
+        from "inventory"."bronze"."inventory_transactions" as src
+    ) as ranked
+    where _load_rank = 1
+),
+
+known_skus as (select distinct sku_id from "inventory"."silver"."dim_product"),
+known_warehouses as (select distinct warehouse_id from "inventory"."silver"."dim_warehouse"),
+
+resolved as (
+    select
+        l.transaction_id,
+        l.event_ts,
+        cast(l.event_ts as date) as event_date,
+        l.warehouse_id,
+        l.sku_id,
+        l.movement_type,
+        l.quantity,
+        l.reference_id,
+        l._loaded_at as loaded_at,
+        l._batch_id as source_batch_id,
+        l._source_file as source_file,
+        l._source_row as source_row,
+        p.product_key,
+        p.category_code,
+        w.warehouse_key,
+        w.currency_code,
+        ks.sku_id is not null as sku_known,
+        kw.warehouse_id is not null as warehouse_known
+    from ledger as l
+    left join "inventory"."silver"."dim_product" as p
+        on p.sku_id = l.sku_id
+        and cast(l.event_ts as date) >= p.effective_from
+        and cast(l.event_ts as date) < p.effective_to
+    left join "inventory"."silver"."dim_warehouse" as w
+        on w.warehouse_id = l.warehouse_id
+        and cast(l.event_ts as date) >= w.effective_from
+        and cast(l.event_ts as date) < w.effective_to
+    left join known_skus as ks on ks.sku_id = l.sku_id
+    left join known_warehouses as kw on kw.warehouse_id = l.warehouse_id
+)
+
+select
+    resolved.*,
+    case
+        when not sku_known then 'unknown sku_id'
+        when not warehouse_known then 'unknown warehouse_id'
+        when product_key is null then 'no product version valid at event date'
+        when warehouse_key is null then 'no warehouse version valid at event date'
+    end as reject_reason
+from resolved
+) -- Redshift physical design: Billions of rows: distributed on sku_id (100K values, co-located with costs and the snapshot), sorted by event date so daily increments and month ranges scan only their blocks.
+
+-- The inventory ledger at movement grain: one row per source movement, deduplicated by
+-- transaction_id, with the product and warehouse versions in force on the event date.
+select
+    r.transaction_id,
+    r.event_ts,
+    r.event_date,
+    cast(
+    cast(
+        
+
+    dateadd(
+        day,
+        -1,
+        
+
+    dateadd(
+        month,
+        1,
+        date_trunc('month', r.event_date)
+        )
+
+
+        )
+
+
+        as date)
+ as date) as month_end_date,
+    r.warehouse_id,
+    r.warehouse_key,
+    r.sku_id,
+    r.product_key,
+    r.category_code,
+    r.movement_type,
+    r.quantity,
+    r.currency_code,
+    c.standard_cost as unit_cost_local,
+    (r.quantity * c.standard_cost) as extended_value_local,
+    r.reference_id,
+    r.loaded_at,
+    r.source_batch_id,
+    r.source_file,
+    r.source_row
+from __dbt__cte__int_transactions_resolved as r
+left join "inventory"."silver"."standard_cost_history" as c
+    on c.sku_id = r.sku_id
+    and c.currency_code = r.currency_code
+    and r.event_date >= c.effective_from
+    and r.event_date < c.effective_to
+where r.reject_reason is null
+  );
+
+alter table "inventory"."silver"."fct_inventory_transactions__dbt_tmp" rename to "fct_inventory_transactions";
+
+drop table if exists "inventory"."silver"."fct_inventory_transactions__dbt_backup" cascade;
+
+create  table
+    "inventory"."silver"."transaction_rejects__dbt_tmp"
+    
+    diststyle even
+    
+      compound sortkey(loaded_at)
+  as (
+    with __dbt__cte__int_transactions_resolved as (
+
+-- The deduplicated ledger with every dimension version resolved as of the event date, and, for rows
+-- that cannot be resolved, the reason. Feeds fct_inventory_transactions and transaction_rejects.
+with ledger as (
+    select * from (
+        select
+            src.*,
+            row_number() over (
+                partition by transaction_id
+                order by _loaded_at desc, _batch_id desc, _source_row desc
+            ) as _load_rank
+        from "inventory"."bronze"."inventory_transactions" as src
+    ) as ranked
+    where _load_rank = 1
+),
+
+known_skus as (select distinct sku_id from "inventory"."silver"."dim_product"),
+known_warehouses as (select distinct warehouse_id from "inventory"."silver"."dim_warehouse"),
+
+resolved as (
+    select
+        l.transaction_id,
+        l.event_ts,
+        cast(l.event_ts as date) as event_date,
+        l.warehouse_id,
+        l.sku_id,
+        l.movement_type,
+        l.quantity,
+        l.reference_id,
+        l._loaded_at as loaded_at,
+        l._batch_id as source_batch_id,
+        l._source_file as source_file,
+        l._source_row as source_row,
+        p.product_key,
+        p.category_code,
+        w.warehouse_key,
+        w.currency_code,
+        ks.sku_id is not null as sku_known,
+        kw.warehouse_id is not null as warehouse_known
+    from ledger as l
+    left join "inventory"."silver"."dim_product" as p
+        on p.sku_id = l.sku_id
+        and cast(l.event_ts as date) >= p.effective_from
+        and cast(l.event_ts as date) < p.effective_to
+    left join "inventory"."silver"."dim_warehouse" as w
+        on w.warehouse_id = l.warehouse_id
+        and cast(l.event_ts as date) >= w.effective_from
+        and cast(l.event_ts as date) < w.effective_to
+    left join known_skus as ks on ks.sku_id = l.sku_id
+    left join known_warehouses as kw on kw.warehouse_id = l.warehouse_id
+)
+
+select
+    resolved.*,
+    case
+        when not sku_known then 'unknown sku_id'
+        when not warehouse_known then 'unknown warehouse_id'
+        when product_key is null then 'no product version valid at event date'
+        when warehouse_key is null then 'no warehouse version valid at event date'
+    end as reject_reason
+from resolved
+) -- Redshift physical design: Expected near-empty; even distribution, newest loads found by sort key.
+
+-- Ledger rows that reference an unknown SKU or warehouse, or fall outside every dimension version.
+-- Kept with the reason rather than dropped; a failing check counts them.
+select
+    transaction_id,
+    event_ts,
+    warehouse_id,
+    sku_id,
+    movement_type,
+    quantity,
+    reference_id,
+    reject_reason,
+    loaded_at,
+    source_batch_id,
+    source_file,
+    source_row
+from __dbt__cte__int_transactions_resolved
+where reject_reason is not null
+  );
+
+alter table "inventory"."silver"."transaction_rejects__dbt_tmp" rename to "transaction_rejects";
+
+drop table if exists "inventory"."silver"."transaction_rejects__dbt_backup" cascade;
+
+create  table
+    "inventory"."silver"."fct_inventory_snapshot_month_end__dbt_tmp"
+    
+    diststyle key distkey (sku_id)
+    
+      compound sortkey(month_end_date,warehouse_id)
+  as (
+    -- Redshift physical design: Distributed like the ledger it is derived from; sorted by month end for period scans.
+
+-- Periodic snapshot: stock on hand per warehouse x SKU at each month end, from the opening balance
+-- plus the ledger's cumulative net movements. A pair appears from its first month with stock or
+-- movement; months with neither stock nor movement are not stored (no densification).
+-- Valued with the standard cost in force at month end, translated at the month-end closing rate.
+with movements as (
+    select
+        warehouse_id,
+        sku_id,
+        month_end_date,
+        sum(quantity) as net_quantity,
+        count(*) as movement_count
+    from "inventory"."silver"."fct_inventory_transactions"
+    group by warehouse_id, sku_id, month_end_date
+),
+
+opening as (
+    select warehouse_id, sku_id, cast(
+    cast(
+        
+
+    dateadd(
+        day,
+        -1,
+        
+
+    dateadd(
+        month,
+        1,
+        date_trunc('month', as_of_date)
+        )
+
+
+        )
+
+
+        as date)
+ as date) as month_end_date, quantity_on_hand
+    from "inventory"."silver"."opening_balances"
+),
+
+last_month as (
+    select max(month_end_date) as month_end_date from movements
+),
+
+month_ends as (
+    select distinct month_end_date from movements
+    union
+    select distinct month_end_date from opening
+),
+
+pair_start as (
+    select warehouse_id, sku_id, min(month_end_date) as first_month_end
+    from (
+        select warehouse_id, sku_id, month_end_date from movements
+        union all
+        select warehouse_id, sku_id, month_end_date from opening
+    ) as activity
+    group by warehouse_id, sku_id
+),
+
+spine as (
+    select p.warehouse_id, p.sku_id, m.month_end_date
+    from pair_start as p
+    inner join month_ends as m
+        on m.month_end_date >= p.first_month_end
+    cross join last_month
+    where m.month_end_date <= last_month.month_end_date
+),
+
+balances as (
+    select
+        s.warehouse_id,
+        s.sku_id,
+        s.month_end_date,
+        coalesce(mv.net_quantity, 0) as net_movement_quantity,
+        coalesce(mv.movement_count, 0) as movement_count,
+        coalesce(o.quantity_on_hand, 0) as opening_quantity,
+        sum(coalesce(mv.net_quantity, 0) + coalesce(o.quantity_on_hand, 0)) over (
+            partition by s.warehouse_id, s.sku_id
+            order by s.month_end_date
+            rows between unbounded preceding and current row
+        ) as quantity_on_hand
+    from spine as s
+    left join movements as mv
+        on mv.warehouse_id = s.warehouse_id and mv.sku_id = s.sku_id and mv.month_end_date = s.month_end_date
+    left join opening as o
+        on o.warehouse_id = s.warehouse_id and o.sku_id = s.sku_id and o.month_end_date = s.month_end_date
+)
+
+select
+    b.warehouse_id,
+    w.warehouse_key,
+    b.sku_id,
+    p.product_key,
+    p.category_code,
+    b.month_end_date,
+    (cast(extract(year from b.month_end_date) as integer) * 100 + cast(extract(month from b.month_end_date) as integer)) as month_key,
+    b.quantity_on_hand,
+    b.net_movement_quantity,
+    b.movement_count,
+    w.currency_code,
+    c.standard_cost as unit_cost_local,
+    (b.quantity_on_hand * c.standard_cost) as value_local,
+    fx.month_end_usd_per_unit,
+    ((b.quantity_on_hand * c.standard_cost) * fx.month_end_usd_per_unit) as value_usd
+from balances as b
+left join "inventory"."silver"."dim_warehouse" as w
+    on w.warehouse_id = b.warehouse_id
+    and b.month_end_date >= w.effective_from and b.month_end_date < w.effective_to
+left join "inventory"."silver"."dim_product" as p
+    on p.sku_id = b.sku_id
+    and b.month_end_date >= p.effective_from and b.month_end_date < p.effective_to
+left join "inventory"."silver"."standard_cost_history" as c
+    on c.sku_id = b.sku_id
+    and c.currency_code = w.currency_code
+    and b.month_end_date >= c.effective_from and b.month_end_date < c.effective_to
+left join "inventory"."silver"."fx_rates_monthly" as fx
+    on fx.currency_code = w.currency_code and fx.month_end_date = b.month_end_date
+where b.quantity_on_hand <> 0 or b.movement_count > 0
+  );
+
+alter table "inventory"."silver"."fct_inventory_snapshot_month_end__dbt_tmp" rename to "fct_inventory_snapshot_month_end";
+
+drop table if exists "inventory"."silver"."fct_inventory_snapshot_month_end__dbt_backup" cascade;
+
+create materialized view "inventory"."gold"."gold_inventory_value_monthly"
+        backup yes
+        diststyle even
+        
+        sortkey (month_key,category_code)
+        auto refresh yes
+    as (
+        -- Redshift physical design: Read whole by trend queries: even distribution, sorted by month for period filters. A materialized view with auto refresh on Redshift (dbt_project.yml), a table elsewhere.
+
+-- Month-end inventory value per category x warehouse x month, with the prior year and YoY.
+-- A cell exists when the category had stock or movement in the warehouse in the month or in the same
+-- month a year earlier, so prior-year totals always equal the prior year's own totals.
+-- Balances are semi-additive: sum across categories and warehouses within a month, never across months.
+with cells as (
+    select
+        month_end_date,
+        month_key,
+        warehouse_id,
+        category_code,
+        currency_code,
+        sum(quantity_on_hand) as quantity_on_hand,
+        sum(value_local) as value_local,
+        sum(value_usd) as value_usd
+    from "inventory"."silver"."fct_inventory_snapshot_month_end"
+    group by month_end_date, month_key, warehouse_id, category_code, currency_code
+),
+
+months as (
+    select distinct month_end_date, month_key from cells
+),
+
+grid as (
+    select month_key, warehouse_id, category_code, currency_code from cells
+    union
+    select c.month_key + 100, c.warehouse_id, c.category_code, c.currency_code
+    from cells as c
+    inner join months as m on m.month_key = c.month_key + 100
+),
+
+joined as (
+    select
+        m.month_end_date,
+        g.month_key,
+        g.warehouse_id,
+        g.category_code,
+        g.currency_code,
+        coalesce(cur.quantity_on_hand, 0) as quantity_on_hand,
+        coalesce(cur.value_local, 0) as value_local,
+        coalesce(cur.value_usd, 0) as value_usd,
+        py.value_usd as prior_year_value_usd,
+        py.quantity_on_hand as prior_year_quantity_on_hand,
+        (coalesce(cur.value_local, 0) * pyfx.month_end_usd_per_unit) as value_constant_currency_usd,
+        pyfx.month_end_date as prior_year_month_end_date
+    from grid as g
+    inner join months as m on m.month_key = g.month_key
+    left join cells as cur
+        on cur.month_key = g.month_key and cur.warehouse_id = g.warehouse_id and cur.category_code = g.category_code
+    left join cells as py
+        on py.month_key = (g.month_key - 100)
+        and py.warehouse_id = g.warehouse_id and py.category_code = g.category_code
+    left join "inventory"."silver"."fx_rates_monthly" as pyfx
+        on pyfx.currency_code = g.currency_code and pyfx.month_key = (g.month_key - 100)
+)
+
+select
+    j.month_end_date,
+    j.month_key,
+    j.warehouse_id,
+    w.warehouse_name,
+    w.region,
+    w.country_code,
+    j.category_code,
+    cat.category_name,
+    j.currency_code,
+    j.quantity_on_hand,
+    round(j.value_local, 2) as value_local,
+    round(j.value_usd, 2) as value_usd,
+    round(j.value_constant_currency_usd, 2) as value_constant_currency_usd,
+    round(j.prior_year_value_usd, 2) as prior_year_value_usd,
+    j.prior_year_quantity_on_hand,
+    round(j.value_usd, 2) - round(j.prior_year_value_usd, 2) as yoy_change_usd,
+    case
+        when j.prior_year_value_usd is not null and round(j.prior_year_value_usd, 2) <> 0
+        then cast(round(j.value_usd, 2) - round(j.prior_year_value_usd, 2) as float)
+            / cast(round(j.prior_year_value_usd, 2) as float) * 100
+    end as yoy_pct,
+    (
+        w.open_date <= j.prior_year_month_end_date
+        and (w.close_date is null or w.close_date > j.month_end_date)
+    ) as is_like_for_like
+from joined as j
+left join "inventory"."silver"."dim_warehouse" as w
+    on w.warehouse_id = j.warehouse_id
+    and j.month_end_date >= w.effective_from and j.month_end_date < w.effective_to
+left join "inventory"."silver"."dim_category" as cat
+    on cat.category_code = j.category_code
+    );
+
+drop materialized view if exists "inventory"."gold"."gold_inventory_value_monthly__dbt_backup" cascade;
+
+drop materialized view if exists "inventory"."gold"."gold_inventory_value_monthly__dbt_tmp" cascade;
