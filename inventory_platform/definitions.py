@@ -10,8 +10,9 @@ from datetime import timedelta
 
 import dagster as dg
 
-from inventory_platform.bronze.assets import build_bronze_assets
-from inventory_platform.lib.duckdb_warehouse import DuckDBWarehouse, LandingZone
+from inventory_platform.bronze.assets import build_bronze_assets, external_bronze_specs
+from inventory_platform.lib.duckdb_warehouse import LandingZone
+from inventory_platform.lib.engine import warehouse_resource
 from inventory_platform.settings import Settings, export_process_environment, load_settings
 from inventory_platform.transform.dbt_assets import build_dbt_assets, dbt_resource
 
@@ -39,27 +40,30 @@ def apply_layer_policy(spec: dg.AssetSpec) -> dg.AssetSpec:
 def build_defs(settings: Settings) -> dg.Definitions:
     export_process_environment(settings)
     daily = dg.DailyPartitionsDefinition(start_date=settings.history_start.isoformat())
-    assets = dg.map_asset_specs(apply_layer_policy, [*build_bronze_assets(daily), build_dbt_assets(settings)])
+    bronze = build_bronze_assets(daily) if settings.is_local else external_bronze_specs(daily)
+    assets = dg.map_asset_specs(apply_layer_policy, [*bronze, build_dbt_assets(settings)])
 
-    reference_sources = dg.AssetSelection.groups("bronze") - dg.AssetSelection.assets(dg.AssetKey(["bronze", "inventory_transactions"]))
-    jobs = [
-        dg.define_asset_job("load_reference_data", selection=reference_sources,
-                            description="Load product, warehouse, cost, FX and opening-balance files into Bronze."),
-        dg.define_asset_job("load_inventory_transactions", selection=[dg.AssetKey(["bronze", "inventory_transactions"])],
-                            description="Load the day's (or a range of days') ledger files into Bronze."),
-        dg.define_asset_job("build_silver_gold", selection=dg.AssetSelection.groups("silver", "gold"),
-                            description="Rebuild the star schema and Gold metrics with dbt and run every dbt test."),
-    ]
+    jobs = [dg.define_asset_job(
+        "build_silver_gold", selection=dg.AssetSelection.groups("silver", "gold"),
+        description="Rebuild the star schema and Gold metrics with dbt and run every dbt test.")]
+    if settings.is_local:
+        ledger = dg.AssetKey(["bronze", "inventory_transactions"])
+        jobs += [
+            dg.define_asset_job("load_reference_data", selection=dg.AssetSelection.groups("bronze") - dg.AssetSelection.assets(ledger),
+                                description="Load product, warehouse, cost, FX and opening-balance files into Bronze."),
+            dg.define_asset_job("load_inventory_transactions", selection=[ledger],
+                                description="Load the day's (or a range of days') ledger files into Bronze."),
+        ]
     return dg.Definitions(
         assets=assets,
         jobs=jobs,
         resources={
-            "warehouse": DuckDBWarehouse(path=str(settings.duckdb_path)),
+            "warehouse": warehouse_resource(settings),
             "landing": LandingZone(path=str(settings.landing_dir), quarantine_path=str(settings.quarantine_dir)),
             "dbt": dbt_resource(settings),
         },
         # DuckDB has a single writer: steps of a run execute one after another in one process.
-        executor=dg.in_process_executor,
+        executor=dg.in_process_executor if settings.is_local else dg.multiprocess_executor,
     )
 
 

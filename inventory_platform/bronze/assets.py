@@ -112,3 +112,19 @@ def build_bronze_asset(table: SourceTable, daily_partitions: dg.PartitionsDefini
 
 def build_bronze_assets(daily_partitions: dg.PartitionsDefinition) -> list[dg.AssetsDefinition]:
     return [build_bronze_asset(t, daily_partitions) for t in SOURCE_TABLES.values()]
+
+
+def external_bronze_specs(daily_partitions: dg.PartitionsDefinition) -> list[dg.AssetSpec]:
+    """Bronze on Redshift: the same tables, loaded outside this code location (COPY from the S3
+    landing zone, streaming ingestion), so Dagster records lineage and freshness but does not load them."""
+    return [
+        dg.AssetSpec(
+            key=dg.AssetKey(["bronze", t.name]),
+            description=f"{t.description} Loaded into Redshift from the S3 landing zone outside Dagster.",
+            kinds={"redshift", "s3"},
+            tags={"layer": "bronze", "domain": "inventory"},
+            metadata={"dagster/column_schema": column_schema(t), "dagster/table_name": f"{BRONZE_SCHEMA}.{t.name}"},
+            partitions_def=daily_partitions if t.partitioned_by_day else None,
+        )
+        for t in SOURCE_TABLES.values()
+    ]

@@ -7,6 +7,7 @@ from pathlib import Path
 import dagster as dg
 from dagster_dbt import DbtCliResource, DbtProject, dbt_assets
 
+from inventory_platform.lib.engine import warehouse_kind
 from inventory_platform.settings import DBT_PROJECT_DIR, Settings
 from inventory_platform.transform.dbt_translator import InventoryDbtTranslator
 
@@ -22,7 +23,7 @@ def build_dbt_assets(settings: Settings) -> dg.AssetsDefinition:
         raise FileNotFoundError(
             f"{MANIFEST_PATH} is missing: the dbt manifest is built at setup, not at import. Run `make manifest`."
         )
-    translator = InventoryDbtTranslator(warehouse_kind="duckdb" if settings.is_local else "redshift")
+    translator = InventoryDbtTranslator(warehouse_kind=warehouse_kind(settings))
 
     @dbt_assets(manifest=MANIFEST_PATH, project=dbt_project(settings), dagster_dbt_translator=translator,
                 name="dbt_silver_gold", pool="duckdb_writer")

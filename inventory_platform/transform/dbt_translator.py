@@ -32,4 +32,5 @@ class InventoryDbtTranslator(DagsterDbtTranslator):
 
     def get_asset_spec(self, manifest, unique_id, project) -> dg.AssetSpec:
         spec = super().get_asset_spec(manifest, unique_id, project)
-        return spec.merge_attributes(kinds={self.warehouse_kind})
+        # The engine comes from settings, not from whichever target the manifest happened to be parsed with.
+        return spec.replace_attributes(kinds={"dbt", self.warehouse_kind})
