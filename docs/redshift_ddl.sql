@@ -719,9 +719,8 @@ select
     j.prior_year_quantity_on_hand,
     round(j.value_usd, 2) - round(j.prior_year_value_usd, 2) as yoy_change_usd,
     case
-        when j.prior_year_value_usd is not null and round(j.prior_year_value_usd, 2) <> 0
-        then cast(round(j.value_usd, 2) - round(j.prior_year_value_usd, 2) as float)
-            / cast(round(j.prior_year_value_usd, 2) as float) * 100
+        when round(j.prior_year_value_usd, 2) is null or round(j.prior_year_value_usd, 2) = 0 then null
+        else cast((round(j.value_usd, 2)) - (round(j.prior_year_value_usd, 2)) as float) / cast(round(j.prior_year_value_usd, 2) as float) * 100
     end as yoy_pct,
     (
         w.open_date <= j.prior_year_month_end_date
@@ -738,3 +737,98 @@ left join "inventory"."silver"."dim_category" as cat
 drop materialized view if exists "inventory"."gold"."gold_inventory_value_monthly__dbt_backup" cascade;
 
 drop materialized view if exists "inventory"."gold"."gold_inventory_value_monthly__dbt_tmp" cascade;
+
+create materialized view "inventory"."gold"."gold_inventory_value_by_region"
+        backup yes
+        diststyle all
+        
+        sortkey (month_key,region)
+        auto refresh yes
+    as (
+        -- Redshift physical design: hundreds of rows; replicate everywhere, sorted by month.
+
+-- Month-end inventory value per region, rolled up from gold_inventory_value_monthly (the only source
+-- of Gold values), with prior year, YoY and the like-for-like subset (warehouses open in both periods).
+select
+    month_end_date,
+    month_key,
+    region,
+    sum(quantity_on_hand) as quantity_on_hand,
+    sum(value_usd) as value_usd,
+    sum(value_constant_currency_usd) as value_constant_currency_usd,
+    sum(prior_year_value_usd) as prior_year_value_usd,
+    sum(value_usd) - sum(prior_year_value_usd) as yoy_change_usd,
+    case
+        when sum(prior_year_value_usd) is null or sum(prior_year_value_usd) = 0 then null
+        else cast((sum(value_usd)) - (sum(prior_year_value_usd)) as float) / cast(sum(prior_year_value_usd) as float) * 100
+    end as yoy_pct,
+    case
+        when sum(prior_year_value_usd) is null or sum(prior_year_value_usd) = 0 then null
+        else cast((sum(value_constant_currency_usd)) - (sum(prior_year_value_usd)) as float) / cast(sum(prior_year_value_usd) as float) * 100
+    end as constant_currency_yoy_pct,
+    sum(case when is_like_for_like then value_usd else 0 end) as like_for_like_value_usd,
+    sum(case when is_like_for_like then prior_year_value_usd else 0 end) as like_for_like_prior_year_value_usd,
+    count(distinct warehouse_id) as warehouses
+from "inventory"."gold"."gold_inventory_value_monthly"
+group by month_end_date, month_key, region
+    );
+
+drop materialized view if exists "inventory"."gold"."gold_inventory_value_by_region__dbt_backup" cascade;
+
+drop materialized view if exists "inventory"."gold"."gold_inventory_value_by_region__dbt_tmp" cascade;
+
+create materialized view "inventory"."gold"."gold_inventory_value_trend"
+        backup yes
+        diststyle all
+        
+        sortkey (month_key,scope)
+        auto refresh yes
+    as (
+        -- Redshift physical design: a few thousand rows; replicate everywhere, sorted by month.
+
+-- The executive trend: month-end inventory value for the whole company (scope TOTAL) and per category
+-- (scope = category code), for every month that has a prior year to compare with (36 months of a
+-- 4-year history). Rolled up from gold_inventory_value_monthly, the only source of Gold values.
+with comparable_months as (
+    select distinct cur.month_key
+    from "inventory"."gold"."gold_inventory_value_monthly" as cur
+    inner join "inventory"."gold"."gold_inventory_value_monthly" as py
+        on py.month_key = (cur.month_key - 100)
+),
+
+scoped as (
+    select month_end_date, month_key, 'TOTAL' as scope, 'All categories' as scope_name,
+           value_usd, value_constant_currency_usd, prior_year_value_usd, quantity_on_hand
+    from "inventory"."gold"."gold_inventory_value_monthly"
+    union all
+    select month_end_date, month_key, category_code, category_name,
+           value_usd, value_constant_currency_usd, prior_year_value_usd, quantity_on_hand
+    from "inventory"."gold"."gold_inventory_value_monthly"
+)
+
+select
+    s.month_end_date,
+    s.month_key,
+    s.scope,
+    max(s.scope_name) as scope_name,
+    sum(s.quantity_on_hand) as quantity_on_hand,
+    sum(s.value_usd) as value_usd,
+    sum(s.value_constant_currency_usd) as value_constant_currency_usd,
+    sum(s.prior_year_value_usd) as prior_year_value_usd,
+    sum(s.value_usd) - sum(s.prior_year_value_usd) as yoy_change_usd,
+    case
+        when sum(s.prior_year_value_usd) is null or sum(s.prior_year_value_usd) = 0 then null
+        else cast((sum(s.value_usd)) - (sum(s.prior_year_value_usd)) as float) / cast(sum(s.prior_year_value_usd) as float) * 100
+    end as yoy_pct,
+    case
+        when sum(s.prior_year_value_usd) is null or sum(s.prior_year_value_usd) = 0 then null
+        else cast((sum(s.value_constant_currency_usd)) - (sum(s.prior_year_value_usd)) as float) / cast(sum(s.prior_year_value_usd) as float) * 100
+    end as constant_currency_yoy_pct
+from scoped as s
+inner join comparable_months as m on m.month_key = s.month_key
+group by s.month_end_date, s.month_key, s.scope
+    );
+
+drop materialized view if exists "inventory"."gold"."gold_inventory_value_trend__dbt_backup" cascade;
+
+drop materialized view if exists "inventory"."gold"."gold_inventory_value_trend__dbt_tmp" cascade;

@@ -16,3 +16,4 @@
 {% macro end_of_time() -%}
     cast('{{ var("end_of_time") }}' as date)
 {%- endmacro %}
+

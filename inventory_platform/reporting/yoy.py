@@ -1,7 +1,8 @@
-"""The month-end inventory value trend with year-over-year change, read from Gold only.
+"""The month-end inventory value trend with year-over-year change, read from the Gold roll-ups.
 
-Gold is the single source of truth: this module adds up Gold cells within a month (balances are
-additive across warehouses and categories, never across months) and does no valuation of its own.
+Gold is the single source of truth: this module selects rows the Gold layer already computed
+(gold_inventory_value_trend for the total and categories, gold_inventory_value_by_region for regions)
+and does no arithmetic of its own, so no one can get a different number for the same question.
 """
 
 from __future__ import annotations
@@ -15,8 +16,16 @@ from decimal import Decimal
 
 import duckdb
 
-GOLD_TABLE = "gold.gold_inventory_value_monthly"
-GROUPINGS = {"total": "'TOTAL'", "region": "region", "category": "category_code"}
+TREND = "gold.gold_inventory_value_trend"
+BY_REGION = "gold.gold_inventory_value_by_region"
+_COLUMNS = ("value_usd, prior_year_value_usd, yoy_change_usd, yoy_pct, "
+            "value_constant_currency_usd, constant_currency_yoy_pct")
+QUERIES = {
+    "total": f"SELECT month_end_date, scope, {_COLUMNS} FROM {TREND} WHERE scope = 'TOTAL'",
+    "category": f"SELECT month_end_date, scope, {_COLUMNS} FROM {TREND} WHERE scope <> 'TOTAL'",
+    "region": f"SELECT month_end_date, region, {_COLUMNS} FROM {BY_REGION} "
+              f"WHERE month_key IN (SELECT month_key FROM {TREND} WHERE scope = 'TOTAL')",
+}
 
 
 @dataclass(frozen=True)
@@ -31,42 +40,18 @@ class YoYRow:
     constant_currency_yoy_pct: float | None
 
 
-def _pct(change: Decimal | None, base: Decimal | None) -> float | None:
-    if change is None or not base:
-        return None
-    return round(float(change / base * 100), 2)
-
-
 def yoy_trend(con: duckdb.DuckDBPyConnection, by: str = "total", months: int = 36) -> list[YoYRow]:
     """The latest `months` month ends that have a prior year, oldest first."""
-    if by not in GROUPINGS:
-        raise ValueError(f"--by must be one of {', '.join(GROUPINGS)}, got {by!r}")
-    group_expr = GROUPINGS[by]
+    if by not in QUERIES:
+        raise ValueError(f"--by must be one of {', '.join(QUERIES)}, got {by!r}")
     rows = con.execute(
-        f"""
-        WITH comparable AS (
-            SELECT DISTINCT cur.month_key
-            FROM {GOLD_TABLE} AS cur
-            WHERE cur.month_key - 100 IN (SELECT month_key FROM {GOLD_TABLE})
-            ORDER BY cur.month_key DESC
-            LIMIT ?
-        )
-        SELECT month_end_date, {group_expr} AS grp,
-               sum(value_usd), sum(prior_year_value_usd), sum(value_constant_currency_usd)
-        FROM {GOLD_TABLE}
-        WHERE month_key IN (SELECT month_key FROM comparable)
-        GROUP BY month_end_date, grp
-        ORDER BY month_end_date, grp
-        """,
+        f"""SELECT * FROM ({QUERIES[by]}) AS r
+            WHERE month_end_date IN (SELECT month_end_date FROM {TREND} WHERE scope = 'TOTAL'
+                                     ORDER BY month_end_date DESC LIMIT ?)
+            ORDER BY 1, 2""",
         [months],
     ).fetchall()
-    result = []
-    for month_end, grp, value, prior, constant in rows:
-        change = value - prior if prior is not None else None
-        constant_change = constant - prior if constant is not None and prior is not None else None
-        result.append(YoYRow(month_end, grp, value, prior, change, _pct(change, prior),
-                             constant, _pct(constant_change, prior)))
-    return result
+    return [YoYRow(*row) for row in rows]
 
 
 def _plain(row: YoYRow) -> dict:
@@ -75,6 +60,8 @@ def _plain(row: YoYRow) -> dict:
     for key, value in out.items():
         if isinstance(value, Decimal):
             out[key] = float(value)
+        elif isinstance(value, float):
+            out[key] = round(value, 4)
     return out
 
 
@@ -100,10 +87,10 @@ def rich_table(rows: list[YoYRow], by: str):
         return "—" if v is None else f"{v:+.1f}%"
 
     table = Table(title=f"Month-end inventory value (USD) with YoY — by {by}")
-    table.add_column("Month end")
+    table.add_column("Month end", no_wrap=True)
     if by != "total":
-        table.add_column(by.capitalize())
-    for name in ("Value USD", "Prior year USD", "YoY", "YoY % (actual FX)", "YoY % (constant FX)"):
+        table.add_column(by.capitalize(), no_wrap=True)
+    for name in ("Value USD", "Prior year USD", "YoY USD", "YoY %", "YoY % const. FX"):
         table.add_column(name, justify="right")
     for r in rows:
         cells = [r.month_end_date.isoformat()] + ([r.group] if by != "total" else [])

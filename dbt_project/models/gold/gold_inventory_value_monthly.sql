@@ -72,11 +72,7 @@ select
     round(j.prior_year_value_usd, 2) as prior_year_value_usd,
     j.prior_year_quantity_on_hand,
     round(j.value_usd, 2) - round(j.prior_year_value_usd, 2) as yoy_change_usd,
-    case
-        when j.prior_year_value_usd is not null and round(j.prior_year_value_usd, 2) <> 0
-        then cast(round(j.value_usd, 2) - round(j.prior_year_value_usd, 2) as {{ dbt.type_float() }})
-            / cast(round(j.prior_year_value_usd, 2) as {{ dbt.type_float() }}) * 100
-    end as yoy_pct,
+    {{ yoy_pct('round(j.value_usd, 2)', 'round(j.prior_year_value_usd, 2)') }} as yoy_pct,
     (
         w.open_date <= j.prior_year_month_end_date
         and (w.close_date is null or w.close_date > j.month_end_date)
