@@ -3,10 +3,7 @@ portable SQL Redshift uses, and its Gold numbers equal DuckDB's for the same Bro
 
 from __future__ import annotations
 
-import json
-import os
 import shutil
-import subprocess
 from decimal import Decimal
 from pathlib import Path
 
@@ -14,14 +11,11 @@ import duckdb
 import psycopg2
 import pytest
 
-from inventory_platform.bronze.loader import landing_files, load_files
-from inventory_platform.landing_contract import SOURCE_TABLES
-from inventory_platform.settings import DBT_PROJECT_DIR
-from inventory_platform.simulation import simulate
-from inventory_platform.transform.dbt_assets import dbt_executable
 
 from ..support.bronze_copy import copy_bronze_to_postgres
+from ..support.dbt_runner import run_dbt
 from ..support.postgres_server import running_postgres
+from ..support.tiny_bronze import build_tiny_bronze
 
 GOLD_SQL = """
     SELECT month_key, warehouse_id, category_code, quantity_on_hand, value_local, value_usd,
@@ -32,14 +26,7 @@ GOLD_SQL = """
 
 @pytest.fixture(scope="module")
 def bronze(tmp_path_factory) -> Path:
-    root = tmp_path_factory.mktemp("bronze")
-    simulate("tiny", 5, root / "landing", progress=False)
-    con = duckdb.connect(str(root / "warehouse.duckdb"))
-    for table in SOURCE_TABLES.values():
-        result = load_files(con, table, landing_files(root / "landing", table), root / "quarantine")
-        assert not result.rejections
-    con.close()
-    return root / "warehouse.duckdb"
+    return build_tiny_bronze(tmp_path_factory.mktemp("bronze"), seed=5)
 
 
 @pytest.fixture(scope="module")
@@ -48,25 +35,14 @@ def postgres():
         yield server
 
 
-def dbt(command: list[str], target: str, work: Path, env: dict[str, str]) -> list[dict]:
-    """Run dbt against a target with its own target/log paths; return run_results (fail on non-zero exit)."""
-    target_path = work / f"target-{target}"
-    proc = subprocess.run(
-        [dbt_executable(), *command, "--target", target, "--project-dir", str(DBT_PROJECT_DIR),
-         "--profiles-dir", str(DBT_PROJECT_DIR), "--target-path", str(target_path), "--log-path", str(work / "logs")],
-        env={**os.environ, **env}, cwd=DBT_PROJECT_DIR, capture_output=True, text=True, timeout=900)
-    assert proc.returncode == 0, proc.stdout[-6000:] + proc.stderr[-2000:]
-    return json.loads((target_path / "run_results.json").read_text())["results"]
-
-
 @pytest.fixture(scope="module")
 def built(bronze, postgres, tmp_path_factory):
     work = tmp_path_factory.mktemp("dbt")
     copied = copy_bronze_to_postgres(bronze, postgres, work)
-    pg_results = dbt(["build"], "postgres", work, postgres.env())
+    pg_results = run_dbt(["build"], "postgres", work, postgres.env())
     duck = work / "warehouse.duckdb"
     shutil.copy(bronze, duck)
-    duck_results = dbt(["build"], "local", work, {"INVENTORY_DUCKDB_PATH": str(duck)})
+    duck_results = run_dbt(["build"], "local", work, {"INVENTORY_DUCKDB_PATH": str(duck)})
     return {"copied": copied, "pg_results": pg_results, "duck_results": duck_results, "duckdb": duck}
 
 

@@ -1,9 +1,13 @@
 -- Redshift physical design: Fifty rows: replicate to every node.
 {{ config(dist='all', sort=['category_code']) }}
--- Merchandise categories, named as in the current product master.
-select
-    category_code,
-    max(category_name) as category_name
-from {{ ref('dim_product') }}
-where is_current
-group by category_code
+-- Merchandise categories: every category any product version has used (current or historical),
+-- named as in its most recent product version.
+select category_code, category_name
+from (
+    select
+        category_code,
+        category_name,
+        row_number() over (partition by category_code order by effective_from desc, sku_id) as recency
+    from {{ ref('dim_product') }}
+) as named
+where recency = 1

@@ -1,0 +1,115 @@
+"""Each kind of data check fails when its rule is broken.
+
+Phase A breaks Bronze the way a bad source would (problems no single file shows), rebuilds, and runs
+every test. Phase B corrupts built Silver/Gold tables, for the checks that guard the model logic
+itself. A clean build passes every test first, so each failure below is caused by the injected error.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from ..support.dbt_runner import failing_tests, run_dbt
+from ..support.tiny_bronze import build_tiny_bronze
+
+
+@pytest.fixture(scope="module")
+def clean(tmp_path_factory) -> tuple[Path, Path]:
+    work = tmp_path_factory.mktemp("checks")
+    bronze = build_tiny_bronze(work, seed=9)
+    run_dbt(["build"], "local", work, {"INVENTORY_DUCKDB_PATH": str(bronze)})
+    return work, bronze
+
+
+def copy_of(clean: tuple[Path, Path], name: str) -> tuple[Path, Path]:
+    work, source = clean
+    target_dir = work / name
+    target_dir.mkdir()
+    shutil.copy(source, target_dir / "warehouse.duckdb")
+    return target_dir, target_dir / "warehouse.duckdb"
+
+
+def execute(path: Path, *statements: str) -> None:
+    con = duckdb.connect(str(path))
+    try:
+        for sql in statements:
+            con.execute(sql)
+    finally:
+        con.close()
+
+
+def test_bad_source_data_fails_the_matching_checks(clean):
+    work, path = copy_of(clean, "bad_bronze")
+    execute(
+        path,
+        # a movement for a SKU the product master has never heard of
+        """INSERT INTO bronze.inventory_transactions
+           SELECT 990000001, event_ts, warehouse_id, 'SKU-UNKNOWN', movement_type, quantity, reference_id,
+                  'bad', _source_file, _source_row, _loaded_at, _row_hash
+           FROM bronze.inventory_transactions WHERE movement_type = 'RECEIPT' LIMIT 1""",
+        # a transfer that leaves one warehouse and never arrives anywhere
+        """INSERT INTO bronze.inventory_transactions
+           SELECT 990000002, event_ts, warehouse_id, sku_id, 'TRANSFER_OUT', -1, 'TR-NEVER-ARRIVES',
+                  'bad', _source_file, _source_row, _loaded_at, _row_hash
+           FROM bronze.inventory_transactions WHERE movement_type = 'RECEIPT' LIMIT 1""",
+        # a shipment far larger than the stock, in a warehouse that does not allow backorders
+        """INSERT INTO bronze.inventory_transactions
+           SELECT 990000003, t.event_ts, t.warehouse_id, t.sku_id, 'SHIPMENT', -100000000, 'SO-TOO-BIG',
+                  'bad', t._source_file, t._source_row, t._loaded_at, t._row_hash
+           FROM bronze.inventory_transactions AS t
+           JOIN bronze.warehouses AS w USING (warehouse_id)
+           WHERE NOT w.allows_backorder AND t.movement_type = 'RECEIPT' LIMIT 1""",
+        # an exchange rate that triples overnight
+        """UPDATE bronze.fx_rates SET usd_per_unit = usd_per_unit * 3
+           WHERE currency_code = 'EUR' AND rate_date = (SELECT max(rate_date) FROM bronze.fx_rates)""",
+    )
+    run_dbt(["run"], "local", work / "bad_bronze", {"INVENTORY_DUCKDB_PATH": str(path)})
+    failed = failing_tests(run_dbt(["test"], "local", work / "bad_bronze", {"INVENTORY_DUCKDB_PATH": str(path)},
+                                   expect_success=False))
+    assert {"no_rejected_transactions", "transfers_balance_across_warehouses",
+            "stock_negative_only_where_backorders_allowed", "fx_rates_within_sane_bounds"} <= failed
+    con = duckdb.connect(str(path), read_only=True)
+    assert con.execute("SELECT reject_reason FROM silver.transaction_rejects").fetchall() == [("unknown sku_id",)]
+    con.close()
+
+
+CORRUPTIONS = {
+    "unique_fct_inventory_transactions_transaction_id": [
+        "INSERT INTO silver.fct_inventory_transactions SELECT * FROM silver.fct_inventory_transactions LIMIT 1"],
+    "scd2_windows_valid_dim_product_sku_id": [
+        """UPDATE silver.dim_product SET effective_to = effective_to + INTERVAL 10 DAY
+           WHERE product_key = (SELECT min(product_key) FROM silver.dim_product WHERE NOT is_current)"""],
+    "accepted_values_dim_warehouse_region__NA__EU__APAC": [
+        "UPDATE silver.dim_warehouse SET region = 'LATAM' WHERE warehouse_id = (SELECT min(warehouse_id) FROM silver.dim_warehouse)"],
+    "snapshot_reconciles_to_ledger": [
+        """UPDATE silver.fct_inventory_snapshot_month_end SET quantity_on_hand = quantity_on_hand + 5
+           WHERE month_end_date = '2024-06-30' AND sku_id = (SELECT min(sku_id) FROM silver.fct_inventory_snapshot_month_end
+                                                            WHERE month_end_date = '2024-06-30')"""],
+    "gold_totals_equal_silver_snapshot": [
+        "UPDATE gold.gold_inventory_value_monthly SET value_usd = value_usd + 100 WHERE month_key = 202406"],
+    "gold_rollups_equal_gold_monthly": [
+        "UPDATE gold.gold_inventory_value_by_region SET value_usd = value_usd + 1 WHERE month_key = 202406 AND region = 'EU'"],
+    "facts_resolve_to_versions_valid_at_event_date": [
+        """UPDATE silver.fct_inventory_transactions SET product_key = (
+               SELECT product_key FROM silver.dim_product WHERE NOT is_current ORDER BY effective_from LIMIT 1)
+           WHERE transaction_id = (SELECT max(transaction_id) FROM silver.fct_inventory_transactions)"""],
+}
+
+
+def test_clean_build_passes_every_test(clean):
+    work, path = clean
+    assert failing_tests(run_dbt(["test"], "local", work, {"INVENTORY_DUCKDB_PATH": str(path)})) == set()
+
+
+@pytest.mark.parametrize("check", sorted(CORRUPTIONS))
+def test_corrupted_model_fails_its_check(clean, check):
+    work, path = copy_of(clean, f"corrupt_{check[:40]}")
+    execute(path, *CORRUPTIONS[check])
+    results = run_dbt(["test", "--select", check], "local", work, {"INVENTORY_DUCKDB_PATH": str(path)},
+                      expect_success=False)
+    assert [r["status"] for r in results] == ["fail"]
+    assert failing_tests(results) == {check}
