@@ -1,5 +1,5 @@
 -- Redshift DDL rendered offline by `make redshift-ddl` (inventory_platform/redshift/offline_ddl.py):
--- what `dbt run --target prod` executes on an empty cluster, in order. Reviewed snapshot: a test
+-- what `dbt build --target prod` executes on an empty cluster, in order. Reviewed snapshot: a test
 -- fails when the models render differently; regenerate and review the diff.
 
 create schema if not exists "gold";
@@ -226,6 +226,11 @@ alter table "inventory"."silver"."standard_cost_history__dbt_tmp" rename to "sta
 
 drop table if exists "inventory"."silver"."standard_cost_history__dbt_backup" cascade;
 
+create table "inventory"."silver"."dim_currency" ("currency_code" varchar(3),"currency_name" varchar(64),"minor_units" integer,"is_reporting_currency" boolean);
+
+insert into "inventory"."silver"."dim_currency" ("currency_code", "currency_name", "minor_units", "is_reporting_currency") values
+          (%s,%s,%s,%s),(%s,%s,%s,%s),(%s,%s,%s,%s),(%s,%s,%s,%s),(%s,%s,%s,%s),(%s,%s,%s,%s),(%s,%s,%s,%s),(%s,%s,%s,%s),(%s,%s,%s,%s),(%s,%s,%s,%s),(%s,%s,%s,%s),(%s,%s,%s,%s),(%s,%s,%s,%s);
+
 create  table
     "inventory"."silver"."dim_category__dbt_tmp"
     
@@ -235,13 +240,17 @@ create  table
   as (
     -- Redshift physical design: Fifty rows: replicate to every node.
 
--- Merchandise categories, named as in the current product master.
-select
-    category_code,
-    max(category_name) as category_name
-from "inventory"."silver"."dim_product"
-where is_current
-group by category_code
+-- Merchandise categories: every category any product version has used (current or historical),
+-- named as in its most recent product version.
+select category_code, category_name
+from (
+    select
+        category_code,
+        category_name,
+        row_number() over (partition by category_code order by effective_from desc, sku_id) as recency
+    from "inventory"."silver"."dim_product"
+) as named
+where recency = 1
   );
 
 alter table "inventory"."silver"."dim_category__dbt_tmp" rename to "dim_category";
@@ -282,6 +291,152 @@ group by currency_code, month_end_date
 alter table "inventory"."silver"."fx_rates_monthly__dbt_tmp" rename to "fx_rates_monthly";
 
 drop table if exists "inventory"."silver"."fx_rates_monthly__dbt_backup" cascade;
+
+create  table
+    "inventory"."silver"."dim_date__dbt_tmp"
+    
+    diststyle all
+    
+      compound sortkey(date_day)
+  as (
+    -- Redshift physical design: a few thousand rows; replicate everywhere, sorted by date.
+
+-- Calendar and fiscal attributes for every day from the first opening balance to the end of the year
+-- of the last movement. The fiscal year starts in the month set by var fiscal_year_start_month
+-- (February, the retail convention) and is named after the calendar year it ends in.
+with bounds as (
+    select
+        min(first_day) as first_day,
+        max(last_day) as last_day
+    from (
+        select min(as_of_date) as first_day, max(as_of_date) as last_day from "inventory"."silver"."opening_balances"
+        union all
+        select min(cast(event_ts as date)), max(cast(event_ts as date)) from "inventory"."bronze"."inventory_transactions"
+    ) as edges
+),
+
+digits as (
+    select 0 as n union all select 1 as n union all select 2 as n union all select 3 as n union all select 4 as n union all select 5 as n union all select 6 as n union all select 7 as n union all select 8 as n union all select 9 as n
+),
+
+numbers as (
+    select d1.n + 10 * d2.n + 100 * d3.n + 1000 * d4.n + 10000 * d5.n as n
+    from digits as d1 cross join digits as d2 cross join digits as d3 cross join digits as d4 cross join digits as d5
+),
+
+days as (
+    select cast(
+
+    dateadd(
+        day,
+        numbers.n,
+        bounds.first_day
+        )
+
+ as date) as date_day
+    from numbers
+    cross join bounds
+    where numbers.n <= datediff(
+        day,
+        bounds.first_day,
+        cast(date_trunc('year', bounds.last_day) as date)
+        ) + 366
+),
+
+calendar as (
+    select
+        date_day,
+        cast(extract(year from date_day) as integer) as calendar_year,
+        cast(extract(month from date_day) as integer) as calendar_month,
+        cast(extract(day from date_day) as integer) as day_of_month,
+        cast(extract(dow from date_day) as integer) as day_of_week,
+        cast(date_trunc('month', date_day) as date) as month_start_date,
+        cast(
+    cast(
+        
+
+    dateadd(
+        day,
+        -1,
+        
+
+    dateadd(
+        month,
+        1,
+        date_trunc('month', date_day)
+        )
+
+
+        )
+
+
+        as date)
+ as date) as month_end_date
+    from days
+    where cast(extract(year from date_day) as integer)
+        <= (select cast(extract(year from last_day) as integer) from bounds)
+)
+
+select
+    date_day,
+    calendar_year * 10000 + calendar_month * 100 + day_of_month as date_key,
+    calendar_year,
+    cast(floor((calendar_month - 1) / 3.0) as integer) + 1 as calendar_quarter,
+    calendar_month,
+    (cast(extract(year from date_day) as integer) * 100 + cast(extract(month from date_day) as integer)) as month_key,
+    case calendar_month
+        
+        when 1 then 'January'
+        
+        when 2 then 'February'
+        
+        when 3 then 'March'
+        
+        when 4 then 'April'
+        
+        when 5 then 'May'
+        
+        when 6 then 'June'
+        
+        when 7 then 'July'
+        
+        when 8 then 'August'
+        
+        when 9 then 'September'
+        
+        when 10 then 'October'
+        
+        when 11 then 'November'
+        
+        when 12 then 'December'
+        
+    end as month_name,
+    day_of_month,
+    day_of_week,
+    day_of_week in (0, 6) as is_weekend,
+    month_start_date,
+    month_end_date,
+    date_day = month_end_date as is_month_end,
+    case when calendar_month >= 2 then calendar_year + 1 else calendar_year end
+        - case when 2 = 1 then 1 else 0 end as fiscal_year,
+    mod(calendar_month - 2 + 12, 12) + 1 as fiscal_period,
+    cast(floor(mod(calendar_month - 2 + 12, 12) / 3.0) as integer) + 1 as fiscal_quarter,
+    cast(
+
+    dateadd(
+        year,
+        -1,
+        date_day
+        )
+
+ as date) as same_day_last_year,
+    ((cast(extract(year from date_day) as integer) * 100 + cast(extract(month from date_day) as integer)) - 100) as same_month_last_year_key
+from calendar
+  );
+
+alter table "inventory"."silver"."dim_date__dbt_tmp" rename to "dim_date";
+
+drop table if exists "inventory"."silver"."dim_date__dbt_backup" cascade;
 
 create  table
     "inventory"."silver"."fct_inventory_transactions__dbt_tmp"

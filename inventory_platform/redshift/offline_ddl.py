@@ -78,7 +78,7 @@ def _ddl_statements(log: list[str]) -> list[str]:
 
 
 def render_redshift_ddl() -> list[str]:
-    """Every DDL statement `dbt run --target prod` executes, in order."""
+    """Every statement that changes the warehouse in `dbt build --target prod` (seeds and models), in order."""
     from dbt.adapters.redshift.connections import RedshiftConnectionManager
     from dbt.cli.main import dbtRunner
 
@@ -95,7 +95,7 @@ def render_redshift_ddl() -> list[str]:
                        "REDSHIFT_SCHEMA": "public", "REDSHIFT_USER": "dagster", "REDSHIFT_PASSWORD": ""})
     with tempfile.TemporaryDirectory(prefix="redshift-ddl-") as tmp:
         result = dbtRunner().invoke([
-            "run", "--target", "prod", "--threads", "1", "--quiet",
+            "build", "--exclude-resource-type", "test", "--target", "prod", "--threads", "1", "--quiet",
             "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR),
             "--target-path", f"{tmp}/target", "--log-path", f"{tmp}/logs",
         ])
@@ -115,7 +115,7 @@ def parse_redshift(statement: str) -> exp.Expression:
 def render_snapshot(statements: list[str]) -> str:
     header = (
         "-- Redshift DDL rendered offline by `make redshift-ddl` (inventory_platform/redshift/offline_ddl.py):\n"
-        "-- what `dbt run --target prod` executes on an empty cluster, in order. Reviewed snapshot: a test\n"
+        "-- what `dbt build --target prod` executes on an empty cluster, in order. Reviewed snapshot: a test\n"
         "-- fails when the models render differently; regenerate and review the diff.\n"
     )
     return header + "".join(f"\n{s};\n" for s in statements)

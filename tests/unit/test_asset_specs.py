@@ -9,7 +9,7 @@ from inventory_platform.definitions import LAYER_POLICY, defs
 from inventory_platform.landing_contract import SOURCE_TABLES
 
 EXPECTED_SILVER_GOLD = {
-    "silver": {"dim_product", "dim_warehouse", "dim_category", "standard_cost_history", "fx_rates_daily",
+    "silver": {"dim_product", "dim_warehouse", "dim_category", "dim_date", "dim_currency", "standard_cost_history", "fx_rates_daily",
                "fx_rates_monthly", "opening_balances", "fct_inventory_transactions", "transaction_rejects",
                "fct_inventory_snapshot_month_end"},
     "gold": {"gold_inventory_value_monthly", "gold_inventory_value_by_region", "gold_inventory_value_trend"},
