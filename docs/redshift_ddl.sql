@@ -42,7 +42,7 @@ select
         lead(valid_from) over (partition by sku_id order by valid_from),
         cast('9999-12-31' as date)
     ) as effective_to,
-    lead(valid_from) over (partition by sku_id order by valid_from) is null as is_current
+    (lead(valid_from) over (partition by sku_id order by valid_from) is null) as is_current
 from versions
   );
 
@@ -89,7 +89,7 @@ select
         lead(valid_from) over (partition by warehouse_id order by valid_from),
         cast('9999-12-31' as date)
     ) as effective_to,
-    lead(valid_from) over (partition by warehouse_id order by valid_from) is null as is_current
+    (lead(valid_from) over (partition by warehouse_id order by valid_from) is null) as is_current
 from versions
   );
 

@@ -14,3 +14,15 @@
     ) as ranked
     where _load_rank = 1
 {%- endmacro %}
+
+{# Validity windows from a change log: a version ends where the next version of the same key starts. #}
+{% macro version_effective_to(key_columns, starts) -%}
+    coalesce(
+        lead({{ starts }}) over (partition by {{ key_columns | join(', ') }} order by {{ starts }}),
+        {{ end_of_time() }}
+    )
+{%- endmacro %}
+
+{% macro version_is_current(key_columns, starts) -%}
+    (lead({{ starts }}) over (partition by {{ key_columns | join(', ') }} order by {{ starts }}) is null)
+{%- endmacro %}

@@ -14,9 +14,6 @@ select
     brand,
     unit_of_measure,
     valid_from as effective_from,
-    coalesce(
-        lead(valid_from) over (partition by sku_id order by valid_from),
-        {{ end_of_time() }}
-    ) as effective_to,
-    lead(valid_from) over (partition by sku_id order by valid_from) is null as is_current
+    {{ version_effective_to(['sku_id'], 'valid_from') }} as effective_to,
+    {{ version_is_current(['sku_id'], 'valid_from') }} as is_current
 from versions

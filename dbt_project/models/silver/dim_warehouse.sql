@@ -17,9 +17,6 @@ select
     close_date,
     allows_backorder,
     valid_from as effective_from,
-    coalesce(
-        lead(valid_from) over (partition by warehouse_id order by valid_from),
-        {{ end_of_time() }}
-    ) as effective_to,
-    lead(valid_from) over (partition by warehouse_id order by valid_from) is null as is_current
+    {{ version_effective_to(['warehouse_id'], 'valid_from') }} as effective_to,
+    {{ version_is_current(['warehouse_id'], 'valid_from') }} as is_current
 from versions

@@ -10,8 +10,5 @@ select
     currency_code,
     standard_cost,
     effective_date as effective_from,
-    coalesce(
-        lead(effective_date) over (partition by sku_id, currency_code order by effective_date),
-        {{ end_of_time() }}
-    ) as effective_to
+    {{ version_effective_to(['sku_id', 'currency_code'], 'effective_date') }} as effective_to
 from costs
