@@ -9,11 +9,32 @@ create schema if not exists "silver";
 create  table
     "inventory"."silver"."dim_product__dbt_tmp"
     
+  (
+    product_key varchar,
+    sku_id varchar,
+    product_name varchar(1024),
+    category_code varchar,
+    category_name varchar(1024),
+    brand varchar(1024),
+    unit_of_measure varchar,
+    effective_from date,
+    effective_to date,
+    is_current boolean
+    
+    )
+
+    
+    
     diststyle all
     
-      compound sortkey(sku_id,effective_from)
-  as (
-    -- Redshift physical design: Small dimension: a copy on every node makes the as-of join local.
+      compound sortkey(sku_id,effective_from);
+
+insert into "inventory"."silver"."dim_product__dbt_tmp"
+    (
+      
+    select product_key, sku_id, product_name, category_code, category_name, brand, unit_of_measure, effective_from, effective_to, is_current
+    from (
+        -- Redshift physical design: Small dimension: a copy on every node makes the as-of join local.
 
 -- SCD type 2 product dimension: one row per version of a SKU's attributes.
 with versions as (
@@ -44,7 +65,8 @@ select
     ) as effective_to,
     (lead(valid_from) over (partition by sku_id order by valid_from) is null) as is_current
 from versions
-  );
+    ) as model_subq
+    );
 
 alter table "inventory"."silver"."dim_product__dbt_tmp" rename to "dim_product";
 
@@ -53,11 +75,35 @@ drop table if exists "inventory"."silver"."dim_product__dbt_backup" cascade;
 create  table
     "inventory"."silver"."dim_warehouse__dbt_tmp"
     
+  (
+    warehouse_key varchar,
+    warehouse_id varchar,
+    warehouse_name varchar(1024),
+    region varchar,
+    country_code varchar,
+    city varchar(1024),
+    currency_code varchar,
+    open_date date,
+    close_date date,
+    allows_backorder boolean,
+    effective_from date,
+    effective_to date,
+    is_current boolean
+    
+    )
+
+    
+    
     diststyle all
     
-      compound sortkey(warehouse_id,effective_from)
-  as (
-    -- Redshift physical design: Hundreds of rows: replicate to every node.
+      compound sortkey(warehouse_id,effective_from);
+
+insert into "inventory"."silver"."dim_warehouse__dbt_tmp"
+    (
+      
+    select warehouse_key, warehouse_id, warehouse_name, region, country_code, city, currency_code, open_date, close_date, allows_backorder, effective_from, effective_to, is_current
+    from (
+        -- Redshift physical design: Hundreds of rows: replicate to every node.
 
 -- SCD type 2 warehouse dimension: one row per version of a warehouse's attributes.
 with versions as (
@@ -91,7 +137,8 @@ select
     ) as effective_to,
     (lead(valid_from) over (partition by warehouse_id order by valid_from) is null) as is_current
 from versions
-  );
+    ) as model_subq
+    );
 
 alter table "inventory"."silver"."dim_warehouse__dbt_tmp" rename to "dim_warehouse";
 
@@ -100,11 +147,26 @@ drop table if exists "inventory"."silver"."dim_warehouse__dbt_backup" cascade;
 create  table
     "inventory"."silver"."fx_rates_daily__dbt_tmp"
     
+  (
+    currency_code varchar,
+    rate_date date,
+    usd_per_unit numeric(18,8),
+    month_end_date date
+    
+    )
+
+    
+    
     diststyle all
     
-      compound sortkey(currency_code,rate_date)
-  as (
-    -- Redshift physical design: A few thousand rows a year: replicate to every node.
+      compound sortkey(currency_code,rate_date);
+
+insert into "inventory"."silver"."fx_rates_daily__dbt_tmp"
+    (
+      
+    select currency_code, rate_date, usd_per_unit, month_end_date
+    from (
+        -- Redshift physical design: A few thousand rows a year: replicate to every node.
 
 -- Daily closing rates on business days, USD per unit of each currency.
 with rates as (
@@ -146,7 +208,8 @@ select
         as date)
  as date) as month_end_date
 from rates
-  );
+    ) as model_subq
+    );
 
 alter table "inventory"."silver"."fx_rates_daily__dbt_tmp" rename to "fx_rates_daily";
 
@@ -155,11 +218,26 @@ drop table if exists "inventory"."silver"."fx_rates_daily__dbt_backup" cascade;
 create  table
     "inventory"."silver"."opening_balances__dbt_tmp"
     
+  (
+    warehouse_id varchar,
+    sku_id varchar,
+    as_of_date date,
+    quantity_on_hand bigint
+    
+    )
+
+    
+    
     diststyle key distkey (sku_id)
     
-      compound sortkey(warehouse_id,sku_id)
-  as (
-    -- Redshift physical design: Co-located with the ledger and snapshot on sku_id.
+      compound sortkey(warehouse_id,sku_id);
+
+insert into "inventory"."silver"."opening_balances__dbt_tmp"
+    (
+      
+    select warehouse_id, sku_id, as_of_date, quantity_on_hand
+    from (
+        -- Redshift physical design: Co-located with the ledger and snapshot on sku_id.
 
 -- Stock on hand per warehouse and SKU before the ledger starts.
 with balances as (
@@ -181,7 +259,8 @@ select
     as_of_date,
     quantity_on_hand
 from balances
-  );
+    ) as model_subq
+    );
 
 alter table "inventory"."silver"."opening_balances__dbt_tmp" rename to "opening_balances";
 
@@ -190,11 +269,27 @@ drop table if exists "inventory"."silver"."opening_balances__dbt_backup" cascade
 create  table
     "inventory"."silver"."standard_cost_history__dbt_tmp"
     
+  (
+    sku_id varchar,
+    currency_code varchar,
+    standard_cost numeric(18,4),
+    effective_from date,
+    effective_to date
+    
+    )
+
+    
+    
     diststyle key distkey (sku_id)
     
-      compound sortkey(sku_id,effective_from)
-  as (
-    -- Redshift physical design: Millions of rows at full scale: co-located with the facts on sku_id instead of replicated.
+      compound sortkey(sku_id,effective_from);
+
+insert into "inventory"."silver"."standard_cost_history__dbt_tmp"
+    (
+      
+    select sku_id, currency_code, standard_cost, effective_from, effective_to
+    from (
+        -- Redshift physical design: Millions of rows at full scale: co-located with the facts on sku_id instead of replicated.
 
 -- Standard cost per SKU and currency with its validity window [effective_from, effective_to).
 with costs as (
@@ -220,7 +315,8 @@ select
         cast('9999-12-31' as date)
     ) as effective_to
 from costs
-  );
+    ) as model_subq
+    );
 
 alter table "inventory"."silver"."standard_cost_history__dbt_tmp" rename to "standard_cost_history";
 
@@ -234,11 +330,24 @@ insert into "inventory"."silver"."dim_currency" ("currency_code", "currency_name
 create  table
     "inventory"."silver"."dim_category__dbt_tmp"
     
+  (
+    category_code varchar,
+    category_name varchar(1024)
+    
+    )
+
+    
+    
     diststyle all
     
-      compound sortkey(category_code)
-  as (
-    -- Redshift physical design: Fifty rows: replicate to every node.
+      compound sortkey(category_code);
+
+insert into "inventory"."silver"."dim_category__dbt_tmp"
+    (
+      
+    select category_code, category_name
+    from (
+        -- Redshift physical design: Fifty rows: replicate to every node.
 
 -- Merchandise categories: every category any product version has used (current or historical),
 -- named as in its most recent product version.
@@ -251,7 +360,8 @@ from (
     from "inventory"."silver"."dim_product"
 ) as named
 where recency = 1
-  );
+    ) as model_subq
+    );
 
 alter table "inventory"."silver"."dim_category__dbt_tmp" rename to "dim_category";
 
@@ -260,11 +370,28 @@ drop table if exists "inventory"."silver"."dim_category__dbt_backup" cascade;
 create  table
     "inventory"."silver"."fx_rates_monthly__dbt_tmp"
     
+  (
+    currency_code varchar,
+    month_end_date date,
+    month_key integer,
+    month_end_usd_per_unit numeric(18,8),
+    month_end_rate_date date,
+    month_average_usd_per_unit numeric(18,8)
+    
+    )
+
+    
+    
     diststyle all
     
-      compound sortkey(currency_code,month_end_date)
-  as (
-    -- Redshift physical design: Hundreds of rows: replicate to every node.
+      compound sortkey(currency_code,month_end_date);
+
+insert into "inventory"."silver"."fx_rates_monthly__dbt_tmp"
+    (
+      
+    select currency_code, month_end_date, month_key, month_end_usd_per_unit, month_end_rate_date, month_average_usd_per_unit
+    from (
+        -- Redshift physical design: Hundreds of rows: replicate to every node.
 
 -- Per currency and month: the closing rate of the month's last business day and the monthly average.
 with ranked as (
@@ -283,10 +410,11 @@ select
     (cast(extract(year from month_end_date) as integer) * 100 + cast(extract(month from month_end_date) as integer)) as month_key,
     max(case when close_rank = 1 then usd_per_unit end) as month_end_usd_per_unit,
     max(case when close_rank = 1 then rate_date end) as month_end_rate_date,
-    avg(usd_per_unit) as month_average_usd_per_unit
+    cast(avg(usd_per_unit) as numeric(18, 8)) as month_average_usd_per_unit
 from ranked
 group by currency_code, month_end_date
-  );
+    ) as model_subq
+    );
 
 alter table "inventory"."silver"."fx_rates_monthly__dbt_tmp" rename to "fx_rates_monthly";
 
@@ -295,11 +423,40 @@ drop table if exists "inventory"."silver"."fx_rates_monthly__dbt_backup" cascade
 create  table
     "inventory"."silver"."dim_date__dbt_tmp"
     
+  (
+    date_day date,
+    date_key integer,
+    calendar_year integer,
+    calendar_quarter integer,
+    calendar_month integer,
+    month_key integer,
+    month_name varchar,
+    day_of_month integer,
+    day_of_week integer,
+    is_weekend boolean,
+    month_start_date date,
+    month_end_date date,
+    is_month_end boolean,
+    fiscal_year integer,
+    fiscal_period integer,
+    fiscal_quarter integer,
+    same_day_last_year date,
+    same_month_last_year_key integer
+    
+    )
+
+    
+    
     diststyle all
     
-      compound sortkey(date_day)
-  as (
-    -- Redshift physical design: a few thousand rows; replicate everywhere, sorted by date.
+      compound sortkey(date_day);
+
+insert into "inventory"."silver"."dim_date__dbt_tmp"
+    (
+      
+    select date_day, date_key, calendar_year, calendar_quarter, calendar_month, month_key, month_name, day_of_month, day_of_week, is_weekend, month_start_date, month_end_date, is_month_end, fiscal_year, fiscal_period, fiscal_quarter, same_day_last_year, same_month_last_year_key
+    from (
+        -- Redshift physical design: a few thousand rows; replicate everywhere, sorted by date.
 
 -- Calendar and fiscal attributes for every day from the first opening balance to the end of the year
 -- of the last movement. The fiscal year starts in the month set by var fiscal_year_start_month
@@ -386,29 +543,29 @@ select
     (cast(extract(year from date_day) as integer) * 100 + cast(extract(month from date_day) as integer)) as month_key,
     case calendar_month
         
-        when 1 then 'January'
+        when 1 then cast('January' as varchar)
         
-        when 2 then 'February'
+        when 2 then cast('February' as varchar)
         
-        when 3 then 'March'
+        when 3 then cast('March' as varchar)
         
-        when 4 then 'April'
+        when 4 then cast('April' as varchar)
         
-        when 5 then 'May'
+        when 5 then cast('May' as varchar)
         
-        when 6 then 'June'
+        when 6 then cast('June' as varchar)
         
-        when 7 then 'July'
+        when 7 then cast('July' as varchar)
         
-        when 8 then 'August'
+        when 8 then cast('August' as varchar)
         
-        when 9 then 'September'
+        when 9 then cast('September' as varchar)
         
-        when 10 then 'October'
+        when 10 then cast('October' as varchar)
         
-        when 11 then 'November'
+        when 11 then cast('November' as varchar)
         
-        when 12 then 'December'
+        when 12 then cast('December' as varchar)
         
     end as month_name,
     day_of_month,
@@ -432,7 +589,8 @@ select
  as date) as same_day_last_year,
     ((cast(extract(year from date_day) as integer) * 100 + cast(extract(month from date_day) as integer)) - 100) as same_month_last_year_key
 from calendar
-  );
+    ) as model_subq
+    );
 
 alter table "inventory"."silver"."dim_date__dbt_tmp" rename to "dim_date";
 
@@ -441,11 +599,42 @@ drop table if exists "inventory"."silver"."dim_date__dbt_backup" cascade;
 create  table
     "inventory"."silver"."fct_inventory_transactions__dbt_tmp"
     
+  (
+    transaction_id bigint,
+    event_ts timestamp,
+    event_date date,
+    month_end_date date,
+    warehouse_id varchar,
+    warehouse_key varchar,
+    sku_id varchar,
+    product_key varchar,
+    category_code varchar,
+    movement_type varchar,
+    quantity bigint,
+    currency_code varchar,
+    unit_cost_local numeric(18,4),
+    extended_value_local numeric(38,4),
+    reference_id varchar,
+    loaded_at timestamp,
+    source_batch_id varchar,
+    source_file varchar(1024),
+    source_row bigint
+    
+    )
+
+    
+    
     diststyle key distkey (sku_id)
     
-      compound sortkey(event_date,warehouse_id)
-  as (
-    with __dbt__cte__int_transactions_resolved as (
+      compound sortkey(event_date,warehouse_id);
+
+insert into "inventory"."silver"."fct_inventory_transactions__dbt_tmp"
+    (
+      
+    select transaction_id, event_ts, event_date, month_end_date, warehouse_id, warehouse_key, sku_id, product_key, category_code, movement_type, quantity, currency_code, unit_cost_local, extended_value_local, reference_id, loaded_at, source_batch_id, source_file, source_row
+    from (
+        with __dbt__cte__int_transactions_resolved as (
+
 
 -- The deduplicated ledger with every dimension version resolved as of the event date, and, for rows
 -- that cannot be resolved, the reason. Feeds fct_inventory_transactions and transaction_rejects.
@@ -501,10 +690,10 @@ resolved as (
 select
     resolved.*,
     case
-        when not sku_known then 'unknown sku_id'
-        when not warehouse_known then 'unknown warehouse_id'
-        when product_key is null then 'no product version valid at event date'
-        when warehouse_key is null then 'no warehouse version valid at event date'
+        when not sku_known then cast('unknown sku_id' as varchar)
+        when not warehouse_known then cast('unknown warehouse_id' as varchar)
+        when product_key is null then cast('no product version valid at event date' as varchar)
+        when warehouse_key is null then cast('no warehouse version valid at event date' as varchar)
     end as reject_reason
 from resolved
 ) -- Redshift physical design: Billions of rows: distributed on sku_id (100K values, co-located with costs and the snapshot), sorted by event date so daily increments and month ranges scan only their blocks.
@@ -545,7 +734,7 @@ select
     r.quantity,
     r.currency_code,
     c.standard_cost as unit_cost_local,
-    (r.quantity * c.standard_cost) as extended_value_local,
+    cast((r.quantity * c.standard_cost) as numeric(38, 4)) as extended_value_local,
     r.reference_id,
     r.loaded_at,
     r.source_batch_id,
@@ -558,7 +747,8 @@ left join "inventory"."silver"."standard_cost_history" as c
     and r.event_date >= c.effective_from
     and r.event_date < c.effective_to
 where r.reject_reason is null
-  );
+    ) as model_subq
+    );
 
 alter table "inventory"."silver"."fct_inventory_transactions__dbt_tmp" rename to "fct_inventory_transactions";
 
@@ -567,11 +757,35 @@ drop table if exists "inventory"."silver"."fct_inventory_transactions__dbt_backu
 create  table
     "inventory"."silver"."transaction_rejects__dbt_tmp"
     
+  (
+    transaction_id bigint,
+    event_ts timestamp,
+    warehouse_id varchar,
+    sku_id varchar,
+    movement_type varchar,
+    quantity bigint,
+    reference_id varchar,
+    reject_reason varchar,
+    loaded_at timestamp,
+    source_batch_id varchar,
+    source_file varchar(1024),
+    source_row bigint
+    
+    )
+
+    
+    
     diststyle even
     
-      compound sortkey(loaded_at)
-  as (
-    with __dbt__cte__int_transactions_resolved as (
+      compound sortkey(loaded_at);
+
+insert into "inventory"."silver"."transaction_rejects__dbt_tmp"
+    (
+      
+    select transaction_id, event_ts, warehouse_id, sku_id, movement_type, quantity, reference_id, reject_reason, loaded_at, source_batch_id, source_file, source_row
+    from (
+        with __dbt__cte__int_transactions_resolved as (
+
 
 -- The deduplicated ledger with every dimension version resolved as of the event date, and, for rows
 -- that cannot be resolved, the reason. Feeds fct_inventory_transactions and transaction_rejects.
@@ -627,10 +841,10 @@ resolved as (
 select
     resolved.*,
     case
-        when not sku_known then 'unknown sku_id'
-        when not warehouse_known then 'unknown warehouse_id'
-        when product_key is null then 'no product version valid at event date'
-        when warehouse_key is null then 'no warehouse version valid at event date'
+        when not sku_known then cast('unknown sku_id' as varchar)
+        when not warehouse_known then cast('unknown warehouse_id' as varchar)
+        when product_key is null then cast('no product version valid at event date' as varchar)
+        when warehouse_key is null then cast('no warehouse version valid at event date' as varchar)
     end as reject_reason
 from resolved
 ) -- Redshift physical design: Expected near-empty; even distribution, newest loads found by sort key.
@@ -652,7 +866,8 @@ select
     source_row
 from __dbt__cte__int_transactions_resolved
 where reject_reason is not null
-  );
+    ) as model_subq
+    );
 
 alter table "inventory"."silver"."transaction_rejects__dbt_tmp" rename to "transaction_rejects";
 
@@ -661,11 +876,37 @@ drop table if exists "inventory"."silver"."transaction_rejects__dbt_backup" casc
 create  table
     "inventory"."silver"."fct_inventory_snapshot_month_end__dbt_tmp"
     
+  (
+    warehouse_id varchar,
+    warehouse_key varchar,
+    sku_id varchar,
+    product_key varchar,
+    category_code varchar,
+    month_end_date date,
+    month_key integer,
+    quantity_on_hand bigint,
+    net_movement_quantity bigint,
+    movement_count bigint,
+    currency_code varchar,
+    unit_cost_local numeric(18,4),
+    value_local numeric(38,4),
+    month_end_usd_per_unit numeric(18,8),
+    value_usd numeric(38,12)
+    
+    )
+
+    
+    
     diststyle key distkey (sku_id)
     
-      compound sortkey(month_end_date,warehouse_id)
-  as (
-    -- Redshift physical design: Distributed like the ledger it is derived from; sorted by month end for period scans.
+      compound sortkey(month_end_date,warehouse_id);
+
+insert into "inventory"."silver"."fct_inventory_snapshot_month_end__dbt_tmp"
+    (
+      
+    select warehouse_id, warehouse_key, sku_id, product_key, category_code, month_end_date, month_key, quantity_on_hand, net_movement_quantity, movement_count, currency_code, unit_cost_local, value_local, month_end_usd_per_unit, value_usd
+    from (
+        -- Redshift physical design: Distributed like the ledger it is derived from; sorted by month end for period scans.
 
 -- Periodic snapshot: stock on hand per warehouse x SKU at each month end, from the opening balance
 -- plus the ledger's cumulative net movements. A pair appears from its first month with stock or
@@ -764,14 +1005,14 @@ select
     p.category_code,
     b.month_end_date,
     (cast(extract(year from b.month_end_date) as integer) * 100 + cast(extract(month from b.month_end_date) as integer)) as month_key,
-    b.quantity_on_hand,
-    b.net_movement_quantity,
+    cast(b.quantity_on_hand as bigint) as quantity_on_hand,
+    cast(b.net_movement_quantity as bigint) as net_movement_quantity,
     b.movement_count,
     w.currency_code,
     c.standard_cost as unit_cost_local,
-    (b.quantity_on_hand * c.standard_cost) as value_local,
+    cast((b.quantity_on_hand * c.standard_cost) as numeric(38, 4)) as value_local,
     fx.month_end_usd_per_unit,
-    ((b.quantity_on_hand * c.standard_cost) * fx.month_end_usd_per_unit) as value_usd
+    cast(((b.quantity_on_hand * c.standard_cost) * fx.month_end_usd_per_unit) as numeric(38, 12)) as value_usd
 from balances as b
 left join "inventory"."silver"."dim_warehouse" as w
     on w.warehouse_id = b.warehouse_id
@@ -786,7 +1027,8 @@ left join "inventory"."silver"."standard_cost_history" as c
 left join "inventory"."silver"."fx_rates_monthly" as fx
     on fx.currency_code = w.currency_code and fx.month_end_date = b.month_end_date
 where b.quantity_on_hand <> 0 or b.movement_count > 0
-  );
+    ) as model_subq
+    );
 
 alter table "inventory"."silver"."fct_inventory_snapshot_month_end__dbt_tmp" rename to "fct_inventory_snapshot_month_end";
 
@@ -812,7 +1054,7 @@ with cells as (
         warehouse_id,
         category_code,
         currency_code,
-        sum(quantity_on_hand) as quantity_on_hand,
+        cast(sum(quantity_on_hand) as bigint) as quantity_on_hand,
         sum(value_local) as value_local,
         sum(value_usd) as value_usd
     from "inventory"."silver"."fct_inventory_snapshot_month_end"
@@ -867,15 +1109,15 @@ select
     cat.category_name,
     j.currency_code,
     j.quantity_on_hand,
-    round(j.value_local, 2) as value_local,
-    round(j.value_usd, 2) as value_usd,
-    round(j.value_constant_currency_usd, 2) as value_constant_currency_usd,
-    round(j.prior_year_value_usd, 2) as prior_year_value_usd,
+    cast(round(j.value_local, 2) as numeric(38, 2)) as value_local,
+    cast(round(j.value_usd, 2) as numeric(38, 2)) as value_usd,
+    cast(round(j.value_constant_currency_usd, 2) as numeric(38, 2)) as value_constant_currency_usd,
+    cast(round(j.prior_year_value_usd, 2) as numeric(38, 2)) as prior_year_value_usd,
     j.prior_year_quantity_on_hand,
-    round(j.value_usd, 2) - round(j.prior_year_value_usd, 2) as yoy_change_usd,
+    cast(round(j.value_usd, 2) - round(j.prior_year_value_usd, 2) as numeric(38, 2)) as yoy_change_usd,
     case
         when round(j.prior_year_value_usd, 2) is null or round(j.prior_year_value_usd, 2) = 0 then null
-        else cast((round(j.value_usd, 2)) - (round(j.prior_year_value_usd, 2)) as float) / cast(round(j.prior_year_value_usd, 2) as float) * 100
+        else cast((round(j.value_usd, 2)) - (round(j.prior_year_value_usd, 2)) as double precision) / cast(round(j.prior_year_value_usd, 2) as double precision) * 100
     end as yoy_pct,
     (
         w.open_date <= j.prior_year_month_end_date
@@ -908,21 +1150,21 @@ select
     month_end_date,
     month_key,
     region,
-    sum(quantity_on_hand) as quantity_on_hand,
-    sum(value_usd) as value_usd,
-    sum(value_constant_currency_usd) as value_constant_currency_usd,
-    sum(prior_year_value_usd) as prior_year_value_usd,
-    sum(value_usd) - sum(prior_year_value_usd) as yoy_change_usd,
+    cast(sum(quantity_on_hand) as bigint) as quantity_on_hand,
+    cast(sum(value_usd) as numeric(38, 2)) as value_usd,
+    cast(sum(value_constant_currency_usd) as numeric(38, 2)) as value_constant_currency_usd,
+    cast(sum(prior_year_value_usd) as numeric(38, 2)) as prior_year_value_usd,
+    cast(sum(value_usd) - sum(prior_year_value_usd) as numeric(38, 2)) as yoy_change_usd,
     case
         when sum(prior_year_value_usd) is null or sum(prior_year_value_usd) = 0 then null
-        else cast((sum(value_usd)) - (sum(prior_year_value_usd)) as float) / cast(sum(prior_year_value_usd) as float) * 100
+        else cast((sum(value_usd)) - (sum(prior_year_value_usd)) as double precision) / cast(sum(prior_year_value_usd) as double precision) * 100
     end as yoy_pct,
     case
         when sum(prior_year_value_usd) is null or sum(prior_year_value_usd) = 0 then null
-        else cast((sum(value_constant_currency_usd)) - (sum(prior_year_value_usd)) as float) / cast(sum(prior_year_value_usd) as float) * 100
+        else cast((sum(value_constant_currency_usd)) - (sum(prior_year_value_usd)) as double precision) / cast(sum(prior_year_value_usd) as double precision) * 100
     end as constant_currency_yoy_pct,
-    sum(case when is_like_for_like then value_usd else 0 end) as like_for_like_value_usd,
-    sum(case when is_like_for_like then prior_year_value_usd else 0 end) as like_for_like_prior_year_value_usd,
+    cast(sum(case when is_like_for_like then value_usd else 0 end) as numeric(38, 2)) as like_for_like_value_usd,
+    cast(sum(case when is_like_for_like then prior_year_value_usd else 0 end) as numeric(38, 2)) as like_for_like_prior_year_value_usd,
     count(distinct warehouse_id) as warehouses
 from "inventory"."gold"."gold_inventory_value_monthly"
 group by month_end_date, month_key, region
@@ -952,7 +1194,7 @@ with comparable_months as (
 ),
 
 scoped as (
-    select month_end_date, month_key, 'TOTAL' as scope, 'All categories' as scope_name,
+    select month_end_date, month_key, cast('TOTAL' as varchar) as scope, cast('All categories' as varchar) as scope_name,
            value_usd, value_constant_currency_usd, prior_year_value_usd, quantity_on_hand
     from "inventory"."gold"."gold_inventory_value_monthly"
     union all
@@ -966,18 +1208,18 @@ select
     s.month_key,
     s.scope,
     max(s.scope_name) as scope_name,
-    sum(s.quantity_on_hand) as quantity_on_hand,
-    sum(s.value_usd) as value_usd,
-    sum(s.value_constant_currency_usd) as value_constant_currency_usd,
-    sum(s.prior_year_value_usd) as prior_year_value_usd,
-    sum(s.value_usd) - sum(s.prior_year_value_usd) as yoy_change_usd,
+    cast(sum(s.quantity_on_hand) as bigint) as quantity_on_hand,
+    cast(sum(s.value_usd) as numeric(38, 2)) as value_usd,
+    cast(sum(s.value_constant_currency_usd) as numeric(38, 2)) as value_constant_currency_usd,
+    cast(sum(s.prior_year_value_usd) as numeric(38, 2)) as prior_year_value_usd,
+    cast(sum(s.value_usd) - sum(s.prior_year_value_usd) as numeric(38, 2)) as yoy_change_usd,
     case
         when sum(s.prior_year_value_usd) is null or sum(s.prior_year_value_usd) = 0 then null
-        else cast((sum(s.value_usd)) - (sum(s.prior_year_value_usd)) as float) / cast(sum(s.prior_year_value_usd) as float) * 100
+        else cast((sum(s.value_usd)) - (sum(s.prior_year_value_usd)) as double precision) / cast(sum(s.prior_year_value_usd) as double precision) * 100
     end as yoy_pct,
     case
         when sum(s.prior_year_value_usd) is null or sum(s.prior_year_value_usd) = 0 then null
-        else cast((sum(s.value_constant_currency_usd)) - (sum(s.prior_year_value_usd)) as float) / cast(sum(s.prior_year_value_usd) as float) * 100
+        else cast((sum(s.value_constant_currency_usd)) - (sum(s.prior_year_value_usd)) as double precision) / cast(sum(s.prior_year_value_usd) as double precision) * 100
     end as constant_currency_yoy_pct
 from scoped as s
 inner join comparable_months as m on m.month_key = s.month_key

@@ -11,3 +11,12 @@
 {% macro translate_to_reporting(amount_local, usd_per_unit) -%}
     ({{ amount_local }} * {{ usd_per_unit }})
 {%- endmacro %}
+
+{# Gold amounts: rounded once per cell to the cent, half away from zero, in one exact type on every engine. #}
+{% macro money_type() -%}
+    numeric(38, 2)
+{%- endmacro %}
+
+{% macro to_cents(amount) -%}
+    cast(round({{ amount }}, 2) as {{ money_type() }})
+{%- endmacro %}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 import sys
@@ -9,6 +10,7 @@ import sys
 import pytest
 
 from inventory_platform.redshift.offline_ddl import SNAPSHOT, parse_redshift
+from inventory_platform.transform.dbt_assets import MANIFEST_PATH
 
 
 @pytest.fixture(scope="module")
@@ -35,13 +37,32 @@ def test_every_statement_parses_as_redshift(rendered):
     assert len(parsed) >= 30
 
 
+def silver_creates(rendered: str) -> dict[str, str]:
+    """The CREATE TABLE statement (up to its end) of every Silver model."""
+    return {m.group(1): m.group(0) for m in re.finditer(
+        r'create\s+table\s+"[^"]+"\."silver"\."(\w+?)__dbt_tmp"[^;]*', rendered, re.I)}
+
+
 def test_fact_tables_are_distributed_and_sorted(rendered):
-    creates = {m.group(1): m.group(0) for m in re.finditer(
-        r'create\s+table\s+"[^"]+"\."silver"\."(\w+?)__dbt_tmp"[\s\S]*?as\s*\(', rendered, re.I)}
+    creates = silver_creates(rendered)
     for fact in ("fct_inventory_transactions", "fct_inventory_snapshot_month_end"):
         assert re.search(r"distkey\s*\(sku_id\)", creates[fact], re.I), fact
         assert re.search(r"sortkey\s*\(", creates[fact], re.I), fact
     assert all(re.search(r"diststyle", ddl, re.I) for ddl in creates.values())
+
+
+def test_silver_tables_are_created_with_their_contract_columns(rendered):
+    manifest = json.loads(MANIFEST_PATH.read_text())
+    contracted = {n["name"]: n for n in manifest["nodes"].values()
+                  if n["resource_type"] == "model" and n["config"]["contract"]["enforced"]
+                  and n["fqn"][1] == "silver"}
+    creates = silver_creates(rendered)
+    assert set(contracted) == set(creates)
+    for name, node in contracted.items():
+        declared = [(c, node["columns"][c]["data_type"].replace(" ", "")) for c in node["columns"]]
+        column_list = re.search(r"\(([^()]*(?:\([^()]*\)[^()]*)*)\)", creates[name]).group(1)
+        rendered_columns = [tuple(part.strip().split(None, 1)) for part in column_list.split(",\n")]
+        assert [(c, t.replace(" ", "")) for c, t in rendered_columns] == declared, name
 
 
 def test_gold_is_an_auto_refreshing_materialized_view(rendered):

@@ -6,15 +6,15 @@ select
     month_end_date,
     month_key,
     region,
-    sum(quantity_on_hand) as quantity_on_hand,
-    sum(value_usd) as value_usd,
-    sum(value_constant_currency_usd) as value_constant_currency_usd,
-    sum(prior_year_value_usd) as prior_year_value_usd,
-    sum(value_usd) - sum(prior_year_value_usd) as yoy_change_usd,
+    cast(sum(quantity_on_hand) as bigint) as quantity_on_hand,
+    cast(sum(value_usd) as {{ money_type() }}) as value_usd,
+    cast(sum(value_constant_currency_usd) as {{ money_type() }}) as value_constant_currency_usd,
+    cast(sum(prior_year_value_usd) as {{ money_type() }}) as prior_year_value_usd,
+    cast(sum(value_usd) - sum(prior_year_value_usd) as {{ money_type() }}) as yoy_change_usd,
     {{ yoy_pct('sum(value_usd)', 'sum(prior_year_value_usd)') }} as yoy_pct,
     {{ yoy_pct('sum(value_constant_currency_usd)', 'sum(prior_year_value_usd)') }} as constant_currency_yoy_pct,
-    sum(case when is_like_for_like then value_usd else 0 end) as like_for_like_value_usd,
-    sum(case when is_like_for_like then prior_year_value_usd else 0 end) as like_for_like_prior_year_value_usd,
+    cast(sum(case when is_like_for_like then value_usd else 0 end) as {{ money_type() }}) as like_for_like_value_usd,
+    cast(sum(case when is_like_for_like then prior_year_value_usd else 0 end) as {{ money_type() }}) as like_for_like_prior_year_value_usd,
     count(distinct warehouse_id) as warehouses
 from {{ ref('gold_inventory_value_monthly') }}
 group by month_end_date, month_key, region

@@ -11,7 +11,7 @@ with cells as (
         warehouse_id,
         category_code,
         currency_code,
-        sum(quantity_on_hand) as quantity_on_hand,
+        cast(sum(quantity_on_hand) as bigint) as quantity_on_hand,
         sum(value_local) as value_local,
         sum(value_usd) as value_usd
     from {{ ref('fct_inventory_snapshot_month_end') }}
@@ -66,12 +66,12 @@ select
     cat.category_name,
     j.currency_code,
     j.quantity_on_hand,
-    round(j.value_local, 2) as value_local,
-    round(j.value_usd, 2) as value_usd,
-    round(j.value_constant_currency_usd, 2) as value_constant_currency_usd,
-    round(j.prior_year_value_usd, 2) as prior_year_value_usd,
+    {{ to_cents('j.value_local') }} as value_local,
+    {{ to_cents('j.value_usd') }} as value_usd,
+    {{ to_cents('j.value_constant_currency_usd') }} as value_constant_currency_usd,
+    {{ to_cents('j.prior_year_value_usd') }} as prior_year_value_usd,
     j.prior_year_quantity_on_hand,
-    round(j.value_usd, 2) - round(j.prior_year_value_usd, 2) as yoy_change_usd,
+    cast(round(j.value_usd, 2) - round(j.prior_year_value_usd, 2) as {{ money_type() }}) as yoy_change_usd,
     {{ yoy_pct('round(j.value_usd, 2)', 'round(j.prior_year_value_usd, 2)') }} as yoy_pct,
     (
         w.open_date <= j.prior_year_month_end_date

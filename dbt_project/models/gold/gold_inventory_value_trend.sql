@@ -11,7 +11,7 @@ with comparable_months as (
 ),
 
 scoped as (
-    select month_end_date, month_key, 'TOTAL' as scope, 'All categories' as scope_name,
+    select month_end_date, month_key, cast('TOTAL' as varchar) as scope, cast('All categories' as varchar) as scope_name,
            value_usd, value_constant_currency_usd, prior_year_value_usd, quantity_on_hand
     from {{ ref('gold_inventory_value_monthly') }}
     union all
@@ -25,11 +25,11 @@ select
     s.month_key,
     s.scope,
     max(s.scope_name) as scope_name,
-    sum(s.quantity_on_hand) as quantity_on_hand,
-    sum(s.value_usd) as value_usd,
-    sum(s.value_constant_currency_usd) as value_constant_currency_usd,
-    sum(s.prior_year_value_usd) as prior_year_value_usd,
-    sum(s.value_usd) - sum(s.prior_year_value_usd) as yoy_change_usd,
+    cast(sum(s.quantity_on_hand) as bigint) as quantity_on_hand,
+    cast(sum(s.value_usd) as {{ money_type() }}) as value_usd,
+    cast(sum(s.value_constant_currency_usd) as {{ money_type() }}) as value_constant_currency_usd,
+    cast(sum(s.prior_year_value_usd) as {{ money_type() }}) as prior_year_value_usd,
+    cast(sum(s.value_usd) - sum(s.prior_year_value_usd) as {{ money_type() }}) as yoy_change_usd,
     {{ yoy_pct('sum(s.value_usd)', 'sum(s.prior_year_value_usd)') }} as yoy_pct,
     {{ yoy_pct('sum(s.value_constant_currency_usd)', 'sum(s.prior_year_value_usd)') }} as constant_currency_yoy_pct
 from scoped as s

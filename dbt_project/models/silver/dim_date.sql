@@ -53,7 +53,7 @@ select
     {{ month_key('date_day') }} as month_key,
     case calendar_month
         {% for name in ['January', 'February', 'March', 'April', 'May', 'June', 'July', 'August', 'September', 'October', 'November', 'December'] %}
-        when {{ loop.index }} then '{{ name }}'
+        when {{ loop.index }} then cast('{{ name }}' as varchar)
         {% endfor %}
     end as month_name,
     day_of_month,

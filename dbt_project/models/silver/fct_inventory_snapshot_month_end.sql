@@ -77,14 +77,14 @@ select
     p.category_code,
     b.month_end_date,
     {{ month_key('b.month_end_date') }} as month_key,
-    b.quantity_on_hand,
-    b.net_movement_quantity,
+    cast(b.quantity_on_hand as bigint) as quantity_on_hand,
+    cast(b.net_movement_quantity as bigint) as net_movement_quantity,
     b.movement_count,
     w.currency_code,
     c.standard_cost as unit_cost_local,
-    {{ inventory_value_local('b.quantity_on_hand', 'c.standard_cost') }} as value_local,
+    cast({{ inventory_value_local('b.quantity_on_hand', 'c.standard_cost') }} as numeric(38, 4)) as value_local,
     fx.month_end_usd_per_unit,
-    {{ translate_to_reporting(inventory_value_local('b.quantity_on_hand', 'c.standard_cost'), 'fx.month_end_usd_per_unit') }} as value_usd
+    cast({{ translate_to_reporting(inventory_value_local('b.quantity_on_hand', 'c.standard_cost'), 'fx.month_end_usd_per_unit') }} as numeric(38, 12)) as value_usd
 from balances as b
 left join {{ ref('dim_warehouse') }} as w
     on w.warehouse_id = b.warehouse_id

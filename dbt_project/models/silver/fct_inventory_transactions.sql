@@ -16,7 +16,7 @@ select
     r.quantity,
     r.currency_code,
     c.standard_cost as unit_cost_local,
-    {{ inventory_value_local('r.quantity', 'c.standard_cost') }} as extended_value_local,
+    cast({{ inventory_value_local('r.quantity', 'c.standard_cost') }} as numeric(38, 4)) as extended_value_local,
     r.reference_id,
     r.loaded_at,
     r.source_batch_id,

@@ -17,6 +17,6 @@ select
     {{ month_key('month_end_date') }} as month_key,
     max(case when close_rank = 1 then usd_per_unit end) as month_end_usd_per_unit,
     max(case when close_rank = 1 then rate_date end) as month_end_rate_date,
-    avg(usd_per_unit) as month_average_usd_per_unit
+    cast(avg(usd_per_unit) as numeric(18, 8)) as month_average_usd_per_unit
 from ranked
 group by currency_code, month_end_date
