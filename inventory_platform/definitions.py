@@ -11,6 +11,8 @@ from datetime import timedelta
 import dagster as dg
 
 from inventory_platform.bronze.assets import build_bronze_assets, external_bronze_specs
+from inventory_platform.checks.source_freshness import build_source_freshness_checks
+from inventory_platform.landing_contract import SOURCE_TABLES
 from inventory_platform.lib.duckdb_warehouse import LandingZone
 from inventory_platform.lib.engine import warehouse_resource
 from inventory_platform.settings import Settings, export_process_environment, load_settings
@@ -42,20 +44,28 @@ def build_defs(settings: Settings) -> dg.Definitions:
     daily = dg.DailyPartitionsDefinition(start_date=settings.history_start.isoformat())
     bronze = build_bronze_assets(daily) if settings.is_local else external_bronze_specs(daily)
     assets = dg.map_asset_specs(apply_layer_policy, [*bronze, build_dbt_assets(settings)])
+    source_freshness = build_source_freshness_checks(SOURCE_TABLES)
+    freshness_checks = dg.AssetSelection.checks(source_freshness)
 
-    jobs = [dg.define_asset_job(
-        "build_silver_gold", selection=dg.AssetSelection.groups("silver", "gold"),
-        description="Rebuild the star schema and Gold metrics with dbt and run every dbt test.")]
+    jobs = [
+        dg.define_asset_job(
+            "build_silver_gold", selection=dg.AssetSelection.groups("silver", "gold") | freshness_checks,
+            description="Check Bronze source freshness, rebuild the star schema and Gold metrics with dbt and run every dbt test."),
+        dg.define_asset_job("check_source_freshness", selection=freshness_checks,
+                            description="Run dbt source freshness on every Bronze source (a check on each Bronze asset)."),
+    ]
     if settings.is_local:
         ledger = dg.AssetKey(["bronze", "inventory_transactions"])
+        bronze_loads = dg.AssetSelection.groups("bronze") - freshness_checks
         jobs += [
-            dg.define_asset_job("load_reference_data", selection=dg.AssetSelection.groups("bronze") - dg.AssetSelection.assets(ledger),
+            dg.define_asset_job("load_reference_data", selection=bronze_loads - dg.AssetSelection.assets(ledger),
                                 description="Load product, warehouse, cost, FX and opening-balance files into Bronze."),
-            dg.define_asset_job("load_inventory_transactions", selection=[ledger],
+            dg.define_asset_job("load_inventory_transactions", selection=dg.AssetSelection.assets(ledger) - freshness_checks,
                                 description="Load the day's (or a range of days') ledger files into Bronze."),
         ]
     return dg.Definitions(
         assets=assets,
+        asset_checks=[source_freshness],
         jobs=jobs,
         resources={
             "warehouse": warehouse_resource(settings),

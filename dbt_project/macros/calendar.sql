@@ -13,6 +13,10 @@
     ({{ month_key_expr }} - 100)
 {%- endmacro %}
 
+{% macro start_of_time() -%}
+    cast('1900-01-01 00:00:00' as timestamp)
+{%- endmacro %}
+
 {% macro end_of_time() -%}
     cast('{{ var("end_of_time") }}' as date)
 {%- endmacro %}

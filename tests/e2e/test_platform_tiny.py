@@ -153,6 +153,61 @@ def test_materializing_again_adds_nothing_anywhere(platform):
     assert table_counts(settings) == before
 
 
+def gold_cells(settings) -> dict[tuple, tuple]:
+    rows = query(settings, "SELECT * FROM gold.gold_inventory_value_monthly")
+    return {(r[0], r[2], r[6]): r for r in rows}  # month_end_date, warehouse_id, category_code
+
+
+def independent_cells(landing: Path) -> dict[tuple, tuple]:
+    cells = expected_gold_cells(landing)
+    return {(m.date(), w, c): (q, v, cc) for m, w, c, q, v, cc in cells.itertuples(index=False)}
+
+
+def test_late_transaction_restates_its_month_and_later_months_only(platform):
+    """A movement dated in an already-built month lands after the build, in its own (old) date= folder.
+    The next materialize restates that month and every later month and nothing earlier; the change in
+    every Gold cell equals the change an independent computation over the landing files sees."""
+    settings = platform["settings"]
+    day = settings.landing_dir / "inventory_transactions" / "date=2024-03-14"
+    expected_before = independent_cells(settings.landing_dir)
+    snapshot_sql = "SELECT * FROM silver.fct_inventory_snapshot_month_end ORDER BY ALL"
+    snapshot_before, gold_before = query(settings, snapshot_sql), gold_cells(settings)
+
+    existing = pq.read_table(next(day.glob("*.parquet")))
+    late = existing.slice(0, 1).to_pylist()[0] | {
+        "transaction_id": 990_000_001, "movement_type": "ADJUSTMENT", "quantity": 7, "reference_id": "LATE-0001"}
+    pq.write_table(pa.Table.from_pylist([late], schema=existing.schema), day / "late-0001.parquet")
+
+    again = materialize_everything(platform["defs"], platform["instance"], settings.landing_dir)
+    assert all(s.success and not s.failed_checks for s in again)
+    assert query(settings, "SELECT count(*) FROM bronze.inventory_transactions WHERE transaction_id = 990000001") == [(1,)]
+
+    march = pd.Timestamp("2024-03-31").date()
+    snapshot_after, gold_after = query(settings, snapshot_sql), gold_cells(settings)
+    assert [r for r in snapshot_after if r[5] < march] == [r for r in snapshot_before if r[5] < march]
+    assert {k: v for k, v in gold_after.items() if k[0] < march} == {k: v for k, v in gold_before.items() if k[0] < march}
+
+    pair_rows = {r[5]: r[7] for r in snapshot_after if (r[0], r[2]) == (late["warehouse_id"], late["sku_id"])}
+    pair_before = {r[5]: r[7] for r in snapshot_before if (r[0], r[2]) == (late["warehouse_id"], late["sku_id"])}
+    assert {m: pair_rows[m] - pair_before.get(m, 0) for m in pair_rows if m >= march} == {
+        m: 7 for m in pair_rows if m >= march}
+
+    # Gold cells whose quantity or value changed are exactly those the independent computation moves.
+    expected_after = independent_cells(settings.landing_dir)
+    changed_expected = {k for k in expected_after.keys() | expected_before.keys()
+                        if expected_after.get(k) != expected_before.get(k)}
+
+    def measures(row):  # quantity_on_hand, value_usd, value_constant_currency_usd
+        return (row[9], row[11], row[12]) if row else None
+
+    changed_gold = {k for k in gold_after.keys() | gold_before.keys()
+                    if measures(gold_after.get(k)) != measures(gold_before.get(k))}
+    assert changed_gold == changed_expected and changed_gold
+    assert min(k[0] for k in changed_gold) == march
+    for key in changed_gold:
+        assert measures(gold_after[key]) == expected_after[key], key
+
+
 def test_bad_landing_file_is_quarantined_and_nothing_else_is_affected(platform):
     """Runs last: lands one good and one broken new day, then reloads through the Dagster asset."""
     settings = platform["settings"]

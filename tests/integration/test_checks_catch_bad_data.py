@@ -13,7 +13,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from ..support.dbt_runner import failing_tests, run_dbt
+from ..support.dbt_runner import edited_project_copy, failing_tests, run_dbt
 from ..support.tiny_bronze import build_tiny_bronze
 
 
@@ -23,6 +23,10 @@ def clean(tmp_path_factory) -> tuple[Path, Path]:
     bronze = build_tiny_bronze(work, seed=9)
     run_dbt(["build"], "local", work, {"INVENTORY_DUCKDB_PATH": str(bronze)})
     return work, bronze
+
+
+# Bad rows arrive in a new load (after the clean build), as they would in production.
+LOADED_NOW = "CAST(now() AT TIME ZONE 'UTC' AS TIMESTAMP)"
 
 
 def copy_of(clean: tuple[Path, Path], name: str) -> tuple[Path, Path]:
@@ -47,19 +51,19 @@ def test_bad_source_data_fails_the_matching_checks(clean):
     execute(
         path,
         # a movement for a SKU the product master has never heard of
-        """INSERT INTO bronze.inventory_transactions
+        f"""INSERT INTO bronze.inventory_transactions
            SELECT 990000001, event_ts, warehouse_id, 'SKU-UNKNOWN', movement_type, quantity, reference_id,
-                  'bad', _source_file, _source_row, _loaded_at, _row_hash
+                  'bad', _source_file, _source_row, {LOADED_NOW}, _row_hash
            FROM bronze.inventory_transactions WHERE movement_type = 'RECEIPT' LIMIT 1""",
         # a transfer that leaves one warehouse and never arrives anywhere
-        """INSERT INTO bronze.inventory_transactions
+        f"""INSERT INTO bronze.inventory_transactions
            SELECT 990000002, event_ts, warehouse_id, sku_id, 'TRANSFER_OUT', -1, 'TR-NEVER-ARRIVES',
-                  'bad', _source_file, _source_row, _loaded_at, _row_hash
+                  'bad', _source_file, _source_row, {LOADED_NOW}, _row_hash
            FROM bronze.inventory_transactions WHERE movement_type = 'RECEIPT' LIMIT 1""",
         # a shipment far larger than the stock, in a warehouse that does not allow backorders
-        """INSERT INTO bronze.inventory_transactions
+        f"""INSERT INTO bronze.inventory_transactions
            SELECT 990000003, t.event_ts, t.warehouse_id, t.sku_id, 'SHIPMENT', -100000000, 'SO-TOO-BIG',
-                  'bad', t._source_file, t._source_row, t._loaded_at, t._row_hash
+                  'bad', t._source_file, t._source_row, {LOADED_NOW}, t._row_hash
            FROM bronze.inventory_transactions AS t
            JOIN bronze.warehouses AS w USING (warehouse_id)
            WHERE NOT w.allows_backorder AND t.movement_type = 'RECEIPT' LIMIT 1""",
@@ -113,3 +117,32 @@ def test_corrupted_model_fails_its_check(clean, check):
                       expect_success=False)
     assert [r["status"] for r in results] == ["fail"]
     assert failing_tests(results) == {check}
+
+
+# A model edited so its output breaks its contract: (model, SQL before, SQL after, column, contract type).
+CONTRACT_BREAKS = {
+    "wrong_type": ("gold_inventory_value_monthly", "{{ to_cents('j.value_usd') }} as value_usd",
+                   "cast(j.value_usd as double precision) as value_usd", "value_usd", "DECIMAL(38,2)"),
+    "renamed_column": ("dim_warehouse", "    region,\n", "    region as operating_region,\n", "region", "VARCHAR"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(CONTRACT_BREAKS))
+def test_a_model_breaking_its_contract_fails_the_build_and_writes_nothing(clean, case, tmp_path):
+    model, old, new, column, contract_type = CONTRACT_BREAKS[case]
+    work, path = copy_of(clean, f"contract_{case}")
+    schema = "gold" if model.startswith("gold") else "silver"
+    con = duckdb.connect(str(path), read_only=True)
+    before = con.execute(f"SELECT * FROM {schema}.{model} ORDER BY ALL").fetchall()
+    con.close()
+    project = edited_project_copy(tmp_path / "dbt_project", model, old, new)
+    results = run_dbt(["run", "--select", model], "local", work, {"INVENTORY_DUCKDB_PATH": str(path)},
+                      expect_success=False, project_dir=project)
+    [result] = results
+    assert result["status"] == "error"
+    assert "enforced contract that failed" in result["message"]
+    mismatch = next(line for line in result["message"].splitlines() if f"| {column} " in line)
+    assert contract_type in mismatch
+    con = duckdb.connect(str(path), read_only=True)
+    assert con.execute(f"SELECT * FROM {schema}.{model} ORDER BY ALL").fetchall() == before
+    con.close()

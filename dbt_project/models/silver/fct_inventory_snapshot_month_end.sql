@@ -1,10 +1,31 @@
--- Redshift physical design: Distributed like the ledger it is derived from; sorted by month end for period scans.
-{{ config(dist='sku_id', sort=['month_end_date', 'warehouse_id']) }}
+-- Redshift physical design: Distributed like the ledger it is derived from; sorted by month end for period scans and for the month-range delete of each restatement.
+{{ config(
+    dist='sku_id', sort=['month_end_date', 'warehouse_id'],
+    materialized='incremental', incremental_strategy='delete+insert', unique_key='month_end_date',
+    on_schema_change='fail'
+) }}
 -- Periodic snapshot: stock on hand per warehouse x SKU at each month end, from the opening balance
--- plus the ledger's cumulative net movements. A pair appears from its first month with stock or
--- movement; months with neither stock nor movement are not stored (no densification).
--- Valued with the standard cost in force at month end, translated at the month-end closing rate.
-with movements as (
+-- plus the ledger's net movements. A pair appears from its first month with stock or movement;
+-- months with neither stock nor movement are not stored (no densification). Valued with the standard
+-- cost in force at month end, translated at the month-end closing rate.
+--
+-- Incremental (docs/late_arriving.md): a run restates whole months from the earliest month that any
+-- Bronze row loaded since the last build affects, and leaves earlier months untouched: a restated
+-- month's balance = the balance at the last month end before it (read from this table) + its net
+-- movements. With nothing new loaded the run writes nothing; a first run or --full-refresh builds all.
+with loads as (
+    {{ bronze_loaded_through() }}
+),
+
+{% if is_incremental() %}
+restate_from as (
+    select {{ month_end('first_day') }} as month_end_date
+    from ({{ first_affected_day(
+        '(select coalesce(max(bronze_loaded_through), ' ~ start_of_time() ~ ') from ' ~ this ~ ')') }}) as affected
+),
+{% endif %}
+
+movements as (
     select
         warehouse_id,
         sku_id,
@@ -12,12 +33,29 @@ with movements as (
         sum(quantity) as net_quantity,
         count(*) as movement_count
     from {{ ref('fct_inventory_transactions') }}
+    {% if is_incremental() %}where month_end_date >= (select month_end_date from restate_from){% endif %}
     group by warehouse_id, sku_id, month_end_date
 ),
 
 opening as (
     select warehouse_id, sku_id, {{ month_end('as_of_date') }} as month_end_date, quantity_on_hand
     from {{ ref('opening_balances') }}
+    {% if is_incremental() %}where {{ month_end('as_of_date') }} >= (select month_end_date from restate_from){% endif %}
+),
+
+-- Balances carried into the first restated month: the last stored month end before it. A pair
+-- without a row there had nothing on hand (a non-zero balance is stored every month).
+carried as (
+{% if is_incremental() %}
+    select warehouse_id, sku_id, quantity_on_hand
+    from {{ this }}
+    where month_end_date = (
+        select max(month_end_date) from {{ this }}
+        where month_end_date < (select month_end_date from restate_from)
+    )
+{% else %}
+    select warehouse_id, sku_id, quantity_on_hand from opening where 1 = 0
+{% endif %}
 ),
 
 last_month as (
@@ -36,6 +74,8 @@ pair_start as (
         select warehouse_id, sku_id, month_end_date from movements
         union all
         select warehouse_id, sku_id, month_end_date from opening
+        union all
+        select warehouse_id, sku_id, (select min(month_end_date) from month_ends) from carried
     ) as activity
     group by warehouse_id, sku_id
 ),
@@ -56,8 +96,7 @@ balances as (
         s.month_end_date,
         coalesce(mv.net_quantity, 0) as net_movement_quantity,
         coalesce(mv.movement_count, 0) as movement_count,
-        coalesce(o.quantity_on_hand, 0) as opening_quantity,
-        sum(coalesce(mv.net_quantity, 0) + coalesce(o.quantity_on_hand, 0)) over (
+        coalesce(c.quantity_on_hand, 0) + sum(coalesce(mv.net_quantity, 0) + coalesce(o.quantity_on_hand, 0)) over (
             partition by s.warehouse_id, s.sku_id
             order by s.month_end_date
             rows between unbounded preceding and current row
@@ -67,6 +106,8 @@ balances as (
         on mv.warehouse_id = s.warehouse_id and mv.sku_id = s.sku_id and mv.month_end_date = s.month_end_date
     left join opening as o
         on o.warehouse_id = s.warehouse_id and o.sku_id = s.sku_id and o.month_end_date = s.month_end_date
+    left join carried as c
+        on c.warehouse_id = s.warehouse_id and c.sku_id = s.sku_id
 )
 
 select
@@ -84,8 +125,10 @@ select
     c.standard_cost as unit_cost_local,
     cast({{ inventory_value_local('b.quantity_on_hand', 'c.standard_cost') }} as numeric(38, 4)) as value_local,
     fx.month_end_usd_per_unit,
-    cast({{ translate_to_reporting(inventory_value_local('b.quantity_on_hand', 'c.standard_cost'), 'fx.month_end_usd_per_unit') }} as numeric(38, 12)) as value_usd
+    cast({{ translate_to_reporting(inventory_value_local('b.quantity_on_hand', 'c.standard_cost'), 'fx.month_end_usd_per_unit') }} as numeric(38, 12)) as value_usd,
+    loads.loaded_at as bronze_loaded_through
 from balances as b
+cross join loads
 left join {{ ref('dim_warehouse') }} as w
     on w.warehouse_id = b.warehouse_id
     and b.month_end_date >= w.effective_from and b.month_end_date < w.effective_to

@@ -1,0 +1,141 @@
+"""The incremental month-end snapshot restates exactly the months late data affects, and ends up equal
+to a full rebuild of the same Bronze, whatever kind of late data arrives (docs/late_arriving.md)."""
+
+from __future__ import annotations
+
+import shutil
+from datetime import date
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from ..support.dbt_runner import run_dbt
+from ..support.tiny_bronze import build_tiny_bronze
+
+SNAPSHOT = "silver.fct_inventory_snapshot_month_end"
+REBUILD = ["run", "--select", "+fct_inventory_snapshot_month_end"]  # the snapshot and what it reads
+NOW = "CAST(now() AT TIME ZONE 'UTC' AS TIMESTAMP)"
+
+
+LATE_MOVEMENTS = f"""
+    INSERT INTO bronze.inventory_transactions
+    SELECT 990000000 + n, event_ts, warehouse_id, sku_id, 'ADJUSTMENT', 4 + n, 'LATE-' || n,
+           'late-movements', _source_file, _source_row, {NOW}, _row_hash
+    FROM (SELECT * FROM bronze.inventory_transactions
+          WHERE CAST(event_ts AS DATE) = DATE '2024-03-14' ORDER BY transaction_id LIMIT 1) AS first_one,
+         range(1, 3) AS t(n)"""
+
+BACK_DATED_CHANGES = [
+    # a cost revision effective mid-2024 for a few SKUs
+    f"""INSERT INTO bronze.standard_costs
+        SELECT sku_id, currency_code, DATE '2024-07-10', standard_cost * 1.1, 'late-changes', _source_file,
+               _source_row, {NOW}, _row_hash
+        FROM bronze.standard_costs ORDER BY sku_id, currency_code, effective_date LIMIT 5""",
+    # a corrected EUR closing rate for the last business day of September 2024
+    f"""INSERT INTO bronze.fx_rates
+        SELECT rate_date, currency_code, usd_per_unit * 1.01, 'late-changes', _source_file, _source_row, {NOW}, _row_hash
+        FROM bronze.fx_rates WHERE currency_code = 'EUR' AND rate_date <= DATE '2024-09-30'
+        ORDER BY rate_date DESC LIMIT 1""",
+    # a product moved to another category from October 2024
+    f"""INSERT INTO bronze.products
+        SELECT sku_id, product_name, 'CAT-01', category_name, brand, unit_of_measure, DATE '2024-10-01',
+               'late-changes', _source_file, _source_row, {NOW}, _row_hash
+        FROM bronze.products WHERE category_code <> 'CAT-01' ORDER BY sku_id LIMIT 1""",
+    # a movement re-sent with a corrected day: it leaves August 2024 and lands in December 2024
+    f"""INSERT INTO bronze.inventory_transactions
+        SELECT transaction_id, event_ts + INTERVAL 120 DAY, warehouse_id, sku_id, movement_type, quantity,
+               reference_id, 'late-changes', _source_file, _source_row, {NOW}, _row_hash
+        FROM bronze.inventory_transactions
+        WHERE movement_type = 'RECEIPT' AND CAST(event_ts AS DATE) = DATE '2024-08-05'
+        ORDER BY transaction_id LIMIT 1""",
+]
+
+
+def execute(path: Path, *statements: str) -> None:
+    con = duckdb.connect(str(path))
+    try:
+        for sql in statements:
+            con.execute(sql)
+    finally:
+        con.close()
+
+
+def query(path: Path, sql: str) -> list[tuple]:
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        return con.execute(sql).fetchall()
+    finally:
+        con.close()
+
+
+def snapshot(path: Path) -> list[tuple]:
+    return query(path, f"SELECT * FROM {SNAPSHOT} ORDER BY ALL")
+
+
+@pytest.fixture(scope="module")
+def history(tmp_path_factory) -> dict:
+    """One warehouse through a day-to-day life: built, rebuilt with nothing new, rebuilt after late
+    movements, rebuilt after back-dated reference changes; then a full rebuild of the final Bronze."""
+    work = tmp_path_factory.mktemp("incremental")
+    path = build_tiny_bronze(work, seed=3)
+    env = {"INVENTORY_DUCKDB_PATH": str(path)}
+    run_dbt(["run"], "local", work, env)
+    states = {"built": snapshot(path)}
+    run_dbt(REBUILD, "local", work, env)
+    states["nothing_new"] = snapshot(path)
+    execute(path, LATE_MOVEMENTS)
+    states["late_pair"] = set(query(path, "SELECT DISTINCT warehouse_id, sku_id FROM bronze.inventory_transactions "
+                                          "WHERE _batch_id = 'late-movements'"))
+    run_dbt(REBUILD, "local", work, env)
+    states["late_movements"] = snapshot(path)
+    execute(path, *BACK_DATED_CHANGES)
+    run_dbt(REBUILD, "local", work, env)
+    states["back_dated_changes"] = snapshot(path)
+    full = work / "full" / "warehouse.duckdb"
+    full.parent.mkdir()
+    shutil.copy(path, full)
+    run_dbt(["run", "--full-refresh", "--select", "fct_inventory_snapshot_month_end"], "local", work / "full",
+            {"INVENTORY_DUCKDB_PATH": str(full)})
+    states["full_rebuild"] = snapshot(full)
+    return states
+
+
+def without_watermark(table: list[tuple]) -> list[tuple]:
+    return [r[:-1] for r in table]
+
+
+def split(table: list[tuple], month_end: date) -> tuple[list[tuple], list[tuple]]:
+    return [r for r in table if r[5] < month_end], [r for r in table if r[5] >= month_end]
+
+
+def test_a_run_with_nothing_new_rewrites_nothing(history):
+    assert history["nothing_new"] == history["built"]  # watermark included: not one row was rewritten
+
+
+def test_late_movements_restate_their_month_and_later_months_only(history):
+    before, after, pair = history["built"], history["late_movements"], history["late_pair"]
+    march = date(2024, 3, 31)
+    assert split(after, march)[0] == split(before, march)[0]  # earlier months byte-identical
+    old = {(r[0], r[2], r[5]): r for r in split(before, march)[1]}
+    new = {(r[0], r[2], r[5]): r for r in split(after, march)[1]}
+    assert old.keys() <= new.keys()
+    moved = {k for k in new if k not in old or new[k][7] != old[k][7]}
+    assert {(w, s) for w, s, _ in moved} == pair
+    assert {k[2] for k in moved} == {k[2] for k in new if (k[0], k[1]) in pair}  # in every later month
+    assert {new[k][7] - old[k][7] for k in moved & old.keys()} == {5 + 6}  # both late quantities, carried forward
+    # Restated months are rewritten whole under the new watermark; earlier months keep the old one.
+    assert len({r[-1] for r in split(after, march)[1]}) == 1
+    assert {r[-1] for r in split(after, march)[1]}.isdisjoint({r[-1] for r in before})
+
+
+def test_back_dated_changes_restate_from_the_earliest_affected_month(history):
+    before, after = history["late_movements"], history["back_dated_changes"]
+    july = date(2024, 7, 31)
+    assert split(after, july)[0] == split(before, july)[0]
+    assert without_watermark(split(after, july)[1]) != without_watermark(split(before, july)[1])
+
+
+def test_incremental_history_equals_a_full_rebuild(history):
+    assert len(history["full_rebuild"]) > 1000
+    assert without_watermark(history["back_dated_changes"]) == without_watermark(history["full_rebuild"])
