@@ -874,7 +874,7 @@ alter table "inventory"."silver"."transaction_rejects__dbt_tmp" rename to "trans
 drop table if exists "inventory"."silver"."transaction_rejects__dbt_backup" cascade;
 
 create  table
-    "inventory"."silver"."fct_inventory_snapshot_month_end__dbt_tmp"
+    "inventory"."silver"."fct_inventory_snapshot_month_end"
     
   (
     warehouse_id varchar,
@@ -891,7 +891,8 @@ create  table
     unit_cost_local numeric(18,4),
     value_local numeric(38,4),
     month_end_usd_per_unit numeric(18,8),
-    value_usd numeric(38,12)
+    value_usd numeric(38,12),
+    bronze_loaded_through timestamp
     
     )
 
@@ -901,18 +902,43 @@ create  table
     
       compound sortkey(month_end_date,warehouse_id);
 
-insert into "inventory"."silver"."fct_inventory_snapshot_month_end__dbt_tmp"
+insert into "inventory"."silver"."fct_inventory_snapshot_month_end"
     (
       
-    select warehouse_id, warehouse_key, sku_id, product_key, category_code, month_end_date, month_key, quantity_on_hand, net_movement_quantity, movement_count, currency_code, unit_cost_local, value_local, month_end_usd_per_unit, value_usd
+    select warehouse_id, warehouse_key, sku_id, product_key, category_code, month_end_date, month_key, quantity_on_hand, net_movement_quantity, movement_count, currency_code, unit_cost_local, value_local, month_end_usd_per_unit, value_usd, bronze_loaded_through
     from (
-        -- Redshift physical design: Distributed like the ledger it is derived from; sorted by month end for period scans.
+        -- Redshift physical design: Distributed like the ledger it is derived from; sorted by month end for period scans and for the month-range delete of each restatement.
 
 -- Periodic snapshot: stock on hand per warehouse x SKU at each month end, from the opening balance
--- plus the ledger's cumulative net movements. A pair appears from its first month with stock or
--- movement; months with neither stock nor movement are not stored (no densification).
--- Valued with the standard cost in force at month end, translated at the month-end closing rate.
-with movements as (
+-- plus the ledger's net movements. A pair appears from its first month with stock or movement;
+-- months with neither stock nor movement are not stored (no densification). Valued with the standard
+-- cost in force at month end, translated at the month-end closing rate.
+--
+-- Incremental (docs/late_arriving.md): a run restates whole months from the earliest month that any
+-- Bronze row loaded since the last build affects, and leaves earlier months untouched: a restated
+-- month's balance = the balance at the last month end before it (read from this table) + its net
+-- movements. With nothing new loaded the run writes nothing; a first run or --full-refresh builds all.
+with loads as (
+    select max(loaded_at) as loaded_at
+    from (
+        select max(_loaded_at) as loaded_at from "inventory"."bronze"."inventory_transactions"
+        union all
+        select max(_loaded_at) as loaded_at from "inventory"."bronze"."opening_balances"
+        union all
+        select max(_loaded_at) as loaded_at from "inventory"."bronze"."standard_costs"
+        union all
+        select max(_loaded_at) as loaded_at from "inventory"."bronze"."fx_rates"
+        union all
+        select max(_loaded_at) as loaded_at from "inventory"."bronze"."products"
+        union all
+        select max(_loaded_at) as loaded_at from "inventory"."bronze"."warehouses"
+        
+        ) as per_input
+),
+
+
+
+movements as (
     select
         warehouse_id,
         sku_id,
@@ -920,6 +946,7 @@ with movements as (
         sum(quantity) as net_quantity,
         count(*) as movement_count
     from "inventory"."silver"."fct_inventory_transactions"
+    
     group by warehouse_id, sku_id, month_end_date
 ),
 
@@ -946,6 +973,15 @@ opening as (
         as date)
  as date) as month_end_date, quantity_on_hand
     from "inventory"."silver"."opening_balances"
+    
+),
+
+-- Balances carried into the first restated month: the last stored month end before it. A pair
+-- without a row there had nothing on hand (a non-zero balance is stored every month).
+carried as (
+
+    select warehouse_id, sku_id, quantity_on_hand from opening where 1 = 0
+
 ),
 
 last_month as (
@@ -964,6 +1000,8 @@ pair_start as (
         select warehouse_id, sku_id, month_end_date from movements
         union all
         select warehouse_id, sku_id, month_end_date from opening
+        union all
+        select warehouse_id, sku_id, (select min(month_end_date) from month_ends) from carried
     ) as activity
     group by warehouse_id, sku_id
 ),
@@ -984,8 +1022,7 @@ balances as (
         s.month_end_date,
         coalesce(mv.net_quantity, 0) as net_movement_quantity,
         coalesce(mv.movement_count, 0) as movement_count,
-        coalesce(o.quantity_on_hand, 0) as opening_quantity,
-        sum(coalesce(mv.net_quantity, 0) + coalesce(o.quantity_on_hand, 0)) over (
+        coalesce(c.quantity_on_hand, 0) + sum(coalesce(mv.net_quantity, 0) + coalesce(o.quantity_on_hand, 0)) over (
             partition by s.warehouse_id, s.sku_id
             order by s.month_end_date
             rows between unbounded preceding and current row
@@ -995,6 +1032,8 @@ balances as (
         on mv.warehouse_id = s.warehouse_id and mv.sku_id = s.sku_id and mv.month_end_date = s.month_end_date
     left join opening as o
         on o.warehouse_id = s.warehouse_id and o.sku_id = s.sku_id and o.month_end_date = s.month_end_date
+    left join carried as c
+        on c.warehouse_id = s.warehouse_id and c.sku_id = s.sku_id
 )
 
 select
@@ -1012,8 +1051,10 @@ select
     c.standard_cost as unit_cost_local,
     cast((b.quantity_on_hand * c.standard_cost) as numeric(38, 4)) as value_local,
     fx.month_end_usd_per_unit,
-    cast(((b.quantity_on_hand * c.standard_cost) * fx.month_end_usd_per_unit) as numeric(38, 12)) as value_usd
+    cast(((b.quantity_on_hand * c.standard_cost) * fx.month_end_usd_per_unit) as numeric(38, 12)) as value_usd,
+    loads.loaded_at as bronze_loaded_through
 from balances as b
+cross join loads
 left join "inventory"."silver"."dim_warehouse" as w
     on w.warehouse_id = b.warehouse_id
     and b.month_end_date >= w.effective_from and b.month_end_date < w.effective_to
@@ -1029,10 +1070,6 @@ left join "inventory"."silver"."fx_rates_monthly" as fx
 where b.quantity_on_hand <> 0 or b.movement_count > 0
     ) as model_subq
     );
-
-alter table "inventory"."silver"."fct_inventory_snapshot_month_end__dbt_tmp" rename to "fct_inventory_snapshot_month_end";
-
-drop table if exists "inventory"."silver"."fct_inventory_snapshot_month_end__dbt_backup" cascade;
 
 create materialized view "inventory"."gold"."gold_inventory_value_monthly"
         backup yes

@@ -6,12 +6,20 @@ from pathlib import Path
 
 import dagster as dg
 from dagster_dbt import DbtCliResource, DbtProject, dbt_assets
+from pydantic import Field
 
 from inventory_platform.lib.engine import warehouse_kind
 from inventory_platform.settings import DBT_PROJECT_DIR, Settings
 from inventory_platform.transform.dbt_translator import InventoryDbtTranslator
 
 MANIFEST_PATH = DBT_PROJECT_DIR / "target" / "manifest.json"
+
+
+class DbtBuildConfig(dg.Config):
+    full_refresh: bool = Field(
+        default=False,
+        description="Rebuild incremental models (the month-end snapshot) from scratch: needed after their "
+                    "columns change, since they refuse schema changes (docs/late_arriving.md).")
 
 
 def dbt_project(settings: Settings) -> DbtProject:
@@ -27,8 +35,8 @@ def build_dbt_assets(settings: Settings) -> dg.AssetsDefinition:
 
     @dbt_assets(manifest=MANIFEST_PATH, project=dbt_project(settings), dagster_dbt_translator=translator,
                 name="dbt_silver_gold", pool="duckdb_writer")
-    def _dbt_silver_gold(context: dg.AssetExecutionContext, dbt: DbtCliResource):
-        yield from dbt.cli(["build"], context=context).stream()
+    def _dbt_silver_gold(context: dg.AssetExecutionContext, dbt: DbtCliResource, config: DbtBuildConfig):
+        yield from dbt.cli(["build", *(["--full-refresh"] if config.full_refresh else [])], context=context).stream()
 
     return _dbt_silver_gold
 

@@ -4,6 +4,7 @@ portable SQL Redshift uses, and its Gold numbers equal DuckDB's for the same Bro
 from __future__ import annotations
 
 import shutil
+from datetime import date, datetime, timezone
 from decimal import Decimal
 from pathlib import Path
 
@@ -13,7 +14,7 @@ import pytest
 
 
 from ..support.bronze_copy import copy_bronze_to_postgres
-from ..support.dbt_runner import run_dbt
+from ..support.dbt_runner import edited_project_copy, run_dbt
 from ..support.postgres_server import running_postgres
 from ..support.tiny_bronze import build_tiny_bronze
 
@@ -73,3 +74,66 @@ def test_gold_on_postgres_equals_gold_on_duckdb(built, postgres):
     mismatches = [(d, p) for d, p in zip(duck_rows, pg_rows) if normal(d) != normal(p)]
     assert mismatches == []
     assert sum(r[5] for r in pg_rows) > 0
+
+
+SNAPSHOT_SQL = """
+    SELECT warehouse_id, sku_id, month_end_date, quantity_on_hand, value_local, value_usd
+    FROM silver.fct_inventory_snapshot_month_end ORDER BY warehouse_id, sku_id, month_end_date
+"""
+
+
+def pg_rows(postgres, sql: str, statement: str | None = None) -> list[tuple]:
+    con = psycopg2.connect(host=postgres.host, port=postgres.port, user=postgres.user, dbname=postgres.database)
+    with con, con.cursor() as cur:
+        if statement:
+            cur.execute(statement)
+        cur.execute(sql)
+        rows = cur.fetchall()
+    con.close()
+    return rows
+
+
+def duck_rows(path: Path, sql: str, statement: str | None = None) -> list[tuple]:
+    con = duckdb.connect(str(path), read_only=statement is None)
+    if statement:
+        con.execute(statement)
+    rows = con.execute(sql).fetchall()
+    con.close()
+    return rows
+
+
+def test_late_movements_restate_the_same_months_on_postgres_as_on_duckdb(built, postgres):
+    """The incremental path (delete+insert of the restated months) runs on PostgreSQL as on DuckDB."""
+    loaded_at = datetime.now(timezone.utc).replace(tzinfo=None).isoformat(sep=" ")
+    late = f"""
+        INSERT INTO bronze.inventory_transactions
+        SELECT 990000000 + n, event_ts, warehouse_id, sku_id, 'ADJUSTMENT', 4 + n, 'LATE-' || n, 'late',
+               _source_file, _source_row, TIMESTAMP '{loaded_at}', _row_hash
+        FROM (SELECT * FROM bronze.inventory_transactions
+              WHERE CAST(event_ts AS DATE) = DATE '2024-03-14' ORDER BY transaction_id LIMIT 1) AS first_one
+        CROSS JOIN (VALUES (1), (2)) AS t(n)"""
+    march = date(2024, 3, 31)
+    pg_before = pg_rows(postgres, SNAPSHOT_SQL, late)
+    duck_rows(built["duckdb"], "SELECT 1", late)
+    work = built["duckdb"].parent
+    rebuild = ["run", "--select", "+fct_inventory_snapshot_month_end gold_inventory_value_monthly"]
+    pg_results = run_dbt(rebuild, "postgres", work, postgres.env())
+    assert [r["adapter_response"].get("_message", "") for r in pg_results if "snapshot" in r["unique_id"]][0] \
+        .startswith("INSERT")  # incremental: rows inserted into the existing table, not a new table
+    run_dbt(rebuild, "local", work, {"INVENTORY_DUCKDB_PATH": str(built["duckdb"])})
+
+    pg_after = pg_rows(postgres, SNAPSHOT_SQL)
+    assert [r for r in pg_after if r[2] < march] == [r for r in pg_before if r[2] < march]
+    assert [r for r in pg_after if r[2] >= march] != [r for r in pg_before if r[2] >= march]
+    assert pg_after == duck_rows(built["duckdb"], SNAPSHOT_SQL)
+    assert pg_rows(postgres, GOLD_SQL) == duck_rows(built["duckdb"], GOLD_SQL)
+
+
+def test_a_model_breaking_its_contract_fails_on_postgres(built, postgres, tmp_path):
+    project = edited_project_copy(tmp_path / "dbt_project", "gold_inventory_value_monthly",
+                                  "{{ to_cents('j.value_usd') }} as value_usd",
+                                  "cast(j.value_usd as double precision) as value_usd")
+    [result] = run_dbt(["run", "--select", "gold_inventory_value_monthly"], "postgres", tmp_path, postgres.env(),
+                       expect_success=False, project_dir=project)
+    assert result["status"] == "error" and "enforced contract that failed" in result["message"]
+    assert "data type mismatch" in next(line for line in result["message"].splitlines() if "| value_usd " in line)
