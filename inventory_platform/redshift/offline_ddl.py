@@ -13,6 +13,7 @@ comparison runs for real on DuckDB and PostgreSQL in CI (docs/model_contracts.md
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import re
 import sys
@@ -86,12 +87,10 @@ def _ddl_statements(log: list[str]) -> list[str]:
     return schemas + [s for s in statements if not s.lower().startswith("create schema")]
 
 
-def render_redshift_ddl() -> list[str]:
-    """Every statement that changes the warehouse in `dbt build --target prod` (seeds and models), in order."""
+def _run_offline(args: list[str], log: list[str], target_dir: str) -> None:
+    """Run dbt on the `prod` target through the recording connection."""
     from dbt.adapters.redshift.connections import RedshiftConnectionManager
     from dbt.cli.main import dbtRunner
-
-    log: list[str] = []
 
     def recording_open(cls, connection):
         connection.handle = _RecordingHandle(log)
@@ -102,15 +101,48 @@ def render_redshift_ddl() -> list[str]:
     # Fixed placeholders, so a developer's real connection settings never change the reviewed snapshot.
     os.environ.update({"REDSHIFT_HOST": "redshift.invalid", "REDSHIFT_DATABASE": "inventory",
                        "REDSHIFT_SCHEMA": "public", "REDSHIFT_USER": "dagster", "REDSHIFT_PASSWORD": ""})
-    with tempfile.TemporaryDirectory(prefix="redshift-ddl-") as tmp:
-        result = dbtRunner().invoke([
-            "build", "--exclude-resource-type", "test", "--target", "prod", "--threads", "1", "--quiet",
-            "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR),
-            "--target-path", f"{tmp}/target", "--log-path", f"{tmp}/logs",
-        ])
+    result = dbtRunner().invoke([
+        *args, "--target", "prod", "--threads", "1", "--quiet",
+        "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR),
+        "--target-path", f"{target_dir}/target", "--log-path", f"{target_dir}/logs",
+    ])
     if not result.success:
-        raise RuntimeError(f"dbt run against the recording Redshift connection failed: {result.exception}")
+        raise RuntimeError(f"dbt {args[0]} against the recording Redshift connection failed: {result.exception}")
+
+
+def render_redshift_ddl() -> list[str]:
+    """Every statement that changes the warehouse in `dbt build --target prod` (seeds and models), in order."""
+    log: list[str] = []
+    with tempfile.TemporaryDirectory(prefix="redshift-ddl-") as tmp:
+        _run_offline(["build", "--exclude-resource-type", "test"], log, tmp)
     return _ddl_statements(log)
+
+
+def render_incremental_selects() -> dict[str, str]:
+    """Per incremental model, the SELECT a later run executes once the table exists (the restatement):
+    on an empty cluster only the first run's CREATE renders, so this compiles the model as if it existed."""
+    from dbt.adapters.redshift.impl import RedshiftAdapter
+    from dbt.adapters.contracts.relation import RelationType
+
+    manifest = json.loads((DBT_PROJECT_DIR / "target" / "manifest.json").read_text())
+    models = sorted(n["name"] for n in manifest["nodes"].values()
+                    if n["resource_type"] == "model" and n["config"]["materialized"] == "incremental")
+    original = RedshiftAdapter.get_relation
+
+    def every_relation_exists(self, database, schema, identifier):
+        return self.Relation.create(database=database, schema=schema, identifier=identifier, type=RelationType.Table)
+
+    RedshiftAdapter.get_relation = every_relation_exists
+    selects = {}
+    try:
+        with tempfile.TemporaryDirectory(prefix="redshift-incremental-") as tmp:
+            _run_offline(["compile", "--select", *models], [], tmp)
+            for name in models:
+                compiled = next(Path(tmp, "target", "compiled").rglob(f"{name}.sql"))
+                selects[name] = compiled.read_text().strip()
+    finally:
+        RedshiftAdapter.get_relation = original
+    return selects
 
 
 def parse_redshift(statement: str) -> exp.Expression:
@@ -121,13 +153,18 @@ def parse_redshift(statement: str) -> exp.Expression:
     return parsed
 
 
-def render_snapshot(statements: list[str]) -> str:
+def render_snapshot(statements: list[str], incremental_selects: dict[str, str]) -> str:
     header = (
         "-- Redshift DDL rendered offline by `make redshift-ddl` (inventory_platform/redshift/offline_ddl.py):\n"
         "-- what `dbt build --target prod` executes on an empty cluster, in order. Reviewed snapshot: a test\n"
         "-- fails when the models render differently; regenerate and review the diff.\n"
     )
-    return header + "".join(f"\n{s};\n" for s in statements)
+    later_runs = "".join(
+        f"\n-- Later runs of incremental model {name} (the table exists): the SELECT whose rows replace the\n"
+        f"-- restated months (dbt-redshift's delete+insert deletes those months, then inserts these rows).\n"
+        f"{sql};\n"
+        for name, sql in incremental_selects.items())
+    return header + "".join(f"\n{s};\n" for s in statements) + later_runs
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -135,10 +172,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=SNAPSHOT, help="where to write the rendered DDL")
     args = parser.parse_args(argv)
     statements = render_redshift_ddl()
-    for statement in statements:
+    incremental_selects = render_incremental_selects()
+    for statement in [*statements, *incremental_selects.values()]:
         parse_redshift(statement)
-    args.out.write_text(render_snapshot(statements))
-    print(f"{len(statements)} Redshift statements rendered and parsed -> {args.out}")
+    args.out.write_text(render_snapshot(statements, incremental_selects))
+    print(f"{len(statements)} Redshift statements and {len(incremental_selects)} incremental SELECTs "
+          f"rendered and parsed -> {args.out}")
     return 0
 
 

@@ -78,3 +78,12 @@ def test_gold_is_an_auto_refreshing_materialized_view(rendered):
 def test_a_redshift_syntax_error_is_caught():
     with pytest.raises(Exception):
         parse_redshift('create table "a"."b" diststyle key distkey as (select 1)')
+
+
+def test_the_incremental_restatement_renders_for_redshift(rendered):
+    """Later runs of the snapshot read the table itself (carried balances) and the Bronze loads since."""
+    later = rendered.split("-- Later runs of incremental model fct_inventory_snapshot_month_end")[1]
+    select = statements("-- x\n" + later.split("\n", 2)[2])[0]
+    parse_redshift(select)
+    assert 'from "inventory"."silver"."fct_inventory_snapshot_month_end"' in select
+    assert select.count("where exists") == 6  # one per Bronze input of the snapshot
