@@ -10,6 +10,7 @@ from pathlib import Path
 import click
 from rich.console import Console
 
+from inventory_platform.cdc.commands import stream
 from inventory_platform.settings import load_settings
 
 console = Console()
@@ -103,6 +104,8 @@ def yoy(by: str, fmt: str, months: int) -> None:
     else:
         click.echo(render(rows, fmt))
 
+
+main.add_command(stream)
 
 if __name__ == "__main__":
     main()

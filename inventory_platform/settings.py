@@ -30,10 +30,18 @@ class Settings:
     quarantine_dir: Path
     dagster_home: Path
     history_start: date  # first day of daily partitions for the transaction ledger
+    cdc_stream_prefix: str = "inventory-cdc"  # streams <prefix>-raw, -clean, -dlq and table <prefix>-dedup
+    cdc_lag_warn_seconds: float = 30.0
+    cdc_lag_fail_seconds: float = 300.0
 
     @property
     def is_local(self) -> bool:
         return self.env == "local"
+
+    @property
+    def streaming_dir(self) -> Path:
+        """Local streaming state: endpoint pid/port, event-source-mapping checkpoints, source simulator."""
+        return self.data_dir / "streaming"
 
     @property
     def dbt_target(self) -> str:
@@ -57,6 +65,9 @@ def load_settings() -> Settings:
         quarantine_dir=_path("INVENTORY_QUARANTINE_DIR", data_dir / "quarantine"),
         dagster_home=_path("DAGSTER_HOME", REPO_ROOT / ".dagster_home"),
         history_start=date.fromisoformat(os.environ.get("INVENTORY_HISTORY_START", "2022-01-01")),
+        cdc_stream_prefix=os.environ.get("INVENTORY_CDC_STREAM_PREFIX", "inventory-cdc"),
+        cdc_lag_warn_seconds=float(os.environ.get("INVENTORY_CDC_LAG_WARN_SECONDS", "30")),
+        cdc_lag_fail_seconds=float(os.environ.get("INVENTORY_CDC_LAG_FAIL_SECONDS", "300")),
     )
 
 

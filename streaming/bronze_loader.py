@@ -31,10 +31,11 @@ create table if not exists bronze.cdc_events (
 );
 create table if not exists bronze.cdc_checkpoints (
     stream_name varchar not null,
+    stream_epoch varchar not null,
     shard_id varchar not null,
     sequence_number varchar not null,
     updated_at timestamp not null,
-    primary key (stream_name, shard_id)
+    primary key (stream_name, stream_epoch, shard_id)
 );
 """
 
@@ -61,8 +62,8 @@ class BronzeCdcLoader:
         try:
             ensure_cdc_tables(con)
             self.checkpoints = dict(con.execute(
-                "select shard_id, sequence_number from bronze.cdc_checkpoints where stream_name = ?",
-                [reader.stream_name]).fetchall())
+                "select shard_id, sequence_number from bronze.cdc_checkpoints where stream_name = ? and stream_epoch = ?",
+                [reader.stream_name, reader.epoch]).fetchall())
         finally:
             con.close()
 
@@ -94,8 +95,8 @@ class BronzeCdcLoader:
             con.register("incoming", table)
             con.execute("insert into bronze.cdc_events select * from incoming")
             con.executemany(
-                "insert or replace into bronze.cdc_checkpoints values (?, ?, ?, ?)",
-                [(self.reader.stream_name, shard, seq, loaded_at) for shard, seq in positions.items()])
+                "insert or replace into bronze.cdc_checkpoints values (?, ?, ?, ?, ?)",
+                [(self.reader.stream_name, self.reader.epoch, shard, seq, loaded_at) for shard, seq in positions.items()])
             con.execute("commit")
         except BaseException:
             for shard in positions:  # the iterators moved past what was not committed

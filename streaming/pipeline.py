@@ -34,11 +34,15 @@ def build_pipeline(endpoint_url: str | None, names: StreamNames, state_dir: Path
     runtime = Runtime(kinesis=kinesis, dedup=DynamoDBDedupStore(aws_client("dynamodb", endpoint_url), names.dedup_table,
                                                                  dedup_ttl_days),
                       clean_stream=names.clean, dlq_stream=names.dlq)
-    mapping = EventSourceMapping(
-        ShardReader(kinesis, names.raw, limit=batch_size), lambda event: handle(event, runtime),
-        FileCheckpoints(state_dir / f"esm-{names.raw}.json"), state_dir / f"esm-{names.raw}-failures.jsonl")
+    raw = ShardReader(kinesis, names.raw, limit=batch_size)
+    mapping = EventSourceMapping(raw, lambda event: handle(event, runtime), FileCheckpoints(mapping_checkpoint_file(state_dir, raw)),
+                                 state_dir / f"esm-{names.raw}-failures.jsonl")
     loader = BronzeCdcLoader(ShardReader(kinesis, names.clean), connect)
     return LocalPipeline(mapping, loader)
+
+
+def mapping_checkpoint_file(state_dir: Path, reader: ShardReader) -> Path:
+    return state_dir / f"esm-{reader.stream_name}-{reader.epoch}.json"
 
 
 def poll_until_idle(poller: Poller, idle_polls: int = 3, pause_s: float = 0.2, timeout_s: float | None = None) -> int:

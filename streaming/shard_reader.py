@@ -18,7 +18,11 @@ class ShardReader:
         self.stream_name = stream_name
         self.limit = limit
         self._iterators: dict[str, tuple[str | None, str]] = {}  # shard -> (position it continues after, iterator)
-        self.stream_arn = kinesis.describe_stream_summary(StreamName=stream_name)["StreamDescriptionSummary"]["StreamARN"]
+        summary = kinesis.describe_stream_summary(StreamName=stream_name)["StreamDescriptionSummary"]
+        self.stream_arn = summary["StreamARN"]
+        # Sequence numbers are only meaningful within one incarnation of a stream: a stream deleted
+        # and created again under the same name starts over, so checkpoints are kept per epoch.
+        self.epoch = summary["StreamCreationTimestamp"].strftime("%Y%m%dT%H%M%S%f")
 
     def shard_ids(self) -> list[str]:
         shards, token = [], None
