@@ -11,6 +11,8 @@ from datetime import timedelta
 import dagster as dg
 
 from inventory_platform.bronze.assets import build_bronze_assets, external_bronze_specs
+from inventory_platform.cdc.assets import CDC_EVENTS_KEY, build_cdc_lag_check, cdc_events_spec
+from inventory_platform.cdc.sensors import build_cdc_bronze_sensor, build_cdc_lag_sensor, cdc_microbatch_job
 from inventory_platform.lib.duckdb_warehouse import LandingZone
 from inventory_platform.lib.engine import warehouse_resource
 from inventory_platform.settings import Settings, export_process_environment, load_settings
@@ -41,22 +43,26 @@ def build_defs(settings: Settings) -> dg.Definitions:
     export_process_environment(settings)
     daily = dg.DailyPartitionsDefinition(start_date=settings.history_start.isoformat())
     bronze = build_bronze_assets(daily) if settings.is_local else external_bronze_specs(daily)
-    assets = dg.map_asset_specs(apply_layer_policy, [*bronze, build_dbt_assets(settings)])
+    assets = dg.map_asset_specs(apply_layer_policy, [*bronze, cdc_events_spec(settings), build_dbt_assets(settings)])
 
     jobs = [dg.define_asset_job(
         "build_silver_gold", selection=dg.AssetSelection.groups("silver", "gold"),
-        description="Rebuild the star schema and Gold metrics with dbt and run every dbt test.")]
+        description="Rebuild the star schema and Gold metrics with dbt and run every dbt test."),
+        cdc_microbatch_job()]
+    sensors = [build_cdc_bronze_sensor(settings), build_cdc_lag_sensor(settings)] if settings.is_local else []
     if settings.is_local:
         ledger = dg.AssetKey(["bronze", "inventory_transactions"])
         jobs += [
-            dg.define_asset_job("load_reference_data", selection=dg.AssetSelection.groups("bronze") - dg.AssetSelection.assets(ledger),
+            dg.define_asset_job("load_reference_data", selection=dg.AssetSelection.groups("bronze") - dg.AssetSelection.assets(ledger, CDC_EVENTS_KEY),
                                 description="Load product, warehouse, cost, FX and opening-balance files into Bronze."),
             dg.define_asset_job("load_inventory_transactions", selection=[ledger],
                                 description="Load the day's (or a range of days') ledger files into Bronze."),
         ]
     return dg.Definitions(
         assets=assets,
+        asset_checks=[build_cdc_lag_check(settings)],
         jobs=jobs,
+        sensors=sensors,
         resources={
             "warehouse": warehouse_resource(settings),
             "landing": LandingZone(path=str(settings.landing_dir), quarantine_path=str(settings.quarantine_dir)),

@@ -4,7 +4,7 @@ bronze.cdc_events has the columns of the Redshift streaming-ingestion materializ
 sequence number, partition key, arrival time, payload) so Silver reads the same shape on both engines.
 Records and the per-shard checkpoint are written in one DuckDB transaction: a crash before COMMIT
 leaves neither, a crash after leaves both, and a restart resumes after the committed checkpoint.
-The connection is opened per flush and closed again, so the single-writer lock is held only briefly.
+The connection is opened per flush and closed again, so the writer lock is held only briefly.
 """
 
 from __future__ import annotations
@@ -53,19 +53,16 @@ class LoaderStats:
 
 class BronzeCdcLoader:
     def __init__(self, reader: ShardReader, connect, max_records: int = 10_000) -> None:
-        """`connect()` opens the warehouse for writing (waiting for the lock); the loader closes it."""
+        """`connect()` is a context manager yielding a write connection (waiting for the writer lock)."""
         self.reader = reader
         self.connect = connect
         self.max_records = max_records
         self.stats = LoaderStats()
-        con = connect()
-        try:
+        with connect() as con:
             ensure_cdc_tables(con)
             self.checkpoints = dict(con.execute(
                 "select shard_id, sequence_number from bronze.cdc_checkpoints where stream_name = ? and stream_epoch = ?",
                 [reader.stream_name, reader.epoch]).fetchall())
-        finally:
-            con.close()
 
     def poll(self) -> int:
         """Read what is new on every shard and commit it with the checkpoints; returns rows loaded."""
@@ -89,21 +86,19 @@ class BronzeCdcLoader:
             "stream_name", "shard_id", "sequence_number", "partition_key", "approximate_arrival_timestamp",
             "payload", "_loaded_at", "_batch_id"])
         positions = {b.shard_id: b.records[-1]["SequenceNumber"] for b in batches}
-        con = self.connect()
         try:
-            con.execute("begin")
-            con.register("incoming", table)
-            con.execute("insert into bronze.cdc_events select * from incoming")
-            con.executemany(
-                "insert or replace into bronze.cdc_checkpoints values (?, ?, ?, ?, ?)",
-                [(self.reader.stream_name, self.reader.epoch, shard, seq, loaded_at) for shard, seq in positions.items()])
-            con.execute("commit")
+            with self.connect() as con:
+                con.execute("begin")
+                con.register("incoming", table)
+                con.execute("insert into bronze.cdc_events select * from incoming")
+                con.executemany(
+                    "insert or replace into bronze.cdc_checkpoints values (?, ?, ?, ?, ?)",
+                    [(self.reader.stream_name, self.reader.epoch, shard, seq, loaded_at) for shard, seq in positions.items()])
+                con.execute("commit")
         except BaseException:
             for shard in positions:  # the iterators moved past what was not committed
                 self.reader.forget(shard)
             raise
-        finally:
-            con.close()
         self.checkpoints.update(positions)
         self.stats.loaded += len(rows)
         self.stats.flushes += 1

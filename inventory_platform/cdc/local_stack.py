@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from inventory_platform.lib.duckdb_warehouse import open_duckdb
+from inventory_platform.lib.duckdb_warehouse import connect_duckdb, open_duckdb
 from inventory_platform.settings import Settings
 from streaming.local_endpoint import LocalEndpoint, StreamNames, aws_client
 from streaming.pipeline import LocalPipeline, build_pipeline
@@ -44,7 +44,7 @@ def kinesis_client(settings: Settings):
 
 
 def warehouse_connector(settings: Settings):
-    return lambda: open_duckdb(settings.duckdb_path)
+    return lambda: connect_duckdb(settings.duckdb_path)
 
 
 def pipeline(settings: Settings, batch_size: int = 500) -> LocalPipeline:

@@ -63,7 +63,7 @@ def read_status(settings: Settings) -> CdcStatus:
     names = stream_names(settings)
     kinesis = kinesis_client(settings)
     raw, clean = ShardReader(kinesis, names.raw), ShardReader(kinesis, names.clean)
-    con = open_duckdb(settings.duckdb_path, read_only=True)
+    con = open_duckdb(settings.duckdb_path, read_only=True, wait_seconds=5)
     try:
         has_table = con.execute("select count(*) from duckdb_tables() where schema_name = 'bronze' "
                                 "and table_name = 'cdc_events'").fetchone()[0]

@@ -2,12 +2,14 @@
 
 
 import sys
+from contextlib import nullcontext
 from pathlib import Path
 
 import dagster as dg
 from dagster_dbt import DbtCliResource, DbtProject, dbt_assets
 
 from inventory_platform.lib.engine import warehouse_kind
+from inventory_platform.lib.writer_lock import exclusive_writer
 from inventory_platform.settings import DBT_PROJECT_DIR, Settings
 from inventory_platform.transform.dbt_translator import InventoryDbtTranslator
 
@@ -28,9 +30,15 @@ def build_dbt_assets(settings: Settings) -> dg.AssetsDefinition:
     @dbt_assets(manifest=MANIFEST_PATH, project=dbt_project(settings), dagster_dbt_translator=translator,
                 name="dbt_silver_gold", pool="duckdb_writer")
     def _dbt_silver_gold(context: dg.AssetExecutionContext, dbt: DbtCliResource):
-        yield from dbt.cli(["build"], context=context).stream()
+        with writer_lock(settings):
+            yield from dbt.cli(["build"], context=context).stream()
 
     return _dbt_silver_gold
+
+
+def writer_lock(settings: Settings):
+    """dbt-duckdb fails at once if another process writes: queue on the warehouse writer lock first."""
+    return exclusive_writer(settings.duckdb_path) if settings.is_local else nullcontext()
 
 
 def dbt_executable() -> str:
