@@ -90,7 +90,8 @@ class BronzeCdcLoader:
             with self.connect() as con:
                 con.execute("begin")
                 con.register("incoming", table)
-                con.execute("insert into bronze.cdc_events select * from incoming")
+                # Idempotent by stream position too: a reset checkpoint re-reads records already held.
+                con.execute("insert or ignore into bronze.cdc_events select * from incoming")
                 con.executemany(
                     "insert or replace into bronze.cdc_checkpoints values (?, ?, ?, ?, ?)",
                     [(self.reader.stream_name, self.reader.epoch, shard, seq, loaded_at) for shard, seq in positions.items()])
