@@ -22,7 +22,7 @@ SHARDS = 2
 
 def build_tiny_silver(root: Path, seed: int = 11) -> Path:
     path = build_tiny_bronze(root, seed)
-    run_dbt(["run"], "local", root, {"INVENTORY_DUCKDB_PATH": str(path)})
+    run_dbt(["build"], "local", root, {"INVENTORY_DUCKDB_PATH": str(path)})
     return path
 
 
