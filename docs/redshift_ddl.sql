@@ -2,9 +2,93 @@
 -- what `dbt build --target prod` executes on an empty cluster, in order. Reviewed snapshot: a test
 -- fails when the models render differently; regenerate and review the diff.
 
+create schema if not exists "silver";
+
 create schema if not exists "gold";
 
-create schema if not exists "silver";
+create  table
+    "inventory"."silver"."cdc_inventory_transactions__dbt_tmp"
+    
+    diststyle key distkey (sku_id)
+    
+      compound sortkey(source_lsn)
+  as (
+    -- Redshift physical design: streamed movements (a small fraction of the ledger) distributed like the ledger on sku_id and sorted by the source log position, the order changes arrive in.
+
+-- The streamed inventory transactions as the source holds them now: per transaction_id the change
+-- with the highest lsn (last writer wins), redeliveries collapsed; deletes are kept as tombstones
+-- (is_deleted) because they also remove a batch-loaded row with the same id from the ledger.
+with cdc_events as (
+        select
+            cast(payload."event_id" as varchar) as event_id,
+            cast(payload."op" as varchar) as op,
+            cast(payload."source"."lsn" as bigint) as source_lsn,
+            cast(payload."source"."ts_ms" as bigint) as source_ts_ms,
+            coalesce(cast(payload."after"."transaction_id" as bigint), cast(payload."before"."transaction_id" as bigint)) as transaction_id,
+            cast(replace(replace(coalesce(cast(payload."after"."event_ts" as varchar), cast(payload."before"."event_ts" as varchar)), 'T', ' '), 'Z', '') as timestamp) as event_ts,
+            coalesce(cast(payload."after"."warehouse_id" as varchar), cast(payload."before"."warehouse_id" as varchar)) as warehouse_id,
+            coalesce(cast(payload."after"."sku_id" as varchar), cast(payload."before"."sku_id" as varchar)) as sku_id,
+            coalesce(cast(payload."after"."movement_type" as varchar), cast(payload."before"."movement_type" as varchar)) as movement_type,
+            coalesce(cast(payload."after"."quantity" as bigint), cast(payload."before"."quantity" as bigint)) as quantity,
+            coalesce(cast(payload."after"."reference_id" as varchar), cast(payload."before"."reference_id" as varchar)) as reference_id,
+            stream_name,
+            shard_id,
+            sequence_number,
+            approximate_arrival_timestamp,
+            _loaded_at,
+            _batch_id
+        from "inventory"."bronze"."cdc_events"
+        where cast(payload."source"."table" as varchar) = 'inventory_transactions'
+    ),
+
+    cdc_deliveries as (
+        select
+            cdc_events.*,
+            row_number() over (
+                partition by transaction_id, source_lsn
+                order by approximate_arrival_timestamp, shard_id, sequence_number
+            ) as delivery_rank
+        from cdc_events
+    ),
+
+    cdc_changes as (
+        select * from cdc_deliveries where delivery_rank = 1
+    ),
+
+latest as (
+    select * from (
+        select
+            changes.*,
+            row_number() over (partition by transaction_id order by source_lsn desc) as lsn_rank
+        from cdc_changes as changes
+    ) as ranked
+    where lsn_rank = 1
+)
+
+select
+    transaction_id,
+    event_ts,
+    warehouse_id,
+    sku_id,
+    movement_type,
+    quantity,
+    reference_id,
+    op = 'd' as is_deleted,
+    op as last_op,
+    source_lsn,
+    (cast('1970-01-01' as timestamp) + (source_ts_ms / 1000.0) * interval '1 second') as source_committed_at,
+    stream_name,
+    shard_id,
+    sequence_number,
+    approximate_arrival_timestamp as arrived_at,
+    _loaded_at as loaded_at,
+    _batch_id as load_batch_id
+from latest
+  );
+
+alter table "inventory"."silver"."cdc_inventory_transactions__dbt_tmp" rename to "cdc_inventory_transactions";
+
+drop table if exists "inventory"."silver"."cdc_inventory_transactions__dbt_backup" cascade;
 
 create  table
     "inventory"."silver"."dim_product__dbt_tmp"
@@ -225,6 +309,81 @@ from costs
 alter table "inventory"."silver"."standard_cost_history__dbt_tmp" rename to "standard_cost_history";
 
 drop table if exists "inventory"."silver"."standard_cost_history__dbt_backup" cascade;
+
+create  table
+    "inventory"."silver"."stock_levels_current__dbt_tmp"
+    
+    diststyle key distkey (sku_id)
+    
+      compound sortkey(warehouse_id,sku_id)
+  as (
+    -- Redshift physical design: one row per warehouse x SKU; distributed on sku_id like the ledger and the snapshot it is compared with.
+
+-- Current stock on hand per warehouse x SKU as the source system reports it through CDC: per key
+-- the change with the highest lsn; keys whose last change is a delete are gone.
+with cdc_events as (
+        select
+            cast(payload."event_id" as varchar) as event_id,
+            cast(payload."op" as varchar) as op,
+            cast(payload."source"."lsn" as bigint) as source_lsn,
+            cast(payload."source"."ts_ms" as bigint) as source_ts_ms,
+            coalesce(cast(payload."after"."warehouse_id" as varchar), cast(payload."before"."warehouse_id" as varchar)) as warehouse_id,
+            coalesce(cast(payload."after"."sku_id" as varchar), cast(payload."before"."sku_id" as varchar)) as sku_id,
+            coalesce(cast(payload."after"."quantity_on_hand" as bigint), cast(payload."before"."quantity_on_hand" as bigint)) as quantity_on_hand,
+            coalesce(cast(payload."after"."unit_of_measure" as varchar), cast(payload."before"."unit_of_measure" as varchar)) as unit_of_measure,
+            coalesce(cast(payload."after"."currency_code" as varchar), cast(payload."before"."currency_code" as varchar)) as currency_code,
+            cast(replace(replace(coalesce(cast(payload."after"."updated_at" as varchar), cast(payload."before"."updated_at" as varchar)), 'T', ' '), 'Z', '') as timestamp) as updated_at,
+            stream_name,
+            shard_id,
+            sequence_number,
+            approximate_arrival_timestamp,
+            _loaded_at,
+            _batch_id
+        from "inventory"."bronze"."cdc_events"
+        where cast(payload."source"."table" as varchar) = 'stock_levels'
+    ),
+
+    cdc_deliveries as (
+        select
+            cdc_events.*,
+            row_number() over (
+                partition by warehouse_id, sku_id, source_lsn
+                order by approximate_arrival_timestamp, shard_id, sequence_number
+            ) as delivery_rank
+        from cdc_events
+    ),
+
+    cdc_changes as (
+        select * from cdc_deliveries where delivery_rank = 1
+    ),
+
+latest as (
+    select * from (
+        select
+            changes.*,
+            row_number() over (partition by warehouse_id, sku_id order by source_lsn desc) as lsn_rank
+        from cdc_changes as changes
+    ) as ranked
+    where lsn_rank = 1
+)
+
+select
+    warehouse_id,
+    sku_id,
+    quantity_on_hand,
+    unit_of_measure,
+    currency_code,
+    updated_at,
+    source_lsn,
+    (cast('1970-01-01' as timestamp) + (source_ts_ms / 1000.0) * interval '1 second') as source_committed_at,
+    _loaded_at as loaded_at
+from latest
+where op <> 'd'
+  );
+
+alter table "inventory"."silver"."stock_levels_current__dbt_tmp" rename to "stock_levels_current";
+
+drop table if exists "inventory"."silver"."stock_levels_current__dbt_backup" cascade;
 
 create table "inventory"."silver"."dim_currency" ("currency_code" varchar(3),"currency_name" varchar(64),"minor_units" integer,"is_reporting_currency" boolean);
 
@@ -449,7 +608,9 @@ create  table
 
 -- The deduplicated ledger with every dimension version resolved as of the event date, and, for rows
 -- that cannot be resolved, the reason. Feeds fct_inventory_transactions and transaction_rejects.
-with ledger as (
+-- Batch files and the CDC stream are one ledger: a streamed change of a transaction_id replaces the
+-- batch row with that id, and a streamed delete removes it.
+with batch_ledger as (
     select * from (
         select
             src.*,
@@ -460,6 +621,25 @@ with ledger as (
         from "inventory"."bronze"."inventory_transactions" as src
     ) as ranked
     where _load_rank = 1
+),
+
+streamed as (
+    select * from "inventory"."silver"."cdc_inventory_transactions"
+),
+
+ledger as (
+    select
+        b.transaction_id, b.event_ts, b.warehouse_id, b.sku_id, b.movement_type, b.quantity, b.reference_id,
+        b._loaded_at, b._batch_id, b._source_file, b._source_row, cast(null as bigint) as source_lsn
+    from batch_ledger as b
+    left join streamed as s on s.transaction_id = b.transaction_id
+    where s.transaction_id is null
+    union all
+    select
+        transaction_id, event_ts, warehouse_id, sku_id, movement_type, quantity, reference_id,
+        loaded_at, load_batch_id, 'kinesis:' || stream_name || '/' || shard_id, cast(null as bigint), source_lsn
+    from streamed
+    where not is_deleted
 ),
 
 known_skus as (select distinct sku_id from "inventory"."silver"."dim_product"),
@@ -479,6 +659,7 @@ resolved as (
         l._batch_id as source_batch_id,
         l._source_file as source_file,
         l._source_row as source_row,
+        l.source_lsn,
         p.product_key,
         p.category_code,
         w.warehouse_key,
@@ -550,7 +731,8 @@ select
     r.loaded_at,
     r.source_batch_id,
     r.source_file,
-    r.source_row
+    r.source_row,
+    r.source_lsn
 from __dbt__cte__int_transactions_resolved as r
 left join "inventory"."silver"."standard_cost_history" as c
     on c.sku_id = r.sku_id
@@ -575,7 +757,9 @@ create  table
 
 -- The deduplicated ledger with every dimension version resolved as of the event date, and, for rows
 -- that cannot be resolved, the reason. Feeds fct_inventory_transactions and transaction_rejects.
-with ledger as (
+-- Batch files and the CDC stream are one ledger: a streamed change of a transaction_id replaces the
+-- batch row with that id, and a streamed delete removes it.
+with batch_ledger as (
     select * from (
         select
             src.*,
@@ -586,6 +770,25 @@ with ledger as (
         from "inventory"."bronze"."inventory_transactions" as src
     ) as ranked
     where _load_rank = 1
+),
+
+streamed as (
+    select * from "inventory"."silver"."cdc_inventory_transactions"
+),
+
+ledger as (
+    select
+        b.transaction_id, b.event_ts, b.warehouse_id, b.sku_id, b.movement_type, b.quantity, b.reference_id,
+        b._loaded_at, b._batch_id, b._source_file, b._source_row, cast(null as bigint) as source_lsn
+    from batch_ledger as b
+    left join streamed as s on s.transaction_id = b.transaction_id
+    where s.transaction_id is null
+    union all
+    select
+        transaction_id, event_ts, warehouse_id, sku_id, movement_type, quantity, reference_id,
+        loaded_at, load_batch_id, 'kinesis:' || stream_name || '/' || shard_id, cast(null as bigint), source_lsn
+    from streamed
+    where not is_deleted
 ),
 
 known_skus as (select distinct sku_id from "inventory"."silver"."dim_product"),
@@ -605,6 +808,7 @@ resolved as (
         l._batch_id as source_batch_id,
         l._source_file as source_file,
         l._source_row as source_row,
+        l.source_lsn,
         p.product_key,
         p.category_code,
         w.warehouse_key,
@@ -987,3 +1191,22 @@ group by s.month_end_date, s.month_key, s.scope
 drop materialized view if exists "inventory"."gold"."gold_inventory_value_trend__dbt_backup" cascade;
 
 drop materialized view if exists "inventory"."gold"."gold_inventory_value_trend__dbt_tmp" cascade;
+
+CREATE EXTERNAL SCHEMA IF NOT EXISTS kinesis_cdc
+FROM KINESIS
+IAM_ROLE 'arn:aws:iam::123456789012:role/inventory-redshift-streaming';
+
+CREATE MATERIALIZED VIEW bronze.cdc_events
+DISTSTYLE KEY DISTKEY(partition_key) SORTKEY(approximate_arrival_timestamp)
+AUTO REFRESH YES AS
+SELECT
+    CAST('inventory-cdc-clean' AS VARCHAR(128)) AS stream_name,
+    shard_id,
+    sequence_number,
+    partition_key,
+    approximate_arrival_timestamp,
+    JSON_PARSE(kinesis_data) AS payload,
+    refresh_time AS _loaded_at,
+    CAST(refresh_time AS VARCHAR(32)) AS _batch_id
+FROM kinesis_cdc."inventory-cdc-clean"
+WHERE CAN_JSON_PARSE(kinesis_data);

@@ -1,22 +1,23 @@
 {#
   Reading CDC payloads. Bronze keeps each event as JSON text on DuckDB and PostgreSQL and as SUPER
   (json_parse of the Kinesis record) in the Redshift streaming-ingestion view; Silver reads fields
-  through json_text so that models stay the same on every engine.
+  through json_value so that models stay the same on every engine.
 #}
-{% macro json_text(column, path) -%}
-    {{ return(adapter.dispatch('json_text', 'inventory_platform')(column, path)) }}
+{% macro json_value(column, path, type) -%}
+    {{ return(adapter.dispatch('json_value', 'inventory_platform')(column, path, type)) }}
 {%- endmacro %}
 
-{% macro default__json_text(column, path) -%}
-    (cast({{ column }} as json) #>> '{ {{- path | join(',') -}} }')
+{% macro default__json_value(column, path, type) -%}
+    cast(cast({{ column }} as json) #>> '{ {{- path | join(',') -}} }' as {{ type }})
 {%- endmacro %}
 
-{% macro duckdb__json_text(column, path) -%}
-    json_extract_string({{ column }}, '$.{{ path | join('.') }}')
+{% macro duckdb__json_value(column, path, type) -%}
+    cast(json_extract_string({{ column }}, '$.{{ path | join('.') }}') as {{ type }})
 {%- endmacro %}
 
-{% macro redshift__json_text(column, path) -%}
-    cast({{ column }}.{{ path | join('.') }} as varchar)
+{# SUPER navigation; quoted because names like "table" are reserved words. #}
+{% macro redshift__json_value(column, path, type) -%}
+    cast({{ column }}."{{ path | join('"."') }}" as {{ type }})
 {%- endmacro %}
 
 {# Debezium source.ts_ms (milliseconds since the epoch, UTC) as a timestamp. #}
@@ -37,17 +38,14 @@
 {% macro cdc_change_ctes(table_name, fields, key_fields) -%}
     cdc_events as (
         select
-            {{ json_text('payload', ['event_id']) }} as event_id,
-            {{ json_text('payload', ['op']) }} as op,
-            cast({{ json_text('payload', ['source', 'lsn']) }} as bigint) as source_lsn,
-            cast({{ json_text('payload', ['source', 'ts_ms']) }} as bigint) as source_ts_ms,
+            {{ json_value('payload', ['event_id'], 'varchar') }} as event_id,
+            {{ json_value('payload', ['op'], 'varchar') }} as op,
+            {{ json_value('payload', ['source', 'lsn'], 'bigint') }} as source_lsn,
+            {{ json_value('payload', ['source', 'ts_ms'], 'bigint') }} as source_ts_ms,
             {%- for field, type in fields.items() %}
-            {% set value = "coalesce(" ~ json_text('payload', ['after', field]) ~ ", " ~ json_text('payload', ['before', field]) ~ ")" -%}
-            {%- if type == 'timestamp' -%}
-            {{ utc_iso_to_timestamp(value) }} as {{ field }},
-            {%- else -%}
-            cast({{ value }} as {{ type }}) as {{ field }},
-            {%- endif %}
+            {%- set as_type = 'varchar' if type == 'timestamp' else type %}
+            {% set value = "coalesce(" ~ json_value('payload', ['after', field], as_type) ~ ", " ~ json_value('payload', ['before', field], as_type) ~ ")" -%}
+            {{ utc_iso_to_timestamp(value) if type == 'timestamp' else value }} as {{ field }},
             {%- endfor %}
             stream_name,
             shard_id,
@@ -56,7 +54,7 @@
             _loaded_at,
             _batch_id
         from {{ source('bronze', 'cdc_events') }}
-        where {{ json_text('payload', ['source', 'table']) }} = '{{ table_name }}'
+        where {{ json_value('payload', ['source', 'table'], 'varchar') }} = '{{ table_name }}'
     ),
 
     cdc_deliveries as (

@@ -14,6 +14,7 @@ import re
 import sys
 import tempfile
 from pathlib import Path
+from string import Template
 
 import sqlglot
 from sqlglot import exp
@@ -104,12 +105,36 @@ def render_redshift_ddl() -> list[str]:
     return _ddl_statements(log)
 
 
+# Redshift-only commands sqlglot has no grammar for, checked against their documented syntax instead.
+REDSHIFT_ONLY_COMMANDS = {
+    "external schema from kinesis": re.compile(
+        r"CREATE EXTERNAL SCHEMA (IF NOT EXISTS )?\w+\s+FROM KINESIS\s+IAM_ROLE '(arn:aws:iam::\d{12}:role/[\w+=,.@-]+|default)'",
+        re.IGNORECASE),
+}
+
+
 def parse_redshift(statement: str) -> exp.Expression:
     """Parse one statement as Redshift SQL; raise if sqlglot cannot parse it as a real statement."""
     parsed = sqlglot.parse_one(statement, read="redshift", error_level=sqlglot.ErrorLevel.RAISE)
     if isinstance(parsed, exp.Command):
+        if any(p.fullmatch(" ".join(statement.split())) for p in REDSHIFT_ONLY_COMMANDS.values()):
+            return parsed
         raise ValueError(f"sqlglot fell back to an unparsed command for: {statement[:200]}")
     return parsed
+
+
+# Platform DDL kept outside dbt, rendered with example values for the snapshot.
+PLATFORM_DDL = {REPO_ROOT / "streaming" / "redshift_streaming_ingestion.sql": {
+    "streaming_role_arn": "arn:aws:iam::123456789012:role/inventory-redshift-streaming",
+    "clean_stream": "inventory-cdc-clean"}}
+
+
+def render_platform_ddl() -> list[str]:
+    statements = []
+    for path, values in PLATFORM_DDL.items():
+        body = "\n".join(line for line in path.read_text().splitlines() if not line.lstrip().startswith("--"))
+        statements += [s.strip() for s in Template(body).substitute(values).split(";") if s.strip()]
+    return statements
 
 
 def render_snapshot(statements: list[str]) -> str:
@@ -125,7 +150,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=SNAPSHOT, help="where to write the rendered DDL")
     args = parser.parse_args(argv)
-    statements = render_redshift_ddl()
+    statements = render_redshift_ddl() + render_platform_ddl()
     for statement in statements:
         parse_redshift(statement)
     args.out.write_text(render_snapshot(statements))

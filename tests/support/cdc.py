@@ -113,3 +113,24 @@ def assert_silver_is_truth(db: Path, truth: dict[str, dict]) -> None:
             f"missing {sorted(missing)[:3]}, extra {sorted(extra)[:3]}, "
             f"different {[(got[k], want[k]) for k in wrong[:2]]}")
     assert state["ledger_ids"] == {int(k) for k in truth["inventory_transactions"]}, "the ledger differs from the source"
+
+
+def append_streamed_events(db: Path, source: SourceSimulator, count: int) -> int:
+    """Write `count` source events into bronze.cdc_events as the handler and loader would, without a
+    stream (for engines the stream cannot reach, e.g. the PostgreSQL copy of Bronze)."""
+    from streaming.bronze_loader import ensure_cdc_tables
+    from streaming.contract import parse_event
+
+    events = []
+    while len(events) < count:
+        events += source.step()
+    rows = [("offline-clean", "shardId-000000000000", str(i), f"pk-{i}", "2025-12-31 23:59:59",
+             parse_event(e).model_dump_json(exclude_none=True), "2026-01-01 00:00:00", "offline")
+            for i, e in enumerate(events)]
+    con = duckdb.connect(str(db))
+    try:
+        ensure_cdc_tables(con)
+        con.executemany("insert into bronze.cdc_events values (?, ?, ?, ?, ?, ?, ?, ?)", rows)
+    finally:
+        con.close()
+    return len(rows)
