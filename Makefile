@@ -9,7 +9,7 @@ export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 DEMO_SCALE ?= small
 DEMO_SEED ?= 42
 
-.PHONY: setup manifest demo dev test redshift-ddl clean
+.PHONY: setup manifest demo dev test bench redshift-ddl clean
 
 setup:
 	@command -v uv >/dev/null 2>&1 || python3 -m uv --version >/dev/null 2>&1 || python3 -m pip install --quiet uv
@@ -32,6 +32,10 @@ dev: manifest
 
 test: manifest
 	$(VENV_BIN)/pytest
+
+# Benchmarks (medians, machine described) -> docs/performance.md; BENCH_ARGS=--quick for a smoke run.
+bench: manifest
+	$(VENV_BIN)/inventory-platform bench $(BENCH_ARGS)
 
 # Regenerate the reviewed Redshift DDL snapshot (rendered offline, no cluster needed); review the diff.
 redshift-ddl: manifest

@@ -10,6 +10,7 @@ from pathlib import Path
 import click
 from rich.console import Console
 
+from inventory_platform.bench.commands import bench
 from inventory_platform.cdc.commands import stream
 from inventory_platform.settings import load_settings
 
@@ -106,6 +107,7 @@ def yoy(by: str, fmt: str, months: int) -> None:
 
 
 main.add_command(stream)
+main.add_command(bench)
 
 if __name__ == "__main__":
     main()

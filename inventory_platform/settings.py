@@ -31,6 +31,7 @@ class Settings:
     dagster_home: Path
     history_start: date  # first day of daily partitions for the transaction ledger
     cdc_stream_prefix: str = "inventory-cdc"  # streams <prefix>-raw, -clean, -dlq and table <prefix>-dedup
+    cdc_dedup_store: str = "sqlite"  # handler dedup locally: sqlite (file) or dynamodb (the moto table)
     cdc_lag_warn_seconds: float = 30.0
     cdc_lag_fail_seconds: float = 300.0
 
@@ -66,6 +67,7 @@ def load_settings() -> Settings:
         dagster_home=_path("DAGSTER_HOME", REPO_ROOT / ".dagster_home"),
         history_start=date.fromisoformat(os.environ.get("INVENTORY_HISTORY_START", "2022-01-01")),
         cdc_stream_prefix=os.environ.get("INVENTORY_CDC_STREAM_PREFIX", "inventory-cdc"),
+        cdc_dedup_store=os.environ.get("INVENTORY_CDC_DEDUP", "sqlite"),
         cdc_lag_warn_seconds=float(os.environ.get("INVENTORY_CDC_LAG_WARN_SECONDS", "30")),
         cdc_lag_fail_seconds=float(os.environ.get("INVENTORY_CDC_LAG_FAIL_SECONDS", "300")),
     )

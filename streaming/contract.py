@@ -13,9 +13,9 @@ Images are standardized on the way through: timestamps to UTC, codes upper-cased
 from __future__ import annotations
 
 from datetime import datetime, timezone
-from typing import Literal
+from typing import Annotated, Literal, Union
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, TypeAdapter, field_validator, model_validator
 
 MOVEMENT_TYPES = ("RECEIPT", "SHIPMENT", "TRANSFER_OUT", "TRANSFER_IN", "RETURN", "ADJUSTMENT", "CYCLE_COUNT")
 POSITIVE_MOVEMENTS = ("RECEIPT", "TRANSFER_IN", "RETURN")
@@ -162,21 +162,24 @@ class StockLevelEvent(_Envelope):
     after: StockLevelImage | None = None
 
 
-def _table_of(raw: dict) -> str | None:
-    source = raw.get("source")
-    return source.get("table") if isinstance(source, dict) else None
+def _table_of(raw) -> str | None:
+    source = raw.get("source") if isinstance(raw, dict) else getattr(raw, "source", None)
+    return source.get("table") if isinstance(source, dict) else getattr(source, "table", None)
 
 
-EVENT_MODELS = {"inventory_transactions": TransactionEvent, "stock_levels": StockLevelEvent}
+# One validator for both tables, chosen by source.table; JSON is parsed by pydantic-core (Rust).
+EVENT = TypeAdapter(Annotated[
+    Union[Annotated[TransactionEvent, Tag("inventory_transactions")], Annotated[StockLevelEvent, Tag("stock_levels")]],
+    Discriminator(_table_of)])
+
+
+def parse_event_json(data: bytes) -> TransactionEvent | StockLevelEvent:
+    """Decode and validate one event; raises pydantic ValidationError naming the field and the reason."""
+    return EVENT.validate_json(data)
 
 
 def parse_event(raw: dict) -> TransactionEvent | StockLevelEvent:
-    """Validate one decoded event; raises ValueError (pydantic ValidationError) naming field and reason."""
-    table = _table_of(raw)
-    model = EVENT_MODELS.get(table)
-    if model is None:
-        raise ValueError(f"source.table: unknown table {table!r}; expected one of {', '.join(TABLES)}")
-    return model.model_validate(raw)
+    return EVENT.validate_python(raw)
 
 
 def partition_key(table: str, key: str) -> str:

@@ -7,8 +7,10 @@ batch per shard at a time, so a read-then-write per batch cannot race with itsel
 
 from __future__ import annotations
 
+import sqlite3
 import time
 from collections import OrderedDict
+from pathlib import Path
 from typing import Iterable, Protocol
 
 DYNAMODB_GET_LIMIT = 100
@@ -35,6 +37,34 @@ class InMemoryDedupStore:
             self._keys[k] = None
         while len(self._keys) > self._capacity:
             self._keys.popitem(last=False)
+
+
+class SqliteDedupStore:
+    """A durable store in one local file: the local pipeline's stand-in for the DynamoDB table (the moto
+    server's DynamoDB answers in ~15 ms a call, too slow to dedup thousands of events a second)."""
+
+    def __init__(self, path: Path, ttl_days: int) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._con = sqlite3.connect(str(path))
+        self._con.execute("pragma journal_mode=wal")
+        self._con.execute("create table if not exists dedup (dedup_key text primary key, expires_at integer not null)")
+        self._ttl_seconds = ttl_days * 86_400
+
+    def seen(self, keys: Iterable[str]) -> set[str]:
+        pending = list(dict.fromkeys(keys))
+        found: set[str] = set()
+        now = int(time.time())
+        for start in range(0, len(pending), 500):
+            chunk = pending[start:start + 500]
+            found.update(k for (k,) in self._con.execute(
+                f"select dedup_key from dedup where expires_at > ? and dedup_key in ({','.join('?' * len(chunk))})",
+                [now, *chunk]))
+        return found
+
+    def remember(self, keys: Iterable[str]) -> None:
+        expires_at = int(time.time()) + self._ttl_seconds
+        with self._con:
+            self._con.executemany("insert or replace into dedup values (?, ?)", [(k, expires_at) for k in keys])
 
 
 class DynamoDBDedupStore:

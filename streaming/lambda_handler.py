@@ -26,7 +26,7 @@ from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.data_classes import KinesisStreamEvent
 from pydantic import ValidationError
 
-from streaming.contract import MAX_EVENT_BYTES, parse_event, partition_key
+from streaming.contract import MAX_EVENT_BYTES, parse_event_json, partition_key
 from streaming.dedup import DedupStore, DynamoDBDedupStore
 from streaming.kinesis_io import put_records
 
@@ -92,11 +92,8 @@ def process_records(records, runtime: Runtime) -> BatchOutcome:
             dead_seq.append(sequence_number)
             continue
         try:
-            raw = json.loads(data)
-            if not isinstance(raw, dict):
-                raise ValueError(f"event must be a JSON object, got {type(raw).__name__}")
-            event = parse_event(raw)
-        except (ValueError, ValidationError) as exc:
+            event = parse_event_json(data)
+        except ValidationError as exc:
             dead.append(_dead_letter(record, data, f"invalid event: {describe_error(exc)}"))
             dead_seq.append(sequence_number)
             continue

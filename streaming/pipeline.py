@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Callable, Protocol
 
 from streaming.bronze_loader import BronzeCdcLoader
-from streaming.dedup import DynamoDBDedupStore
+from streaming.dedup import DynamoDBDedupStore, SqliteDedupStore
 from streaming.event_source_mapping import EventSourceMapping, FileCheckpoints
 from streaming.lambda_handler import Runtime, handle
 from streaming.local_endpoint import StreamNames, aws_client
@@ -29,11 +29,12 @@ class LocalPipeline:
 
 
 def build_pipeline(endpoint_url: str | None, names: StreamNames, state_dir: Path, connect: Callable,
-                   batch_size: int = 500, dedup_ttl_days: int = 8) -> LocalPipeline:
+                   batch_size: int = 500, dedup_ttl_days: int = 8, dedup: str = "sqlite") -> LocalPipeline:
+    """`dedup`: "sqlite" (a file under state_dir, the local default) or "dynamodb" (the table AWS uses)."""
     kinesis = aws_client("kinesis", endpoint_url)
-    runtime = Runtime(kinesis=kinesis, dedup=DynamoDBDedupStore(aws_client("dynamodb", endpoint_url), names.dedup_table,
-                                                                 dedup_ttl_days),
-                      clean_stream=names.clean, dlq_stream=names.dlq)
+    store = (DynamoDBDedupStore(aws_client("dynamodb", endpoint_url), names.dedup_table, dedup_ttl_days)
+             if dedup == "dynamodb" else SqliteDedupStore(state_dir / f"dedup-{names.dedup_table}.sqlite", dedup_ttl_days))
+    runtime = Runtime(kinesis=kinesis, dedup=store, clean_stream=names.clean, dlq_stream=names.dlq)
     raw = ShardReader(kinesis, names.raw, limit=batch_size)
     mapping = EventSourceMapping(raw, lambda event: handle(event, runtime), FileCheckpoints(mapping_checkpoint_file(state_dir, raw)),
                                  state_dir / f"esm-{names.raw}-failures.jsonl")

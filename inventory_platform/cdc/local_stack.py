@@ -49,7 +49,7 @@ def warehouse_connector(settings: Settings):
 
 def pipeline(settings: Settings, batch_size: int = 500) -> LocalPipeline:
     return build_pipeline(endpoint_url(settings), stream_names(settings), settings.streaming_dir,
-                          warehouse_connector(settings), batch_size=batch_size)
+                          warehouse_connector(settings), batch_size=batch_size, dedup=settings.cdc_dedup_store)
 
 
 def source_state_path(settings: Settings) -> Path:

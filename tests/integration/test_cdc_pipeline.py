@@ -51,19 +51,20 @@ def bronze_count(db) -> int:
 
 
 def test_replaying_the_stream_twice_gives_identical_silver(lab):
+    """With the dedup table production uses (DynamoDB, here on the local endpoint)."""
     source = lab.source(out_of_order_rate=0.3, late_rate=0.05)
     stats = produce(lab.kinesis, lab.names.raw, source, 2_500, faults=Faults(duplicate=0.1))
     assert stats.duplicates > 100
-    poll_until_idle(lab.pipeline())
+    poll_until_idle(lab.pipeline(dedup="dynamodb"))
     assert bronze_count(lab.db) == stats.source_events  # every redelivery dropped by the handler
     lab.refresh_silver("build")  # every model and dbt test, CDC rows included
     first = silver_state(lab.db)
     assert_silver_is_truth(lab.db, source.truth())
 
     # Replay the raw stream from its start: the handler drops everything it forwarded before.
-    replay = lab.pipeline()
+    replay = lab.pipeline(dedup="dynamodb")
     mapping_checkpoint_file(lab.root / "streaming", replay.mapping.reader).unlink()
-    replay = lab.pipeline()
+    replay = lab.pipeline(dedup="dynamodb")
     poll_until_idle(replay)
     assert replay.mapping.stats.records == stats.put and replay.loader.stats.loaded == 0
 
@@ -73,7 +74,7 @@ def test_replaying_the_stream_twice_gives_identical_silver(lab):
     dynamodb.delete_table(TableName=lab.names.dedup_table)
     ensure_streams(lab.kinesis, dynamodb, lab.names, {})
     mapping_checkpoint_file(lab.root / "streaming", replay.mapping.reader).unlink()
-    poll_until_idle(lab.pipeline())
+    poll_until_idle(lab.pipeline(dedup="dynamodb"))
     assert bronze_count(lab.db) == 2 * stats.source_events
 
     # Re-read the clean stream from its start: positions already loaded are not loaded again.

@@ -45,9 +45,9 @@ class CdcLab:
         finally:
             con.close()
 
-    def pipeline(self) -> LocalPipeline:
+    def pipeline(self, dedup: str = "sqlite") -> LocalPipeline:
         return build_pipeline(self.url, self.names, self.root / "streaming",
-                              lambda: closing(duckdb.connect(str(self.db))))
+                              lambda: closing(duckdb.connect(str(self.db))), dedup=dedup)
 
     def refresh_silver(self, command: str = "run") -> list[dict]:
         return run_dbt([command, "--select", "cdc_inventory_transactions", "stock_levels_current",

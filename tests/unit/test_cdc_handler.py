@@ -87,7 +87,7 @@ def test_bad_events_are_dead_lettered_with_the_field_and_reason_and_the_rest_flo
            stock(unit="furlong"), {**transaction(), "op": "x"}, transaction(event_id="big", reference_id="x" * 70_000)]
     assert handle(kinesis_event([*bad, transaction(event_id="ok", lsn=9)]), rt) == {"batchItemFailures": []}
     reasons = [json.loads(d)["reason"] for d, _ in rt.kinesis.streams["dlq"]]
-    assert reasons[0].startswith("invalid event: Expecting property name")
+    assert reasons[0].startswith("invalid event: event: Invalid JSON: key must be a string")
     assert "after: Value error, RECEIPT quantity must be positive, got -5" in reasons[1]
     assert "after.event_ts: Value error, timestamp must carry a UTC offset" in reasons[2]
     assert "after.unit_of_measure: Value error, unknown unit_of_measure 'furlong'" in reasons[3]
