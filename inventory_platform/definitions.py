@@ -15,6 +15,7 @@ from inventory_platform.cdc.assets import CDC_EVENTS_KEY, build_cdc_lag_check, c
 from inventory_platform.cdc.sensors import build_cdc_bronze_sensor, build_cdc_lag_sensor, cdc_microbatch_job
 from inventory_platform.lib.duckdb_warehouse import LandingZone
 from inventory_platform.lib.engine import warehouse_resource
+from inventory_platform.monitoring.ops_definitions import build_ops_definitions
 from inventory_platform.settings import Settings, export_process_environment, load_settings
 from inventory_platform.transform.dbt_assets import build_dbt_assets, dbt_resource
 
@@ -58,7 +59,7 @@ def build_defs(settings: Settings) -> dg.Definitions:
             dg.define_asset_job("load_inventory_transactions", selection=[ledger],
                                 description="Load the day's (or a range of days') ledger files into Bronze."),
         ]
-    return dg.Definitions(
+    core = dg.Definitions(
         assets=assets,
         asset_checks=[build_cdc_lag_check(settings)],
         jobs=jobs,
@@ -71,6 +72,8 @@ def build_defs(settings: Settings) -> dg.Definitions:
         # DuckDB has a single writer: steps of a run execute one after another in one process.
         executor=dg.in_process_executor if settings.is_local else dg.multiprocess_executor,
     )
+    # Monitoring sensors, alerting, the storage asset and nightly maintenance (ops_runbooks/).
+    return dg.Definitions.merge(core, build_ops_definitions(settings))
 
 
 defs = build_defs(load_settings())
