@@ -93,12 +93,18 @@ def check_observations(instance: dg.DagsterInstance, repo: dg.RepositoryDefiniti
     return observations
 
 
-def _run_target(run: dg.DagsterRun) -> tuple[str, tuple[str, ...]]:
+def _planned_assets(instance: dg.DagsterInstance, run_id: str) -> tuple[str, ...]:
+    planned = instance.all_logs(run_id, of_type=dg.DagsterEventType.ASSET_MATERIALIZATION_PLANNED)
+    return tuple(sorted({e.dagster_event.asset_key.to_user_string() for e in planned}))
+
+
+def _run_target(instance: dg.DagsterInstance, run: dg.DagsterRun) -> tuple[str, tuple[str, ...]]:
     assets = tuple(sorted(k.to_user_string() for k in (run.asset_selection or ())))
+    if not run.job_name.startswith("__"):
+        return run.job_name, assets
     # Ad-hoc asset runs share one hidden job name: tell them apart by what they materialize.
-    if run.job_name.startswith("__") and assets:
-        return f"{run.job_name}[{','.join(assets)}]", assets
-    return run.job_name, assets
+    assets = assets or _planned_assets(instance, run.run_id)
+    return f"{run.job_name}[{','.join(assets)}]", assets
 
 
 def run_observations(instance: dg.DagsterInstance, after: float | None,
@@ -112,7 +118,7 @@ def run_observations(instance: dg.DagsterInstance, after: float | None,
     newest: dict[str, Observation] = {}
     for record in records:  # newest first: the first seen per job is its current state
         run = record.dagster_run
-        target, assets = _run_target(run)
+        target, assets = _run_target(instance, run)
         if f"run:{target}" in newest:
             continue
         newest[f"run:{target}"] = Observation(
@@ -126,19 +132,21 @@ def run_observations(instance: dg.DagsterInstance, after: float | None,
 def describe_run_failure(instance: dg.DagsterInstance, observation: Observation) -> Observation:
     """Error, assets and runbook of a failed run: read only when a job turns to failing."""
     run_id = observation.run_id
-    errors = []
+    texts, root_causes = [], []
     for entry in instance.all_logs(run_id, of_type={dg.DagsterEventType.STEP_FAILURE, dg.DagsterEventType.RUN_FAILURE}):
         error = getattr(entry.dagster_event.event_specific_data, "error", None) if entry.dagster_event else None
-        if error is not None:
-            errors.append(error.to_string())
-    planned = instance.all_logs(run_id, of_type=dg.DagsterEventType.ASSET_MATERIALIZATION_PLANNED)
-    assets = observation.assets or tuple(sorted({e.dagster_event.asset_key.to_user_string() for e in planned}))
-    text = "\n".join(errors)
-    first_line = next((line for line in text.splitlines() if line.strip()), "no error message recorded")
+        if error is None:
+            continue
+        texts.append(error.to_string())
+        while error.cause is not None:  # Dagster wraps the user's exception: report the innermost one
+            error = error.cause
+        root_causes.append(f"{error.cls_name}: {error.message.strip()}")
+    cause = root_causes[0] if root_causes else "no error message recorded"
     return Observation(
         subject=observation.subject, kind="run", target=observation.target, state=observation.state,
-        level=observation.level, runbook=runbook_for_run_failure(text),
-        summary=f"run {run_id} of {observation.target} failed: {first_line[:500]}", assets=assets, run_id=run_id)
+        level=observation.level, runbook=runbook_for_run_failure("\n".join(texts)),
+        summary=f"run {run_id} of {observation.target} failed: {cause[:500]}",
+        assets=observation.assets or _planned_assets(instance, run_id), run_id=run_id)
 
 
 def observe_everything(instance: dg.DagsterInstance, repo: dg.RepositoryDefinition,
