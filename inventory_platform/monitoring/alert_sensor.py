@@ -9,7 +9,7 @@ time notifies only if it is not passing.
 
 import json
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 import dagster as dg
 
@@ -19,6 +19,7 @@ from inventory_platform.monitoring.notifiers import Alert, deliver, notifiers_fr
 from inventory_platform.settings import Settings
 
 ALERT_SENSOR_INTERVAL_SECONDS = 60
+FORGET_PASSING_AFTER = timedelta(days=30)
 _CURSOR_VERSION = 1
 
 
@@ -26,7 +27,7 @@ _CURSOR_VERSION = 1
 class AlertCursor:
     """Last known state per watched subject, and how far finished runs have been read."""
 
-    states: dict[str, dict[str, str]] = field(default_factory=dict)  # subject -> {level, state, runbook}
+    states: dict[str, dict] = field(default_factory=dict)  # subject -> {level, state, runbook, seen}
     runs_after: float | None = None
 
     @classmethod
@@ -42,7 +43,7 @@ class AlertCursor:
         return json.dumps({"version": _CURSOR_VERSION, "states": self.states, "runs_after": self.runs_after},
                           sort_keys=True, separators=(",", ":"))
 
-    def transitions(self, observations: list[Observation]) -> list[tuple[Observation, dict[str, str] | None]]:
+    def transitions(self, observations: list[Observation]) -> list[tuple[Observation, dict | None]]:
         """Observations whose level differs from the last known one (with that last known state)."""
         changed = []
         for obs in observations:
@@ -54,16 +55,22 @@ class AlertCursor:
                 changed.append((obs, known))
         return changed
 
-    def remember(self, obs: Observation) -> None:
+    def remember(self, obs: Observation, now: float) -> None:
         if obs.level is None:
             return
         known = self.states.get(obs.subject)
         # While the level holds, keep the runbook chosen when it changed (a failed run's is picked from its error).
         runbook = known["runbook"] if known and known["level"] == obs.level.value else obs.runbook
-        self.states[obs.subject] = {"level": obs.level.value, "state": obs.state, "runbook": runbook}
+        self.states[obs.subject] = {"level": obs.level.value, "state": obs.state, "runbook": runbook, "seen": now}
+
+    def forget_old_passes(self, now: float) -> None:
+        """Jobs and ad-hoc asset selections that passed and have not run for a while leave the cursor,
+        so it does not grow forever; seen again, they start as new (and alert only if failing)."""
+        cutoff = now - FORGET_PASSING_AFTER.total_seconds()
+        self.states = {s: v for s, v in self.states.items() if v["level"] != Level.PASS.value or v.get("seen", now) >= cutoff}
 
 
-def alert_for(obs: Observation, known: dict[str, str] | None, at: datetime) -> Alert:
+def alert_for(obs: Observation, known: dict | None, at: datetime) -> Alert:
     return Alert(
         subject=obs.subject, kind=obs.kind, target=obs.target, state=obs.state,
         previous_state=known["state"] if known else "new", level=obs.level,
@@ -87,7 +94,8 @@ def evaluate_alerts(context: dg.SensorEvaluationContext, settings: Settings) -> 
         deliver(alert_for(obs, known, now), notifiers, context.log)
         described[obs.subject] = obs
     for obs in observations:
-        cursor.remember(described.get(obs.subject, obs))
+        cursor.remember(described.get(obs.subject, obs), now.timestamp())
+    cursor.forget_old_passes(now.timestamp())
     cursor.runs_after = runs_after
     skip = None if changes else f"no state change among {len(observations)} watched freshness states, checks and runs"
     return dg.SensorResult(cursor=cursor.serialize(), skip_reason=skip)

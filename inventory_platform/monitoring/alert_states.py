@@ -8,7 +8,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, timezone
 
 import dagster as dg
@@ -107,12 +107,10 @@ def _run_target(instance: dg.DagsterInstance, run: dg.DagsterRun) -> tuple[str, 
     return f"{run.job_name}[{','.join(assets)}]", assets
 
 
-def run_observations(instance: dg.DagsterInstance, after: float | None,
-                     now: datetime | None = None) -> tuple[list[Observation], float | None]:
+def run_observations(instance: dg.DagsterInstance, after: float | None) -> tuple[list[Observation], float | None]:
     """The newest finished run per job since the watermark, and the new watermark (update timestamp)."""
-    now = now or datetime.now(timezone.utc)
     since = (datetime.fromtimestamp(after - RUN_WATERMARK_OVERLAP_SECONDS, timezone.utc) if after is not None
-             else now - FIRST_TICK_RUN_LOOKBACK)
+             else datetime.now(timezone.utc) - FIRST_TICK_RUN_LOOKBACK)
     records = instance.get_run_records(filters=dg.RunsFilter(statuses=list(_RUN_LEVELS), updated_after=since),
                                        order_by="update_timestamp", ascending=False, limit=MAX_RUNS_PER_TICK)
     newest: dict[str, Observation] = {}
@@ -142,11 +140,9 @@ def describe_run_failure(instance: dg.DagsterInstance, observation: Observation)
             error = error.cause
         root_causes.append(f"{error.cls_name}: {error.message.strip()}")
     cause = root_causes[0] if root_causes else "no error message recorded"
-    return Observation(
-        subject=observation.subject, kind="run", target=observation.target, state=observation.state,
-        level=observation.level, runbook=runbook_for_run_failure("\n".join(texts)),
-        summary=f"run {run_id} of {observation.target} failed: {cause[:500]}",
-        assets=observation.assets or _planned_assets(instance, run_id), run_id=run_id)
+    return replace(observation, runbook=runbook_for_run_failure("\n".join(texts)),
+                   summary=f"run {run_id} of {observation.target} failed: {cause[:500]}",
+                   assets=observation.assets or _planned_assets(instance, run_id))
 
 
 def observe_everything(instance: dg.DagsterInstance, repo: dg.RepositoryDefinition,

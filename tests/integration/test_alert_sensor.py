@@ -151,6 +151,19 @@ def test_freshness_warn_fail_and_recovery_each_notify_once(instance):
 
 def test_a_cursor_from_another_version_starts_over_instead_of_misreading():
     assert AlertCursor.parse('{"version": 0, "whatever": 1}').states == {}
-    cursor = AlertCursor(states={"run:x": {"level": "FAIL", "state": "FAILURE", "runbook": "r"}}, runs_after=12.5)
+    cursor = AlertCursor(states={"run:x": {"level": "FAIL", "state": "FAILURE", "runbook": "r", "seen": 1.0}},
+                         runs_after=12.5)
     again = AlertCursor.parse(cursor.serialize())
     assert (again.states, again.runs_after) == (cursor.states, cursor.runs_after)
+
+
+def test_long_unseen_passing_jobs_leave_the_cursor_but_failing_ones_stay():
+    now = datetime(2026, 11, 27, tzinfo=timezone.utc).timestamp()
+    old, recent = now - timedelta(days=31).total_seconds(), now - timedelta(days=1).total_seconds()
+    cursor = AlertCursor(states={
+        "run:old_pass": {"level": "PASS", "state": "SUCCESS", "runbook": "r", "seen": old},
+        "run:old_fail": {"level": "FAIL", "state": "FAILURE", "runbook": "r", "seen": old},
+        "run:recent_pass": {"level": "PASS", "state": "SUCCESS", "runbook": "r", "seen": recent},
+    })
+    cursor.forget_old_passes(now)
+    assert set(cursor.states) == {"run:old_fail", "run:recent_pass"}
