@@ -405,6 +405,25 @@ GROUP BY _batch_id
 ORDER BY loaded_at DESC
 LIMIT 20;
 
+-- name: duckdb_cdc_lag
+-- engine: duckdb
+-- detects: per CDC stream, how far the local loader trails the clean Kinesis stream: newest record's arrival and load, p50/p95 of (loaded - arrived) over the last hour, seconds since the last load
+-- threshold: p95_load_lag_s or seconds_since_last_load (while records keep arriving) at INVENTORY_CDC_LAG_WARN_SECONDS (default 30) warns and at INVENTORY_CDC_LAG_FAIL_SECONDS (default 300) fails, as the cdc_lag_within_threshold check does
+SELECT stream_name,
+       COUNT(*) AS records,
+       MAX(approximate_arrival_timestamp) AS newest_arrival,
+       MAX(_loaded_at) AS last_loaded_at,
+       ROUND(quantile_cont(date_diff('millisecond', approximate_arrival_timestamp, _loaded_at), 0.5)
+             FILTER (WHERE _loaded_at > CAST(current_timestamp AT TIME ZONE 'UTC' AS TIMESTAMP) - INTERVAL 1 HOUR)
+             / 1000.0, 3) AS p50_load_lag_s,
+       ROUND(quantile_cont(date_diff('millisecond', approximate_arrival_timestamp, _loaded_at), 0.95)
+             FILTER (WHERE _loaded_at > CAST(current_timestamp AT TIME ZONE 'UTC' AS TIMESTAMP) - INTERVAL 1 HOUR)
+             / 1000.0, 3) AS p95_load_lag_s,
+       date_diff('second', MAX(_loaded_at), CAST(current_timestamp AT TIME ZONE 'UTC' AS TIMESTAMP)) AS seconds_since_last_load
+FROM bronze.cdc_events
+GROUP BY stream_name
+ORDER BY p95_load_lag_s DESC NULLS LAST;
+
 -- name: duckdb_quarantine_backlog
 -- engine: duckdb
 -- detects: quarantined landing files not yet superseded by a corrected load (what the no_unresolved_quarantined_files check fails on)

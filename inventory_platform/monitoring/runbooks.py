@@ -17,7 +17,7 @@ FAILED_RUN = FRESHNESS + "#a-run-failed"
 ALL_RUNBOOKS = (DISK_SPACE, SERIALIZATION, CDC_LAG, FRESHNESS, DATA_CHECKS)
 
 # An asset (or check) can name its runbook explicitly in its metadata; rules below cover the rest.
-RUNBOOK_METADATA_KEY = "ops/runbook"
+RUNBOOK_METADATA_KEY = "runbook"
 _DISK_FULL_MARKERS = ("no space left on device", "disk full", "error: 1016", "could not extend file",
                       "out of disk space")
 
@@ -27,7 +27,7 @@ def _is_cdc(key: dg.AssetKey) -> bool:
 
 
 def _named(metadata: Mapping[str, object] | None) -> str | None:
-    value = (metadata or {}).get(RUNBOOK_METADATA_KEY)
+    value = (metadata or {}).get(RUNBOOK_METADATA_KEY)  # a string or a text/path metadata value
     return str(getattr(value, "value", value)) if value else None
 
 

@@ -14,7 +14,7 @@ import dagster as dg
 
 from inventory_platform.monitoring.disk_usage import DiskUsage, read_disk_usage
 from inventory_platform.monitoring.levels import Level, level_for
-from inventory_platform.monitoring.runbooks import DISK_SPACE
+from inventory_platform.monitoring.runbooks import DISK_SPACE, RUNBOOK_METADATA_KEY
 from inventory_platform.settings import Settings
 
 STORAGE_ASSET = dg.AssetKey(["ops", "warehouse_storage"])
@@ -33,7 +33,7 @@ def warehouse_storage_spec(warehouse_kind: str) -> dg.AssetSpec:
         owners=OPS_OWNERS,
         kinds={"python", warehouse_kind},
         tags={"layer": "ops"},
-        metadata={"ops/runbook": DISK_SPACE},
+        metadata={RUNBOOK_METADATA_KEY: dg.MetadataValue.path(DISK_SPACE)},
     )
 
 

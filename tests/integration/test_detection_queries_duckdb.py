@@ -118,3 +118,22 @@ def test_quarantine_backlog_lists_a_rejected_file_until_a_corrected_one_loads(wa
     finally:
         con.close()
     assert run(path, "duckdb_quarantine_backlog") == []
+
+
+def test_cdc_lag_reports_load_lag_percentiles_and_time_since_the_last_load(warehouse, tmp_path):
+    path = tmp_path / "cdc.duckdb"
+    shutil.copy(warehouse, path)
+    con = duckdb.connect(str(path))
+    try:  # 100 records arrived over the last minute, each loaded 0.0 .. 0.9 s after it arrived
+        con.execute("""
+            INSERT INTO bronze.cdc_events
+            SELECT 'inventory-cdc-clean', 'shardId-000000000000', i::VARCHAR, 'stock_levels|WH-001|SKU-' || i,
+                   arrived, '{}', arrived + (i % 10) * INTERVAL 100 MILLISECOND, 'batch-' || (i // 10)
+            FROM (SELECT i, CAST(current_timestamp AT TIME ZONE 'UTC' AS TIMESTAMP) - INTERVAL 60 SECOND
+                            + i * INTERVAL 500 MILLISECOND AS arrived FROM range(100) AS t(i))""")
+    finally:
+        con.close()
+    [row] = run(path, "duckdb_cdc_lag")
+    assert (row["stream_name"], row["records"]) == ("inventory-cdc-clean", 100)
+    assert row["p50_load_lag_s"] == pytest.approx(0.45) and row["p95_load_lag_s"] == pytest.approx(0.9)
+    assert 0 <= row["seconds_since_last_load"] <= 30

@@ -34,7 +34,7 @@ def test_storage_asset_carries_the_disk_check_owner_kind_and_runbook(engine_defs
     spec = repo.assets_defs_by_key[STORAGE_ASSET].specs_by_key[STORAGE_ASSET]
     assert spec.group_name == "ops" and spec.owners == ["team:data-platform"]
     assert spec.kinds == {"python", "duckdb" if engine == "local" else "redshift"}
-    assert spec.metadata["ops/runbook"] == DISK_SPACE and len(spec.description) > 80
+    assert spec.metadata["runbook"].value == DISK_SPACE and len(spec.description) > 80
     assert not repo.assets_defs_by_key[STORAGE_ASSET].is_executable  # observed by the sensor, never materialized
     assert dg.AssetCheckKey(STORAGE_ASSET, DISK_CHECK) in repo.asset_graph.asset_check_keys
 

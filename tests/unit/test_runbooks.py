@@ -61,7 +61,7 @@ def test_alerts_route_to_the_runbook_of_their_failure_mode():
     cdc_check = dg.AssetCheckKey(dg.AssetKey(["bronze", "stock_levels"]), "cdc_lag_within_thresholds")
     assert runbooks.runbook_for_check(cdc_check) == runbooks.CDC_LAG
     storage = dg.AssetCheckKey(dg.AssetKey(["ops", "warehouse_storage"]), "disk_usage_within_thresholds")
-    assert runbooks.runbook_for_check(storage, {"ops/runbook": dg.MetadataValue.text(runbooks.DISK_SPACE)}) == runbooks.DISK_SPACE
+    assert runbooks.runbook_for_check(storage, {"runbook": dg.MetadataValue.path(runbooks.DISK_SPACE)}) == runbooks.DISK_SPACE
     assert runbooks.runbook_for_run_failure(
         "duckdb.duckdb.TransactionException: TransactionContext Error: Conflict on update!") == runbooks.SERIALIZATION
     assert runbooks.runbook_for_run_failure(
