@@ -9,7 +9,7 @@ export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 DEMO_SCALE ?= small
 DEMO_SEED ?= 42
 
-.PHONY: setup manifest demo dev test redshift-ddl clean
+.PHONY: setup manifest demo demo-stream dev test bench redshift-ddl clean
 
 setup:
 	@command -v uv >/dev/null 2>&1 || python3 -m uv --version >/dev/null 2>&1 || python3 -m pip install --quiet uv
@@ -27,11 +27,26 @@ demo: manifest
 	@echo "DuckDB warehouse: $(INVENTORY_DUCKDB_PATH)  (open with: $(VENV_BIN)/python -c \"import duckdb; duckdb.connect('$(INVENTORY_DUCKDB_PATH)', read_only=True).sql('show all tables').show()\")"
 	@echo "Dagster UI:       make dev, then open http://127.0.0.1:3000"
 
+# CDC on top of a demo warehouse: local Kinesis, 5,000 changes with faults, handler and loader, then the
+# micro-batch that merges them into Silver and Gold (what cdc_bronze_sensor starts under `make dev`).
+demo-stream: manifest
+	$(VENV_BIN)/inventory-platform stream up
+	$(VENV_BIN)/inventory-platform stream produce --events 5000 --rate 1000 --duplicates 0.05 --malformed 0.01 \
+		--oversized 0.005 --out-of-order 0.2 --late 0.02
+	POWERTOOLS_LOG_LEVEL=WARNING $(VENV_BIN)/inventory-platform stream run --until-idle
+	$(VENV_BIN)/inventory-platform stream status
+	$(VENV_BIN)/inventory-platform materialize --job cdc_microbatch
+	$(VENV_BIN)/inventory-platform stream down
+
 dev: manifest
 	PATH="$(VENV_BIN):$$PATH" $(VENV_BIN)/dagster dev -w workspace.yaml -h 127.0.0.1 -p 3000
 
 test: manifest
 	$(VENV_BIN)/pytest
+
+# Benchmarks (medians, machine described) -> docs/performance.md; BENCH_ARGS=--quick for a smoke run.
+bench: manifest
+	$(VENV_BIN)/inventory-platform bench $(BENCH_ARGS)
 
 # Regenerate the reviewed Redshift DDL snapshot (rendered offline, no cluster needed); review the diff.
 redshift-ddl: manifest

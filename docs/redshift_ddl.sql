@@ -7,6 +7,119 @@ create schema if not exists "gold";
 create schema if not exists "silver";
 
 create  table
+    "inventory"."silver"."cdc_inventory_transactions__dbt_tmp"
+    
+  (
+    transaction_id bigint,
+    event_ts timestamp,
+    warehouse_id varchar,
+    sku_id varchar,
+    movement_type varchar,
+    quantity bigint,
+    reference_id varchar,
+    is_deleted boolean,
+    last_op varchar,
+    source_lsn bigint,
+    source_committed_at timestamp,
+    stream_name varchar,
+    shard_id varchar,
+    sequence_number varchar,
+    arrived_at timestamp,
+    loaded_at timestamp,
+    load_batch_id varchar
+    
+    )
+
+    
+    
+    diststyle key distkey (sku_id)
+    
+      compound sortkey(source_lsn);
+
+insert into "inventory"."silver"."cdc_inventory_transactions__dbt_tmp"
+    (
+      
+    select transaction_id, event_ts, warehouse_id, sku_id, movement_type, quantity, reference_id, is_deleted, last_op, source_lsn, source_committed_at, stream_name, shard_id, sequence_number, arrived_at, loaded_at, load_batch_id
+    from (
+        -- Redshift physical design: streamed movements (a small fraction of the ledger) distributed like the ledger on sku_id and sorted by the source log position, the order changes arrive in.
+
+-- The streamed inventory transactions as the source holds them now: per transaction_id the change
+-- with the highest lsn (last writer wins), redeliveries collapsed; deletes are kept as tombstones
+-- (is_deleted) because they also remove a batch-loaded row with the same id from the ledger.
+with cdc_events as (
+        select
+            cast(payload."event_id" as varchar) as event_id,
+            cast(payload."op" as varchar) as op,
+            cast(payload."source"."lsn" as bigint) as source_lsn,
+            cast(payload."source"."ts_ms" as bigint) as source_ts_ms,
+            coalesce(cast(payload."after"."transaction_id" as bigint), cast(payload."before"."transaction_id" as bigint)) as transaction_id,
+            cast(replace(replace(coalesce(cast(payload."after"."event_ts" as varchar), cast(payload."before"."event_ts" as varchar)), 'T', ' '), 'Z', '') as timestamp) as event_ts,
+            coalesce(cast(payload."after"."warehouse_id" as varchar), cast(payload."before"."warehouse_id" as varchar)) as warehouse_id,
+            coalesce(cast(payload."after"."sku_id" as varchar), cast(payload."before"."sku_id" as varchar)) as sku_id,
+            coalesce(cast(payload."after"."movement_type" as varchar), cast(payload."before"."movement_type" as varchar)) as movement_type,
+            coalesce(cast(payload."after"."quantity" as bigint), cast(payload."before"."quantity" as bigint)) as quantity,
+            coalesce(cast(payload."after"."reference_id" as varchar), cast(payload."before"."reference_id" as varchar)) as reference_id,
+            stream_name,
+            shard_id,
+            sequence_number,
+            approximate_arrival_timestamp,
+            _loaded_at,
+            _batch_id
+        from "inventory"."bronze"."cdc_events"
+        where cast(payload."source"."table" as varchar) = 'inventory_transactions'
+    ),
+
+    cdc_deliveries as (
+        select
+            cdc_events.*,
+            row_number() over (
+                partition by transaction_id, source_lsn
+                order by approximate_arrival_timestamp, shard_id, sequence_number
+            ) as delivery_rank
+        from cdc_events
+    ),
+
+    cdc_changes as (
+        select * from cdc_deliveries where delivery_rank = 1
+    ),
+
+latest as (
+    select * from (
+        select
+            changes.*,
+            row_number() over (partition by transaction_id order by source_lsn desc) as lsn_rank
+        from cdc_changes as changes
+    ) as ranked
+    where lsn_rank = 1
+)
+
+select
+    transaction_id,
+    event_ts,
+    warehouse_id,
+    sku_id,
+    movement_type,
+    quantity,
+    reference_id,
+    op = 'd' as is_deleted,
+    op as last_op,
+    source_lsn,
+    (cast('1970-01-01' as timestamp) + (source_ts_ms / 1000.0) * interval '1 second') as source_committed_at,
+    stream_name,
+    shard_id,
+    sequence_number,
+    approximate_arrival_timestamp as arrived_at,
+    _loaded_at as loaded_at,
+    _batch_id as load_batch_id
+from latest
+    ) as model_subq
+    );
+
+alter table "inventory"."silver"."cdc_inventory_transactions__dbt_tmp" rename to "cdc_inventory_transactions";
+
+drop table if exists "inventory"."silver"."cdc_inventory_transactions__dbt_backup" cascade;
+
+create  table
     "inventory"."silver"."dim_product__dbt_tmp"
     
   (
@@ -322,6 +435,102 @@ alter table "inventory"."silver"."standard_cost_history__dbt_tmp" rename to "sta
 
 drop table if exists "inventory"."silver"."standard_cost_history__dbt_backup" cascade;
 
+create  table
+    "inventory"."silver"."stock_levels_current__dbt_tmp"
+    
+  (
+    warehouse_id varchar,
+    sku_id varchar,
+    quantity_on_hand bigint,
+    unit_of_measure varchar,
+    currency_code varchar,
+    updated_at timestamp,
+    source_lsn bigint,
+    source_committed_at timestamp,
+    loaded_at timestamp
+    
+    )
+
+    
+    
+    diststyle key distkey (sku_id)
+    
+      compound sortkey(warehouse_id,sku_id);
+
+insert into "inventory"."silver"."stock_levels_current__dbt_tmp"
+    (
+      
+    select warehouse_id, sku_id, quantity_on_hand, unit_of_measure, currency_code, updated_at, source_lsn, source_committed_at, loaded_at
+    from (
+        -- Redshift physical design: one row per warehouse x SKU; distributed on sku_id like the ledger and the snapshot it is compared with.
+
+-- Current stock on hand per warehouse x SKU as the source system reports it through CDC: per key
+-- the change with the highest lsn; keys whose last change is a delete are gone.
+with cdc_events as (
+        select
+            cast(payload."event_id" as varchar) as event_id,
+            cast(payload."op" as varchar) as op,
+            cast(payload."source"."lsn" as bigint) as source_lsn,
+            cast(payload."source"."ts_ms" as bigint) as source_ts_ms,
+            coalesce(cast(payload."after"."warehouse_id" as varchar), cast(payload."before"."warehouse_id" as varchar)) as warehouse_id,
+            coalesce(cast(payload."after"."sku_id" as varchar), cast(payload."before"."sku_id" as varchar)) as sku_id,
+            coalesce(cast(payload."after"."quantity_on_hand" as bigint), cast(payload."before"."quantity_on_hand" as bigint)) as quantity_on_hand,
+            coalesce(cast(payload."after"."unit_of_measure" as varchar), cast(payload."before"."unit_of_measure" as varchar)) as unit_of_measure,
+            coalesce(cast(payload."after"."currency_code" as varchar), cast(payload."before"."currency_code" as varchar)) as currency_code,
+            cast(replace(replace(coalesce(cast(payload."after"."updated_at" as varchar), cast(payload."before"."updated_at" as varchar)), 'T', ' '), 'Z', '') as timestamp) as updated_at,
+            stream_name,
+            shard_id,
+            sequence_number,
+            approximate_arrival_timestamp,
+            _loaded_at,
+            _batch_id
+        from "inventory"."bronze"."cdc_events"
+        where cast(payload."source"."table" as varchar) = 'stock_levels'
+    ),
+
+    cdc_deliveries as (
+        select
+            cdc_events.*,
+            row_number() over (
+                partition by warehouse_id, sku_id, source_lsn
+                order by approximate_arrival_timestamp, shard_id, sequence_number
+            ) as delivery_rank
+        from cdc_events
+    ),
+
+    cdc_changes as (
+        select * from cdc_deliveries where delivery_rank = 1
+    ),
+
+latest as (
+    select * from (
+        select
+            changes.*,
+            row_number() over (partition by warehouse_id, sku_id order by source_lsn desc) as lsn_rank
+        from cdc_changes as changes
+    ) as ranked
+    where lsn_rank = 1
+)
+
+select
+    warehouse_id,
+    sku_id,
+    quantity_on_hand,
+    unit_of_measure,
+    currency_code,
+    updated_at,
+    source_lsn,
+    (cast('1970-01-01' as timestamp) + (source_ts_ms / 1000.0) * interval '1 second') as source_committed_at,
+    _loaded_at as loaded_at
+from latest
+where op <> 'd'
+    ) as model_subq
+    );
+
+alter table "inventory"."silver"."stock_levels_current__dbt_tmp" rename to "stock_levels_current";
+
+drop table if exists "inventory"."silver"."stock_levels_current__dbt_backup" cascade;
+
 create table "inventory"."silver"."dim_currency" ("currency_code" varchar(3),"currency_name" varchar(64),"minor_units" integer,"is_reporting_currency" boolean);
 
 insert into "inventory"."silver"."dim_currency" ("currency_code", "currency_name", "minor_units", "is_reporting_currency") values
@@ -618,7 +827,8 @@ create  table
     loaded_at timestamp,
     source_batch_id varchar,
     source_file varchar(1024),
-    source_row bigint
+    source_row bigint,
+    source_lsn bigint
     
     )
 
@@ -631,14 +841,16 @@ create  table
 insert into "inventory"."silver"."fct_inventory_transactions__dbt_tmp"
     (
       
-    select transaction_id, event_ts, event_date, month_end_date, warehouse_id, warehouse_key, sku_id, product_key, category_code, movement_type, quantity, currency_code, unit_cost_local, extended_value_local, reference_id, loaded_at, source_batch_id, source_file, source_row
+    select transaction_id, event_ts, event_date, month_end_date, warehouse_id, warehouse_key, sku_id, product_key, category_code, movement_type, quantity, currency_code, unit_cost_local, extended_value_local, reference_id, loaded_at, source_batch_id, source_file, source_row, source_lsn
     from (
         with __dbt__cte__int_transactions_resolved as (
 
 
 -- The deduplicated ledger with every dimension version resolved as of the event date, and, for rows
 -- that cannot be resolved, the reason. Feeds fct_inventory_transactions and transaction_rejects.
-with ledger as (
+-- Batch files and the CDC stream are one ledger: a streamed change of a transaction_id replaces the
+-- batch row with that id, and a streamed delete removes it.
+with batch_ledger as (
     select * from (
         select
             src.*,
@@ -649,6 +861,25 @@ with ledger as (
         from "inventory"."bronze"."inventory_transactions" as src
     ) as ranked
     where _load_rank = 1
+),
+
+streamed as (
+    select * from "inventory"."silver"."cdc_inventory_transactions"
+),
+
+ledger as (
+    select
+        b.transaction_id, b.event_ts, b.warehouse_id, b.sku_id, b.movement_type, b.quantity, b.reference_id,
+        b._loaded_at, b._batch_id, b._source_file, b._source_row, cast(null as bigint) as source_lsn
+    from batch_ledger as b
+    left join streamed as s on s.transaction_id = b.transaction_id
+    where s.transaction_id is null
+    union all
+    select
+        transaction_id, event_ts, warehouse_id, sku_id, movement_type, quantity, reference_id,
+        loaded_at, load_batch_id, 'kinesis:' || stream_name || '/' || shard_id, cast(null as bigint), source_lsn
+    from streamed
+    where not is_deleted
 ),
 
 known_skus as (select distinct sku_id from "inventory"."silver"."dim_product"),
@@ -668,6 +899,7 @@ resolved as (
         l._batch_id as source_batch_id,
         l._source_file as source_file,
         l._source_row as source_row,
+        l.source_lsn,
         p.product_key,
         p.category_code,
         w.warehouse_key,
@@ -739,7 +971,8 @@ select
     r.loaded_at,
     r.source_batch_id,
     r.source_file,
-    r.source_row
+    r.source_row,
+    r.source_lsn
 from __dbt__cte__int_transactions_resolved as r
 left join "inventory"."silver"."standard_cost_history" as c
     on c.sku_id = r.sku_id
@@ -789,7 +1022,9 @@ insert into "inventory"."silver"."transaction_rejects__dbt_tmp"
 
 -- The deduplicated ledger with every dimension version resolved as of the event date, and, for rows
 -- that cannot be resolved, the reason. Feeds fct_inventory_transactions and transaction_rejects.
-with ledger as (
+-- Batch files and the CDC stream are one ledger: a streamed change of a transaction_id replaces the
+-- batch row with that id, and a streamed delete removes it.
+with batch_ledger as (
     select * from (
         select
             src.*,
@@ -800,6 +1035,25 @@ with ledger as (
         from "inventory"."bronze"."inventory_transactions" as src
     ) as ranked
     where _load_rank = 1
+),
+
+streamed as (
+    select * from "inventory"."silver"."cdc_inventory_transactions"
+),
+
+ledger as (
+    select
+        b.transaction_id, b.event_ts, b.warehouse_id, b.sku_id, b.movement_type, b.quantity, b.reference_id,
+        b._loaded_at, b._batch_id, b._source_file, b._source_row, cast(null as bigint) as source_lsn
+    from batch_ledger as b
+    left join streamed as s on s.transaction_id = b.transaction_id
+    where s.transaction_id is null
+    union all
+    select
+        transaction_id, event_ts, warehouse_id, sku_id, movement_type, quantity, reference_id,
+        loaded_at, load_batch_id, 'kinesis:' || stream_name || '/' || shard_id, cast(null as bigint), source_lsn
+    from streamed
+    where not is_deleted
 ),
 
 known_skus as (select distinct sku_id from "inventory"."silver"."dim_product"),
@@ -819,6 +1073,7 @@ resolved as (
         l._batch_id as source_batch_id,
         l._source_file as source_file,
         l._source_row as source_row,
+        l.source_lsn,
         p.product_key,
         p.category_code,
         w.warehouse_key,
@@ -923,6 +1178,8 @@ with loads as (
     from (
         select max(_loaded_at) as loaded_at from "inventory"."bronze"."inventory_transactions"
         union all
+        select max(_loaded_at) as loaded_at from "inventory"."bronze"."cdc_events"
+        union all
         select max(_loaded_at) as loaded_at from "inventory"."bronze"."opening_balances"
         union all
         select max(_loaded_at) as loaded_at from "inventory"."bronze"."standard_costs"
@@ -933,7 +1190,7 @@ with loads as (
         union all
         select max(_loaded_at) as loaded_at from "inventory"."bronze"."warehouses"
         
-        ) as per_input
+        ) as per_source
 ),
 
 
@@ -1267,6 +1524,25 @@ drop materialized view if exists "inventory"."gold"."gold_inventory_value_trend_
 
 drop materialized view if exists "inventory"."gold"."gold_inventory_value_trend__dbt_tmp" cascade;
 
+CREATE EXTERNAL SCHEMA IF NOT EXISTS kinesis_cdc
+FROM KINESIS
+IAM_ROLE 'arn:aws:iam::123456789012:role/inventory-redshift-streaming';
+
+CREATE MATERIALIZED VIEW bronze.cdc_events
+DISTSTYLE KEY DISTKEY(partition_key) SORTKEY(approximate_arrival_timestamp)
+AUTO REFRESH YES AS
+SELECT
+    CAST('inventory-cdc-clean' AS VARCHAR(128)) AS stream_name,
+    shard_id,
+    sequence_number,
+    partition_key,
+    approximate_arrival_timestamp,
+    JSON_PARSE(kinesis_data) AS payload,
+    refresh_time AS _loaded_at,
+    CAST(refresh_time AS VARCHAR(32)) AS _batch_id
+FROM kinesis_cdc."inventory-cdc-clean"
+WHERE CAN_JSON_PARSE(kinesis_data);
+
 -- Later runs of incremental model fct_inventory_snapshot_month_end (the table exists): the SELECT whose rows replace the
 -- restated months (dbt-redshift's delete+insert deletes those months, then inserts these rows).
 -- Redshift physical design: Distributed like the ledger it is derived from; sorted by month end for period scans and for the month-range delete of each restatement.
@@ -1285,6 +1561,8 @@ with loads as (
     from (
         select max(_loaded_at) as loaded_at from "inventory"."bronze"."inventory_transactions"
         union all
+        select max(_loaded_at) as loaded_at from "inventory"."bronze"."cdc_events"
+        union all
         select max(_loaded_at) as loaded_at from "inventory"."bronze"."opening_balances"
         union all
         select max(_loaded_at) as loaded_at from "inventory"."bronze"."standard_costs"
@@ -1295,9 +1573,49 @@ with loads as (
         union all
         select max(_loaded_at) as loaded_at from "inventory"."bronze"."warehouses"
         
-        ) as per_input
+        ) as per_source
 ),
 
+
+cdc_events as (
+        select
+            cast(payload."event_id" as varchar) as event_id,
+            cast(payload."op" as varchar) as op,
+            cast(payload."source"."lsn" as bigint) as source_lsn,
+            cast(payload."source"."ts_ms" as bigint) as source_ts_ms,
+            coalesce(cast(payload."after"."transaction_id" as bigint), cast(payload."before"."transaction_id" as bigint)) as transaction_id,
+            cast(replace(replace(coalesce(cast(payload."after"."event_ts" as varchar), cast(payload."before"."event_ts" as varchar)), 'T', ' '), 'Z', '') as timestamp) as event_ts,
+            stream_name,
+            shard_id,
+            sequence_number,
+            approximate_arrival_timestamp,
+            _loaded_at,
+            _batch_id
+        from "inventory"."bronze"."cdc_events"
+        where cast(payload."source"."table" as varchar) = 'inventory_transactions'
+    ),
+
+    cdc_deliveries as (
+        select
+            cdc_events.*,
+            row_number() over (
+                partition by transaction_id, source_lsn
+                order by approximate_arrival_timestamp, shard_id, sequence_number
+            ) as delivery_rank
+        from cdc_events
+    ),
+
+    cdc_changes as (
+        select * from cdc_deliveries where delivery_rank = 1
+    ),
+
+    ledger_versions as (
+        select transaction_id, cast(event_ts as date) as event_day, _loaded_at
+        from "inventory"."bronze"."inventory_transactions"
+        union all
+        select transaction_id, cast(event_ts as date) as event_day, _loaded_at
+        from cdc_changes
+    ),
 
 restate_from as (
     select cast(
@@ -1323,15 +1641,15 @@ restate_from as (
  as date) as month_end_date
     from (select min(first_day) as first_day
     from (
-        select min(cast(event_ts as date)) as first_day
-        from "inventory"."bronze"."inventory_transactions" as every_version
+        select min(every_version.event_day) as first_day
+        from ledger_versions as every_version
         where exists (
-            select 1 from "inventory"."bronze"."inventory_transactions" as reloaded
+            select 1 from ledger_versions as reloaded
             where reloaded._loaded_at > (select coalesce(max(bronze_loaded_through), cast('1900-01-01 00:00:00' as timestamp)) from "inventory"."silver"."fct_inventory_snapshot_month_end")
             and reloaded.transaction_id = every_version.transaction_id 
         )
         union all
-        select min(as_of_date) as first_day
+        select min(every_version.as_of_date) as first_day
         from "inventory"."bronze"."opening_balances" as every_version
         where exists (
             select 1 from "inventory"."bronze"."opening_balances" as reloaded
@@ -1339,7 +1657,7 @@ restate_from as (
             and reloaded.warehouse_id = every_version.warehouse_id and reloaded.sku_id = every_version.sku_id 
         )
         union all
-        select min(effective_date) as first_day
+        select min(every_version.effective_date) as first_day
         from "inventory"."bronze"."standard_costs" as every_version
         where exists (
             select 1 from "inventory"."bronze"."standard_costs" as reloaded
@@ -1347,7 +1665,7 @@ restate_from as (
             and reloaded.sku_id = every_version.sku_id and reloaded.currency_code = every_version.currency_code and reloaded.effective_date = every_version.effective_date 
         )
         union all
-        select min(rate_date) as first_day
+        select min(every_version.rate_date) as first_day
         from "inventory"."bronze"."fx_rates" as every_version
         where exists (
             select 1 from "inventory"."bronze"."fx_rates" as reloaded
@@ -1355,7 +1673,7 @@ restate_from as (
             and reloaded.rate_date = every_version.rate_date and reloaded.currency_code = every_version.currency_code 
         )
         union all
-        select min(valid_from) as first_day
+        select min(every_version.valid_from) as first_day
         from "inventory"."bronze"."products" as every_version
         where exists (
             select 1 from "inventory"."bronze"."products" as reloaded
@@ -1363,7 +1681,7 @@ restate_from as (
             and reloaded.sku_id = every_version.sku_id and reloaded.valid_from = every_version.valid_from 
         )
         union all
-        select min(valid_from) as first_day
+        select min(every_version.valid_from) as first_day
         from "inventory"."bronze"."warehouses" as every_version
         where exists (
             select 1 from "inventory"."bronze"."warehouses" as reloaded

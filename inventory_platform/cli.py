@@ -10,6 +10,8 @@ from pathlib import Path
 import click
 from rich.console import Console
 
+from inventory_platform.bench.commands import bench
+from inventory_platform.cdc.commands import stream
 from inventory_platform.settings import load_settings
 
 console = Console()
@@ -51,7 +53,8 @@ def simulate(scale: str, seed: int, out_dir: Path | None, force: bool) -> None:
 
 
 @main.command()
-def materialize() -> None:
+@click.option("--job", "jobs", multiple=True, help="Run only this job (repeatable), e.g. cdc_microbatch.")
+def materialize(jobs: tuple[str, ...]) -> None:
     """Materialize every asset through Dagster on the configured engine and run every check."""
     from dagster import DagsterInstance
 
@@ -60,7 +63,10 @@ def materialize() -> None:
 
     settings = load_settings()
     with DagsterInstance.get() as instance:
-        summaries = materialize_everything(defs, instance, settings.landing_dir)
+        unknown = set(jobs) - {j.name for j in defs.jobs}
+        if unknown:
+            raise click.ClickException(f"unknown job(s) {sorted(unknown)}; jobs: {sorted(j.name for j in defs.jobs)}")
+        summaries = materialize_everything(defs, instance, settings.landing_dir, list(jobs) or None)
     failed = False
     for s in summaries:
         state = "[green]succeeded[/]" if s.success else "[red]FAILED[/]"
@@ -103,6 +109,9 @@ def yoy(by: str, fmt: str, months: int) -> None:
     else:
         click.echo(render(rows, fmt))
 
+
+main.add_command(stream)
+main.add_command(bench)
 
 if __name__ == "__main__":
     main()

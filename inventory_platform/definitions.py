@@ -11,10 +11,13 @@ from datetime import timedelta
 import dagster as dg
 
 from inventory_platform.bronze.assets import build_bronze_assets, external_bronze_specs
+from inventory_platform.cdc.assets import CDC_EVENTS_KEY, build_cdc_lag_check, cdc_events_spec
+from inventory_platform.cdc.sensors import build_cdc_bronze_sensor, build_cdc_lag_sensor, cdc_microbatch_job
 from inventory_platform.checks.source_freshness import build_source_freshness_checks
 from inventory_platform.landing_contract import SOURCE_TABLES
 from inventory_platform.lib.duckdb_warehouse import LandingZone
 from inventory_platform.lib.engine import warehouse_resource
+from inventory_platform.monitoring.ops_definitions import build_ops_definitions
 from inventory_platform.settings import Settings, export_process_environment, load_settings
 from inventory_platform.transform.dbt_assets import build_dbt_assets, dbt_resource
 
@@ -43,7 +46,7 @@ def build_defs(settings: Settings) -> dg.Definitions:
     export_process_environment(settings)
     daily = dg.DailyPartitionsDefinition(start_date=settings.history_start.isoformat())
     bronze = build_bronze_assets(daily) if settings.is_local else external_bronze_specs(daily)
-    assets = dg.map_asset_specs(apply_layer_policy, [*bronze, build_dbt_assets(settings)])
+    assets = dg.map_asset_specs(apply_layer_policy, [*bronze, cdc_events_spec(settings), build_dbt_assets(settings)])
     source_freshness = build_source_freshness_checks(SOURCE_TABLES)
     freshness_checks = dg.AssetSelection.checks(source_freshness)
 
@@ -53,20 +56,23 @@ def build_defs(settings: Settings) -> dg.Definitions:
             description="Check Bronze source freshness, rebuild the star schema and Gold metrics with dbt and run every dbt test."),
         dg.define_asset_job("check_source_freshness", selection=freshness_checks,
                             description="Run dbt source freshness on every Bronze source (a check on each Bronze asset)."),
+        cdc_microbatch_job(),
     ]
+    sensors = [build_cdc_bronze_sensor(settings), build_cdc_lag_sensor(settings)] if settings.is_local else []
     if settings.is_local:
         ledger = dg.AssetKey(["bronze", "inventory_transactions"])
         bronze_loads = dg.AssetSelection.groups("bronze") - freshness_checks
         jobs += [
-            dg.define_asset_job("load_reference_data", selection=bronze_loads - dg.AssetSelection.assets(ledger),
+            dg.define_asset_job("load_reference_data", selection=bronze_loads - dg.AssetSelection.assets(ledger, CDC_EVENTS_KEY),
                                 description="Load product, warehouse, cost, FX and opening-balance files into Bronze."),
             dg.define_asset_job("load_inventory_transactions", selection=dg.AssetSelection.assets(ledger) - freshness_checks,
                                 description="Load the day's (or a range of days') ledger files into Bronze."),
         ]
-    return dg.Definitions(
+    core = dg.Definitions(
         assets=assets,
-        asset_checks=[source_freshness],
+        asset_checks=[build_cdc_lag_check(settings), source_freshness],
         jobs=jobs,
+        sensors=sensors,
         resources={
             "warehouse": warehouse_resource(settings),
             "landing": LandingZone(path=str(settings.landing_dir), quarantine_path=str(settings.quarantine_dir)),
@@ -75,6 +81,8 @@ def build_defs(settings: Settings) -> dg.Definitions:
         # DuckDB has a single writer: steps of a run execute one after another in one process.
         executor=dg.in_process_executor if settings.is_local else dg.multiprocess_executor,
     )
+    # Monitoring sensors, alerting, the storage asset and nightly maintenance (ops_runbooks/).
+    return dg.Definitions.merge(core, build_ops_definitions(settings))
 
 
 defs = build_defs(load_settings())

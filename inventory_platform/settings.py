@@ -30,10 +30,25 @@ class Settings:
     quarantine_dir: Path
     dagster_home: Path
     history_start: date  # first day of daily partitions for the transaction ledger
+    cdc_stream_prefix: str = "inventory-cdc"  # streams <prefix>-raw, -clean, -dlq and table <prefix>-dedup
+    cdc_dedup_store: str = "sqlite"  # handler dedup locally: sqlite (file) or dynamodb (the moto table)
+    cdc_lag_warn_seconds: float = 30.0
+    cdc_lag_fail_seconds: float = 300.0
+    # Operations (ops_runbooks/): disk check thresholds (% of capacity used) and maintenance triggers.
+    disk_warn_pct: float = 80.0
+    disk_fail_pct: float = 90.0
+    redshift_storage_capacity_gb: float | None = None  # Serverless/RA3 budget; provisioned reads stv_partitions
+    vacuum_unsorted_pct: float = 10.0
+    analyze_stats_off_pct: float = 10.0
 
     @property
     def is_local(self) -> bool:
         return self.env == "local"
+
+    @property
+    def streaming_dir(self) -> Path:
+        """Local streaming state: endpoint pid/port, event-source-mapping checkpoints, source simulator."""
+        return self.data_dir / "streaming"
 
     @property
     def dbt_target(self) -> str:
@@ -57,7 +72,43 @@ def load_settings() -> Settings:
         quarantine_dir=_path("INVENTORY_QUARANTINE_DIR", data_dir / "quarantine"),
         dagster_home=_path("DAGSTER_HOME", REPO_ROOT / ".dagster_home"),
         history_start=date.fromisoformat(os.environ.get("INVENTORY_HISTORY_START", "2022-01-01")),
+        cdc_stream_prefix=os.environ.get("INVENTORY_CDC_STREAM_PREFIX", "inventory-cdc"),
+        cdc_dedup_store=os.environ.get("INVENTORY_CDC_DEDUP", "sqlite"),
+        cdc_lag_warn_seconds=float(os.environ.get("INVENTORY_CDC_LAG_WARN_SECONDS", "30")),
+        cdc_lag_fail_seconds=float(os.environ.get("INVENTORY_CDC_LAG_FAIL_SECONDS", "300")),
+        **_ops_thresholds(),
     )
+
+
+def _percent(var: str, default: float) -> float:
+    raw = os.environ.get(var)
+    try:
+        value = float(raw) if raw else default
+    except ValueError:
+        raise ValueError(f"{var} must be a number (percent), got {raw!r}") from None
+    if not 0 < value <= 100:
+        raise ValueError(f"{var} must be a percentage in (0, 100], got {value}")
+    return value
+
+
+def _ops_thresholds() -> dict:
+    warn, fail = _percent("INVENTORY_DISK_WARN_PCT", 80.0), _percent("INVENTORY_DISK_FAIL_PCT", 90.0)
+    if warn >= fail:
+        raise ValueError(f"INVENTORY_DISK_WARN_PCT ({warn}) must be below INVENTORY_DISK_FAIL_PCT ({fail})")
+    capacity = os.environ.get("INVENTORY_REDSHIFT_STORAGE_CAPACITY_GB")
+    try:
+        capacity_gb = float(capacity) if capacity else None
+    except ValueError:
+        raise ValueError(f"INVENTORY_REDSHIFT_STORAGE_CAPACITY_GB must be a number of GB, got {capacity!r}") from None
+    if capacity_gb is not None and capacity_gb <= 0:
+        raise ValueError(f"INVENTORY_REDSHIFT_STORAGE_CAPACITY_GB must be positive, got {capacity_gb}")
+    return {
+        "disk_warn_pct": warn,
+        "disk_fail_pct": fail,
+        "redshift_storage_capacity_gb": capacity_gb,
+        "vacuum_unsorted_pct": _percent("INVENTORY_VACUUM_UNSORTED_PCT", 10.0),
+        "analyze_stats_off_pct": _percent("INVENTORY_ANALYZE_STATS_OFF_PCT", 10.0),
+    }
 
 
 def export_process_environment(settings: Settings) -> None:

@@ -4,41 +4,63 @@
   from its effective day, an opening balance from its as-of day. A row loaded after the last build (or a
   row whose key it re-sends) therefore changes balances from its month onward and never before.
 #}
-{% macro snapshot_inputs() -%}
-    {{ return([
-        {'table': 'inventory_transactions', 'key': ['transaction_id'], 'affects_from': 'cast(event_ts as date)'},
-        {'table': 'opening_balances', 'key': ['warehouse_id', 'sku_id'], 'affects_from': 'as_of_date'},
-        {'table': 'standard_costs', 'key': ['sku_id', 'currency_code', 'effective_date'], 'affects_from': 'effective_date'},
-        {'table': 'fx_rates', 'key': ['rate_date', 'currency_code'], 'affects_from': 'rate_date'},
-        {'table': 'products', 'key': ['sku_id', 'valid_from'], 'affects_from': 'valid_from'},
-        {'table': 'warehouses', 'key': ['warehouse_id', 'valid_from'], 'affects_from': 'valid_from'},
-    ]) }}
+
+{# Every Bronze source the snapshot reads, directly or through Silver. #}
+{% macro snapshot_bronze_sources() -%}
+    {{ return(['inventory_transactions', 'cdc_events', 'opening_balances', 'standard_costs', 'fx_rates',
+               'products', 'warehouses']) }}
 {%- endmacro %}
 
-{# The latest Bronze load (_loaded_at) across every input: what a build reflects. #}
+{# The latest Bronze load (_loaded_at) across every source: what a build reflects. #}
 {% macro bronze_loaded_through() -%}
     select max(loaded_at) as loaded_at
     from (
-        {% for input in snapshot_inputs() -%}
-        select max(_loaded_at) as loaded_at from {{ source('bronze', input.table) }}
+        {% for table in snapshot_bronze_sources() -%}
+        select max(_loaded_at) as loaded_at from {{ source('bronze', table) }}
         {% if not loop.last %}union all{% endif %}
         {% endfor -%}
-    ) as per_input
+    ) as per_source
 {%- endmacro %}
 
 {#
-  The earliest day any row loaded after `loaded_after` affects. When a key is sent again (a corrected
-  movement, a re-exported version), every earlier version of that key counts too: a corrected movement
-  that moves to another day changes both days. Null when nothing was loaded since.
+  CTE `ledger_versions`: every version of every movement the ledger is made of, batch rows and streamed
+  CDC changes alike (a streamed delete carries the day of the row it deletes), with its load time.
+#}
+{% macro ledger_versions_cte() -%}
+    {{ cdc_change_ctes('inventory_transactions', {'transaction_id': 'bigint', 'event_ts': 'timestamp'},
+                       ['transaction_id']) }},
+
+    ledger_versions as (
+        select transaction_id, cast(event_ts as date) as event_day, _loaded_at
+        from {{ source('bronze', 'inventory_transactions') }}
+        union all
+        select transaction_id, cast(event_ts as date) as event_day, _loaded_at
+        from cdc_changes
+    )
+{%- endmacro %}
+
+{#
+  The earliest day any row loaded after `loaded_after` affects (null when nothing was loaded since).
+  When a key is sent again (a corrected or deleted movement, a re-exported version), every earlier
+  version of that key counts too: a movement corrected to another day changes both days.
+  Needs the `ledger_versions` CTE.
 #}
 {% macro first_affected_day(loaded_after) -%}
+    {%- set inputs = [
+        {'relation': 'ledger_versions', 'key': ['transaction_id'], 'affects_from': 'event_day'},
+        {'relation': source('bronze', 'opening_balances'), 'key': ['warehouse_id', 'sku_id'], 'affects_from': 'as_of_date'},
+        {'relation': source('bronze', 'standard_costs'), 'key': ['sku_id', 'currency_code', 'effective_date'], 'affects_from': 'effective_date'},
+        {'relation': source('bronze', 'fx_rates'), 'key': ['rate_date', 'currency_code'], 'affects_from': 'rate_date'},
+        {'relation': source('bronze', 'products'), 'key': ['sku_id', 'valid_from'], 'affects_from': 'valid_from'},
+        {'relation': source('bronze', 'warehouses'), 'key': ['warehouse_id', 'valid_from'], 'affects_from': 'valid_from'},
+    ] -%}
     select min(first_day) as first_day
     from (
-        {% for input in snapshot_inputs() -%}
-        select min({{ input.affects_from }}) as first_day
-        from {{ source('bronze', input.table) }} as every_version
+        {% for input in inputs -%}
+        select min(every_version.{{ input.affects_from }}) as first_day
+        from {{ input.relation }} as every_version
         where exists (
-            select 1 from {{ source('bronze', input.table) }} as reloaded
+            select 1 from {{ input.relation }} as reloaded
             where reloaded._loaded_at > {{ loaded_after }}
             {% for column in input.key %}and reloaded.{{ column }} = every_version.{{ column }} {% endfor %}
         )

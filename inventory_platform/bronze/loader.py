@@ -23,6 +23,7 @@ import duckdb
 from inventory_platform.bronze.validation import Rejection, check_columns, find_bad_rows, typed_select
 from inventory_platform.landing_contract import SourceTable
 from inventory_platform.lib.sql_quoting import quote_ident
+from streaming.bronze_loader import ensure_cdc_tables
 
 BRONZE_SCHEMA = "bronze"
 LOAD_METADATA_COLUMNS = (
@@ -60,6 +61,7 @@ def ensure_bronze_tables(con: duckdb.DuckDBPyConnection, table: SourceTable) -> 
     con.execute(f"""CREATE TABLE IF NOT EXISTS {BRONZE_SCHEMA}.quarantine (
         batch_id VARCHAR, source_table VARCHAR, source_file VARCHAR, file_sha256 VARCHAR,
         row_number BIGINT, column_name VARCHAR, bad_rows BIGINT, reason VARCHAR, quarantined_at TIMESTAMP)""")
+    ensure_cdc_tables(con)  # Silver reads the CDC table even before anything has streamed
 
 
 def landing_files(landing_dir: Path, table: SourceTable, days: list[date] | None = None) -> list[Path]:

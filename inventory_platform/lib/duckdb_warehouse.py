@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import time
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Iterator
 
 import dagster as dg
 import duckdb
+
+from inventory_platform.lib.writer_lock import exclusive_writer
 
 _LOCK_RETRY_SECONDS = 60.0
 
@@ -29,6 +31,17 @@ def open_duckdb(path: Path, read_only: bool = False, wait_seconds: float = _LOCK
             delay = min(delay * 2, 5.0)
 
 
+@contextmanager
+def connect_duckdb(path: Path, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A connection for the duration of the block; writers first queue on the cross-process writer lock."""
+    with ExitStack() as stack:
+        if not read_only:
+            stack.enter_context(exclusive_writer(path))
+        con = open_duckdb(path, read_only=read_only)
+        stack.callback(con.close)
+        yield con
+
+
 class DuckDBWarehouse(dg.ConfigurableResource):
     """Connection to the local DuckDB warehouse file (absolute path)."""
 
@@ -36,11 +49,8 @@ class DuckDBWarehouse(dg.ConfigurableResource):
 
     @contextmanager
     def connect(self, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
-        con = open_duckdb(Path(self.path), read_only=read_only)
-        try:
+        with connect_duckdb(Path(self.path), read_only=read_only) as con:
             yield con
-        finally:
-            con.close()
 
 
 class LandingZone(dg.ConfigurableResource):

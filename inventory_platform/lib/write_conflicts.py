@@ -21,8 +21,12 @@ _CONFLICT_MARKERS = (
 
 
 def is_write_conflict(exc: BaseException) -> bool:
-    text = f"{type(exc).__name__} {exc}".lower()
-    return any(marker in text for marker in _CONFLICT_MARKERS)
+    return is_write_conflict_message(f"{type(exc).__name__} {exc}")
+
+
+def is_write_conflict_message(text: str) -> bool:
+    """Whether an error text (an exception, a failed run's log) reports a lost write-write race."""
+    return any(marker in text.lower() for marker in _CONFLICT_MARKERS)
 
 
 def retry_write_conflicts(

@@ -45,13 +45,18 @@ def _checks(result: dg.ExecuteInProcessResult, failed_only: bool = False) -> lis
             for e in result.get_asset_check_evaluations() if not (failed_only and e.passed)]
 
 
-def materialize_everything(defs: dg.Definitions, instance: dg.DagsterInstance, landing_dir: Path) -> list[RunSummary]:
+def materialize_everything(defs: dg.Definitions, instance: dg.DagsterInstance, landing_dir: Path,
+                           only_jobs: list[str] | None = None) -> list[RunSummary]:
+    """Run the plan (or only the named jobs of the project, in the given order)."""
     plan: list[tuple[str, dict[str, str]]] = [("load_reference_data", {})]
     days = partition_range(defs, landing_dir)
     if days:
         plan.append(("load_inventory_transactions",
                      {ASSET_PARTITION_RANGE_START_TAG: days[0], ASSET_PARTITION_RANGE_END_TAG: days[1]}))
     plan.append(("build_silver_gold", {}))
+    if only_jobs:
+        tags = dict(plan)
+        plan = [(name, tags.get(name, {})) for name in only_jobs]
 
     # Per-partition DEBUG events would bury the output of a 1,461-day load; the UI keeps every event.
     quiet = {"loggers": {"console": {"config": {"log_level": "INFO"}}}}

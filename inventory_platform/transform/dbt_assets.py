@@ -2,6 +2,7 @@
 
 
 import sys
+from contextlib import nullcontext
 from pathlib import Path
 
 import dagster as dg
@@ -9,6 +10,7 @@ from dagster_dbt import DbtCliResource, DbtProject, dbt_assets
 from pydantic import Field
 
 from inventory_platform.lib.engine import warehouse_kind
+from inventory_platform.lib.writer_lock import exclusive_writer
 from inventory_platform.settings import DBT_PROJECT_DIR, Settings
 from inventory_platform.transform.dbt_translator import InventoryDbtTranslator
 
@@ -36,9 +38,15 @@ def build_dbt_assets(settings: Settings) -> dg.AssetsDefinition:
     @dbt_assets(manifest=MANIFEST_PATH, project=dbt_project(settings), dagster_dbt_translator=translator,
                 name="dbt_silver_gold", pool="duckdb_writer")
     def _dbt_silver_gold(context: dg.AssetExecutionContext, dbt: DbtCliResource, config: DbtBuildConfig):
-        yield from dbt.cli(["build", *(["--full-refresh"] if config.full_refresh else [])], context=context).stream()
+        with writer_lock(settings):
+            yield from dbt.cli(["build", *(["--full-refresh"] if config.full_refresh else [])], context=context).stream()
 
     return _dbt_silver_gold
+
+
+def writer_lock(settings: Settings):
+    """dbt-duckdb fails at once if another process writes: queue on the warehouse writer lock first."""
+    return exclusive_writer(settings.duckdb_path) if settings.is_local else nullcontext()
 
 
 def dbt_executable() -> str:

@@ -13,7 +13,11 @@ import psycopg2
 import pytest
 
 
+from streaming.source_simulator import SourceSimulator
+from streaming.warehouse_catalog import catalog_from_warehouse
+
 from ..support.bronze_copy import copy_bronze_to_postgres
+from ..support.cdc import append_streamed_events
 from ..support.dbt_runner import edited_project_copy, run_dbt
 from ..support.postgres_server import running_postgres
 from ..support.tiny_bronze import build_tiny_bronze
@@ -27,7 +31,18 @@ GOLD_SQL = """
 
 @pytest.fixture(scope="module")
 def bronze(tmp_path_factory) -> Path:
-    return build_tiny_bronze(tmp_path_factory.mktemp("bronze"), seed=5)
+    """Tiny Bronze plus streamed CDC events (inserts, corrections, deletes, out of order, late)."""
+    root = tmp_path_factory.mktemp("bronze")
+    path = build_tiny_bronze(root, seed=5)
+    with_silver = root / "with_silver" / "warehouse.duckdb"
+    with_silver.parent.mkdir()
+    shutil.copy(path, with_silver)
+    run_dbt(["build"], "local", root, {"INVENTORY_DUCKDB_PATH": str(with_silver)})
+    con = duckdb.connect(str(with_silver), read_only=True)
+    source = SourceSimulator.start(catalog_from_warehouse(con), seed=5, out_of_order_rate=0.3, late_rate=0.05)
+    con.close()
+    append_streamed_events(path, source, 1_500)
+    return path
 
 
 @pytest.fixture(scope="module")
@@ -76,13 +91,38 @@ def test_gold_on_postgres_equals_gold_on_duckdb(built, postgres):
     assert sum(r[5] for r in pg_rows) > 0
 
 
+CDC_SQL = {
+    "silver.cdc_inventory_transactions": """
+        SELECT transaction_id, event_ts, warehouse_id, sku_id, movement_type, quantity, reference_id, is_deleted,
+               source_lsn, source_committed_at
+        FROM silver.cdc_inventory_transactions ORDER BY transaction_id""",
+    "silver.stock_levels_current": """
+        SELECT warehouse_id, sku_id, quantity_on_hand, unit_of_measure, currency_code, updated_at, source_lsn
+        FROM silver.stock_levels_current ORDER BY warehouse_id, sku_id""",
+}
+
+
+@pytest.mark.parametrize("table", sorted(CDC_SQL))
+def test_cdc_json_payloads_merge_identically_on_postgres_and_duckdb(built, postgres, table):
+    con = duckdb.connect(str(built["duckdb"]), read_only=True)
+    duck_rows = con.execute(CDC_SQL[table]).fetchall()
+    con.close()
+    pg = psycopg2.connect(host=postgres.host, port=postgres.port, user=postgres.user, dbname=postgres.database)
+    with pg, pg.cursor() as cur:
+        cur.execute(CDC_SQL[table])
+        pg_rows = cur.fetchall()
+    pg.close()
+    assert len(duck_rows) > 100
+    assert duck_rows == pg_rows
+
+
 SNAPSHOT_SQL = """
     SELECT warehouse_id, sku_id, month_end_date, quantity_on_hand, value_local, value_usd
     FROM silver.fct_inventory_snapshot_month_end ORDER BY warehouse_id, sku_id, month_end_date
 """
 
 
-def pg_rows(postgres, sql: str, statement: str | None = None) -> list[tuple]:
+def pg_query(postgres, sql: str, statement: str | None = None) -> list[tuple]:
     con = psycopg2.connect(host=postgres.host, port=postgres.port, user=postgres.user, dbname=postgres.database)
     with con, con.cursor() as cur:
         if statement:
@@ -93,7 +133,7 @@ def pg_rows(postgres, sql: str, statement: str | None = None) -> list[tuple]:
     return rows
 
 
-def duck_rows(path: Path, sql: str, statement: str | None = None) -> list[tuple]:
+def duck_query(path: Path, sql: str, statement: str | None = None) -> list[tuple]:
     con = duckdb.connect(str(path), read_only=statement is None)
     if statement:
         con.execute(statement)
@@ -113,8 +153,8 @@ def test_late_movements_restate_the_same_months_on_postgres_as_on_duckdb(built, 
               WHERE CAST(event_ts AS DATE) = DATE '2024-03-14' ORDER BY transaction_id LIMIT 1) AS first_one
         CROSS JOIN (VALUES (1), (2)) AS t(n)"""
     march = date(2024, 3, 31)
-    pg_before = pg_rows(postgres, SNAPSHOT_SQL, late)
-    duck_rows(built["duckdb"], "SELECT 1", late)
+    pg_before = pg_query(postgres, SNAPSHOT_SQL, late)
+    duck_query(built["duckdb"], "SELECT 1", late)
     work = built["duckdb"].parent
     rebuild = ["run", "--select", "+fct_inventory_snapshot_month_end gold_inventory_value_monthly"]
     pg_results = run_dbt(rebuild, "postgres", work, postgres.env())
@@ -122,11 +162,11 @@ def test_late_movements_restate_the_same_months_on_postgres_as_on_duckdb(built, 
         .startswith("INSERT")  # incremental: rows inserted into the existing table, not a new table
     run_dbt(rebuild, "local", work, {"INVENTORY_DUCKDB_PATH": str(built["duckdb"])})
 
-    pg_after = pg_rows(postgres, SNAPSHOT_SQL)
+    pg_after = pg_query(postgres, SNAPSHOT_SQL)
     assert [r for r in pg_after if r[2] < march] == [r for r in pg_before if r[2] < march]
     assert [r for r in pg_after if r[2] >= march] != [r for r in pg_before if r[2] >= march]
-    assert pg_after == duck_rows(built["duckdb"], SNAPSHOT_SQL)
-    assert pg_rows(postgres, GOLD_SQL) == duck_rows(built["duckdb"], GOLD_SQL)
+    assert pg_after == duck_query(built["duckdb"], SNAPSHOT_SQL)
+    assert pg_query(postgres, GOLD_SQL) == duck_query(built["duckdb"], GOLD_SQL)
 
 
 def test_a_model_breaking_its_contract_fails_on_postgres(built, postgres, tmp_path):

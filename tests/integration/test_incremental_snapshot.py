@@ -4,12 +4,16 @@ to a full rebuild of the same Bronze, whatever kind of late data arrives (docs/l
 from __future__ import annotations
 
 import shutil
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import duckdb
 import pytest
 
+from streaming.source_simulator import SourceSimulator
+from streaming.warehouse_catalog import catalog_from_warehouse
+
+from ..support.cdc import append_streamed_events
 from ..support.dbt_runner import run_dbt
 from ..support.tiny_bronze import build_tiny_bronze
 
@@ -76,7 +80,8 @@ def snapshot(path: Path) -> list[tuple]:
 @pytest.fixture(scope="module")
 def history(tmp_path_factory) -> dict:
     """One warehouse through a day-to-day life: built, rebuilt with nothing new, rebuilt after late
-    movements, rebuilt after back-dated reference changes; then a full rebuild of the final Bronze."""
+    movements, after back-dated reference changes, after streamed CDC changes (inserts, corrections and
+    deletes, some late); then a full rebuild of the final Bronze."""
     work = tmp_path_factory.mktemp("incremental")
     path = build_tiny_bronze(work, seed=3)
     env = {"INVENTORY_DUCKDB_PATH": str(path)}
@@ -92,6 +97,15 @@ def history(tmp_path_factory) -> dict:
     execute(path, *BACK_DATED_CHANGES)
     run_dbt(REBUILD, "local", work, env)
     states["back_dated_changes"] = snapshot(path)
+    con = duckdb.connect(str(path), read_only=True)
+    source = SourceSimulator.start(catalog_from_warehouse(con), seed=3, out_of_order_rate=0.3, late_rate=0.2)
+    con.close()
+    append_streamed_events(path, source, 1_500)  # the first ~600 are the stock-level snapshot
+    execute(path, f"UPDATE bronze.cdc_events SET _loaded_at = {NOW} WHERE _batch_id = 'offline'")
+    run_dbt(REBUILD, "local", work, env)
+    states["streamed_days"] = query(path, """
+        SELECT min(CAST(event_ts AS DATE)) FROM silver.cdc_inventory_transactions""")[0][0]
+    states["streamed"] = snapshot(path)
     full = work / "full" / "warehouse.duckdb"
     full.parent.mkdir()
     shutil.copy(path, full)
@@ -136,6 +150,14 @@ def test_back_dated_changes_restate_from_the_earliest_affected_month(history):
     assert without_watermark(split(after, july)[1]) != without_watermark(split(before, july)[1])
 
 
+def test_streamed_changes_restate_from_their_earliest_day(history):
+    before, after = history["back_dated_changes"], history["streamed"]
+    first = history["streamed_days"]
+    month_end = date(first.year + first.month // 12, first.month % 12 + 1, 1) - timedelta(days=1)
+    assert split(after, month_end)[0] == split(before, month_end)[0]
+    assert without_watermark(split(after, month_end)[1]) != without_watermark(split(before, month_end)[1])
+
+
 def test_incremental_history_equals_a_full_rebuild(history):
     assert len(history["full_rebuild"]) > 1000
-    assert without_watermark(history["back_dated_changes"]) == without_watermark(history["full_rebuild"])
+    assert without_watermark(history["streamed"]) == without_watermark(history["full_rebuild"])

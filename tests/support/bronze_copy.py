@@ -21,7 +21,7 @@ def copy_bronze_to_postgres(duckdb_path: Path, server: PostgresServer, work_dir:
     try:
         with target, target.cursor() as cur:
             cur.execute(f"CREATE SCHEMA IF NOT EXISTS {BRONZE_SCHEMA}")
-            for name in SOURCE_TABLES:
+            for name in [*SOURCE_TABLES, "cdc_events"]:
                 table = f"{BRONZE_SCHEMA}.{quote_ident(name)}"
                 columns = source.execute(f"DESCRIBE {table}").fetchall()
                 ddl = ", ".join(f"{quote_ident(col)} {typ}" for col, typ, *_ in columns)

@@ -11,15 +11,16 @@ from inventory_platform.landing_contract import SOURCE_TABLES
 EXPECTED_SILVER_GOLD = {
     "silver": {"dim_product", "dim_warehouse", "dim_category", "dim_date", "dim_currency", "standard_cost_history", "fx_rates_daily",
                "fx_rates_monthly", "opening_balances", "fct_inventory_transactions", "transaction_rejects",
-               "fct_inventory_snapshot_month_end"},
+               "fct_inventory_snapshot_month_end", "cdc_inventory_transactions", "stock_levels_current"},
     "gold": {"gold_inventory_value_monthly", "gold_inventory_value_by_region", "gold_inventory_value_trend"},
 }
 
 
 @pytest.fixture(scope="module")
 def specs() -> dict[dg.AssetKey, dg.AssetSpec]:
+    """The data layers' assets (ops/* assets are covered by test_ops_definitions.py)."""
     repo = defs.get_repository_def()
-    return {key: a.specs_by_key[key] for key, a in repo.assets_defs_by_key.items()}
+    return {key: a.specs_by_key[key] for key, a in repo.assets_defs_by_key.items() if key.path[0] in LAYER_POLICY}
 
 
 def test_asset_keys_are_layer_and_table(specs):
@@ -27,7 +28,7 @@ def test_asset_keys_are_layer_and_table(specs):
     for key in specs:
         assert len(key.path) == 2, key
         by_layer.setdefault(key.path[0], set()).add(key.path[1])
-    assert by_layer == {"bronze": set(SOURCE_TABLES), **EXPECTED_SILVER_GOLD}
+    assert by_layer == {"bronze": {*SOURCE_TABLES, "cdc_events"}, **EXPECTED_SILVER_GOLD}
 
 
 def test_every_asset_has_group_owners_kinds_description_schema_and_freshness(specs):
@@ -36,7 +37,7 @@ def test_every_asset_has_group_owners_kinds_description_schema_and_freshness(spe
         assert spec.group_name == layer, key
         assert spec.owners == LAYER_POLICY[layer]["owners"], key
         assert spec.freshness_policy == LAYER_POLICY[layer]["freshness"], key
-        assert "duckdb" in spec.kinds and spec.kinds & {"dbt", "python"}, key
+        assert "duckdb" in spec.kinds and spec.kinds & {"dbt", "python", "kinesis"}, key
         assert spec.description and len(spec.description) > 40, key
         assert spec.tags.get("layer") == layer, key
         schema = spec.metadata.get("dagster/column_schema")
@@ -54,12 +55,24 @@ def test_lineage_runs_bronze_to_silver_to_gold(specs):
 
 def test_dbt_tests_and_bronze_checks_are_asset_checks():
     repo = defs.get_repository_def()
-    checks = {k for a in repo.assets_defs_by_key.values() for k in a.check_keys}
+    checks = set(defs.resolve_asset_graph().asset_check_keys)
     quarantine_checks = {k.asset_key.path[1] for k in checks if k.name == "no_unresolved_quarantined_files"}
     assert quarantine_checks == set(SOURCE_TABLES)
     dbt_checks = [k for k in checks if k.asset_key.path[0] in ("silver", "gold")]
     assert len(dbt_checks) >= 30
     assert any(k.name.startswith("scd2_windows_valid") for k in dbt_checks)
+    assert dg.AssetCheckKey(dg.AssetKey(["bronze", "cdc_events"]), "cdc_lag_within_threshold") in checks
+
+
+def test_cdc_updates_are_sensed_and_start_the_microbatch():
+    sensors = {s.name: s for s in defs.sensors}
+    assert {"cdc_bronze_sensor", "cdc_lag_sensor"} <= set(sensors)
+    assert all(s.default_status == dg.DefaultSensorStatus.RUNNING for s in sensors.values() if s.name.startswith("cdc_"))
+    microbatch = defs.resolve_job_def("cdc_microbatch")
+    selected = {k.to_user_string() for k in microbatch.asset_layer.selected_asset_keys}
+    assert {"silver/cdc_inventory_transactions", "silver/fct_inventory_transactions",
+            "gold/gold_inventory_value_monthly"} <= selected
+    assert not any(k.startswith("bronze/") for k in selected)
 
 
 def test_only_the_ledger_is_daily_partitioned(specs):

@@ -18,6 +18,8 @@ with loads as (
 ),
 
 {% if is_incremental() %}
+{{ ledger_versions_cte() }},
+
 restate_from as (
     select {{ month_end('first_day') }} as month_end_date
     from ({{ first_affected_day(

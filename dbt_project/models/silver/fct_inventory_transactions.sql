@@ -21,7 +21,8 @@ select
     r.loaded_at,
     r.source_batch_id,
     r.source_file,
-    r.source_row
+    r.source_row,
+    r.source_lsn
 from {{ ref('int_transactions_resolved') }} as r
 left join {{ ref('standard_cost_history') }} as c
     on c.sku_id = r.sku_id

@@ -2,8 +2,29 @@
 {{ config(materialized='ephemeral', contract={'enforced': false}) }}
 -- The deduplicated ledger with every dimension version resolved as of the event date, and, for rows
 -- that cannot be resolved, the reason. Feeds fct_inventory_transactions and transaction_rejects.
-with ledger as (
+-- Batch files and the CDC stream are one ledger: a streamed change of a transaction_id replaces the
+-- batch row with that id, and a streamed delete removes it.
+with batch_ledger as (
     {{ latest_loaded(source('bronze', 'inventory_transactions'), ['transaction_id']) }}
+),
+
+streamed as (
+    select * from {{ ref('cdc_inventory_transactions') }}
+),
+
+ledger as (
+    select
+        b.transaction_id, b.event_ts, b.warehouse_id, b.sku_id, b.movement_type, b.quantity, b.reference_id,
+        b._loaded_at, b._batch_id, b._source_file, b._source_row, cast(null as bigint) as source_lsn
+    from batch_ledger as b
+    left join streamed as s on s.transaction_id = b.transaction_id
+    where s.transaction_id is null
+    union all
+    select
+        transaction_id, event_ts, warehouse_id, sku_id, movement_type, quantity, reference_id,
+        loaded_at, load_batch_id, 'kinesis:' || stream_name || '/' || shard_id, cast(null as bigint), source_lsn
+    from streamed
+    where not is_deleted
 ),
 
 known_skus as (select distinct sku_id from {{ ref('dim_product') }}),
@@ -23,6 +44,7 @@ resolved as (
         l._batch_id as source_batch_id,
         l._source_file as source_file,
         l._source_row as source_row,
+        l.source_lsn,
         p.product_key,
         p.category_code,
         w.warehouse_key,

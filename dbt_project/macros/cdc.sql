@@ -1,0 +1,84 @@
+{#
+  Reading CDC payloads. Bronze keeps each event as JSON text on DuckDB and PostgreSQL and as SUPER
+  (json_parse of the Kinesis record) in the Redshift streaming-ingestion view; Silver reads fields
+  through json_value so that models stay the same on every engine.
+#}
+{% macro json_value(column, path, type) -%}
+    {{ return(adapter.dispatch('json_value', 'inventory_platform')(column, path, type)) }}
+{%- endmacro %}
+
+{% macro default__json_value(column, path, type) -%}
+    cast(cast({{ column }} as json) #>> '{ {{- path | join(',') -}} }' as {{ type }})
+{%- endmacro %}
+
+{% macro duckdb__json_value(column, path, type) -%}
+    cast(json_extract_string({{ column }}, '$.{{ path | join('.') }}') as {{ type }})
+{%- endmacro %}
+
+{# SUPER navigation; quoted because names like "table" are reserved words. #}
+{% macro redshift__json_value(column, path, type) -%}
+    cast({{ column }}."{{ path | join('"."') }}" as {{ type }})
+{%- endmacro %}
+
+{# Debezium source.ts_ms (milliseconds since the epoch, UTC) as a timestamp. #}
+{% macro epoch_ms_to_timestamp(expression) -%}
+    (cast('1970-01-01' as timestamp) + ({{ expression }} / 1000.0) * interval '1 second')
+{%- endmacro %}
+
+{# ISO-8601 UTC text as emitted by the CDC handler ('2026-01-01T10:00:00.5Z') as a timestamp. #}
+{% macro utc_iso_to_timestamp(expression) -%}
+    cast(replace(replace({{ expression }}, 'T', ' '), 'Z', '') as timestamp)
+{%- endmacro %}
+
+{#
+  CTEs `cdc_events` and `cdc_changes`: change events of one source table, one row per source change;
+  redeliveries (same table, key and lsn) collapse to the first that arrived. `fields` maps image
+  fields to types; `key_fields` form the row key.
+#}
+{% macro cdc_change_ctes(table_name, fields, key_fields) -%}
+    cdc_events as (
+        select
+            {{ json_value('payload', ['event_id'], 'varchar') }} as event_id,
+            {{ json_value('payload', ['op'], 'varchar') }} as op,
+            {{ json_value('payload', ['source', 'lsn'], 'bigint') }} as source_lsn,
+            {{ json_value('payload', ['source', 'ts_ms'], 'bigint') }} as source_ts_ms,
+            {%- for field, type in fields.items() %}
+            {%- set as_type = 'varchar' if type == 'timestamp' else type %}
+            {% set value = "coalesce(" ~ json_value('payload', ['after', field], as_type) ~ ", " ~ json_value('payload', ['before', field], as_type) ~ ")" -%}
+            {{ utc_iso_to_timestamp(value) if type == 'timestamp' else value }} as {{ field }},
+            {%- endfor %}
+            stream_name,
+            shard_id,
+            sequence_number,
+            approximate_arrival_timestamp,
+            _loaded_at,
+            _batch_id
+        from {{ source('bronze', 'cdc_events') }}
+        where {{ json_value('payload', ['source', 'table'], 'varchar') }} = '{{ table_name }}'
+    ),
+
+    cdc_deliveries as (
+        select
+            cdc_events.*,
+            row_number() over (
+                partition by {{ key_fields | join(', ') }}, source_lsn
+                order by approximate_arrival_timestamp, shard_id, sequence_number
+            ) as delivery_rank
+        from cdc_events
+    ),
+
+    cdc_changes as (
+        select * from cdc_deliveries where delivery_rank = 1
+    )
+{%- endmacro %}
+
+{# The source's current state: per key, the change with the highest lsn (last writer wins). #}
+{% macro cdc_latest(changes_relation, key_fields) -%}
+    select * from (
+        select
+            changes.*,
+            row_number() over (partition by {{ key_fields | join(', ') }} order by source_lsn desc) as lsn_rank
+        from {{ changes_relation }} as changes
+    ) as ranked
+    where lsn_rank = 1
+{%- endmacro %}

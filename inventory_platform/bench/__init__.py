@@ -1,0 +1,1 @@
+"""`make bench`: measured performance of the platform, written to docs/performance.md."""

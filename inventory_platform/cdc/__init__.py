@@ -1,0 +1,1 @@
+"""The platform side of CDC: local stack wiring, status and lag, Dagster assets and sensors."""

@@ -1,0 +1,77 @@
+"""The CDC pieces wired from settings: endpoint, stream names, pipeline and the source simulator state."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from inventory_platform.lib.duckdb_warehouse import connect_duckdb, open_duckdb
+from inventory_platform.settings import Settings
+from streaming.local_endpoint import LocalEndpoint, StreamNames, aws_client
+from streaming.pipeline import LocalPipeline, build_pipeline
+from streaming.source_simulator import SourceSimulator
+from streaming.warehouse_catalog import catalog_from_warehouse
+
+SHARDS = {"raw": 2, "clean": 2, "dlq": 1}
+
+
+def stream_names(settings: Settings) -> StreamNames:
+    return StreamNames.from_prefix(settings.cdc_stream_prefix)
+
+
+def shard_counts(names: StreamNames) -> dict[str, int]:
+    return {names.raw: SHARDS["raw"], names.clean: SHARDS["clean"], names.dlq: SHARDS["dlq"]}
+
+
+def local_endpoint(settings: Settings) -> LocalEndpoint:
+    return LocalEndpoint(settings.streaming_dir)
+
+
+def endpoint_url(settings: Settings) -> str | None:
+    """AWS_ENDPOINT_URL if set; locally the running moto server; in production None (AWS itself)."""
+    if url := os.environ.get("AWS_ENDPOINT_URL"):
+        return url
+    if not settings.is_local:
+        return None
+    url = local_endpoint(settings).url()
+    if url is None:
+        raise RuntimeError("the local Kinesis endpoint is not running: start it with `inventory-platform stream up`")
+    return url
+
+
+def kinesis_client(settings: Settings):
+    return aws_client("kinesis", endpoint_url(settings))
+
+
+def warehouse_connector(settings: Settings):
+    return lambda: connect_duckdb(settings.duckdb_path)
+
+
+def pipeline(settings: Settings, batch_size: int = 500) -> LocalPipeline:
+    return build_pipeline(endpoint_url(settings), stream_names(settings), settings.streaming_dir,
+                          warehouse_connector(settings), batch_size=batch_size, dedup=settings.cdc_dedup_store)
+
+
+def source_state_path(settings: Settings) -> Path:
+    return settings.streaming_dir / "source_state.json"
+
+
+def load_source(settings: Settings, seed: int, **kwargs) -> SourceSimulator:
+    """The simulated source, continuing where the last `produce` left it, or from the warehouse's state."""
+    path = source_state_path(settings)
+    if path.exists():
+        return SourceSimulator.loads(path.read_text(), **kwargs)
+    con = open_duckdb(settings.duckdb_path, read_only=True)
+    try:
+        catalog = catalog_from_warehouse(con)
+    finally:
+        con.close()
+    return SourceSimulator.start(catalog, seed, **kwargs)
+
+
+def save_source(settings: Settings, source: SourceSimulator) -> None:
+    path = source_state_path(settings)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(source.dumps())
+    os.replace(tmp, path)

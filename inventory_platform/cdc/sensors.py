@@ -1,0 +1,88 @@
+"""Sensors for CDC: record Bronze updates made outside Dagster, start micro-batches, and watch lag."""
+
+import json
+
+import dagster as dg
+import duckdb
+
+from inventory_platform.cdc.assets import CDC_EVENTS_KEY, CDC_LAG_CHECK, lag_check_result
+from inventory_platform.cdc.status import read_status
+from inventory_platform.lib.duckdb_warehouse import open_duckdb
+from inventory_platform.settings import Settings
+
+MICROBATCH_JOB = "cdc_microbatch"
+ACTIVE = [dg.DagsterRunStatus.QUEUED, dg.DagsterRunStatus.NOT_STARTED, dg.DagsterRunStatus.STARTING,
+          dg.DagsterRunStatus.STARTED]
+
+
+def cdc_microbatch_job():
+    return dg.define_asset_job(
+        MICROBATCH_JOB, selection=dg.AssetSelection.assets(CDC_EVENTS_KEY).downstream(include_self=False),
+        description="Merge newly streamed CDC events into Silver (ledger, stock levels) and refresh the Gold months "
+                    "they touch, with every dbt test. Started by cdc_bronze_sensor when Bronze grows.")
+
+
+def _bronze_totals(settings: Settings) -> tuple[int, str | None] | None:
+    try:
+        con = open_duckdb(settings.duckdb_path, read_only=True, wait_seconds=5)
+    except duckdb.IOException:
+        return None  # a writer holds the file; the next tick will see the rows
+    try:
+        rows, newest = con.execute("select count(*), max(_loaded_at) from bronze.cdc_events").fetchone()
+    except duckdb.CatalogException:
+        return 0, None
+    finally:
+        con.close()
+    return rows, newest.isoformat() if newest else None
+
+
+def build_cdc_bronze_sensor(settings: Settings) -> dg.SensorDefinition:
+    @dg.sensor(name="cdc_bronze_sensor", job_name=MICROBATCH_JOB, minimum_interval_seconds=10,
+               default_status=dg.DefaultSensorStatus.RUNNING,
+               description="Records each update of bronze/cdc_events (loaded outside Dagster) as a materialization "
+                           "and starts cdc_microbatch when new rows arrived and no micro-batch is running.")
+    def cdc_bronze_sensor(context: dg.SensorEvaluationContext):
+        totals = _bronze_totals(settings)
+        if totals is None:
+            return dg.SkipReason("the warehouse is being written; retrying next tick")
+        rows, newest = totals
+        cursor = json.loads(context.cursor) if context.cursor else {"recorded": 0, "requested": 0}
+        events, requests = [], []
+        if rows > cursor["recorded"]:
+            events.append(dg.AssetMaterialization(CDC_EVENTS_KEY, metadata={
+                "dagster/row_count": rows, "new_rows": rows - cursor["recorded"], "newest_load": newest or ""}))
+            cursor["recorded"] = rows
+        if rows > cursor["requested"]:
+            active = context.instance.get_run_records(dg.RunsFilter(job_name=MICROBATCH_JOB, statuses=ACTIVE), limit=1)
+            if not active:
+                requests.append(dg.RunRequest(run_key=f"cdc-rows-{rows}", tags={"cdc/bronze_rows": str(rows)}))
+                cursor["requested"] = rows
+        if not events and not requests:
+            return dg.SkipReason(f"no new CDC rows ({rows:,} in Bronze)" if rows <= cursor["requested"]
+                                 else "a micro-batch is still running")
+        return dg.SensorResult(asset_events=events, run_requests=requests, cursor=json.dumps(cursor))
+
+    return cdc_bronze_sensor
+
+
+def build_cdc_lag_sensor(settings: Settings) -> dg.SensorDefinition:
+    @dg.sensor(name="cdc_lag_sensor", minimum_interval_seconds=30, default_status=dg.DefaultSensorStatus.RUNNING,
+               description="Computes CDC lag (age of the oldest record not yet handled or loaded) and stream backlog, "
+                           f"and records a pass/warn/fail result of the {CDC_LAG_CHECK} check.")
+    def cdc_lag_sensor(context: dg.SensorEvaluationContext):
+        try:
+            status = read_status(settings)
+        except RuntimeError as exc:  # locally: the endpoint is not running
+            return dg.SkipReason(str(exc))
+        except duckdb.IOException:
+            return dg.SkipReason("the warehouse is being written; retrying next tick")
+        result = lag_check_result(settings, status)
+        return dg.SensorResult(asset_events=[
+            dg.AssetCheckEvaluation(asset_key=CDC_EVENTS_KEY, check_name=CDC_LAG_CHECK, passed=result["passed"],
+                                    severity=result["severity"], description=result["description"],
+                                    metadata=result["metadata"]),
+            dg.AssetObservation(CDC_EVENTS_KEY, metadata={"lag_seconds": status.lag_seconds,
+                                                          "dead_letters": status.dead_letters}),
+        ])
+
+    return cdc_lag_sensor

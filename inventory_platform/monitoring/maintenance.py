@@ -1,0 +1,108 @@
+"""auto_maintenance: the nightly housekeeping a warehouse needs to stay fast and small.
+
+- DuckDB: ANALYZE (refresh the optimizer's statistics) then CHECKPOINT (fold the write-ahead log into
+  the file so its blocks can be reused; a WAL left behind by a crashed writer is replayed on every open).
+- Redshift: VACUUM the platform tables whose rows are out of sort order or that hold deleted rows not
+  yet reclaimed, ANALYZE those whose statistics are stale. Which tables comes from svv_table_info
+  (query `redshift_tables_needing_maintenance`) against INVENTORY_VACUUM_UNSORTED_PCT and
+  INVENTORY_ANALYZE_STATS_OFF_PCT; Redshift's automatic vacuum and analyze lag on busy clusters.
+
+The job is in the `duckdb_writer` pool, so it never overlaps a load or a dbt build.
+"""
+
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import dagster as dg
+
+from inventory_platform.lib.duckdb_warehouse import DuckDBWarehouse
+from inventory_platform.lib.sql_quoting import quote_ident
+from inventory_platform.monitoring.disk_usage import read_duckdb_usage
+from inventory_platform.monitoring.queries import monitoring_query
+from inventory_platform.monitoring.storage_asset import STORAGE_ASSET
+from inventory_platform.settings import Settings
+
+MAINTENANCE_CRON = "30 3 * * *"  # after the nightly loads and dbt build, before the working day in EMEA
+
+
+@dataclass(frozen=True)
+class MaintenanceAction:
+    table: str
+    statement: str
+    reason: str
+
+
+def plan_redshift_maintenance(rows: Iterable[Sequence], unsorted_pct: float, stats_off_pct: float) -> list[MaintenanceAction]:
+    """VACUUM (sort and/or delete) and ANALYZE statements for the rows of `redshift_tables_needing_maintenance`."""
+    actions = []
+    for schema, table, tbl_rows, unsorted, stats_off, deleted_pct, _size_mb in rows:
+        if not tbl_rows:
+            continue
+        name = f"{quote_ident(schema)}.{quote_ident(table)}"
+        unsorted, stats_off, deleted = float(unsorted or 0), float(stats_off or 0), float(deleted_pct or 0)
+        sort, delete = unsorted >= unsorted_pct, deleted >= unsorted_pct
+        if sort or delete:
+            mode = "FULL" if sort and delete else "SORT ONLY" if sort else "DELETE ONLY"
+            reasons = ([f"{unsorted:g}% unsorted"] if sort else []) + ([f"{deleted:g}% deleted rows"] if delete else [])
+            actions.append(MaintenanceAction(f"{schema}.{table}", f"VACUUM {mode} {name}",
+                                             f"{' and '.join(reasons)} (threshold {unsorted_pct:g}%)"))
+        if stats_off >= stats_off_pct:
+            actions.append(MaintenanceAction(f"{schema}.{table}", f"ANALYZE {name}",
+                                             f"statistics {stats_off:g}% off (threshold {stats_off_pct:g}%)"))
+    return actions
+
+
+def maintain_redshift(warehouse, settings: Settings, log) -> dict:
+    rows = warehouse.query(monitoring_query("redshift_tables_needing_maintenance").sql)
+    actions = plan_redshift_maintenance(rows, settings.vacuum_unsorted_pct, settings.analyze_stats_off_pct)
+    failures = []
+    for action in actions:  # one at a time: Redshift runs a single VACUUM per cluster anyway
+        log.info(f"{action.statement}  -- {action.reason}")
+        try:
+            warehouse.query(action.statement)
+        except Exception as exc:  # noqa: BLE001 - the rest still run; the job fails at the end
+            failures.append(f"{action.statement}: {exc}")
+            log.error(f"{action.statement} failed: {exc}")
+    if failures:
+        raise RuntimeError(f"{len(failures)} of {len(actions)} maintenance statements failed: " + "; ".join(failures))
+    return {"tables_checked": len(rows), "statements": len(actions),
+            "actions": dg.MetadataValue.md("\n".join(f"- `{a.statement}`: {a.reason}" for a in actions) or "none needed")}
+
+
+def maintain_duckdb(warehouse: DuckDBWarehouse, log) -> dict:
+    path = Path(warehouse.path)
+    before = read_duckdb_usage(path)
+    with warehouse.connect() as con:
+        con.execute("ANALYZE")
+        con.execute("CHECKPOINT")
+        size = con.execute(monitoring_query("duckdb_database_size").sql).fetchone()
+    after = read_duckdb_usage(path)
+    log.info(f"ANALYZE and CHECKPOINT on {path}: WAL {before.details['wal_bytes']} -> {after.details['wal_bytes']} bytes")
+    return {"statements": 2, "wal_bytes_before": before.details["wal_bytes"], "wal_bytes_after": after.details["wal_bytes"],
+            "file_bytes_before": before.details["file_bytes"], "file_bytes_after": after.details["file_bytes"],
+            "free_block_pct": float(size[6] or 0)}
+
+
+def build_maintenance_job(settings: Settings) -> dg.JobDefinition:
+    @dg.op(name="maintain_warehouse", required_resource_keys={"warehouse"}, pool="duckdb_writer", out={},
+           description="VACUUM/ANALYZE the Redshift tables that need it, or ANALYZE and CHECKPOINT DuckDB.")
+    def maintain_warehouse(context: dg.OpExecutionContext):
+        warehouse = context.resources.warehouse
+        if isinstance(warehouse, DuckDBWarehouse):
+            summary = maintain_duckdb(warehouse, context.log)
+        else:
+            summary = maintain_redshift(warehouse, settings, context.log)
+        yield dg.AssetObservation(asset_key=STORAGE_ASSET, metadata={"maintenance": "auto_maintenance", **summary})
+
+    @dg.job(name="auto_maintenance", description=__doc__.splitlines()[0])
+    def auto_maintenance():
+        maintain_warehouse()
+
+    return auto_maintenance
+
+
+def build_maintenance_schedule(job: dg.JobDefinition) -> dg.ScheduleDefinition:
+    return dg.ScheduleDefinition(name="auto_maintenance_schedule", job=job, cron_schedule=MAINTENANCE_CRON,
+                                 execution_timezone="UTC", default_status=dg.DefaultScheduleStatus.RUNNING)

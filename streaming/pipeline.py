@@ -1,0 +1,61 @@
+"""The local CDC pipeline: raw stream -> handler (through the event-source mapping) -> clean stream -> Bronze."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Protocol
+
+from streaming.bronze_loader import BronzeCdcLoader
+from streaming.dedup import DynamoDBDedupStore, SqliteDedupStore
+from streaming.event_source_mapping import EventSourceMapping, FileCheckpoints
+from streaming.lambda_handler import Runtime, handle
+from streaming.local_endpoint import StreamNames, aws_client
+from streaming.shard_reader import ShardReader
+
+
+class Poller(Protocol):
+    def poll(self) -> int: ...
+
+
+@dataclass
+class LocalPipeline:
+    mapping: EventSourceMapping
+    loader: BronzeCdcLoader
+
+    def poll(self) -> int:
+        return self.mapping.poll() + self.loader.poll()
+
+
+def build_pipeline(endpoint_url: str | None, names: StreamNames, state_dir: Path, connect: Callable,
+                   batch_size: int = 500, dedup_ttl_days: int = 8, dedup: str = "sqlite") -> LocalPipeline:
+    """`dedup`: "sqlite" (a file under state_dir, the local default) or "dynamodb" (the table AWS uses)."""
+    kinesis = aws_client("kinesis", endpoint_url)
+    store = (DynamoDBDedupStore(aws_client("dynamodb", endpoint_url), names.dedup_table, dedup_ttl_days)
+             if dedup == "dynamodb" else SqliteDedupStore(state_dir / f"dedup-{names.dedup_table}.sqlite", dedup_ttl_days))
+    runtime = Runtime(kinesis=kinesis, dedup=store, clean_stream=names.clean, dlq_stream=names.dlq)
+    raw = ShardReader(kinesis, names.raw, limit=batch_size)
+    mapping = EventSourceMapping(raw, lambda event: handle(event, runtime), FileCheckpoints(mapping_checkpoint_file(state_dir, raw)),
+                                 state_dir / f"esm-{names.raw}-failures.jsonl")
+    loader = BronzeCdcLoader(ShardReader(kinesis, names.clean), connect)
+    return LocalPipeline(mapping, loader)
+
+
+def mapping_checkpoint_file(state_dir: Path, reader: ShardReader) -> Path:
+    return state_dir / f"esm-{reader.stream_name}-{reader.epoch}.json"
+
+
+def poll_until_idle(poller: Poller, idle_polls: int = 3, pause_s: float = 0.2, timeout_s: float | None = None) -> int:
+    """Poll until several consecutive polls find nothing; returns how many records moved."""
+    total, idle = 0, 0
+    deadline = None if timeout_s is None else time.monotonic() + timeout_s
+    while idle < idle_polls:
+        if deadline is not None and time.monotonic() > deadline:
+            raise TimeoutError(f"the pipeline was still busy after {timeout_s} s")
+        n = poller.poll()
+        total += n
+        idle = 0 if n else idle + 1
+        if not n:
+            time.sleep(pause_s)
+    return total

@@ -1,0 +1,169 @@
+"""The alert sensor notifies exactly once per state change, driven by real runs, real check
+evaluations and Dagster's real freshness daemon in a real instance; it never repeats a standing state."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import dagster as dg
+import pytest
+from dagster._core.remote_origin import InProcessCodeLocationOrigin
+from dagster._core.test_utils import create_test_daemon_workspace_context, freeze_time
+from dagster._core.types.loadable_target_origin import LoadableTargetOrigin
+from dagster._core.workspace.load_target import InProcessWorkspaceLoadTarget
+from dagster._daemon.freshness import FreshnessDaemon
+
+from inventory_platform.monitoring import runbooks
+from inventory_platform.monitoring.alert_sensor import AlertCursor, build_alert_sensor
+from inventory_platform.monitoring.notifiers import alerts_file
+from inventory_platform.settings import load_settings
+from tests.support import alerting_defs
+from tests.support.alerting_defs import LOADER, SWITCHES, WIDGET, WIDGET_CHECK, loader, widget, widget_is_sane
+from tests.support.notification_sinks import slack_webhook
+
+
+class AlertSensorTicker:
+    """Ticks the alert sensor the way the daemon does: each tick resumes from the previous cursor."""
+
+    def __init__(self, instance: dg.DagsterInstance):
+        self.settings = load_settings()
+        self.sensor = build_alert_sensor(self.settings)
+        self.instance = instance
+        self.cursor: str | None = None
+
+    def tick(self) -> list[dict]:
+        path = alerts_file(self.settings)
+        seen = len(path.read_text().splitlines()) if path.exists() else 0
+        with dg.build_sensor_context(instance=self.instance, cursor=self.cursor,
+                                     definitions=alerting_defs.defs) as context:
+            self.cursor = self.sensor(context).cursor
+        lines = path.read_text().splitlines() if path.exists() else []
+        return [json.loads(line) for line in lines[seen:]]
+
+
+@pytest.fixture
+def instance(tmp_path, monkeypatch):
+    monkeypatch.setenv("INVENTORY_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("INVENTORY_DUCKDB_PATH", str(tmp_path / "data" / "wh.duckdb"))
+    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "dagster_home"))
+    for var in ("INVENTORY_ALERT_SLACK_WEBHOOK", "INVENTORY_ALERT_SMTP_HOST"):
+        monkeypatch.delenv(var, raising=False)
+    (tmp_path / "instance").mkdir()
+    with dg.instance_for_test(temp_dir=str(tmp_path / "instance")) as instance:
+        yield instance
+    SWITCHES.update(check="pass", conflict_db=None)
+
+
+def materialize_widget(instance, check: str) -> None:
+    SWITCHES["check"] = check
+    assert dg.materialize([widget, widget_is_sane], instance=instance).success  # checks never fail the run
+
+
+def test_a_check_alerts_once_per_transition_and_never_for_a_standing_state(instance):
+    ticker = AlertSensorTicker(instance)
+    materialize_widget(instance, "pass")
+    assert ticker.tick() == []  # first sighting of a passing check and a successful run: nothing to say
+
+    materialize_widget(instance, "warn")
+    [warned] = ticker.tick()
+    assert (warned["kind"], warned["target"], warned["level"]) == ("check", f"gold/widget:{WIDGET_CHECK}", "WARN")
+    assert (warned["previous_state"], warned["state"]) == ("PASSED", "FAILED (WARN)")
+    assert warned["runbook"] == runbooks.DATA_CHECKS and warned["assets"] == ["gold/widget"]
+    assert "widget is broken (warn)" in warned["summary"]
+    assert ticker.tick() == []
+    materialize_widget(instance, "warn")  # evaluated again, still warning
+    assert ticker.tick() == []
+
+    materialize_widget(instance, "error")
+    [failed] = ticker.tick()
+    assert (failed["level"], failed["previous_state"], failed["state"]) == ("FAIL", "FAILED (WARN)", "FAILED (ERROR)")
+
+    materialize_widget(instance, "pass")
+    [recovered] = ticker.tick()
+    assert (recovered["level"], recovered["state"], recovered["runbook"]) == ("PASS", "PASSED", runbooks.DATA_CHECKS)
+    assert recovered["headline"].startswith("[RECOVERED] check gold/widget")
+    assert ticker.tick() == []
+
+
+def test_a_failed_run_alerts_once_with_the_serialization_runbook_and_recovers_once(instance, tmp_path, monkeypatch):
+    with slack_webhook() as (url, posts):
+        monkeypatch.setenv("INVENTORY_ALERT_SLACK_WEBHOOK", url)
+        ticker = AlertSensorTicker(instance)
+        SWITCHES["conflict_db"] = str(tmp_path / "race.duckdb")
+        assert not dg.materialize([loader], instance=instance, raise_on_error=False).success
+
+        [failed] = ticker.tick()
+        assert (failed["kind"], failed["level"], failed["state"]) == ("run", "FAIL", "FAILURE")
+        assert failed["runbook"] == runbooks.SERIALIZATION  # chosen from the real DuckDB conflict error
+        assert "Conflict" in failed["summary"] and failed["assets"] == [LOADER.to_user_string()]
+        assert failed["details"]["run_id"] in failed["summary"]
+        assert ticker.tick() == []
+        assert not dg.materialize([loader], instance=instance, raise_on_error=False).success
+        assert ticker.tick() == []  # failing again is the same state: no second page
+
+        SWITCHES["conflict_db"] = None
+        assert dg.materialize([loader], instance=instance).success
+        [recovered] = ticker.tick()
+        assert (recovered["level"], recovered["previous_state"], recovered["state"]) == ("PASS", "FAILURE", "SUCCESS")
+        assert recovered["runbook"] == runbooks.SERIALIZATION  # the incident's runbook
+        assert ticker.tick() == []
+
+        assert len(posts) == 2  # Slack got exactly the two alerts, nothing more
+        assert ":red_circle:" in posts[0]["text"] and runbooks.SERIALIZATION in posts[0]["text"]
+        assert ":large_green_circle:" in posts[1]["text"]
+
+
+def test_freshness_warn_fail_and_recovery_each_notify_once(instance):
+    ticker = AlertSensorTicker(instance)
+    materialize_widget(instance, "pass")
+    materialized_at = datetime.now(timezone.utc)
+    origin = InProcessCodeLocationOrigin(LoadableTargetOrigin(
+        python_file=str(Path(alerting_defs.__file__)), attribute="defs", working_directory=str(Path.cwd())))
+    with create_test_daemon_workspace_context(InProcessWorkspaceLoadTarget([origin]), instance) as workspace:
+        daemon = FreshnessDaemon()
+
+        def freshness_daemon_at(moment: datetime) -> str:
+            with freeze_time(moment):
+                list(daemon.run_iteration(workspace))
+            return instance.get_freshness_state_records([WIDGET])[WIDGET].freshness_state.value
+
+        assert freshness_daemon_at(materialized_at) == "PASS"
+        assert ticker.tick() == []
+        assert freshness_daemon_at(materialized_at + timedelta(minutes=90)) == "WARN"  # warn window: 1 h
+        [warned] = ticker.tick()
+        assert (warned["kind"], warned["target"], warned["state"], warned["previous_state"]) == (
+            "freshness", "gold/widget", "WARN", "PASS")
+        assert warned["runbook"] == runbooks.FRESHNESS and "fails 2:00:00 after" in warned["summary"]
+        assert freshness_daemon_at(materialized_at + timedelta(minutes=100)) == "WARN"
+        assert ticker.tick() == []
+        assert freshness_daemon_at(materialized_at + timedelta(hours=3)) == "FAIL"  # fail window: 2 h
+        [failed] = ticker.tick()
+        assert (failed["state"], failed["level"]) == ("FAIL", "FAIL")
+
+        materialize_widget(instance, "pass")
+        assert freshness_daemon_at(datetime.now(timezone.utc)) == "PASS"
+        [recovered] = ticker.tick()
+        assert (recovered["state"], recovered["previous_state"], recovered["level"]) == ("PASS", "FAIL", "PASS")
+        assert ticker.tick() == []
+
+
+def test_a_cursor_from_another_version_starts_over_instead_of_misreading():
+    assert AlertCursor.parse('{"version": 0, "whatever": 1}').states == {}
+    cursor = AlertCursor(states={"run:x": {"level": "FAIL", "state": "FAILURE", "runbook": "r", "seen": 1.0}},
+                         runs_after=12.5)
+    again = AlertCursor.parse(cursor.serialize())
+    assert (again.states, again.runs_after) == (cursor.states, cursor.runs_after)
+
+
+def test_long_unseen_passing_jobs_leave_the_cursor_but_failing_ones_stay():
+    now = datetime(2026, 11, 27, tzinfo=timezone.utc).timestamp()
+    old, recent = now - timedelta(days=31).total_seconds(), now - timedelta(days=1).total_seconds()
+    cursor = AlertCursor(states={
+        "run:old_pass": {"level": "PASS", "state": "SUCCESS", "runbook": "r", "seen": old},
+        "run:old_fail": {"level": "FAIL", "state": "FAILURE", "runbook": "r", "seen": old},
+        "run:recent_pass": {"level": "PASS", "state": "SUCCESS", "runbook": "r", "seen": recent},
+    })
+    cursor.forget_old_passes(now)
+    assert set(cursor.states) == {"run:old_fail", "run:recent_pass"}
