@@ -11,11 +11,13 @@ from datetime import timedelta
 import dagster as dg
 
 from inventory_platform.bronze.assets import build_bronze_assets, external_bronze_specs
-from inventory_platform.cdc.assets import CDC_EVENTS_KEY, build_cdc_lag_check, cdc_events_spec
-from inventory_platform.cdc.sensors import build_cdc_bronze_sensor, build_cdc_lag_sensor, cdc_microbatch_job
+from inventory_platform.catalog.asset_docs import document_assets
+from inventory_platform.cdc.assets import build_cdc_lag_check, cdc_events_spec
+from inventory_platform.cdc.sensors import build_cdc_bronze_sensor, build_cdc_lag_sensor
 from inventory_platform.lib.duckdb_warehouse import LandingZone
 from inventory_platform.lib.engine import warehouse_resource
 from inventory_platform.monitoring.ops_definitions import build_ops_definitions
+from inventory_platform.orchestration.schedules import build_jobs, build_schedules
 from inventory_platform.settings import Settings, export_process_environment, load_settings
 from inventory_platform.transform.dbt_assets import build_dbt_assets, dbt_resource
 
@@ -46,24 +48,15 @@ def build_defs(settings: Settings) -> dg.Definitions:
     bronze = build_bronze_assets(daily) if settings.is_local else external_bronze_specs(daily)
     assets = dg.map_asset_specs(apply_layer_policy, [*bronze, cdc_events_spec(settings), build_dbt_assets(settings)])
 
-    jobs = [dg.define_asset_job(
-        "build_silver_gold", selection=dg.AssetSelection.groups("silver", "gold"),
-        description="Rebuild the star schema and Gold metrics with dbt and run every dbt test."),
-        cdc_microbatch_job()]
+    jobs = build_jobs(settings)
+    assets = document_assets(assets, jobs, settings)
     sensors = [build_cdc_bronze_sensor(settings), build_cdc_lag_sensor(settings)] if settings.is_local else []
-    if settings.is_local:
-        ledger = dg.AssetKey(["bronze", "inventory_transactions"])
-        jobs += [
-            dg.define_asset_job("load_reference_data", selection=dg.AssetSelection.groups("bronze") - dg.AssetSelection.assets(ledger, CDC_EVENTS_KEY),
-                                description="Load product, warehouse, cost, FX and opening-balance files into Bronze."),
-            dg.define_asset_job("load_inventory_transactions", selection=[ledger],
-                                description="Load the day's (or a range of days') ledger files into Bronze."),
-        ]
     core = dg.Definitions(
         assets=assets,
         asset_checks=[build_cdc_lag_check(settings)],
         jobs=jobs,
         sensors=sensors,
+        schedules=build_schedules(settings),
         resources={
             "warehouse": warehouse_resource(settings),
             "landing": LandingZone(path=str(settings.landing_dir), quarantine_path=str(settings.quarantine_dir)),

@@ -12,6 +12,7 @@ from inventory_platform.lib.engine import warehouse_kind
 from inventory_platform.lib.writer_lock import exclusive_writer
 from inventory_platform.settings import DBT_PROJECT_DIR, Settings
 from inventory_platform.transform.dbt_translator import InventoryDbtTranslator
+from inventory_platform.transform.materialization_metadata import with_table_metadata
 
 MANIFEST_PATH = DBT_PROJECT_DIR / "target" / "manifest.json"
 
@@ -29,9 +30,15 @@ def build_dbt_assets(settings: Settings) -> dg.AssetsDefinition:
 
     @dbt_assets(manifest=MANIFEST_PATH, project=dbt_project(settings), dagster_dbt_translator=translator,
                 name="dbt_silver_gold", pool="duckdb_writer")
-    def _dbt_silver_gold(context: dg.AssetExecutionContext, dbt: DbtCliResource):
+    # warehouse: DuckDBWarehouse or RedshiftWarehouse, whichever the engine switch chose.
+    def _dbt_silver_gold(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: dg.ConfigurableResource):
         with writer_lock(settings):
-            yield from dbt.cli(["build"], context=context).stream()
+            invocation = dbt.cli(["build"], context=context, raise_on_error=False)
+            # Held until dbt exits, then recorded with row counts (see materialization_metadata).
+            events = list(invocation.stream())
+        yield from with_table_metadata(context, events, warehouse.query)
+        if not invocation.is_successful():
+            raise invocation.get_error()
 
     return _dbt_silver_gold
 

@@ -30,6 +30,12 @@ class InventoryDbtTranslator(DagsterDbtTranslator):
     def get_tags(self, dbt_resource_props: Mapping[str, Any]) -> Mapping[str, str]:
         return {**super().get_tags(dbt_resource_props), "layer": dbt_layer(dbt_resource_props), "domain": "inventory"}
 
+    def get_description(self, dbt_resource_props: Mapping[str, Any]) -> str:
+        # For analysts: what the table holds and its grain. The SQL is one click away (code reference).
+        text = " ".join((dbt_resource_props.get("description") or "").split())
+        grain = dbt_resource_props.get("config", {}).get("meta", {}).get("grain")
+        return f"{text}\n\n**Grain:** {grain}" if grain else text
+
     def get_asset_spec(self, manifest, unique_id, project) -> dg.AssetSpec:
         spec = super().get_asset_spec(manifest, unique_id, project)
         # The engine comes from settings, not from whichever target the manifest happened to be parsed with.
