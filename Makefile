@@ -44,7 +44,7 @@ dev: manifest
 
 # dbt docs (model and column descriptions, tests, lineage, and the catalog read from the local warehouse)
 # as one self-contained page: $(DOCS_DIR)/static_index.html opens straight from disk, no server needed.
-docs: manifest
+docs: setup
 	@test -f "$(INVENTORY_DUCKDB_PATH)" || { echo "no warehouse at $(INVENTORY_DUCKDB_PATH): run make demo first" >&2; exit 1; }
 	cd dbt_project && $(VENV_BIN)/dbt docs generate --static --quiet --profiles-dir . --target local --target-path "$(DOCS_DIR)"
 	@echo "dbt docs: $(DOCS_DIR)/static_index.html"

@@ -26,8 +26,15 @@ def _scaled(value: Decimal | None, divisor: float) -> float:
     return float("nan") if value is None else float(value) / divisor
 
 
-def trend_chart_png(rows: list[YoYRow], title: str = "Month-end inventory value vs prior year") -> bytes:
-    """PNG of the company total: value and prior-year value per month end (USD), and YoY % bars."""
+def trend_chart_png(rows: list[YoYRow]) -> bytes:
+    """The chart as PNG bytes (the same rows give the same bytes)."""
+    buffer = io.BytesIO()
+    trend_figure(rows).savefig(buffer, format="png")
+    return buffer.getvalue()
+
+
+def trend_figure(rows: list[YoYRow], title: str = "Month-end inventory value vs prior year") -> Figure:
+    """The company total: value and prior-year value per month end (USD), and YoY % bars beneath."""
     if not rows:
         raise ValueError("no Gold trend rows to chart; materialize gold/gold_inventory_value_trend first")
     if len({r.group for r in rows}) != 1:
@@ -66,12 +73,9 @@ def trend_chart_png(rows: list[YoYRow], title: str = "Month-end inventory value 
     yoy_ax.set_xlabel("Month end")
     yoy_ax.grid(axis="y", alpha=0.3)
     # Ticks on the plotted month ends (every third, counted back from the latest), labelled by month.
-    yoy_ax.set_xticks(months[::-3])
+    yoy_ax.set_xticks(months[::-3][::-1])
     yoy_ax.xaxis.set_major_formatter(DateFormatter("%b %Y"))
     for side in ("top", "right"):
         value_ax.spines[side].set_visible(False)
         yoy_ax.spines[side].set_visible(False)
-
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png")
-    return buffer.getvalue()
+    return fig

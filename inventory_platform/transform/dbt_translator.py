@@ -8,6 +8,8 @@ from typing import Any
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings
 
+from inventory_platform.transform.dbt_test_descriptions import describe_dbt_test
+
 
 def dbt_layer(props: Mapping[str, Any]) -> str:
     """The layer a dbt node belongs to: the source name for sources, the models/ subfolder otherwise."""
@@ -35,6 +37,12 @@ class InventoryDbtTranslator(DagsterDbtTranslator):
         text = " ".join((dbt_resource_props.get("description") or "").split())
         grain = dbt_resource_props.get("config", {}).get("meta", {}).get("grain")
         return f"{text}\n\n**Grain:** {grain}" if grain else text
+
+    def get_asset_check_spec(self, asset_spec, manifest, unique_id, project) -> dg.AssetCheckSpec | None:
+        spec = super().get_asset_check_spec(asset_spec, manifest, unique_id, project)
+        if spec is None or spec.description:
+            return spec
+        return spec._replace(description=describe_dbt_test(manifest["nodes"][unique_id]))
 
     def get_asset_spec(self, manifest, unique_id, project) -> dg.AssetSpec:
         spec = super().get_asset_spec(manifest, unique_id, project)

@@ -1,8 +1,9 @@
-"""Metadata recorded with each dbt materialization: row count and last-updated time for every table,
-and for the executive trend the chart and YoY table analysts see on the asset page.
+"""Metadata recorded with each dbt materialization: row count, last-updated time and column types for
+every table, and for the executive trend the chart and YoY table analysts see on the asset page.
 
-Counted after dbt finishes, in one statement through the warehouse resource (either engine): DuckDB
-has one writer, so counting while the dbt process still holds the file would race it for the lock.
+Read after dbt finishes, in two statements through the warehouse resource (either engine): DuckDB has
+one writer, so querying while the dbt process still holds the file would race it for the lock (which
+is why dagster-dbt's fetch_row_counts/fetch_column_metadata are not used).
 """
 
 from __future__ import annotations
@@ -31,6 +32,28 @@ def row_counts(query: Query, keys: Iterable[dg.AssetKey]) -> dict[dg.AssetKey, i
         for k in keys)
     by_name = {name: int(count) for name, count in query(sql)}
     return {k: by_name[k.to_user_string()] for k in keys}
+
+
+def column_types(query: Query, keys: Iterable[dg.AssetKey]) -> dict[dg.AssetKey, list[tuple[str, str]]]:
+    """(column, type) per table in table order, from information_schema (DuckDB, Redshift, PostgreSQL)."""
+    keys = list(keys)
+    if not keys:
+        return {}
+    schemas = ", ".join(sorted({quote_literal(k.path[0]) for k in keys}))
+    rows = query("SELECT table_schema, table_name, column_name, data_type FROM information_schema.columns "
+                 f"WHERE table_schema IN ({schemas}) ORDER BY table_schema, table_name, ordinal_position")
+    wanted = {tuple(k.path): k for k in keys}
+    found: dict[dg.AssetKey, list[tuple[str, str]]] = {}
+    for schema, table, column, data_type in rows:
+        if (key := wanted.get((schema, table))) is not None:
+            found.setdefault(key, []).append((column, str(data_type)))
+    return found
+
+
+def typed_schema(declared: dg.TableSchema | None, columns: list[tuple[str, str]]) -> dg.TableSchema:
+    """The table's actual columns and types, with the descriptions declared in dbt yml."""
+    described = {c.name: c.description for c in declared.columns} if declared else {}
+    return dg.TableSchema(columns=[dg.TableColumn(name, data_type, described.get(name)) for name, data_type in columns])
 
 
 def _money(value) -> float | None:
@@ -76,7 +99,7 @@ def trend_metadata(rows: list[YoYRow]) -> dict[str, dg.MetadataValue]:
         "yoy_table": yoy_table(rows),
         "latest_month_end": dg.MetadataValue.text(latest.month_end_date.isoformat()),
         "latest_value_usd": dg.MetadataValue.float(float(latest.value_usd)),
-        "latest_yoy_pct": dg.MetadataValue.float(latest.yoy_pct) if latest.yoy_pct is not None else dg.MetadataValue.null(),
+        "latest_yoy_pct": dg.MetadataValue.float(_pct(latest.yoy_pct)) if latest.yoy_pct is not None else dg.MetadataValue.null(),
     }
 
 
@@ -89,10 +112,11 @@ def _asset_key(context: dg.AssetExecutionContext, event) -> dg.AssetKey | None:
 
 
 def with_table_metadata(context: dg.AssetExecutionContext, events: list, query: Query) -> Iterator:
-    """The dbt events with row count and last-updated time added to each materialization, and the
-    trend chart and YoY table added to the executive trend's."""
+    """The dbt events with row count, last-updated time and typed column schema added to each
+    materialization, and the trend chart and YoY table added to the executive trend's."""
     built = {key: event for event in events if (key := _asset_key(context, event)) is not None}
     counts = row_counts(query, built)
+    types = column_types(query, built)
     updated = dg.MetadataValue.timestamp(time.time())
     extra = {TREND_KEY: trend_metadata(yoy_trend(query, by="total"))} if TREND_KEY in built else {}
     for event in events:
@@ -100,5 +124,8 @@ def with_table_metadata(context: dg.AssetExecutionContext, events: list, query: 
         if key is None:
             yield event
             continue
-        yield event.with_metadata({**event.metadata, "dagster/row_count": counts[key],
-                                   "dagster/last_updated_timestamp": updated, **extra.get(key, {})})
+        metadata = {**event.metadata, "dagster/row_count": counts[key], "dagster/last_updated_timestamp": updated}
+        if types.get(key):
+            declared = context.assets_def.specs_by_key[key].metadata.get("dagster/column_schema")
+            metadata["dagster/column_schema"] = typed_schema(declared, types[key])
+        yield event.with_metadata({**metadata, **extra.get(key, {})})

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import dagster as dg
 import pytest
 
@@ -79,3 +81,27 @@ def test_only_the_ledger_is_daily_partitioned(specs):
     repo = defs.get_repository_def()
     partitioned = {k for k, a in repo.assets_defs_by_key.items() if a.partitions_def is not None}
     assert partitioned == {dg.AssetKey(["bronze", "inventory_transactions"])}
+
+
+def test_every_asset_tells_an_analyst_its_grain_refresh_runbook_and_code(specs):
+    for key, spec in specs.items():
+        assert "**Grain:**" in spec.description and "**Refreshed:** by `daily_batch_load`" in spec.description, key
+        assert spec.tags.get("domain") == "inventory", key
+        runbook = spec.metadata.get("runbook/freshness")
+        assert runbook is not None and str(runbook.value).endswith("ops_runbooks/runbook_freshness.md"), key
+        references = spec.metadata["dagster/code_references"].code_references
+        assert references and all(Path(r.file_path).exists() for r in references), key
+        if key.path[0] == "silver" or key.path[0] == "gold":
+            assert any(r.file_path.endswith(".sql") or r.file_path.endswith(".csv") for r in references), key
+    assert "runbook/disk_space" in specs[dg.AssetKey(["bronze", "inventory_transactions"])].metadata
+
+
+def test_every_check_says_what_it_checks():
+    repo = defs.get_repository_def()
+    checks = {spec.key: spec for a in repo.assets_defs_by_key.values() for spec in a.check_specs}
+    assert all(spec.description for spec in checks.values()), [k for k, s in checks.items() if not s.description]
+    trend = dg.AssetKey(["gold", "gold_inventory_value_trend"])
+    descriptions = {k.name: s.description for k, s in checks.items() if k.asset_key == trend}
+    assert descriptions["unique_combination_of_columns_gold_inventory_value_trend_month_key__scope"] == \
+        "One row per (month_key, scope)."
+    assert descriptions["gold_rollups_equal_gold_monthly"].startswith("Every Gold roll-up must equal")
