@@ -12,8 +12,9 @@ from inventory_platform.orchestration.schedules import SCHEDULED_JOBS, refresh_n
 from inventory_platform.settings import REPO_ROOT, Settings
 
 # Code references are labelled beta; they are exactly what the catalog needs, so say so once here.
-warnings.filterwarnings("ignore", message=".*(with_source_code_references|link_code_references_to_git|CodeReferencesMetadataValue|LocalFileCodeReference|UrlCodeReference|AnchorBasedFilePathMapping).*is currently in beta",
-                        category=dg.BetaWarning)
+_CODE_REFERENCE_API = ("with_source_code_references|link_code_references_to_git|CodeReferencesMetadataValue|"
+                       "LocalFileCodeReference|UrlCodeReference|AnchorBasedFilePathMapping")
+warnings.filterwarnings("ignore", message=f".*({_CODE_REFERENCE_API}).*is currently in beta", category=dg.BetaWarning)
 Assets = Sequence[dg.AssetsDefinition | dg.AssetSpec]
 
 

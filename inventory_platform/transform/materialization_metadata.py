@@ -111,21 +111,30 @@ def _asset_key(context: dg.AssetExecutionContext, event) -> dg.AssetKey | None:
     return None
 
 
-def with_table_metadata(context: dg.AssetExecutionContext, events: list, query: Query) -> Iterator:
-    """The dbt events with row count, last-updated time and typed column schema added to each
-    materialization, and the trend chart and YoY table added to the executive trend's."""
-    built = {key: event for event in events if (key := _asset_key(context, event)) is not None}
-    counts = row_counts(query, built)
-    types = column_types(query, built)
+def table_metadata(context: dg.AssetExecutionContext, keys: list[dg.AssetKey], query: Query) -> dict[dg.AssetKey, dict]:
+    """Row count, last-updated time and typed column schema per built table; the executive view for the trend."""
+    counts = row_counts(query, keys)
+    types = column_types(query, keys)
     updated = dg.MetadataValue.timestamp(time.time())
-    extra = {TREND_KEY: trend_metadata(yoy_trend(query, by="total"))} if TREND_KEY in built else {}
-    for event in events:
-        key = _asset_key(context, event)
-        if key is None:
-            yield event
-            continue
-        metadata = {**event.metadata, "dagster/row_count": counts[key], "dagster/last_updated_timestamp": updated}
+    metadata = {}
+    for key in keys:
+        metadata[key] = {"dagster/row_count": counts[key], "dagster/last_updated_timestamp": updated}
         if types.get(key):
             declared = context.assets_def.specs_by_key[key].metadata.get("dagster/column_schema")
-            metadata["dagster/column_schema"] = typed_schema(declared, types[key])
-        yield event.with_metadata({**metadata, **extra.get(key, {})})
+            metadata[key]["dagster/column_schema"] = typed_schema(declared, types[key])
+    if TREND_KEY in metadata:
+        metadata[TREND_KEY] |= trend_metadata(yoy_trend(query, by="total"))
+    return metadata
+
+
+def with_table_metadata(context: dg.AssetExecutionContext, events: list, query: Query) -> Iterator:
+    """The dbt events, each materialization with its table metadata added."""
+    built = [key for event in events if (key := _asset_key(context, event)) is not None]
+    try:
+        extra = table_metadata(context, built, query)
+    except Exception as exc:  # noqa: BLE001 - metadata must never cost the materializations dbt already made
+        context.log.warning(f"Row counts, column types and the trend chart were not recorded: {exc!r}")
+        extra = {}
+    for event in events:
+        key = _asset_key(context, event)
+        yield event if key is None else event.with_metadata({**event.metadata, **extra.get(key, {})})

@@ -7,8 +7,9 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
-from inventory_platform.definitions import LAYER_POLICY, defs
+from inventory_platform.definitions import LAYER_POLICY, build_defs, defs
 from inventory_platform.landing_contract import SOURCE_TABLES
+from inventory_platform.settings import load_settings
 
 EXPECTED_SILVER_GOLD = {
     "silver": {"dim_product", "dim_warehouse", "dim_category", "dim_date", "dim_currency", "standard_cost_history", "fx_rates_daily",
@@ -105,3 +106,15 @@ def test_every_check_says_what_it_checks():
     assert descriptions["unique_combination_of_columns_gold_inventory_value_trend_month_key__scope"] == \
         "One row per (month_key, scope)."
     assert descriptions["gold_rollups_equal_gold_monthly"].startswith("Every Gold roll-up must equal")
+
+
+def test_code_references_and_runbooks_link_to_the_repository_when_its_url_is_set(monkeypatch, tmp_path):
+    monkeypatch.setenv("INVENTORY_CODE_URL", "https://github.com/globalretail/inventory-platform")
+    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path))
+    monkeypatch.setenv("INVENTORY_DUCKDB_PATH", str(tmp_path / "w.duckdb"))
+    key = dg.AssetKey(["gold", "gold_inventory_value_trend"])
+    spec = build_defs(load_settings()).get_assets_def(key).specs_by_key[key]
+    urls = [r.url for r in spec.metadata["dagster/code_references"].code_references]
+    assert "https://github.com/globalretail/inventory-platform/tree/main/dbt_project/models/gold/gold_inventory_value_trend.sql" in urls
+    assert spec.metadata["runbook/freshness"].value == \
+        "https://github.com/globalretail/inventory-platform/blob/main/ops_runbooks/runbook_freshness.md"

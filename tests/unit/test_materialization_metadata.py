@@ -13,7 +13,8 @@ import pytest
 from inventory_platform.lib.duckdb_warehouse import DuckDBWarehouse
 from inventory_platform.reporting.trend_chart import trend_chart_png
 from inventory_platform.reporting.yoy import yoy_trend
-from inventory_platform.transform.materialization_metadata import column_types, row_counts, trend_metadata, typed_schema
+from inventory_platform.transform.materialization_metadata import (
+    column_types, row_counts, trend_metadata, typed_schema, with_table_metadata)
 
 TREND_DDL = """CREATE TABLE gold.gold_inventory_value_trend (
     month_end_date DATE, month_key INTEGER, scope VARCHAR, scope_name VARCHAR, quantity_on_hand HUGEINT,
@@ -86,3 +87,14 @@ def test_trend_metadata_embeds_the_chart_and_the_yoy_table(warehouse):
 
 def test_trend_metadata_says_so_when_no_month_has_a_prior_year():
     assert "No month end has a prior year yet" in trend_metadata([])["trend_chart"].value
+
+
+def test_a_warehouse_error_never_costs_the_materializations_dbt_made():
+    def unreachable(sql: str):
+        raise ConnectionError("warehouse unreachable")
+
+    events = [dg.AssetMaterialization(dg.AssetKey(["silver", "dim_category"]), metadata={"status": "success"}),
+              dg.AssetCheckResult(check_name="unique", asset_key=dg.AssetKey(["silver", "dim_category"]), passed=True)]
+    out = list(with_table_metadata(dg.build_asset_context(), events, unreachable))
+    assert out == events
+
