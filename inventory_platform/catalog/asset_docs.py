@@ -8,7 +8,7 @@ from collections.abc import Sequence
 import dagster as dg
 
 from inventory_platform.catalog.runbooks import runbook_metadata
-from inventory_platform.orchestration.schedules import SCHEDULED_JOBS, refresh_note
+from inventory_platform.orchestration.schedules import REFRESHING_JOBS, refresh_note
 from inventory_platform.settings import REPO_ROOT, Settings
 
 # Code references are labelled beta; they are exactly what the catalog needs, so say so once here.
@@ -19,12 +19,12 @@ Assets = Sequence[dg.AssetsDefinition | dg.AssetSpec]
 
 
 def refreshing_jobs(assets: Assets, jobs: Sequence[dg.UnresolvedAssetJobDefinition]) -> dict[dg.AssetKey, list[str]]:
-    """Scheduled jobs that materialize each asset, read from the jobs' own selections."""
+    """The jobs that refresh each asset on their own, read from the jobs' own selections."""
     # Specs (prod's external Bronze) become definitions only so the selections can be resolved.
     defs = [a if isinstance(a, dg.AssetsDefinition) else dg.AssetsDefinition(specs=[a]) for a in assets]
     by_key: dict[dg.AssetKey, list[str]] = {}
     for job in jobs:
-        if job.name in SCHEDULED_JOBS:
+        if job.name in REFRESHING_JOBS:
             for key in job.selection.resolve(defs):
                 by_key.setdefault(key, []).append(job.name)
     return by_key

@@ -1,37 +1,32 @@
-"""Which operations runbook (ops_runbooks/*.md) applies to an asset, linked from its catalog page."""
+"""Runbook links on each asset's catalog page, chosen by the same rules the alerts use
+(inventory_platform/monitoring/runbooks.py), so the page and the alert point to the same document."""
 
 from __future__ import annotations
 
 import dagster as dg
 
-from inventory_platform.settings import REPO_ROOT, Settings
-
-RUNBOOK_DIR = "ops_runbooks"
-FRESHNESS = "runbook_freshness.md"  # every asset has a freshness policy
-DISK_SPACE = "runbook_disk_space.md"  # append-only Bronze is what fills a disk
-SERIALIZATION = "runbook_serialization.md"  # concurrent writers on Redshift (error 1023)
-CDC_LAG = "runbook_cdc_lag.md"  # assets fed by the Kinesis CDC stream
+from inventory_platform.monitoring.runbooks import (
+    DATA_CHECKS, RUNBOOK_METADATA_KEY, SERIALIZATION, runbook_for_freshness)
+from inventory_platform.settings import Settings
 
 
 def runbooks_for(spec: dg.AssetSpec, settings: Settings) -> dict[str, str]:
-    """Runbook file per topic for one asset."""
-    layer = spec.key.path[0]
-    books = {"freshness": FRESHNESS}
-    if layer == "bronze":
-        books["disk_space"] = DISK_SPACE
-    if layer in ("silver", "gold") and not settings.is_local:
-        books["write_conflicts"] = SERIALIZATION
-    if "kinesis" in spec.kinds:
-        books["cdc_lag"] = CDC_LAG
+    """Runbook (repository path) per topic; none when the asset names its own (`runbook` metadata)."""
+    if RUNBOOK_METADATA_KEY in spec.metadata:
+        return {}
+    books = {"freshness": runbook_for_freshness(spec.key, spec.metadata), "data_checks": DATA_CHECKS}
+    if spec.key.path[0] in ("silver", "gold") and not settings.is_local:
+        books["write_conflicts"] = SERIALIZATION  # dbt writes on Redshift can hit error 1023
     return books
 
 
-def runbook_link(file_name: str, settings: Settings) -> dg.MetadataValue:
-    """A clickable URL when the repository's web address is configured, else the path in this checkout."""
+def runbook_link(path: str, settings: Settings) -> dg.MetadataValue:
+    """A clickable URL when the repository's web address is configured, else the path in the repository."""
     if settings.code_url:
-        return dg.MetadataValue.url(f"{settings.code_url.rstrip('/')}/blob/{settings.code_branch}/{RUNBOOK_DIR}/{file_name}")
-    return dg.MetadataValue.path(str(REPO_ROOT / RUNBOOK_DIR / file_name))
+        return dg.MetadataValue.url(f"{settings.code_url.rstrip('/')}/blob/{settings.code_branch}/{path}")
+    return dg.MetadataValue.path(path)
 
 
 def runbook_metadata(spec: dg.AssetSpec, settings: Settings) -> dict[str, dg.MetadataValue]:
-    return {f"runbook/{topic}": runbook_link(name, settings) for topic, name in runbooks_for(spec, settings).items()}
+    # `runbook/<topic>` keys: the plain `runbook` key would redirect every alert of the asset (see above).
+    return {f"runbook/{topic}": runbook_link(path, settings) for topic, path in runbooks_for(spec, settings).items()}

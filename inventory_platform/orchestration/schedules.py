@@ -7,9 +7,9 @@
   the month's Gold numbers are final.
 - load_reference_data, load_inventory_transactions, build_silver_gold: the building blocks, for
   manual runs and `inventory-platform materialize`.
+- cdc_microbatch (defined by the CDC slice): started by cdc_bronze_sensor, not by a schedule.
 
 On Redshift (prod), Bronze is loaded outside Dagster, so the same jobs select Silver and Gold only.
-The CDC micro-batch job belongs to the CDC slice and is added there.
 
 Schedules start STOPPED locally: a laptop has no nightly landing files (simulated history ends in
 the past), and a schedule firing into a single-writer DuckDB file would lock out the analyst's own
@@ -24,6 +24,8 @@ from datetime import date, timedelta
 import dagster as dg
 from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PARTITION_RANGE_START_TAG
 
+from inventory_platform.cdc.assets import CDC_EVENTS_KEY
+from inventory_platform.cdc.sensors import MICROBATCH_JOB, cdc_microbatch_job
 from inventory_platform.settings import Settings
 
 LEDGER = dg.AssetKey(["bronze", "inventory_transactions"])
@@ -43,7 +45,9 @@ MONTHLY_CLOSE = Cadence("0 6 3 * *", "on the 3rd of each month at 06:00 UTC")
 
 def build_jobs(settings: Settings) -> list[dg.UnresolvedAssetJobDefinition]:
     silver_gold = dg.AssetSelection.groups("silver", "gold")
-    everything = dg.AssetSelection.groups("bronze", "silver", "gold") if settings.is_local else silver_gold
+    # Batch Bronze; bronze/cdc_events is appended by the stream loader, outside Dagster.
+    batch_bronze = dg.AssetSelection.groups("bronze") - dg.AssetSelection.assets(CDC_EVENTS_KEY)
+    everything = batch_bronze | silver_gold if settings.is_local else silver_gold
     jobs = [
         dg.define_asset_job(
             "daily_batch_load", selection=everything,
@@ -56,10 +60,11 @@ def build_jobs(settings: Settings) -> list[dg.UnresolvedAssetJobDefinition]:
         dg.define_asset_job(
             "build_silver_gold", selection=silver_gold,
             description="Rebuild the star schema and Gold metrics with dbt and run every dbt test."),
+        cdc_microbatch_job(),
     ]
     if settings.is_local:
         jobs += [
-            dg.define_asset_job("load_reference_data", selection=dg.AssetSelection.groups("bronze") - dg.AssetSelection.assets(LEDGER),
+            dg.define_asset_job("load_reference_data", selection=batch_bronze - dg.AssetSelection.assets(LEDGER),
                                 description="Load product, warehouse, cost, FX and opening-balance files into Bronze."),
             dg.define_asset_job("load_inventory_transactions", selection=[LEDGER],
                                 description="Load the day's (or a range of days') ledger files into Bronze."),
@@ -98,12 +103,14 @@ def build_schedules(settings: Settings) -> list[dg.ScheduleDefinition]:
     return [daily_batch_load_schedule, monthly_close_schedule]
 
 
-SCHEDULED_JOBS = {"daily_batch_load": DAILY_BATCH, "monthly_close": MONTHLY_CLOSE}
+# Jobs that refresh assets on their own, and when (shown in every asset's description).
+REFRESHING_JOBS = {"daily_batch_load": DAILY_BATCH.phrase, "monthly_close": MONTHLY_CLOSE.phrase,
+                   MICROBATCH_JOB: "whenever cdc_bronze_sensor sees new CDC events"}
 
 
 def refresh_note(job_names: list[str], settings: Settings) -> str:
-    """The sentence an asset description ends with: which scheduled jobs refresh it, and when."""
+    """The sentence an asset description ends with: which jobs refresh it, and when."""
     if not job_names:
-        return "**Refreshed:** outside Dagster or on demand; no schedule selects it."
-    note = "**Refreshed:** by " + " and ".join(f"`{j}` {SCHEDULED_JOBS[j].phrase}" for j in job_names) + "."
+        return "**Refreshed:** outside Dagster (see above); no job here writes it."
+    note = "**Refreshed:** by " + ", ".join(f"`{j}` {REFRESHING_JOBS[j]}" for j in job_names) + "."
     return note + (" Locally the schedules start stopped: run the job or click Materialize." if settings.is_local else "")

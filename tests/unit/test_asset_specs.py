@@ -9,7 +9,7 @@ import pytest
 
 from inventory_platform.definitions import LAYER_POLICY, build_defs, defs
 from inventory_platform.landing_contract import SOURCE_TABLES
-from inventory_platform.settings import load_settings
+from inventory_platform.settings import REPO_ROOT, load_settings
 
 EXPECTED_SILVER_GOLD = {
     "silver": {"dim_product", "dim_warehouse", "dim_category", "dim_date", "dim_currency", "standard_cost_history", "fx_rates_daily",
@@ -85,16 +85,24 @@ def test_only_the_ledger_is_daily_partitioned(specs):
 
 
 def test_every_asset_tells_an_analyst_its_grain_refresh_runbook_and_code(specs):
+    cdc_events = dg.AssetKey(["bronze", "cdc_events"])
     for key, spec in specs.items():
+        assert "**Refreshed:**" in spec.description and spec.tags.get("domain") == "inventory", key
+        if key == cdc_events:  # loaded by the stream loader; names its own runbook
+            assert "outside Dagster" in spec.description and spec.metadata["runbook"].value.endswith("runbook_cdc_lag.md")
+            continue
         assert "**Grain:**" in spec.description and "**Refreshed:** by `daily_batch_load`" in spec.description, key
-        assert spec.tags.get("domain") == "inventory", key
-        runbook = spec.metadata.get("runbook/freshness")
-        assert runbook is not None and str(runbook.value).endswith("ops_runbooks/runbook_freshness.md"), key
+        # The page links the runbook its alerts name: CDC-fed tables go to the CDC lag runbook.
+        stale = "runbook_cdc_lag.md" if "cdc" in key.path[1] else "runbook_freshness.md"
+        for topic, runbook in (("freshness", stale), ("data_checks", "runbook_data_checks.md")):
+            path = spec.metadata[f"runbook/{topic}"].value
+            assert path == f"ops_runbooks/{runbook}" and (REPO_ROOT / path).exists(), key
         references = spec.metadata["dagster/code_references"].code_references
         assert references and all(Path(r.file_path).exists() for r in references), key
-        if key.path[0] == "silver" or key.path[0] == "gold":
-            assert any(r.file_path.endswith(".sql") or r.file_path.endswith(".csv") for r in references), key
-    assert "runbook/disk_space" in specs[dg.AssetKey(["bronze", "inventory_transactions"])].metadata
+        if key.path[0] in ("silver", "gold"):
+            assert any(r.file_path.endswith((".sql", ".csv")) for r in references), key
+    ledger = specs[dg.AssetKey(["silver", "fct_inventory_transactions"])].description
+    assert "`cdc_microbatch` whenever cdc_bronze_sensor sees new CDC events" in ledger
 
 
 def test_every_check_says_what_it_checks():
