@@ -7,9 +7,10 @@ export INVENTORY_DUCKDB_PATH ?= $(CURDIR)/data/warehouse.duckdb
 export DAGSTER_DISABLE_TELEMETRY := 1
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 DEMO_SCALE ?= small
+DOCS_DIR ?= $(CURDIR)/data/dbt_docs
 DEMO_SEED ?= 42
 
-.PHONY: setup manifest demo demo-stream dev test bench redshift-ddl clean
+.PHONY: setup manifest demo demo-stream dev docs test bench redshift-ddl clean
 
 setup:
 	@command -v uv >/dev/null 2>&1 || python3 -m uv --version >/dev/null 2>&1 || python3 -m pip install --quiet uv
@@ -40,6 +41,13 @@ demo-stream: manifest
 
 dev: manifest
 	PATH="$(VENV_BIN):$$PATH" $(VENV_BIN)/dagster dev -w workspace.yaml -h 127.0.0.1 -p 3000
+
+# dbt docs (model and column descriptions, tests, lineage, and the catalog read from the local warehouse)
+# as one self-contained page: $(DOCS_DIR)/static_index.html opens straight from disk, no server needed.
+docs: setup
+	@test -f "$(INVENTORY_DUCKDB_PATH)" || { echo "no warehouse at $(INVENTORY_DUCKDB_PATH): run make demo first" >&2; exit 1; }
+	cd dbt_project && $(VENV_BIN)/dbt docs generate --static --quiet --profiles-dir . --target local --target-path "$(DOCS_DIR)"
+	@echo "dbt docs: $(DOCS_DIR)/static_index.html"
 
 test: manifest
 	$(VENV_BIN)/pytest

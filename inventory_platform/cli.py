@@ -88,8 +88,12 @@ def report() -> None:
 @report.command()
 @click.option("--by", type=click.Choice(["total", "region", "category"]), default="total", show_default=True)
 @click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True)
-@click.option("--months", type=int, default=36, show_default=True, help="Latest month ends with a prior year.")
-def yoy(by: str, fmt: str, months: int) -> None:
+@click.option("--months", type=click.IntRange(min=1), default=36, show_default=True,
+              help="Latest month ends with a prior year.")
+@click.option("--chart", "chart_path", type=click.Path(dir_okay=False, writable=True, path_type=Path), default=None,
+              help="Also write the executive chart (company total vs prior year, USD) as PNG to this file; "
+                   "the same chart the Gold trend asset shows in the Dagster UI.")
+def yoy(by: str, fmt: str, months: int, chart_path: Path | None) -> None:
     """Month-end inventory value (USD) with prior-year value and YoY %, actual and constant currency."""
     from inventory_platform.lib.duckdb_warehouse import open_duckdb
     from inventory_platform.reporting.yoy import render, rich_table, yoy_trend
@@ -101,13 +105,22 @@ def yoy(by: str, fmt: str, months: int) -> None:
         raise click.ClickException(f"no warehouse at {settings.duckdb_path}; run `make demo` first")
     con = open_duckdb(settings.duckdb_path, read_only=True)
     try:
-        rows = yoy_trend(con, by=by, months=months)
+        query = lambda sql: con.execute(sql).fetchall()  # noqa: E731
+        rows = yoy_trend(query, by=by, months=months)
+        total = rows if by == "total" else yoy_trend(query, by="total", months=months)
     finally:
         con.close()
     if fmt == "table":
         console.print(rich_table(rows, by))
     else:
         click.echo(render(rows, fmt))
+    if chart_path is not None:
+        from inventory_platform.reporting.trend_chart import trend_chart_png
+
+        chart_path.parent.mkdir(parents=True, exist_ok=True)
+        chart_path.write_bytes(trend_chart_png(total))
+        # stderr, so `--format json --chart x.png` still pipes clean JSON.
+        click.echo(f"chart written to {chart_path}", err=True)
 
 
 main.add_command(stream)

@@ -11,13 +11,15 @@ from datetime import timedelta
 import dagster as dg
 
 from inventory_platform.bronze.assets import build_bronze_assets, external_bronze_specs
-from inventory_platform.cdc.assets import CDC_EVENTS_KEY, build_cdc_lag_check, cdc_events_spec
-from inventory_platform.cdc.sensors import build_cdc_bronze_sensor, build_cdc_lag_sensor, cdc_microbatch_job
+from inventory_platform.catalog.asset_docs import document_assets
+from inventory_platform.cdc.assets import build_cdc_lag_check, cdc_events_spec
+from inventory_platform.cdc.sensors import build_cdc_bronze_sensor, build_cdc_lag_sensor
 from inventory_platform.checks.source_freshness import build_source_freshness_checks
 from inventory_platform.landing_contract import SOURCE_TABLES
 from inventory_platform.lib.duckdb_warehouse import LandingZone
 from inventory_platform.lib.engine import warehouse_resource
 from inventory_platform.monitoring.ops_definitions import build_ops_definitions
+from inventory_platform.orchestration.schedules import build_jobs, build_schedules
 from inventory_platform.settings import Settings, export_process_environment, load_settings
 from inventory_platform.transform.dbt_assets import build_dbt_assets, dbt_resource
 
@@ -50,29 +52,15 @@ def build_defs(settings: Settings) -> dg.Definitions:
     source_freshness = build_source_freshness_checks(SOURCE_TABLES)
     freshness_checks = dg.AssetSelection.checks(source_freshness)
 
-    jobs = [
-        dg.define_asset_job(
-            "build_silver_gold", selection=dg.AssetSelection.groups("silver", "gold") | freshness_checks,
-            description="Check Bronze source freshness, rebuild the star schema and Gold metrics with dbt and run every dbt test."),
-        dg.define_asset_job("check_source_freshness", selection=freshness_checks,
-                            description="Run dbt source freshness on every Bronze source (a check on each Bronze asset)."),
-        cdc_microbatch_job(),
-    ]
+    jobs = build_jobs(settings, freshness_checks)
+    assets = document_assets(assets, jobs, settings)
     sensors = [build_cdc_bronze_sensor(settings), build_cdc_lag_sensor(settings)] if settings.is_local else []
-    if settings.is_local:
-        ledger = dg.AssetKey(["bronze", "inventory_transactions"])
-        bronze_loads = dg.AssetSelection.groups("bronze") - freshness_checks
-        jobs += [
-            dg.define_asset_job("load_reference_data", selection=bronze_loads - dg.AssetSelection.assets(ledger, CDC_EVENTS_KEY),
-                                description="Load product, warehouse, cost, FX and opening-balance files into Bronze."),
-            dg.define_asset_job("load_inventory_transactions", selection=dg.AssetSelection.assets(ledger) - freshness_checks,
-                                description="Load the day's (or a range of days') ledger files into Bronze."),
-        ]
     core = dg.Definitions(
         assets=assets,
         asset_checks=[build_cdc_lag_check(settings), source_freshness],
         jobs=jobs,
         sensors=sensors,
+        schedules=build_schedules(settings),
         resources={
             "warehouse": warehouse_resource(settings),
             "landing": LandingZone(path=str(settings.landing_dir), quarantine_path=str(settings.quarantine_dir)),

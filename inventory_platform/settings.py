@@ -40,6 +40,8 @@ class Settings:
     redshift_storage_capacity_gb: float | None = None  # Serverless/RA3 budget; provisioned reads stv_partitions
     vacuum_unsorted_pct: float = 10.0
     analyze_stats_off_pct: float = 10.0
+    code_url: str | None = None  # e.g. https://github.com/org/repo: code references and runbooks link there
+    code_branch: str = "main"
 
     @property
     def is_local(self) -> bool:
@@ -77,6 +79,8 @@ def load_settings() -> Settings:
         cdc_lag_warn_seconds=float(os.environ.get("INVENTORY_CDC_LAG_WARN_SECONDS", "30")),
         cdc_lag_fail_seconds=float(os.environ.get("INVENTORY_CDC_LAG_FAIL_SECONDS", "300")),
         **_ops_thresholds(),
+        code_url=os.environ.get("INVENTORY_CODE_URL") or None,
+        code_branch=os.environ.get("INVENTORY_CODE_BRANCH", "main"),
     )
 
 

@@ -2,7 +2,7 @@
 
 
 import warnings
-from datetime import date, timedelta
+from datetime import date, timedelta, timezone
 from pathlib import Path
 
 import dagster as dg
@@ -11,6 +11,7 @@ from inventory_platform.bronze.validation import Rejection
 from inventory_platform.bronze.loader import BRONZE_SCHEMA, LOAD_METADATA_COLUMNS, landing_files, load_files
 from inventory_platform.landing_contract import SOURCE_TABLES, SourceTable
 from inventory_platform.lib.duckdb_warehouse import DuckDBWarehouse, LandingZone
+from inventory_platform.lib.sql_quoting import quote_ident
 
 QUARANTINE_CHECK = "no_unresolved_quarantined_files"
 # Single-run backfills of the daily ledger are intended; the parameter is still labelled beta.
@@ -28,6 +29,17 @@ def column_schema(table: SourceTable) -> dg.TableSchema:
     columns = [dg.TableColumn(c.name, c.type, c.description) for c in table.columns]
     columns += [dg.TableColumn(name, typ, _LOAD_METADATA_DESCRIPTIONS[name]) for name, typ in LOAD_METADATA_COLUMNS]
     return dg.TableSchema(columns=columns)
+
+
+def bronze_description(table: SourceTable, loaded: str) -> str:
+    return (
+        f"{table.description} {loaded} Append-only copy of the landing files with load metadata; a file is "
+        "loaded once (by content hash), and a file that breaks the data contract is quarantined whole "
+        "with a reason naming file, row and column."
+        + (" Partitioned by event day; a range of days loads in one run." if table.partitioned_by_day else "")
+        + f"\n\n**Grain:** one row per row of a landed file; the business key is ({', '.join(table.key)}), "
+        "and a corrected resend adds rows (Silver keeps the latest load per key)."
+    )
 
 
 def unresolved_quarantine(con, table: SourceTable) -> list[tuple]:
@@ -59,12 +71,7 @@ def build_bronze_asset(table: SourceTable, daily_partitions: dg.PartitionsDefini
 
     @dg.asset(
         key=key,
-        description=(
-            f"{table.description} Append-only copy of the landing files with load metadata; a file is "
-            "loaded once (by content hash), and a file that breaks the data contract is quarantined whole "
-            "with a reason naming file, row and column."
-            + (" Partitioned by event day; a range of days loads in one run." if partitioned else "")
-        ),
+        description=bronze_description(table, "Loaded by this asset from the local landing zone."),
         kinds={"python", "duckdb"},
         tags={"layer": "bronze", "domain": "inventory"},
         metadata={"dagster/column_schema": column_schema(table), "dagster/table_name": f"{BRONZE_SCHEMA}.{table.name}"},
@@ -82,7 +89,8 @@ def build_bronze_asset(table: SourceTable, daily_partitions: dg.PartitionsDefini
         with warehouse.connect() as con:
             result = load_files(con, table, files, Path(landing.quarantine_path),
                                 batch_id=f"{table.name}-{context.run_id[:8]}")
-            total_rows = con.execute(f"SELECT count(*) FROM {BRONZE_SCHEMA}.{table.name}").fetchone()[0]
+            total_rows, last_loaded = con.execute(
+                f"SELECT count(*), max(_loaded_at) FROM {BRONZE_SCHEMA}.{quote_ident(table.name)}").fetchone()
             unresolved = unresolved_quarantine(con, table)
         for rejection in result.rejections:
             context.log.error(f"Quarantined {rejection.message()}")
@@ -90,6 +98,9 @@ def build_bronze_asset(table: SourceTable, daily_partitions: dg.PartitionsDefini
                          f"{result.files_skipped} files already loaded; {len(result.rejections)} quarantined")
         yield dg.MaterializeResult(metadata={
             "dagster/row_count": total_rows,
+            # When the table last gained rows (a run that finds no new file changes nothing).
+            **({"dagster/last_updated_timestamp": dg.MetadataValue.timestamp(
+                last_loaded.replace(tzinfo=timezone.utc))} if last_loaded else {}),
             "rows_loaded": result.rows_loaded,
             "files_loaded": len(result.files_loaded),
             "files_skipped_already_loaded": result.files_skipped,
@@ -120,7 +131,7 @@ def external_bronze_specs(daily_partitions: dg.PartitionsDefinition) -> list[dg.
     return [
         dg.AssetSpec(
             key=dg.AssetKey(["bronze", t.name]),
-            description=f"{t.description} Loaded into Redshift from the S3 landing zone outside Dagster.",
+            description=bronze_description(t, "Loaded into Redshift from the S3 landing zone outside Dagster."),
             kinds={"redshift", "s3"},
             tags={"layer": "bronze", "domain": "inventory"},
             metadata={"dagster/column_schema": column_schema(t), "dagster/table_name": f"{BRONZE_SCHEMA}.{t.name}"},

@@ -5,7 +5,8 @@ from __future__ import annotations
 import time
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
-from typing import Iterator
+from collections.abc import Sequence
+from typing import Any, Iterator
 
 import dagster as dg
 import duckdb
@@ -51,6 +52,12 @@ class DuckDBWarehouse(dg.ConfigurableResource):
     def connect(self, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
         with connect_duckdb(Path(self.path), read_only=read_only) as con:
             yield con
+
+    def query(self, sql: str, params: Sequence[Any] | None = None) -> list[tuple]:
+        """Run one statement and return its rows: the same call as RedshiftWarehouse.query."""
+        with self.connect() as con:
+            cursor = con.execute(sql, params)
+            return cursor.fetchall() if cursor.description else []
 
 
 class LandingZone(dg.ConfigurableResource):

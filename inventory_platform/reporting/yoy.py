@@ -10,11 +10,11 @@ from __future__ import annotations
 import csv
 import io
 import json
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from datetime import date
 from decimal import Decimal
 
-import duckdb
 
 TREND = "gold.gold_inventory_value_trend"
 BY_REGION = "gold.gold_inventory_value_by_region"
@@ -40,18 +40,20 @@ class YoYRow:
     constant_currency_yoy_pct: float | None
 
 
-def yoy_trend(con: duckdb.DuckDBPyConnection, by: str = "total", months: int = 36) -> list[YoYRow]:
-    """The latest `months` month ends that have a prior year, oldest first."""
+def yoy_trend(query: Callable[[str], Sequence[tuple]], by: str = "total", months: int = 36) -> list[YoYRow]:
+    """The latest `months` month ends that have a prior year, oldest first.
+
+    `query` runs one statement on either engine (DuckDBWarehouse.query, RedshiftWarehouse.query, or a
+    DuckDB connection's execute().fetchall()); the trend is a few thousand rows, so the latest months
+    are picked here rather than with an engine-specific parameter style.
+    """
     if by not in QUERIES:
         raise ValueError(f"--by must be one of {', '.join(QUERIES)}, got {by!r}")
-    rows = con.execute(
-        f"""SELECT * FROM ({QUERIES[by]}) AS r
-            WHERE month_end_date IN (SELECT month_end_date FROM {TREND} WHERE scope = 'TOTAL'
-                                     ORDER BY month_end_date DESC LIMIT ?)
-            ORDER BY 1, 2""",
-        [months],
-    ).fetchall()
-    return [YoYRow(*row) for row in rows]
+    if months < 1:
+        raise ValueError(f"--months must be at least 1, got {months}")
+    rows = sorted(query(f"SELECT * FROM ({QUERIES[by]}) AS r"), key=lambda r: (r[0], r[1]))
+    latest = set(sorted({r[0] for r in rows})[-months:])
+    return [YoYRow(*row) for row in rows if row[0] in latest]
 
 
 def _plain(row: YoYRow) -> dict:

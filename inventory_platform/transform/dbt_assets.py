@@ -13,6 +13,7 @@ from inventory_platform.lib.engine import warehouse_kind
 from inventory_platform.lib.writer_lock import exclusive_writer
 from inventory_platform.settings import DBT_PROJECT_DIR, Settings
 from inventory_platform.transform.dbt_translator import InventoryDbtTranslator
+from inventory_platform.transform.materialization_metadata import with_table_metadata
 
 MANIFEST_PATH = DBT_PROJECT_DIR / "target" / "manifest.json"
 
@@ -37,9 +38,17 @@ def build_dbt_assets(settings: Settings) -> dg.AssetsDefinition:
 
     @dbt_assets(manifest=MANIFEST_PATH, project=dbt_project(settings), dagster_dbt_translator=translator,
                 name="dbt_silver_gold", pool="duckdb_writer")
-    def _dbt_silver_gold(context: dg.AssetExecutionContext, dbt: DbtCliResource, config: DbtBuildConfig):
+    # warehouse: DuckDBWarehouse or RedshiftWarehouse, whichever the engine switch chose.
+    def _dbt_silver_gold(context: dg.AssetExecutionContext, dbt: DbtCliResource, config: DbtBuildConfig,
+                         warehouse: dg.ConfigurableResource):
+        args = ["build", *(["--full-refresh"] if config.full_refresh else [])]
         with writer_lock(settings):
-            yield from dbt.cli(["build", *(["--full-refresh"] if config.full_refresh else [])], context=context).stream()
+            invocation = dbt.cli(args, context=context, raise_on_error=False)
+            # Held until dbt exits, then recorded with row counts (see materialization_metadata).
+            events = list(invocation.stream())
+        yield from with_table_metadata(context, events, warehouse.query)
+        if not invocation.is_successful():
+            raise invocation.get_error()
 
     return _dbt_silver_gold
 

@@ -8,6 +8,8 @@ from typing import Any
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings
 
+from inventory_platform.transform.dbt_test_descriptions import describe_dbt_test
+
 
 def dbt_layer(props: Mapping[str, Any]) -> str:
     """The layer a dbt node belongs to: the source name for sources, the models/ subfolder otherwise."""
@@ -29,6 +31,18 @@ class InventoryDbtTranslator(DagsterDbtTranslator):
 
     def get_tags(self, dbt_resource_props: Mapping[str, Any]) -> Mapping[str, str]:
         return {**super().get_tags(dbt_resource_props), "layer": dbt_layer(dbt_resource_props), "domain": "inventory"}
+
+    def get_description(self, dbt_resource_props: Mapping[str, Any]) -> str:
+        # For analysts: what the table holds and its grain. The SQL is one click away (code reference).
+        text = " ".join((dbt_resource_props.get("description") or "").split())
+        grain = dbt_resource_props.get("config", {}).get("meta", {}).get("grain")
+        return f"{text}\n\n**Grain:** {grain}" if grain else text
+
+    def get_asset_check_spec(self, asset_spec, manifest, unique_id, project) -> dg.AssetCheckSpec | None:
+        spec = super().get_asset_check_spec(asset_spec, manifest, unique_id, project)
+        if spec is None or spec.description:
+            return spec
+        return spec._replace(description=describe_dbt_test(manifest["nodes"][unique_id]))
 
     def get_asset_spec(self, manifest, unique_id, project) -> dg.AssetSpec:
         spec = super().get_asset_spec(manifest, unique_id, project)

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import dagster as dg
 import pytest
 
-from inventory_platform.definitions import LAYER_POLICY, defs
+from inventory_platform.definitions import LAYER_POLICY, build_defs, defs
 from inventory_platform.landing_contract import SOURCE_TABLES
+from inventory_platform.settings import REPO_ROOT, load_settings
 
 EXPECTED_SILVER_GOLD = {
     "silver": {"dim_product", "dim_warehouse", "dim_category", "dim_date", "dim_currency", "standard_cost_history", "fx_rates_daily",
@@ -79,3 +82,47 @@ def test_only_the_ledger_is_daily_partitioned(specs):
     repo = defs.get_repository_def()
     partitioned = {k for k, a in repo.assets_defs_by_key.items() if a.partitions_def is not None}
     assert partitioned == {dg.AssetKey(["bronze", "inventory_transactions"])}
+
+
+def test_every_asset_tells_an_analyst_its_grain_refresh_runbook_and_code(specs):
+    cdc_events = dg.AssetKey(["bronze", "cdc_events"])
+    for key, spec in specs.items():
+        assert "**Refreshed:**" in spec.description and spec.tags.get("domain") == "inventory", key
+        if key == cdc_events:  # loaded by the stream loader; names its own runbook
+            assert "outside Dagster" in spec.description and spec.metadata["runbook"].value.endswith("runbook_cdc_lag.md")
+            continue
+        assert "**Grain:**" in spec.description and "**Refreshed:** by `daily_batch_load`" in spec.description, key
+        # The page links the runbook its alerts name: CDC-fed tables go to the CDC lag runbook.
+        stale = "runbook_cdc_lag.md" if "cdc" in key.path[1] else "runbook_freshness.md"
+        for topic, runbook in (("freshness", stale), ("data_checks", "runbook_data_checks.md")):
+            path = spec.metadata[f"runbook/{topic}"].value
+            assert path == f"ops_runbooks/{runbook}" and (REPO_ROOT / path).exists(), key
+        references = spec.metadata["dagster/code_references"].code_references
+        assert references and all(Path(r.file_path).exists() for r in references), key
+        if key.path[0] in ("silver", "gold"):
+            assert any(r.file_path.endswith((".sql", ".csv")) for r in references), key
+    ledger = specs[dg.AssetKey(["silver", "fct_inventory_transactions"])].description
+    assert "`cdc_microbatch` whenever cdc_bronze_sensor sees new CDC events" in ledger
+
+
+def test_every_check_says_what_it_checks():
+    repo = defs.get_repository_def()
+    checks = {spec.key: spec for a in repo.assets_defs_by_key.values() for spec in a.check_specs}
+    assert all(spec.description for spec in checks.values()), [k for k, s in checks.items() if not s.description]
+    trend = dg.AssetKey(["gold", "gold_inventory_value_trend"])
+    descriptions = {k.name: s.description for k, s in checks.items() if k.asset_key == trend}
+    assert descriptions["unique_combination_of_columns_gold_inventory_value_trend_month_key__scope"] == \
+        "One row per (month_key, scope)."
+    assert descriptions["gold_rollups_equal_gold_monthly"].startswith("Every Gold roll-up must equal")
+
+
+def test_code_references_and_runbooks_link_to_the_repository_when_its_url_is_set(monkeypatch, tmp_path):
+    monkeypatch.setenv("INVENTORY_CODE_URL", "https://github.com/globalretail/inventory-platform")
+    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path))
+    monkeypatch.setenv("INVENTORY_DUCKDB_PATH", str(tmp_path / "w.duckdb"))
+    key = dg.AssetKey(["gold", "gold_inventory_value_trend"])
+    spec = build_defs(load_settings()).get_assets_def(key).specs_by_key[key]
+    urls = [r.url for r in spec.metadata["dagster/code_references"].code_references]
+    assert "https://github.com/globalretail/inventory-platform/tree/main/dbt_project/models/gold/gold_inventory_value_trend.sql" in urls
+    assert spec.metadata["runbook/freshness"].value == \
+        "https://github.com/globalretail/inventory-platform/blob/main/ops_runbooks/runbook_freshness.md"

@@ -1,0 +1,1 @@
+"""What analysts see in the Dagster catalog beyond the asset itself: refresh notes, runbooks, code links."""
