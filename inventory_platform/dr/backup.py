@@ -23,14 +23,12 @@ from pathlib import Path
 
 import duckdb
 
-from inventory_platform.dr.fingerprints import newest_loaded_at, table_fingerprints
+from inventory_platform.dr.fingerprints import LOCK_TIMEOUT_S, newest_loaded_at, table_fingerprints
 from inventory_platform.landing_contract import MANIFEST_FILE
-from inventory_platform.lib.duckdb_warehouse import open_duckdb
 from inventory_platform.lib.writer_lock import exclusive_writer
 
 BACKUP_MANIFEST = "manifest.json"
 WAREHOUSE_FILE = "warehouse.duckdb"
-LOCK_TIMEOUT_S = 600.0
 
 
 @dataclass(frozen=True)
@@ -84,7 +82,7 @@ def create_backup(duckdb_path: Path, landing_dir: Path, cold_dir: Path, dr_dir: 
     with exclusive_writer(duckdb_path, timeout_s=LOCK_TIMEOUT_S):
         # Only a pending WAL needs a writable open (CHECKPOINT folds it into the file); otherwise the
         # primary is opened read-only and left byte-for-byte as it was.
-        con = open_duckdb(duckdb_path, read_only=not wal.exists())
+        con = duckdb.connect(str(duckdb_path), read_only=not wal.exists())
         try:
             if wal.exists():
                 con.execute("CHECKPOINT")

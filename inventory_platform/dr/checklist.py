@@ -15,10 +15,8 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
-from inventory_platform.dr.fingerprints import newest_loaded_at, table_fingerprints
-from inventory_platform.lib.duckdb_warehouse import open_duckdb
+from inventory_platform.dr.fingerprints import newest_loaded_at, read_only, table_fingerprints
 from inventory_platform.settings import DBT_PROJECT_DIR
-from inventory_platform.transform.dbt_assets import dbt_executable
 
 DBT_TIMEOUT_S = 900
 
@@ -83,8 +81,7 @@ def table_items(expected: dict[str, dict], actual: dict[str, dict]) -> list[Chec
 
 
 def warehouse_items(duckdb_path: Path, manifest: dict, freshness_hours: float, now: datetime | None = None) -> list[CheckItem]:
-    con = open_duckdb(duckdb_path, read_only=True)
-    try:
+    with read_only(duckdb_path) as con:
         items = table_items(manifest["tables"], table_fingerprints(con))
         months = con.execute("select count(distinct month_key) from gold.gold_inventory_value_monthly").fetchone()[0]
         items.append(_mismatch_item("gold reconciliation: gold monthly = silver month-end snapshot",
@@ -92,8 +89,6 @@ def warehouse_items(duckdb_path: Path, manifest: dict, freshness_hours: float, n
         items.append(_mismatch_item("gold reconciliation: gold by region = gold monthly",
                                     con.execute(REGION_VS_MONTHLY).fetchall(), months))
         newest = newest_loaded_at(con)
-    finally:
-        con.close()
     items.append(freshness_item(newest, freshness_hours, now or datetime.now(timezone.utc)))
     return items
 
@@ -108,6 +103,8 @@ def freshness_item(newest: datetime | None, freshness_hours: float, now: datetim
 
 def dbt_test_item(duckdb_path: Path, work_dir: Path) -> CheckItem:
     """`dbt test` against the restored file, in its own target/log folders."""
+    from inventory_platform.transform.dbt_assets import dbt_executable  # imports Dagster: only when dbt runs
+
     work_dir.mkdir(parents=True, exist_ok=True)
     target = work_dir / "dbt_target"
     proc = subprocess.run(

@@ -7,11 +7,35 @@ version, which the manifest records.
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from datetime import datetime
+from pathlib import Path
+from typing import Iterator
 
 import duckdb
 
 from inventory_platform.lib.sql_quoting import quote_ident
+from inventory_platform.lib.writer_lock import exclusive_writer
+
+LOCK_TIMEOUT_S = 600.0
+
+
+@contextmanager
+def read_only(path: Path, consistent: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A read-only connection; `consistent` first takes the writer lock, so no writer commits meanwhile
+    (and none holds the file open: DuckDB refuses a reader beside a writer process)."""
+    if not path.exists():
+        raise FileNotFoundError(f"no DuckDB warehouse at {path}")
+    if consistent:
+        with exclusive_writer(path, timeout_s=LOCK_TIMEOUT_S):
+            with read_only(path) as con:
+                yield con
+        return
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        yield con
+    finally:
+        con.close()
 
 
 def user_tables(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str]]:

@@ -11,8 +11,7 @@ from pathlib import Path
 from inventory_platform.dr.active_location import clear_active_pointer, read_active_pointer, write_active_pointer
 from inventory_platform.dr.backup import Backup, create_backup, load_backup, restore_backup
 from inventory_platform.dr.checklist import CheckItem, run_checklist
-from inventory_platform.dr.fingerprints import newest_loaded_at, table_fingerprints
-from inventory_platform.lib.duckdb_warehouse import open_duckdb
+from inventory_platform.dr.fingerprints import newest_loaded_at, read_only, table_fingerprints
 from inventory_platform.settings import Settings
 
 DRILL_LOG_HEADER = """# Disaster-recovery drill log
@@ -87,11 +86,8 @@ def rollback(settings: Settings, dr_dir: Path | None = None) -> list[CheckItem]:
     if not primary.exists():
         raise FileNotFoundError(f"the primary warehouse {primary} is gone; stay on the restored copy")
     clear_active_pointer(dr_dir)
-    con = open_duckdb(primary, read_only=True)
-    try:
+    with read_only(primary, consistent=True) as con:
         actual = table_fingerprints(con)
-    finally:
-        con.close()
     if actual == manifest["tables"]:
         return [CheckItem("primary: nothing lost", True,
                           f"all {len(actual)} tables identical to backup {pointer['backup_id']} (rows and checksums)")]
@@ -132,11 +128,8 @@ def drill(settings: Settings, log_path: Path, keep: bool = False, with_dbt: bool
     items = run_checklist(warehouse, manifest, settings.dr_freshness_hours, warehouse.parent / "verify", with_dbt)
     rto_s = time.monotonic() - started
     rollback_items = rollback(settings, drill_dir)
-    con = open_duckdb(Path(pointer["primary_duckdb_path"]), read_only=True)
-    try:
+    with read_only(Path(pointer["primary_duckdb_path"]), consistent=True) as con:
         primary_newest = newest_loaded_at(con)
-    finally:
-        con.close()
     backup_newest = datetime.fromisoformat(manifest["newest_loaded_at"]).replace(tzinfo=None) if manifest["newest_loaded_at"] else None
     result = DrillResult(
         taken.id, manifest["scale"], (failover_started - taken.taken_at).total_seconds(),
