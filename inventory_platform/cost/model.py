@@ -24,7 +24,6 @@ DAYS_PER_MONTH = HOURS_PER_MONTH / 24
 
 PRICES = {
     "ra3_xlplus_node_hour": 1.086,
-    "ra3_4xlarge_node_hour": 3.26,
     "rms_gb_month": 0.024,  # Redshift managed storage, provisioned RA3 and Serverless alike
     "serverless_rpu_hour": 0.375,
     "spectrum_tb_scanned": 5.00,
@@ -105,7 +104,7 @@ def cost_lines(p: dict = PRICES, w: dict = WORKLOAD) -> dict[str, list[tuple[str
 
 def render() -> str:
     out = [f"Prices assumed, as of {PRICES_AS_OF}:", "", "| Price | USD |", "|---|---:|"]
-    out += [f"| {name} | {value:g} |" for name, value in PRICES.items()]
+    out += [f"| {name} | {value:.10f}".rstrip("0").rstrip(".") + " |" for name, value in PRICES.items()]
     out += ["", f"Storage: Redshift {storage_gb()['redshift']:,.1f} GB, "
            f"landing zone {storage_gb()['landing']:,.1f} GB.", ""]
     totals = {}
