@@ -95,7 +95,7 @@ def create_backup(duckdb_path: Path, landing_dir: Path, cold_dir: Path, dr_dir: 
         "backup_id": backup_id,
         "taken_at": taken.isoformat(),
         "duckdb_version": duckdb.__version__,
-        "primary": {"duckdb_path": str(duckdb_path), "landing_dir": str(landing_dir), "cold_dir": str(cold_dir)},
+        "source": {"duckdb_path": str(duckdb_path), "landing_dir": str(landing_dir), "cold_dir": str(cold_dir)},
         "scale": _landing_scale(landing_dir),
         "warehouse": {"sha256": sha256_of(stage / WAREHOUSE_FILE), "bytes": (stage / WAREHOUSE_FILE).stat().st_size},
         "newest_loaded_at": _iso(newest),

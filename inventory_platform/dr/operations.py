@@ -40,8 +40,8 @@ def primary_paths(settings: Settings) -> tuple[Path, Path]:
 
 
 def backup(settings: Settings, dr_dir: Path | None = None) -> Backup:
-    duckdb_path, landing_dir = primary_paths(settings)
-    return create_backup(duckdb_path, landing_dir, cold_dir(settings), dr_dir or settings.dr_dir)
+    """Back up the copy the platform runs on: the primary, or after a failover the restored copy taking writes."""
+    return create_backup(settings.duckdb_path, settings.landing_dir, cold_dir(settings), dr_dir or settings.dr_dir)
 
 
 def failover(settings: Settings, dr_dir: Path | None = None, backup_id: str | None = None) -> dict:
