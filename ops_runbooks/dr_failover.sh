@@ -87,6 +87,9 @@ case "$MODE" in
   *) die "--mode must be provisioned or serverless, got ${MODE}" ;;
 esac
 SNAPSHOT_ID="${SNAPSHOT_ID:-dr-${CLUSTER_ID:-$NAMESPACE}-$(date -u +%Y%m%d%H%M%S)}"
+if [[ -z "${AWS_CLI:-}" ]] && ! command -v aws >/dev/null; then
+  AWS_CLI="python3 -m inventory_platform.dr.aws_shim"  # no AWS CLI installed: the same calls through boto3
+fi
 read -r -a AWS <<< "${AWS_CLI:-aws}"
 
 # aws FAKE_OUTPUT ARGS...: run the AWS CLI, or in dry-run print the call and answer FAKE_OUTPUT.

@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import boto3
@@ -99,30 +100,37 @@ def client(service: str, env: dict, region: str = "us-east-1"):
                         aws_access_key_id="local", aws_secret_access_key="local")
 
 
-def test_failover_against_moto_restores_in_dr_region_and_switches_dns(moto_env):
-    if shutil.which("aws") is None:
-        pytest.skip("the AWS CLI is not installed; the dry-run tests above still cover the call sequence")
-    env = moto_env
-    client("redshift", env).create_cluster(ClusterIdentifier="prod-wh", NodeType="ra3.xlplus", ClusterType="single-node",
-                                           MasterUsername="admin", MasterUserPassword="Local-only-1")
-    zone = client("route53", env).create_hosted_zone(Name="example.internal", CallerReference="dr-test")["HostedZone"]["Id"]
+SHIM = f"{sys.executable} -m inventory_platform.dr.aws_shim"
+
+
+@pytest.mark.parametrize("aws_cli", ["aws", SHIM], ids=["aws-cli", "boto3-shim"])
+def test_failover_against_moto_restores_in_dr_region_and_switches_dns(moto_env, aws_cli):
+    if aws_cli == "aws" and shutil.which("aws") is None:
+        pytest.skip("the AWS CLI is not installed here; the boto3-shim variant makes the same calls")
+    env = {**moto_env, "AWS_CLI": aws_cli}
+    name = "wh-cli" if aws_cli == "aws" else "wh-shim"  # both variants share one moto server
+    cluster = {"NodeType": "ra3.xlplus", "ClusterType": "single-node", "MasterUsername": "admin",
+               "MasterUserPassword": "Local-only-1"}
+    client("redshift", env).create_cluster(ClusterIdentifier=name, **cluster)
+    zone = client("route53", env).create_hosted_zone(Name="example.internal", CallerReference=name)["HostedZone"]["Id"]
+    args = ["--hosted-zone-id", zone, "--cluster-id", name, "--source-region", "us-east-1", "--dr-region", "us-west-2",
+            "--record-name", "warehouse.example.internal", "--poll-interval", "1"]
+
     # moto does not perform Redshift's cross-region copy: without it the script times out, as it must.
-    timed_out = run(["--hosted-zone-id", zone, "--cluster-id", "prod-wh", "--snapshot-timeout", "2", *COMMON], env)
-    assert timed_out.returncode == 1 and "timed out after 2 s waiting for snapshot snap-dr-test copied to us-west-2" in timed_out.stderr
+    timed_out = run([*args, "--snapshot-id", f"{name}-a", "--snapshot-timeout", "2"], env)
+    assert timed_out.returncode == 1, timed_out.stderr
+    assert f"timed out after 2 s waiting for snapshot {name}-a copied to us-west-2" in timed_out.stderr
     # Stand in for the copy AWS makes: the same snapshot in the DR region.
     west = client("redshift", env, "us-west-2")
-    west.create_cluster(ClusterIdentifier="prod-wh", NodeType="ra3.xlplus", ClusterType="single-node",
-                        MasterUsername="admin", MasterUserPassword="Local-only-1")
-    west.create_cluster_snapshot(SnapshotIdentifier="snap-dr-test-2", ClusterIdentifier="prod-wh")
+    west.create_cluster(ClusterIdentifier=name, **cluster)
+    west.create_cluster_snapshot(SnapshotIdentifier=f"{name}-b", ClusterIdentifier=name)
 
-    args = [a if a != "snap-dr-test" else "snap-dr-test-2" for a in COMMON]
-    proc = run(["--hosted-zone-id", zone, "--cluster-id", "prod-wh", "--snapshot-timeout", "20", *args], env)
+    proc = run([*args, "--snapshot-id", f"{name}-b", "--snapshot-timeout", "20"], env)
     assert proc.returncode == 0, proc.stderr
-    restored = west.describe_clusters(ClusterIdentifier="prod-wh-dr")["Clusters"][0]
+    restored = west.describe_clusters(ClusterIdentifier=f"{name}-dr")["Clusters"][0]
     assert proc.stdout.strip() == restored["Endpoint"]["Address"]
-    assert client("redshift", env).describe_clusters(ClusterIdentifier="prod-wh")["Clusters"][0][
-        "ClusterSnapshotCopyStatus"]["DestinationRegion"] == "us-west-2"
+    source = client("redshift", env).describe_clusters(ClusterIdentifier=name)["Clusters"][0]
+    assert source["ClusterSnapshotCopyStatus"]["DestinationRegion"] == "us-west-2"
     records = client("route53", env).list_resource_record_sets(HostedZoneId=zone)["ResourceRecordSets"]
-    cname = [r for r in records if r["Type"] == "CNAME"]
-    assert [(r["Name"].rstrip("."), r["ResourceRecords"][0]["Value"]) for r in cname] == [
+    assert [(r["Name"].rstrip("."), r["ResourceRecords"][0]["Value"]) for r in records if r["Type"] == "CNAME"] == [
         ("warehouse.example.internal", restored["Endpoint"]["Address"])]
