@@ -12,6 +12,7 @@ from rich.console import Console
 
 from inventory_platform.bench.commands import bench
 from inventory_platform.cdc.commands import stream
+from inventory_platform.dr.commands import dr
 from inventory_platform.settings import load_settings
 
 console = Console()
@@ -125,6 +126,7 @@ def yoy(by: str, fmt: str, months: int, chart_path: Path | None) -> None:
 
 main.add_command(stream)
 main.add_command(bench)
+main.add_command(dr)
 
 if __name__ == "__main__":
     main()

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
+from inventory_platform.dr.active_location import read_active_pointer
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"
 LAYER_SCHEMAS = ("bronze", "silver", "gold")
@@ -42,6 +44,10 @@ class Settings:
     analyze_stats_off_pct: float = 10.0
     code_url: str | None = None  # e.g. https://github.com/org/repo: code references and runbooks link there
     code_branch: str = "main"
+    # Disaster recovery (inventory_platform/dr/): where backups and restored copies live, and which copy is live.
+    dr_dir: Path | None = None
+    dr_freshness_hours: float = 24.0  # verify fails when the newest loaded row is older than this
+    active_location: str = "primary"  # or "dr:<backup id>" after `dr failover`
 
     @property
     def is_local(self) -> bool:
@@ -63,6 +69,11 @@ def load_settings() -> Settings:
         raise ValueError(f"INVENTORY_ENV must be 'local' or 'prod', got {env!r}")
     data_dir = _path("INVENTORY_DATA_DIR", REPO_ROOT / "data")
     duckdb_path = _path("INVENTORY_DUCKDB_PATH", data_dir / "warehouse.duckdb")
+    landing_dir = _path("INVENTORY_LANDING_DIR", data_dir / "landing")
+    dr_dir = _path("INVENTORY_DR_DIR", data_dir.parent / f"{data_dir.name}-dr")
+    active = read_active_pointer(dr_dir)
+    if active is not None:  # `dr failover` repointed the platform at a restored copy; `dr rollback` undoes it
+        duckdb_path, landing_dir = Path(active["duckdb_path"]), Path(active["landing_dir"])
     if duckdb_path.stem in LAYER_SCHEMAS:
         # DuckDB names the catalog after the file, which would then shadow the schema of that name.
         raise ValueError(f"INVENTORY_DUCKDB_PATH {duckdb_path}: the file name must not be a layer name {LAYER_SCHEMAS}")
@@ -70,7 +81,7 @@ def load_settings() -> Settings:
         env=env,
         data_dir=data_dir,
         duckdb_path=duckdb_path,
-        landing_dir=_path("INVENTORY_LANDING_DIR", data_dir / "landing"),
+        landing_dir=landing_dir,
         quarantine_dir=_path("INVENTORY_QUARANTINE_DIR", data_dir / "quarantine"),
         dagster_home=_path("DAGSTER_HOME", REPO_ROOT / ".dagster_home"),
         history_start=date.fromisoformat(os.environ.get("INVENTORY_HISTORY_START", "2022-01-01")),
@@ -81,6 +92,9 @@ def load_settings() -> Settings:
         **_ops_thresholds(),
         code_url=os.environ.get("INVENTORY_CODE_URL") or None,
         code_branch=os.environ.get("INVENTORY_CODE_BRANCH", "main"),
+        dr_dir=dr_dir,
+        dr_freshness_hours=float(os.environ.get("INVENTORY_DR_FRESHNESS_HOURS", "24")),
+        active_location=f"dr:{active['backup_id']}" if active else "primary",
     )
 
 

@@ -1,0 +1,1 @@
+"""Cost model of the production (Redshift) platform: docs/cost_analysis.md."""

@@ -1,0 +1,1 @@
+"""Disaster recovery of the local platform: backup, failover, verify, rollback, drill."""

@@ -1,0 +1,65 @@
+"""What a warehouse holds, per table: row count and an order-independent checksum of every row.
+
+The checksum is the sum of DuckDB's hash of each whole row, so it changes when any value of any row
+changes, and not when rows are stored in another order. Hashes are comparable only within one DuckDB
+version, which the manifest records.
+"""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from datetime import datetime
+from pathlib import Path
+from typing import Iterator
+
+import duckdb
+
+from inventory_platform.lib.sql_quoting import quote_ident
+from inventory_platform.lib.writer_lock import exclusive_writer
+
+LOCK_TIMEOUT_S = 600.0
+
+
+@contextmanager
+def read_only(path: Path, consistent: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A read-only connection; `consistent` first takes the writer lock, so no writer commits meanwhile
+    (and none holds the file open: DuckDB refuses a reader beside a writer process)."""
+    if not path.exists():
+        raise FileNotFoundError(f"no DuckDB warehouse at {path}")
+    if consistent:
+        with exclusive_writer(path, timeout_s=LOCK_TIMEOUT_S):
+            with read_only(path) as con:
+                yield con
+        return
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        yield con
+    finally:
+        con.close()
+
+
+def user_tables(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str]]:
+    return [tuple(r) for r in con.execute("""
+        select schema_name, table_name from duckdb_tables()
+        where database_name = current_database() and not internal
+        order by schema_name, table_name""").fetchall()]
+
+
+def table_fingerprints(con: duckdb.DuckDBPyConnection) -> dict[str, dict]:
+    out = {}
+    for schema, table in user_tables(con):
+        relation = f"{quote_ident(schema)}.{quote_ident(table)}"
+        rows, checksum = con.execute(f"select count(*), coalesce(sum(hash(t)), 0) from {relation} as t").fetchone()
+        out[f"{schema}.{table}"] = {"rows": int(rows), "checksum": str(checksum)}
+    return out
+
+
+def newest_loaded_at(con: duckdb.DuckDBPyConnection) -> datetime | None:
+    """The newest `_loaded_at` (UTC) of any Bronze table: how recent the data in this warehouse is."""
+    tables = [r[0] for r in con.execute("""
+        select table_name from duckdb_columns()
+        where database_name = current_database() and schema_name = 'bronze' and column_name = '_loaded_at'""").fetchall()]
+    if not tables:
+        return None
+    union = " union all ".join(f"select max(_loaded_at) as m from bronze.{quote_ident(t)}" for t in tables)
+    return con.execute(f"select max(m) from ({union})").fetchone()[0]

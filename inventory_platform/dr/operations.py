@@ -1,0 +1,153 @@
+"""The DR sequence: failover to a backup, verify it, roll back to the primary, and the drill of all three."""
+
+from __future__ import annotations
+
+import shutil
+import time
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+from inventory_platform.dr.active_location import clear_active_pointer, read_active_pointer, write_active_pointer
+from inventory_platform.dr.backup import Backup, create_backup, load_backup, restore_backup
+from inventory_platform.dr.checklist import CheckItem, run_checklist
+from inventory_platform.dr.fingerprints import newest_loaded_at, read_only, table_fingerprints
+from inventory_platform.settings import Settings
+
+DRILL_LOG_HEADER = """# Disaster-recovery drill log
+
+One row per `inventory-platform dr drill` (appended by the command; see runbook_dr.md).
+RPO = age of the backup when failover started (what a real loss of the primary at that moment would
+lose at most); "behind primary" = newest loaded row in the primary minus the newest in the backup.
+RTO = failover start until the restored copy passed verification.
+
+| Date (UTC) | Scale | Backup | RPO | Behind primary | RTO | Checklist | Result |
+|---|---|---|---|---|---|---|---|
+"""
+
+
+def cold_dir(settings: Settings) -> Path:
+    """The cold tier's folder. The platform has none yet; a backup records it as absent."""
+    return settings.data_dir / "cold"
+
+
+def primary_paths(settings: Settings) -> tuple[Path, Path]:
+    """The primary's warehouse and landing zone, even while the platform runs on a restored copy."""
+    pointer = read_active_pointer(settings.dr_dir)
+    if pointer is None:
+        return settings.duckdb_path, settings.landing_dir
+    return Path(pointer["primary_duckdb_path"]), Path(pointer["primary_landing_dir"])
+
+
+def backup(settings: Settings, dr_dir: Path | None = None) -> Backup:
+    """Back up the copy the platform runs on: the primary, or after a failover the restored copy taking writes."""
+    return create_backup(settings.duckdb_path, settings.landing_dir, cold_dir(settings), dr_dir or settings.dr_dir)
+
+
+def failover(settings: Settings, dr_dir: Path | None = None, backup_id: str | None = None) -> dict:
+    """Restore a backup (the newest by default) and point the platform at it."""
+    dr_dir = dr_dir or settings.dr_dir
+    chosen = load_backup(dr_dir, backup_id)
+    duckdb_path, landing_dir = primary_paths(settings)
+    warehouse, landing, _ = restore_backup(chosen, dr_dir)
+    pointer = {
+        "backup_id": chosen.id,
+        "duckdb_path": str(warehouse),
+        "landing_dir": str(landing),
+        "primary_duckdb_path": str(duckdb_path),
+        "primary_landing_dir": str(landing_dir),
+        "failed_over_at": datetime.now(timezone.utc).isoformat(),
+    }
+    write_active_pointer(dr_dir, pointer)
+    return pointer
+
+
+def verify(settings: Settings, dr_dir: Path | None = None, with_dbt: bool = True) -> list[CheckItem]:
+    """The checklist on the copy the platform is pointed at, against the manifest of its backup."""
+    dr_dir = dr_dir or settings.dr_dir
+    pointer = read_active_pointer(dr_dir)
+    if pointer is None:
+        raise RuntimeError(f"the platform runs on the primary (no {dr_dir}/active_location.json); "
+                           "verify checks a restored copy: run `inventory-platform dr failover` first")
+    manifest = load_backup(dr_dir, pointer["backup_id"]).manifest
+    warehouse = Path(pointer["duckdb_path"])
+    return run_checklist(warehouse, manifest, settings.dr_freshness_hours, warehouse.parent / "verify")
+
+
+def rollback(settings: Settings, dr_dir: Path | None = None) -> list[CheckItem]:
+    """Point the platform back at the primary and check the primary still holds everything the backup
+    held (a table may have grown since, never shrunk or vanished). The restored copy stays for forensics."""
+    dr_dir = dr_dir or settings.dr_dir
+    pointer = read_active_pointer(dr_dir)
+    if pointer is None:
+        raise RuntimeError(f"the platform already runs on the primary (no pointer in {dr_dir})")
+    manifest = load_backup(dr_dir, pointer["backup_id"]).manifest
+    primary = Path(pointer["primary_duckdb_path"])
+    if not primary.exists():
+        raise FileNotFoundError(f"the primary warehouse {primary} is gone; stay on the restored copy")
+    clear_active_pointer(dr_dir)
+    with read_only(primary, consistent=True) as con:
+        actual = table_fingerprints(con)
+    if actual == manifest["tables"]:
+        return [CheckItem("primary: nothing lost", True,
+                          f"all {len(actual)} tables identical to backup {pointer['backup_id']} (rows and checksums)")]
+    lost = [(t, want["rows"], actual[t]["rows"] if t in actual else None) for t, want in sorted(manifest["tables"].items())
+            if t not in actual or actual[t]["rows"] < want["rows"]]
+    if not lost:
+        return [CheckItem("primary: nothing lost", True,
+                          f"every table of the backup present with at least its rows (the primary moved on since)")]
+    return [CheckItem(f"primary {t}: nothing lost", False, "missing" if got is None else f"{got:,} rows (backup {want:,})")
+            for t, want, got in lost]
+
+
+@dataclass(frozen=True)
+class DrillResult:
+    backup_id: str
+    scale: str | None
+    rpo_s: float
+    behind_primary_s: float | None
+    rto_s: float
+    items: list[CheckItem]
+    rollback_items: list[CheckItem]
+
+    @property
+    def passed(self) -> bool:
+        return all(i.passed for i in self.items) and all(i.passed for i in self.rollback_items)
+
+
+def drill(settings: Settings, log_path: Path, keep: bool = False, with_dbt: bool = True) -> DrillResult:
+    """Backup, failover, verify, rollback on a throw-away secondary location `<dr dir>/drills/<stamp>/`:
+    the real backups, the platform's active pointer and the primary's data are not changed."""
+    drill_dir = settings.dr_dir / "drills" / datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
+    taken = backup(settings, drill_dir)
+    failover_started = datetime.now(timezone.utc)
+    started = time.monotonic()
+    pointer = failover(settings, drill_dir, taken.id)
+    manifest = taken.manifest
+    warehouse = Path(pointer["duckdb_path"])
+    items = run_checklist(warehouse, manifest, settings.dr_freshness_hours, warehouse.parent / "verify", with_dbt)
+    rto_s = time.monotonic() - started
+    rollback_items = rollback(settings, drill_dir)
+    with read_only(Path(pointer["primary_duckdb_path"]), consistent=True) as con:
+        primary_newest = newest_loaded_at(con)
+    backup_newest = datetime.fromisoformat(manifest["newest_loaded_at"]).replace(tzinfo=None) if manifest["newest_loaded_at"] else None
+    result = DrillResult(
+        taken.id, manifest["scale"], (failover_started - taken.taken_at).total_seconds(),
+        (primary_newest - backup_newest).total_seconds() if primary_newest and backup_newest else None,
+        rto_s, items, rollback_items)
+    append_drill_log(log_path, result)
+    if result.passed and not keep:
+        shutil.rmtree(drill_dir)
+    return result
+
+
+def append_drill_log(log_path: Path, result: DrillResult) -> None:
+    if not log_path.exists():
+        log_path.parent.mkdir(parents=True, exist_ok=True)
+        log_path.write_text(DRILL_LOG_HEADER)
+    passed = sum(i.passed for i in result.items)
+    behind = "n/a" if result.behind_primary_s is None else f"{result.behind_primary_s:.1f} s"
+    with log_path.open("a") as log:
+        log.write(f"| {datetime.now(timezone.utc):%Y-%m-%d %H:%M} | {result.scale or 'unknown'} | {result.backup_id} "
+                  f"| {result.rpo_s:.1f} s | {behind} | {result.rto_s:.1f} s | {passed}/{len(result.items)} passed "
+                  f"| {'PASS' if result.passed else 'FAIL'} |\n")
