@@ -75,7 +75,10 @@ def test_every_run_succeeds_and_every_check_passes(platform):
     assert all(s.success for s in summaries)
     assert [c for s in summaries for c in s.failed_checks] == []
     repo = platform["defs"].get_repository_def()
-    every_check = repo.asset_graph.asset_check_keys  # dbt tests, Bronze checks and source freshness
+    # dbt tests, Bronze checks and source freshness; checks on assets loaded outside Dagster (CDC lag,
+    # disk usage) are evaluated by their sensors and proven by their own tests.
+    graph = repo.asset_graph
+    every_check = {k for k in graph.asset_check_keys if graph.get(k.asset_key).is_materializable}
     evaluated = {c for s in summaries for c in s.checks}
     expected = {f"{k.asset_key.to_user_string()}:{k.name}" for k in every_check}
     assert expected == evaluated, f"checks never evaluated: {expected - evaluated}"
