@@ -70,7 +70,7 @@ def build_jobs(settings: Settings, freshness_checks: dg.AssetSelection) -> list[
         jobs += [
             dg.define_asset_job("load_reference_data", selection=batch_bronze - dg.AssetSelection.assets(LEDGER),
                                 description="Load product, warehouse, cost, FX and opening-balance files into Bronze."),
-            dg.define_asset_job("load_inventory_transactions", selection=[LEDGER],
+            dg.define_asset_job("load_inventory_transactions", selection=dg.AssetSelection.assets(LEDGER) - freshness_checks,
                                 description="Load the day's (or a range of days') ledger files into Bronze."),
         ]
     return jobs
