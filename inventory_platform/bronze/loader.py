@@ -10,7 +10,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import os
 import shutil
 import uuid
@@ -22,6 +21,7 @@ import duckdb
 
 from inventory_platform.bronze.validation import Rejection, check_columns, find_bad_rows, typed_select
 from inventory_platform.landing_contract import SourceTable
+from inventory_platform.lib.file_digest import sha256_of
 from inventory_platform.lib.sql_quoting import quote_ident
 from streaming.bronze_loader import ensure_cdc_tables
 
@@ -79,14 +79,6 @@ def landing_files(landing_dir: Path, table: SourceTable, days: list[date] | None
                   if f.suffix in (".parquet", ".csv") and not f.name.startswith(".") and f.is_file())
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 def _new_files(con: duckdb.DuckDBPyConnection, table: SourceTable, files: list[Path]) -> list[tuple[Path, str, os.stat_result]]:
     seen = con.execute(
         f"SELECT source_file, file_size, file_mtime_ns, file_sha256 FROM {BRONZE_SCHEMA}.load_log WHERE source_table = ?",
@@ -99,7 +91,7 @@ def _new_files(con: duckdb.DuckDBPyConnection, table: SourceTable, files: list[P
         stat = f.stat()
         if (str(f), stat.st_size, stat.st_mtime_ns) in seen_stat:
             continue
-        sha = _sha256(f)
+        sha = sha256_of(f)
         if sha not in seen_sha:
             fresh.append((f, sha, stat))
             seen_sha.add(sha)

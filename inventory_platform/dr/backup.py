@@ -14,7 +14,6 @@ macros), and the checksums of the copy can be compared with the primary's byte f
 
 from __future__ import annotations
 
-import hashlib
 import json
 import shutil
 from dataclasses import dataclass
@@ -25,6 +24,7 @@ import duckdb
 
 from inventory_platform.dr.fingerprints import LOCK_TIMEOUT_S, newest_loaded_at, table_fingerprints
 from inventory_platform.landing_contract import MANIFEST_FILE
+from inventory_platform.lib.file_digest import sha256_of
 from inventory_platform.lib.writer_lock import exclusive_writer
 
 BACKUP_MANIFEST = "manifest.json"
@@ -43,14 +43,6 @@ class Backup:
     @property
     def taken_at(self) -> datetime:
         return datetime.fromisoformat(self.manifest["taken_at"])
-
-
-def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _iso(value: datetime | None) -> str | None:
