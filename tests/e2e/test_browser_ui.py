@@ -46,6 +46,10 @@ CATALOG_QUERY = """{ assetNodes {
     ... on MarkdownMetadataEntry { mdStr } } }
 } }"""
 
+# Assertions wait for the UI's live data (asset and check states load after the page); the 5 s
+# default is too short for a loaded CI machine.
+expect.set_options(timeout=60_000)
+
 
 def load_history_directly(settings, before: date) -> None:
     """Ledger days before `before` straight into Bronze through the loader, as a migration would: a
