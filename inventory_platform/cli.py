@@ -96,7 +96,7 @@ def report() -> None:
                    "the same chart the Gold trend asset shows in the Dagster UI.")
 def yoy(by: str, fmt: str, months: int, chart_path: Path | None) -> None:
     """Month-end inventory value (USD) with prior-year value and YoY %, actual and constant currency."""
-    from inventory_platform.lib.duckdb_warehouse import open_duckdb
+    from inventory_platform.lib.duckdb_warehouse import connect_duckdb
     from inventory_platform.reporting.yoy import render, rich_table, yoy_trend
 
     settings = load_settings()
@@ -104,13 +104,10 @@ def yoy(by: str, fmt: str, months: int, chart_path: Path | None) -> None:
         raise click.ClickException("report yoy reads the local DuckDB warehouse; set INVENTORY_ENV=local")
     if not settings.duckdb_path.exists():
         raise click.ClickException(f"no warehouse at {settings.duckdb_path}; run `make demo` first")
-    con = open_duckdb(settings.duckdb_path, read_only=True)
-    try:
+    with connect_duckdb(settings.duckdb_path, read_only=True) as con:
         query = lambda sql: con.execute(sql).fetchall()  # noqa: E731
         rows = yoy_trend(query, by=by, months=months)
         total = rows if by == "total" else yoy_trend(query, by="total", months=months)
-    finally:
-        con.close()
     if fmt == "table":
         console.print(rich_table(rows, by))
     else:

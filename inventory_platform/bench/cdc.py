@@ -15,6 +15,8 @@ from pathlib import Path
 
 import duckdb
 
+from inventory_platform.lib.duckdb_warehouse import connect_duckdb
+
 from streaming.dedup import InMemoryDedupStore
 from streaming.lambda_handler import Runtime, handle
 from streaming.local_endpoint import LocalEndpoint, StreamNames, aws_client, ensure_streams
@@ -103,11 +105,10 @@ def _lag_at_rate(root: Path, url: str, rate: int, seconds: float) -> dict:
     finally:
         pipeline.terminate()
         pipeline.wait(timeout=30)
-    con = duckdb.connect(str(db), read_only=True)
-    lags = [r[0] for r in con.execute("""
-        select epoch(_loaded_at) - cast(json_extract_string(payload, '$.source.ts_ms') as bigint) / 1000.0
-        from bronze.cdc_events""").fetchall()]
-    con.close()
+    with connect_duckdb(db, read_only=True) as con:
+        lags = [r[0] for r in con.execute("""
+            select epoch(_loaded_at) - cast(json_extract_string(payload, '$.source.ts_ms') as bigint) / 1000.0
+            from bronze.cdc_events""").fetchall()]
     return {"rate_events_per_s": rate, "seconds": seconds, "events": stats.source_events, "loaded": len(lags),
             "achieved_rate_events_per_s": round(stats.source_events / stats.seconds),
             "lag_p50_s": round(statistics.median(lags), 2), "lag_p95_s": round(_percentile(lags, 0.95), 2),
@@ -116,12 +117,7 @@ def _lag_at_rate(root: Path, url: str, rate: int, seconds: float) -> dict:
 
 def _loaded(db: Path) -> int:
     try:
-        con = duckdb.connect(str(db), read_only=True)
-    except duckdb.IOException:
-        return 0
-    try:
-        return con.execute("select count(*) from bronze.cdc_events").fetchone()[0]
-    except duckdb.CatalogException:
-        return 0
-    finally:
-        con.close()
+        with connect_duckdb(db, read_only=True, wait_seconds=1) as con:
+            return con.execute("select count(*) from bronze.cdc_events").fetchone()[0]
+    except (TimeoutError, duckdb.IOException, duckdb.CatalogException):
+        return 0  # the loader is writing, or has not created the table yet

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from inventory_platform.lib.duckdb_warehouse import connect_duckdb, open_duckdb
+from inventory_platform.lib.duckdb_warehouse import connect_duckdb
 from inventory_platform.settings import Settings
 from streaming.local_endpoint import LocalEndpoint, StreamNames, aws_client
 from streaming.pipeline import LocalPipeline, build_pipeline
@@ -61,11 +61,8 @@ def load_source(settings: Settings, seed: int, **kwargs) -> SourceSimulator:
     path = source_state_path(settings)
     if path.exists():
         return SourceSimulator.loads(path.read_text(), **kwargs)
-    con = open_duckdb(settings.duckdb_path, read_only=True)
-    try:
+    with connect_duckdb(settings.duckdb_path, read_only=True) as con:
         catalog = catalog_from_warehouse(con)
-    finally:
-        con.close()
     return SourceSimulator.start(catalog, seed, **kwargs)
 
 

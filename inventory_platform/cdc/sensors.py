@@ -7,7 +7,7 @@ import duckdb
 
 from inventory_platform.cdc.assets import CDC_EVENTS_KEY, CDC_LAG_CHECK, lag_check_result
 from inventory_platform.cdc.status import read_status
-from inventory_platform.lib.duckdb_warehouse import open_duckdb
+from inventory_platform.lib.duckdb_warehouse import connect_duckdb
 from inventory_platform.settings import Settings
 
 MICROBATCH_JOB = "cdc_microbatch"
@@ -24,15 +24,12 @@ def cdc_microbatch_job():
 
 def _bronze_totals(settings: Settings) -> tuple[int, str | None] | None:
     try:
-        con = open_duckdb(settings.duckdb_path, read_only=True, wait_seconds=5)
-    except duckdb.IOException:
-        return None  # a writer holds the file; the next tick will see the rows
-    try:
-        rows, newest = con.execute("select count(*), max(_loaded_at) from bronze.cdc_events").fetchone()
+        with connect_duckdb(settings.duckdb_path, read_only=True, wait_seconds=5) as con:
+            rows, newest = con.execute("select count(*), max(_loaded_at) from bronze.cdc_events").fetchone()
     except duckdb.CatalogException:
         return 0, None
-    finally:
-        con.close()
+    except (TimeoutError, duckdb.IOException):
+        return None  # a writer holds the file; the next tick will see the rows
     return rows, newest.isoformat() if newest else None
 
 

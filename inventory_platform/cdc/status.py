@@ -12,7 +12,7 @@ from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
 
 from inventory_platform.cdc.local_stack import kinesis_client, stream_names
-from inventory_platform.lib.duckdb_warehouse import open_duckdb
+from inventory_platform.lib.duckdb_warehouse import connect_duckdb
 from inventory_platform.settings import Settings
 from streaming.pipeline import mapping_checkpoint_file
 from streaming.shard_reader import ShardReader
@@ -63,16 +63,13 @@ def read_status(settings: Settings) -> CdcStatus:
     names = stream_names(settings)
     kinesis = kinesis_client(settings)
     raw, clean = ShardReader(kinesis, names.raw), ShardReader(kinesis, names.clean)
-    con = open_duckdb(settings.duckdb_path, read_only=True, wait_seconds=5)
-    try:
+    with connect_duckdb(settings.duckdb_path, read_only=True, wait_seconds=5) as con:
         has_table = con.execute("select count(*) from duckdb_tables() where schema_name = 'bronze' "
                                 "and table_name = 'cdc_events'").fetchone()[0]
         events, arrival, loaded, commit_ms = con.execute(BRONZE_QUERY).fetchone() if has_table else (0, None, None, None)
         loaded_positions = dict(con.execute(
             "select shard_id, sequence_number from bronze.cdc_checkpoints where stream_name = ? and stream_epoch = ?",
             [names.clean, clean.epoch]).fetchall()) if has_table else {}
-    finally:
-        con.close()
     now = time.time()
     esm_file = mapping_checkpoint_file(settings.streaming_dir, raw)
     esm_positions = json.loads(esm_file.read_text()) if esm_file.exists() else {}

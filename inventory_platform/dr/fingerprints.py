@@ -15,27 +15,24 @@ from typing import Iterator
 import duckdb
 
 from inventory_platform.lib.sql_quoting import quote_ident
-from inventory_platform.lib.writer_lock import exclusive_writer
+from inventory_platform.lib.writer_lock import exclusive_writer, shared_reader
 
 LOCK_TIMEOUT_S = 600.0
 
 
 @contextmanager
 def read_only(path: Path, consistent: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
-    """A read-only connection; `consistent` first takes the writer lock, so no writer commits meanwhile
-    (and none holds the file open: DuckDB refuses a reader beside a writer process)."""
+    """A read-only connection under the shared reader lock; `consistent` takes the exclusive lock instead,
+    so no other reader or writer has the file open for the whole block."""
     if not path.exists():
         raise FileNotFoundError(f"no DuckDB warehouse at {path}")
-    if consistent:
-        with exclusive_writer(path, timeout_s=LOCK_TIMEOUT_S):
-            with read_only(path) as con:
-                yield con
-        return
-    con = duckdb.connect(str(path), read_only=True)
-    try:
-        yield con
-    finally:
-        con.close()
+    lock = exclusive_writer if consistent else shared_reader
+    with lock(path, timeout_s=LOCK_TIMEOUT_S):
+        con = duckdb.connect(str(path), read_only=True)
+        try:
+            yield con
+        finally:
+            con.close()
 
 
 def user_tables(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str]]:

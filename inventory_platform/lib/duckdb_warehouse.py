@@ -11,13 +11,13 @@ from typing import Any, Iterator
 import dagster as dg
 import duckdb
 
-from inventory_platform.lib.writer_lock import exclusive_writer
+from inventory_platform.lib.writer_lock import exclusive_writer, shared_reader
 
 _LOCK_RETRY_SECONDS = 60.0
 
 
-def open_duckdb(path: Path, read_only: bool = False, wait_seconds: float = _LOCK_RETRY_SECONDS) -> duckdb.DuckDBPyConnection:
-    """Open the file, waiting while another process holds DuckDB's single-writer lock."""
+def _open(path: Path, read_only: bool = False, wait_seconds: float = _LOCK_RETRY_SECONDS) -> duckdb.DuckDBPyConnection:
+    """Open the file, retrying while a process outside the warehouse lock (a DuckDB shell) holds DuckDB's own lock."""
     if not read_only:
         path.parent.mkdir(parents=True, exist_ok=True)
     deadline = time.monotonic() + wait_seconds
@@ -33,12 +33,16 @@ def open_duckdb(path: Path, read_only: bool = False, wait_seconds: float = _LOCK
 
 
 @contextmanager
-def connect_duckdb(path: Path, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
-    """A connection for the duration of the block; writers first queue on the cross-process writer lock."""
+def connect_duckdb(path: Path, read_only: bool = False,
+                   wait_seconds: float = _LOCK_RETRY_SECONDS) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A connection for the duration of the block. Writers queue on the cross-process warehouse lock;
+    readers share it, waiting up to wait_seconds for a writer to finish (then TimeoutError)."""
     with ExitStack() as stack:
-        if not read_only:
+        if read_only:
+            stack.enter_context(shared_reader(path, timeout_s=wait_seconds))
+        else:
             stack.enter_context(exclusive_writer(path))
-        con = open_duckdb(path, read_only=read_only)
+        con = _open(path, read_only=read_only, wait_seconds=wait_seconds)
         stack.callback(con.close)
         yield con
 

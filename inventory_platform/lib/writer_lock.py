@@ -1,8 +1,11 @@
-"""One writer at a time on the DuckDB file, across processes: Dagster runs, dbt, and the CDC loader.
+"""Readers and writers of the DuckDB file take turns, across processes: Dagster runs, dbt, sensors, the CDC loader.
 
-DuckDB itself refuses a second writer process outright (it does not wait), so writers queue on an
-advisory lock file beside the warehouse first. Dagster's `duckdb_writer` pool orders writers inside
-Dagster; this lock also orders them against processes Dagster does not run (`stream run`).
+DuckDB refuses a writer process while any other process has the file open (even read-only), and it
+refuses a reader while a writer has it; it never waits. So every opener first takes an advisory lock
+on a file beside the warehouse: shared for readers, exclusive for writers. A writer then waits for
+readers to finish instead of failing (a sensor's read-only peek used to break a dbt build that way).
+Dagster's `duckdb_writer` pool orders writers inside Dagster; this lock also covers processes Dagster
+does not run (`stream run`, `report`).
 """
 
 from __future__ import annotations
@@ -19,21 +22,32 @@ def lock_path(duckdb_path: Path) -> Path:
 
 
 @contextmanager
-def exclusive_writer(duckdb_path: Path, timeout_s: float | None = None) -> Iterator[None]:
-    """Hold the writer lock; waits (forever, or up to timeout_s then TimeoutError) while another holds it."""
+def warehouse_lock(duckdb_path: Path, shared: bool = False, timeout_s: float | None = None) -> Iterator[None]:
+    """Hold the lock (shared for a reader, exclusive for a writer); waits forever, or up to timeout_s and
+    then raises TimeoutError, while a conflicting holder has it."""
     path = lock_path(duckdb_path)
     path.parent.mkdir(parents=True, exist_ok=True)
     deadline = None if timeout_s is None else time.monotonic() + timeout_s
+    mode = fcntl.LOCK_SH if shared else fcntl.LOCK_EX
     with path.open("a") as handle:
         while True:
             try:
-                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                fcntl.flock(handle, mode | fcntl.LOCK_NB)
                 break
             except BlockingIOError:
                 if deadline is not None and time.monotonic() > deadline:
-                    raise TimeoutError(f"another process has held the writer lock {path} for {timeout_s} s") from None
+                    held_by = "a writer" if shared else "another reader or writer"
+                    raise TimeoutError(f"{held_by} has held the warehouse lock {path} for {timeout_s} s") from None
                 time.sleep(0.05)
         try:
             yield
         finally:
             fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def exclusive_writer(duckdb_path: Path, timeout_s: float | None = None):
+    return warehouse_lock(duckdb_path, shared=False, timeout_s=timeout_s)
+
+
+def shared_reader(duckdb_path: Path, timeout_s: float | None = None):
+    return warehouse_lock(duckdb_path, shared=True, timeout_s=timeout_s)

@@ -15,7 +15,6 @@ from datetime import date, datetime, timedelta, timezone
 from types import SimpleNamespace
 
 import dagster as dg
-import duckdb
 import pytest
 from click.testing import CliRunner
 from playwright.sync_api import Page, expect, sync_playwright
@@ -23,6 +22,7 @@ from playwright.sync_api import Page, expect, sync_playwright
 from inventory_platform.cli import main as cli
 from inventory_platform.bronze.loader import landing_files, load_files
 from inventory_platform.landing_contract import INVENTORY_TRANSACTIONS
+from inventory_platform.lib.duckdb_warehouse import connect_duckdb
 from inventory_platform.orchestration.materialize import landed_days
 from inventory_platform.settings import REPO_ROOT, load_settings
 from inventory_platform.simulation import simulate
@@ -55,12 +55,9 @@ def load_history_directly(settings, before: date) -> None:
     """Ledger days before `before` straight into Bronze through the loader, as a migration would: a
     history of 1,461 daily partitions costs minutes of Dagster event bookkeeping, and the UI needs none."""
     days = [d for d in landed_days(settings.landing_dir) if d < before]
-    con = duckdb.connect(str(settings.duckdb_path))
-    try:
+    with connect_duckdb(settings.duckdb_path) as con:  # dagster dev's sensors may be reading meanwhile
         result = load_files(con, INVENTORY_TRANSACTIONS, landing_files(settings.landing_dir, INVENTORY_TRANSACTIONS, days),
                             settings.quarantine_dir)
-    finally:
-        con.close()
     assert result.rows_loaded and not result.rejections
 
 
@@ -226,11 +223,8 @@ def test_lineage_graph_shows_the_layers_with_their_checks(platform, page):
 
 
 def test_gold_trend_page_shows_chart_yoy_table_checks_and_freshness(platform, page):
-    con = duckdb.connect(str(platform.settings.duckdb_path), read_only=True)
-    try:
+    with connect_duckdb(platform.settings.duckdb_path, read_only=True) as con:
         rows, latest = con.execute("SELECT count(*), max(month_end_date) FROM gold.gold_inventory_value_trend").fetchone()
-    finally:
-        con.close()
     open_ui(page, platform, f"/assets/{TREND}")
     expect(page.get_by_text("Freshness policy").first).to_be_visible()
     expect(page.get_by_text("Passing").first).to_be_visible()

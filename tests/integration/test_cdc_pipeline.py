@@ -14,7 +14,7 @@ import time
 import duckdb
 import pytest
 
-from inventory_platform.lib.duckdb_warehouse import open_duckdb
+from inventory_platform.lib.duckdb_warehouse import connect_duckdb
 from streaming.local_endpoint import LocalEndpoint, aws_client, ensure_streams
 from streaming.pipeline import mapping_checkpoint_file, poll_until_idle
 from streaming.producer import Faults, produce
@@ -43,11 +43,8 @@ def lab(tmp_path, endpoint, silver_db, request):
 
 
 def bronze_count(db) -> int:
-    con = open_duckdb(db, read_only=True)  # waits while the loader process holds the file
-    try:
+    with connect_duckdb(db, read_only=True) as con:  # waits while the loader holds the file
         return con.execute("select count(*) from bronze.cdc_events").fetchone()[0]
-    finally:
-        con.close()
 
 
 def test_replaying_the_stream_twice_gives_identical_silver(lab):
