@@ -48,6 +48,10 @@ class Settings:
     dr_dir: Path | None = None
     dr_freshness_hours: float = 24.0  # verify fails when the newest loaded row is older than this
     active_location: str = "primary"  # or "dr:<backup id>" after `dr failover`
+    # Cold tier (inventory_platform/cold_tier/): ledger history older than this many months before the newest
+    # event date moves to Parquet under cold_dir (year=/month= partitions).
+    cold_dir: Path | None = None
+    cold_after_months: int = 36
 
     @property
     def is_local(self) -> bool:
@@ -95,7 +99,20 @@ def load_settings() -> Settings:
         dr_dir=dr_dir,
         dr_freshness_hours=float(os.environ.get("INVENTORY_DR_FRESHNESS_HOURS", "24")),
         active_location=f"dr:{active['backup_id']}" if active else "primary",
+        cold_dir=_path("INVENTORY_COLD_DIR", data_dir / "cold"),
+        cold_after_months=_positive_int("INVENTORY_COLD_AFTER_MONTHS", 36),
     )
+
+
+def _positive_int(var: str, default: int) -> int:
+    raw = os.environ.get(var)
+    try:
+        value = int(raw) if raw else default
+    except ValueError:
+        raise ValueError(f"{var} must be a whole number, got {raw!r}") from None
+    if value <= 0:
+        raise ValueError(f"{var} must be positive, got {value}")
+    return value
 
 
 def _percent(var: str, default: float) -> float:
@@ -133,6 +150,8 @@ def export_process_environment(settings: Settings) -> None:
     """Make child processes (dbt, dagster) see the same absolute paths and no telemetry."""
     os.environ["INVENTORY_DUCKDB_PATH"] = str(settings.duckdb_path)
     os.environ["DAGSTER_HOME"] = str(settings.dagster_home)
+    if settings.cold_dir is not None:  # dbt's union view reads the cold tier's Parquet from here
+        os.environ["INVENTORY_COLD_DIR"] = str(settings.cold_dir)
     os.environ.setdefault("DAGSTER_DISABLE_TELEMETRY", "1")
     os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
     os.environ.setdefault("DO_NOT_TRACK", "1")

@@ -27,8 +27,8 @@ RTO = failover start until the restored copy passed verification.
 
 
 def cold_dir(settings: Settings) -> Path:
-    """The cold tier's folder. The platform has none yet; a backup records it as absent."""
-    return settings.data_dir / "cold"
+    """The cold tier's folder (INVENTORY_COLD_DIR); a backup records it as absent until the first offload."""
+    return settings.cold_dir or settings.data_dir / "cold"
 
 
 def primary_paths(settings: Settings) -> tuple[Path, Path]:
