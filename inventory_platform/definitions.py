@@ -14,6 +14,7 @@ from inventory_platform.bronze.assets import build_bronze_assets, external_bronz
 from inventory_platform.catalog.asset_docs import document_assets
 from inventory_platform.cdc.assets import build_cdc_lag_check, cdc_events_spec
 from inventory_platform.cdc.sensors import build_cdc_bronze_sensor, build_cdc_lag_sensor
+from inventory_platform.cold_tier.assets import build_cold_tier_definitions
 from inventory_platform.checks.source_freshness import build_source_freshness_checks
 from inventory_platform.landing_contract import SOURCE_TABLES
 from inventory_platform.lib.duckdb_warehouse import LandingZone
@@ -69,8 +70,8 @@ def build_defs(settings: Settings) -> dg.Definitions:
         # DuckDB has a single writer: steps of a run execute one after another in one process.
         executor=dg.in_process_executor if settings.is_local else dg.multiprocess_executor,
     )
-    # Monitoring sensors, alerting, the storage asset and nightly maintenance (ops_runbooks/).
-    return dg.Definitions.merge(core, build_ops_definitions(settings))
+    # Monitoring sensors, alerting, the storage asset and nightly maintenance (ops_runbooks/); the cold tier.
+    return dg.Definitions.merge(core, build_ops_definitions(settings), build_cold_tier_definitions(settings))
 
 
 defs = build_defs(load_settings())
