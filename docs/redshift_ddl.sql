@@ -1328,6 +1328,75 @@ where b.quantity_on_hand <> 0 or b.movement_count > 0
     ) as model_subq
     );
 
+create view "inventory"."silver"."fct_inventory_transactions_all_history__dbt_tmp" as (
+    
+
+-- The whole ledger, hot and cold (docs/architecture/cold_tier.md): rows from the cold tier's watermark on
+-- come from fct_inventory_transactions, older rows from the committed Parquet of the cold tier. Anything
+-- that needs history beyond the retention window (a full rebuild of the month-end snapshot, a 4-year
+-- query) reads this view. Hot rows older than the watermark (late arrivals to closed history, copies a
+-- full refresh re-created) are hidden here until the next offload: never counted twice.
+with watermark as (
+    select coalesce(max(cutoff_date), cast('0001-01-01' as date)) as cutoff_date
+    from "inventory"."silver"."cold_tier_partitions"
+    where table_name = 'fct_inventory_transactions'
+)
+
+select
+    hot.transaction_id,
+    hot.event_ts,
+    hot.event_date,
+    hot.month_end_date,
+    hot.warehouse_id,
+    hot.warehouse_key,
+    hot.sku_id,
+    hot.product_key,
+    hot.category_code,
+    hot.movement_type,
+    hot.quantity,
+    hot.currency_code,
+    hot.unit_cost_local,
+    hot.extended_value_local,
+    hot.reference_id,
+    hot.loaded_at,
+    hot.source_batch_id,
+    hot.source_file,
+    hot.source_row,
+    hot.source_lsn
+from "inventory"."silver"."fct_inventory_transactions" as hot
+where hot.event_date >= (select cutoff_date from watermark)
+
+union all
+
+select
+        cast(cold.transaction_id as bigint) as transaction_id,
+        cast(cold.event_ts as timestamp) as event_ts,
+        cast(cold.event_date as date) as event_date,
+        cast(cold.month_end_date as date) as month_end_date,
+        cast(cold.warehouse_id as varchar) as warehouse_id,
+        cast(cold.warehouse_key as varchar) as warehouse_key,
+        cast(cold.sku_id as varchar) as sku_id,
+        cast(cold.product_key as varchar) as product_key,
+        cast(cold.category_code as varchar) as category_code,
+        cast(cold.movement_type as varchar) as movement_type,
+        cast(cold.quantity as bigint) as quantity,
+        cast(cold.currency_code as varchar) as currency_code,
+        cast(cold.unit_cost_local as numeric(18,4)) as unit_cost_local,
+        cast(cold.extended_value_local as numeric(38,4)) as extended_value_local,
+        cast(cold.reference_id as varchar) as reference_id,
+        cast(cold.loaded_at as timestamp) as loaded_at,
+        cast(cold.source_batch_id as varchar) as source_batch_id,
+        cast(cold.source_file as varchar(1024)) as source_file,
+        cast(cold.source_row as bigint) as source_row,
+        cast(cold.source_lsn as bigint) as source_lsn
+    from "cold"."fct_inventory_transactions" as cold
+    where cold.offload_id in (select offload_id from "inventory"."silver"."cold_tier_partitions" where table_name = 'fct_inventory_transactions')
+  ) with no schema binding;
+
+alter table "inventory"."silver"."fct_inventory_transactions_all_history__dbt_tmp" rename to "fct_inventory_transactions_all_history";
+
+drop view if exists "inventory"."silver"."fct_inventory_transactions_all_history__dbt_backup" cascade;
+
 create materialized view "inventory"."gold"."gold_inventory_value_monthly"
         backup yes
         diststyle even
@@ -1542,6 +1611,126 @@ SELECT
     CAST(refresh_time AS VARCHAR(32)) AS _batch_id
 FROM kinesis_cdc."inventory-cdc-clean"
 WHERE CAN_JSON_PARSE(kinesis_data);
+
+CREATE EXTERNAL SCHEMA IF NOT EXISTS cold
+FROM DATA CATALOG DATABASE 'inventory_cold'
+IAM_ROLE 'arn:aws:iam::123456789012:role/inventory-redshift-lake'
+CREATE EXTERNAL DATABASE IF NOT EXISTS;
+
+CREATE EXTERNAL TABLE cold.fct_inventory_transactions (
+    transaction_id BIGINT,
+    event_ts TIMESTAMP,
+    event_date DATE,
+    month_end_date DATE,
+    warehouse_id VARCHAR(64),
+    warehouse_key VARCHAR(128),
+    sku_id VARCHAR(64),
+    product_key VARCHAR(128),
+    category_code VARCHAR(64),
+    movement_type VARCHAR(32),
+    quantity BIGINT,
+    currency_code VARCHAR(3),
+    unit_cost_local DECIMAL(18, 4),
+    extended_value_local DECIMAL(38, 4),
+    reference_id VARCHAR(256),
+    loaded_at TIMESTAMP,
+    source_batch_id VARCHAR(256),
+    source_file VARCHAR(1024),
+    source_row BIGINT,
+    source_lsn BIGINT,
+    offload_id VARCHAR(64)
+)
+PARTITIONED BY (year INT, month INT)
+STORED AS PARQUET
+LOCATION 's3://inventory-lake-123456789012/cold/fct_inventory_transactions/';
+
+CREATE EXTERNAL TABLE cold.bronze_inventory_transactions (
+    transaction_id BIGINT,
+    event_ts TIMESTAMP,
+    warehouse_id VARCHAR(64),
+    sku_id VARCHAR(64),
+    movement_type VARCHAR(32),
+    quantity BIGINT,
+    reference_id VARCHAR(256),
+    _batch_id VARCHAR(256),
+    _source_file VARCHAR(1024),
+    _source_row BIGINT,
+    _loaded_at TIMESTAMP,
+    _row_hash VARCHAR(64),
+    offload_id VARCHAR(64)
+)
+PARTITIONED BY (year INT, month INT)
+STORED AS PARQUET
+LOCATION 's3://inventory-lake-123456789012/cold/bronze_inventory_transactions/';
+
+CREATE TABLE IF NOT EXISTS silver.cold_tier_partitions (
+    table_name VARCHAR(64) NOT NULL,
+    year INTEGER NOT NULL,
+    month INTEGER NOT NULL,
+    offload_id VARCHAR(64) NOT NULL,
+    cutoff_date DATE NOT NULL,
+    row_count BIGINT NOT NULL,
+    quantity_sum BIGINT NOT NULL,
+    value_sum DECIMAL(38, 4),
+    offloaded_at TIMESTAMP NOT NULL
+)
+DISTSTYLE ALL
+SORTKEY (table_name, year, month);
+
+UNLOAD ('SELECT transaction_id, event_ts, event_date, month_end_date, warehouse_id, warehouse_key, sku_id, product_key, category_code, movement_type, quantity, currency_code, unit_cost_local, extended_value_local, reference_id, loaded_at, source_batch_id, source_file, source_row, source_lsn, ''20261203T080000-1a2b3c4d'' AS offload_id, CAST(EXTRACT(YEAR FROM event_date) AS INT) AS year, CAST(EXTRACT(MONTH FROM event_date) AS INT) AS month FROM silver.fct_inventory_transactions WHERE event_date < ''2022-12-01''')
+TO 's3://inventory-lake-123456789012/cold/fct_inventory_transactions/offload=20261203T080000-1a2b3c4d/'
+IAM_ROLE 'arn:aws:iam::123456789012:role/inventory-redshift-lake'
+FORMAT AS PARQUET
+PARTITION BY (year, month);
+
+UNLOAD ('SELECT b.transaction_id, b.event_ts, b.warehouse_id, b.sku_id, b.movement_type, b.quantity, b.reference_id, b._batch_id, b._source_file, b._source_row, b._loaded_at, b._row_hash, ''20261203T080000-1a2b3c4d'' AS offload_id, CAST(EXTRACT(YEAR FROM b.event_ts) AS INT) AS year, CAST(EXTRACT(MONTH FROM b.event_ts) AS INT) AS month FROM bronze.inventory_transactions AS b WHERE b.transaction_id IN (SELECT f.transaction_id FROM silver.fct_inventory_transactions AS f WHERE f.event_date < ''2022-12-01'')')
+TO 's3://inventory-lake-123456789012/cold/bronze_inventory_transactions/offload=20261203T080000-1a2b3c4d/'
+IAM_ROLE 'arn:aws:iam::123456789012:role/inventory-redshift-lake'
+FORMAT AS PARQUET
+PARTITION BY (year, month);
+
+ALTER TABLE cold.fct_inventory_transactions
+ADD IF NOT EXISTS PARTITION (year = 2022, month = 11)
+LOCATION 's3://inventory-lake-123456789012/cold/fct_inventory_transactions/offload=20261203T080000-1a2b3c4d/year=2022/month=11/';
+
+ALTER TABLE cold.bronze_inventory_transactions
+ADD IF NOT EXISTS PARTITION (year = 2022, month = 11)
+LOCATION 's3://inventory-lake-123456789012/cold/bronze_inventory_transactions/offload=20261203T080000-1a2b3c4d/year=2022/month=11/';
+
+SELECT COALESCE(h.year, c.year) AS year, COALESCE(h.month, c.month) AS month, h.n AS hot_rows, c.n AS cold_rows
+FROM (
+    SELECT CAST(EXTRACT(YEAR FROM event_date) AS INT) AS year, CAST(EXTRACT(MONTH FROM event_date) AS INT) AS month,
+           COUNT(*) AS n, SUM(quantity) AS q, SUM(extended_value_local) AS v
+    FROM silver.fct_inventory_transactions WHERE event_date < '2022-12-01' GROUP BY 1, 2
+) AS h
+FULL OUTER JOIN (
+    SELECT year, month, COUNT(*) AS n, SUM(quantity) AS q, SUM(extended_value_local) AS v
+    FROM cold.fct_inventory_transactions WHERE offload_id = '20261203T080000-1a2b3c4d' GROUP BY 1, 2
+) AS c ON c.year = h.year AND c.month = h.month
+WHERE h.n IS DISTINCT FROM c.n OR h.q IS DISTINCT FROM c.q OR h.v IS DISTINCT FROM c.v;
+
+BEGIN;
+
+INSERT INTO silver.cold_tier_partitions
+SELECT 'fct_inventory_transactions', CAST(EXTRACT(YEAR FROM event_date) AS INT), CAST(EXTRACT(MONTH FROM event_date) AS INT),
+       '20261203T080000-1a2b3c4d', CAST('2022-12-01' AS DATE), COUNT(*), SUM(quantity), SUM(extended_value_local), GETDATE()
+FROM silver.fct_inventory_transactions
+WHERE event_date < '2022-12-01'
+GROUP BY 2, 3;
+
+INSERT INTO silver.cold_tier_partitions
+SELECT 'bronze_inventory_transactions', CAST(EXTRACT(YEAR FROM b.event_ts) AS INT), CAST(EXTRACT(MONTH FROM b.event_ts) AS INT),
+       '20261203T080000-1a2b3c4d', CAST('2022-12-01' AS DATE), COUNT(*), SUM(b.quantity), NULL, GETDATE()
+FROM bronze.inventory_transactions AS b
+WHERE b.transaction_id IN (SELECT f.transaction_id FROM silver.fct_inventory_transactions AS f WHERE f.event_date < '2022-12-01')
+GROUP BY 2, 3;
+
+DELETE FROM bronze.inventory_transactions
+WHERE transaction_id IN (SELECT transaction_id FROM silver.fct_inventory_transactions WHERE event_date < '2022-12-01');
+
+DELETE FROM silver.fct_inventory_transactions WHERE event_date < '2022-12-01';
+
+COMMIT;
 
 -- Later runs of incremental model fct_inventory_snapshot_month_end (the table exists): the SELECT whose rows replace the
 -- restated months (dbt-redshift's delete+insert deletes those months, then inserts these rows).

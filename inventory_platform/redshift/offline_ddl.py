@@ -146,28 +146,48 @@ def render_incremental_selects() -> dict[str, str]:
     return selects
 
 
+_IAM_ROLE = r"IAM_ROLE '(arn:aws:iam::\d{12}:role/[\w+=,.@-]+|default)'"
 # Redshift-only commands sqlglot has no grammar for, checked against their documented syntax instead.
 REDSHIFT_ONLY_COMMANDS = {
     "external schema from kinesis": re.compile(
-        r"CREATE EXTERNAL SCHEMA (IF NOT EXISTS )?\w+\s+FROM KINESIS\s+IAM_ROLE '(arn:aws:iam::\d{12}:role/[\w+=,.@-]+|default)'",
-        re.IGNORECASE),
+        rf"CREATE EXTERNAL SCHEMA (IF NOT EXISTS )?\w+\s+FROM KINESIS\s+{_IAM_ROLE}", re.IGNORECASE),
+    "external schema from data catalog": re.compile(
+        rf"CREATE EXTERNAL SCHEMA (IF NOT EXISTS )?\w+ FROM DATA CATALOG DATABASE '\w+' {_IAM_ROLE}"
+        r"( CREATE EXTERNAL DATABASE IF NOT EXISTS)?", re.IGNORECASE),
 }
+# UNLOAD to partitioned Parquet: the clauses are checked here, the quoted query is parsed as a SELECT.
+_UNLOAD_PARQUET = re.compile(
+    rf"UNLOAD \('(?P<query>(?:[^']|'')*)'\) TO 's3://[\w.=/-]+/' {_IAM_ROLE} FORMAT (AS )?PARQUET"
+    r" PARTITION BY \(\w+(, \w+)*\)( INCLUDE)?", re.IGNORECASE)
 
 
 def parse_redshift(statement: str) -> exp.Expression:
     """Parse one statement as Redshift SQL; raise if sqlglot cannot parse it as a real statement."""
     parsed = sqlglot.parse_one(statement, read="redshift", error_level=sqlglot.ErrorLevel.RAISE)
     if isinstance(parsed, exp.Command):
-        if any(p.fullmatch(" ".join(statement.split())) for p in REDSHIFT_ONLY_COMMANDS.values()):
+        flat = " ".join(statement.split())
+        if any(p.fullmatch(flat) for p in REDSHIFT_ONLY_COMMANDS.values()):
+            return parsed
+        unload = _UNLOAD_PARQUET.fullmatch(flat)
+        if unload:
+            query = unload["query"].replace("''", "'")
+            if not isinstance(parse_redshift(query), exp.Select):
+                raise ValueError(f"UNLOAD's query is not a SELECT: {query[:200]}")
             return parsed
         raise ValueError(f"sqlglot fell back to an unparsed command for: {statement[:200]}")
     return parsed
 
 
 # Platform DDL kept outside dbt, rendered with example values for the snapshot.
-PLATFORM_DDL = {REPO_ROOT / "streaming" / "redshift_streaming_ingestion.sql": {
-    "streaming_role_arn": "arn:aws:iam::123456789012:role/inventory-redshift-streaming",
-    "clean_stream": "inventory-cdc-clean"}}
+PLATFORM_DDL = {
+    REPO_ROOT / "streaming" / "redshift_streaming_ingestion.sql": {
+        "streaming_role_arn": "arn:aws:iam::123456789012:role/inventory-redshift-streaming",
+        "clean_stream": "inventory-cdc-clean"},
+    REPO_ROOT / "inventory_platform" / "cold_tier" / "redshift_cold_tier.sql": {
+        "lake_role_arn": "arn:aws:iam::123456789012:role/inventory-redshift-lake",
+        "cold_prefix": "s3://inventory-lake-123456789012/cold", "glue_database": "inventory_cold",
+        "offload_id": "20261203T080000-1a2b3c4d", "cutoff_date": "2022-12-01", "year": "2022", "month": "11"},
+}
 
 
 def render_platform_ddl() -> list[str]:
