@@ -17,7 +17,10 @@ ACTIVE = [dg.DagsterRunStatus.QUEUED, dg.DagsterRunStatus.NOT_STARTED, dg.Dagste
 
 def cdc_microbatch_job():
     return dg.define_asset_job(
-        MICROBATCH_JOB, selection=dg.AssetSelection.assets(CDC_EVENTS_KEY).downstream(include_self=False),
+        MICROBATCH_JOB,
+        # Silver and Gold downstream of the events; not ops assets such as the monthly cold-tier offload.
+        selection=dg.AssetSelection.assets(CDC_EVENTS_KEY).downstream(include_self=False)
+        - dg.AssetSelection.groups("ops", include_sources=True),
         description="Merge newly streamed CDC events into Silver (ledger, stock levels) and refresh the Gold months "
                     "they touch, with every dbt test. Started by cdc_bronze_sensor when Bronze grows.")
 

@@ -146,7 +146,7 @@ def render_incremental_selects() -> dict[str, str]:
     return selects
 
 
-_IAM_ROLE = r"IAM_ROLE '(arn:aws:iam::\d{12}:role/[\w+=,.@-]+|default)'"
+_IAM_ROLE = r"IAM_ROLE ('arn:aws:iam::\d{12}:role/[\w+=,.@-]+'|default)"  # a role, never keys
 # Redshift-only commands sqlglot has no grammar for, checked against their documented syntax instead.
 REDSHIFT_ONLY_COMMANDS = {
     "external schema from kinesis": re.compile(
