@@ -15,6 +15,7 @@ from inventory_platform.cold_tier.offload import offload
 from inventory_platform.cold_tier.reconcile import cold_file_count, cold_mismatches, hot_rows_in_closed_months
 from inventory_platform.lib.duckdb_warehouse import connect_duckdb
 from inventory_platform.lib.engine import warehouse_kind
+from inventory_platform.monitoring.runbooks import RUNBOOK_METADATA_KEY
 from inventory_platform.settings import Settings
 
 COLD_TIER_KEY = dg.AssetKey(["ops", "cold_tier_offload"])
@@ -28,6 +29,7 @@ JOB_NAME = "cold_tier_offload"
 # After monthly_close (06:00 on the 3rd): the newest month is closed, so the window moves by whole months.
 CRON = "0 8 3 * *"
 # Monthly cadence plus slack: a missed month warns, two fail.
+RUNBOOK = "ops_runbooks/runbook_cold_tier.md"
 FRESHNESS = dg.FreshnessPolicy.time_window(fail_window=timedelta(days=62), warn_window=timedelta(days=35))
 
 DESCRIPTION = (
@@ -37,7 +39,7 @@ DESCRIPTION = (
     "the raw Bronze rows of the same transactions. Each offload writes to staging, verifies counts and "
     "quantity/value sums against the hot rows, moves the files into place, then records them in "
     "silver.cold_tier_partitions and deletes the hot rows in one transaction. Query all history through "
-    "silver/fct_inventory_transactions_all_history. Restore: ops_runbooks/runbook_cold_tier.md."
+    f"silver/fct_inventory_transactions_all_history. Restore: {RUNBOOK}."
 )
 
 
@@ -73,7 +75,8 @@ def _hidden_rows_result(settings: Settings) -> dg.AssetCheckResult:
 def build_cold_tier_asset(settings: Settings) -> dg.AssetsDefinition:
     @dg.asset(key=COLD_TIER_KEY, deps=[LEDGER_KEY, BRONZE_LEDGER_KEY], description=DESCRIPTION, group_name="ops",
               owners=OWNERS, kinds={"python", "parquet", warehouse_kind(settings)}, tags={"layer": "ops"},
-              freshness_policy=FRESHNESS, pool="duckdb_writer")
+              freshness_policy=FRESHNESS, pool="duckdb_writer",
+              metadata={RUNBOOK_METADATA_KEY: dg.MetadataValue.path(RUNBOOK)})
     def cold_tier_offload(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
         with connect_duckdb(settings.duckdb_path) as con:
             result = offload(con, settings.cold_dir, settings.cold_after_months)
@@ -108,7 +111,8 @@ def build_cold_tier_checks(settings: Settings) -> dg.AssetChecksDefinition:
 def external_cold_tier_spec(settings: Settings) -> dg.AssetSpec:
     """Production: the offload runs as ops_runbooks/redshift/cold_tier.sql (UNLOAD + Spectrum), outside Dagster."""
     return dg.AssetSpec(key=COLD_TIER_KEY, deps=[LEDGER_KEY], description=DESCRIPTION, group_name="ops",
-                        owners=OWNERS, kinds={"parquet", warehouse_kind(settings)}, tags={"layer": "ops"})
+                        owners=OWNERS, kinds={"parquet", warehouse_kind(settings)}, tags={"layer": "ops"},
+                        metadata={RUNBOOK_METADATA_KEY: dg.MetadataValue.path(RUNBOOK)})
 
 
 def build_cold_tier_definitions(settings: Settings) -> dg.Definitions:
