@@ -13,7 +13,7 @@ with snapshot as (
 
 ledger as (
     select warehouse_id, sku_id, month_end_date, sum(quantity) as net_quantity
-    from {{ ref('fct_inventory_transactions') }}
+    from {{ ref('fct_inventory_transactions_all_history') }}  -- every month, offloaded ones included
     group by warehouse_id, sku_id, month_end_date
 ),
 

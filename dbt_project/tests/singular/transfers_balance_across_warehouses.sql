@@ -1,6 +1,7 @@
 {{ config(meta={'dagster': {'ref': {'name': 'fct_inventory_transactions'}}}) }}
 -- Every transfer leaves one warehouse and arrives in another: per transfer id the TRANSFER_OUT and
 -- TRANSFER_IN quantities cancel out, between two different warehouses, for one SKU.
+-- Over all history: a transfer's two legs can straddle the cold tier's watermark.
 select
     reference_id,
     sum(quantity) as net_quantity,
@@ -8,7 +9,7 @@ select
     count(distinct sku_id) as skus,
     sum(case when movement_type = 'TRANSFER_OUT' then 1 else 0 end) as outs,
     sum(case when movement_type = 'TRANSFER_IN' then 1 else 0 end) as ins
-from {{ ref('fct_inventory_transactions') }}
+from {{ ref('fct_inventory_transactions_all_history') }}
 where movement_type in ('TRANSFER_OUT', 'TRANSFER_IN')
 group by reference_id
 having sum(quantity) <> 0
