@@ -11,7 +11,6 @@ next run) and the hot rows still in place: nothing lost, nothing counted twice.
 from __future__ import annotations
 
 import re
-from datetime import date
 from pathlib import Path
 
 MANIFEST = "silver.cold_tier_partitions"
@@ -45,10 +44,6 @@ def table_dir(cold_dir: Path, table: str) -> Path:
 
 def table_glob(cold_dir: Path, table: str) -> str:
     return str(table_dir(cold_dir, table) / "year=*" / "month=*" / "*.parquet")
-
-
-def partition_dir(cold_dir: Path, table: str, month: date) -> Path:
-    return table_dir(cold_dir, table) / f"year={month.year}" / f"month={month.month}"
 
 
 def offload_id_of(path: Path) -> str | None:

@@ -90,7 +90,8 @@ def remove_uncommitted_files(con: duckdb.DuckDBPyConnection, cold_dir: Path) -> 
     removed = 0
     for table in HOT_RELATIONS:
         for path in layout.cold_files(cold_dir, table):
-            if layout.offload_id_of(path) not in committed:
+            offload_id = layout.offload_id_of(path)
+            if offload_id is not None and offload_id not in committed:  # files not named by an offload are left alone
                 path.unlink()
                 removed += 1
     shutil.rmtree(cold_dir / layout.STAGING, ignore_errors=True)

@@ -16,7 +16,7 @@ import pytest
 from inventory_platform.cold_tier import offload as offload_module
 from inventory_platform.cold_tier.assets import COLD_TIER_KEY, FILES_MATCH_CHECK, JOB_NAME, build_cold_tier_checks
 from inventory_platform.cold_tier.layout import BRONZE_LEDGER, LEDGER, MANIFEST, cold_files
-from inventory_platform.cold_tier.offload import OffloadVerificationError, cutoff_for, offload
+from inventory_platform.cold_tier.offload import OffloadVerificationError, offload
 from inventory_platform.cold_tier.reconcile import cold_mismatches
 from inventory_platform.lib.duckdb_warehouse import connect_duckdb
 
@@ -99,13 +99,6 @@ def checks(result: dg.ExecuteInProcessResult) -> dict[str, bool]:
 
 def served(path: Path) -> list[tuple]:
     return query(path, MONTHLY.format(relation=UNION))
-
-
-def test_cutoff_moves_whole_months_back_from_the_newest_event():
-    from datetime import date
-    assert cutoff_for(date(2025, 12, 31), 36) == date(2022, 12, 1)
-    assert cutoff_for(date(2025, 1, 1), 36) == date(2022, 1, 1)
-    assert cutoff_for(date(2025, 3, 15), 14) == date(2024, 1, 1)
 
 
 def test_offload_keeps_every_month_identical_through_the_view_and_a_rerun_is_a_no_op(platform):
