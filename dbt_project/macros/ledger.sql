@@ -1,0 +1,127 @@
+{#
+  The ledger, resolved: the deduplicated movements of batch files and the CDC stream (one ledger: a
+  streamed change of a transaction_id replaces the batch row with that id, a streamed delete removes
+  it), each with the product and warehouse versions in force on its event day and, for rows that
+  cannot be resolved, the reason. fct_inventory_transactions keeps the resolved rows,
+  transaction_rejects the others.
+
+  `restate_from` (a SQL date, or none for everything): only movements on or after that day are
+  returned, and only Bronze rows of keys with some version on or after it are read and deduplicated,
+  so an incremental build reads the days it restates, not the history. A key whose latest version
+  moved before the cut drops out here, and the cut was chosen from all its versions
+  (first_affected_day), so its old row is deleted with the restated days.
+#}
+{% macro resolved_ledger(restate_from=none) -%}
+{%- set bronze_ledger = source('bronze', 'inventory_transactions') -%}
+with batch_ledger as (
+    {% if restate_from is none -%}
+    {{ latest_loaded(bronze_ledger, ['transaction_id']) }}
+    {%- else -%}
+    {{ latest_loaded('(select * from ' ~ bronze_ledger ~ ' where transaction_id in (select transaction_id from '
+                     ~ bronze_ledger ~ ' where event_ts >= cast(' ~ restate_from ~ ' as timestamp)))',
+                     ['transaction_id']) }}
+    {%- endif %}
+),
+
+streamed as (
+    select * from {{ ref('cdc_inventory_transactions') }}
+),
+
+ledger as (
+    select
+        b.transaction_id, b.event_ts, b.warehouse_id, b.sku_id, b.movement_type, b.quantity, b.reference_id,
+        b._loaded_at, b._batch_id, b._source_file, b._source_row, cast(null as bigint) as source_lsn
+    from batch_ledger as b
+    left join streamed as s on s.transaction_id = b.transaction_id
+    where s.transaction_id is null
+    union all
+    select
+        transaction_id, event_ts, warehouse_id, sku_id, movement_type, quantity, reference_id,
+        loaded_at, load_batch_id, 'kinesis:' || stream_name || '/' || shard_id, cast(null as bigint), source_lsn
+    from streamed
+    where not is_deleted
+),
+
+known_skus as (select distinct sku_id from {{ ref('dim_product') }}),
+known_warehouses as (select distinct warehouse_id from {{ ref('dim_warehouse') }}),
+
+resolved as (
+    select
+        l.transaction_id,
+        l.event_ts,
+        cast(l.event_ts as date) as event_date,
+        l.warehouse_id,
+        l.sku_id,
+        l.movement_type,
+        l.quantity,
+        l.reference_id,
+        l._loaded_at as loaded_at,
+        l._batch_id as source_batch_id,
+        l._source_file as source_file,
+        l._source_row as source_row,
+        l.source_lsn,
+        p.product_key,
+        p.category_code,
+        w.warehouse_key,
+        w.currency_code,
+        ks.sku_id is not null as sku_known,
+        kw.warehouse_id is not null as warehouse_known
+    from ledger as l
+    left join {{ ref('dim_product') }} as p
+        on p.sku_id = l.sku_id
+        and cast(l.event_ts as date) >= p.effective_from
+        and cast(l.event_ts as date) < p.effective_to
+    left join {{ ref('dim_warehouse') }} as w
+        on w.warehouse_id = l.warehouse_id
+        and cast(l.event_ts as date) >= w.effective_from
+        and cast(l.event_ts as date) < w.effective_to
+    left join known_skus as ks on ks.sku_id = l.sku_id
+    left join known_warehouses as kw on kw.warehouse_id = l.warehouse_id
+    {% if restate_from is not none -%}
+    where l.event_ts >= cast({{ restate_from }} as timestamp)
+    {%- endif %}
+)
+
+select
+    resolved.*,
+    case
+        when not sku_known then cast('unknown sku_id' as varchar)
+        when not warehouse_known then cast('unknown warehouse_id' as varchar)
+        when product_key is null then cast('no product version valid at event date' as varchar)
+        when warehouse_key is null then cast('no warehouse version valid at event date' as varchar)
+    end as reject_reason
+from resolved
+{%- endmacro %}
+
+{#
+  The first event day an incremental build of a ledger model must restate, as a SQL date literal, from
+  the Bronze rows loaded after the model's newest `bronze_loaded_through` (macros/restatement.sql);
+  none when nothing was loaded since. Asked by the model and again by its `restate_from` strategy,
+  between which nothing writes Bronze (the warehouse writer lock), so both get the same day.
+#}
+{% macro ledger_restate_from() -%}
+    {%- if not execute -%}{{ return(none) }}{%- endif -%}
+    {%- set query -%}
+        with {{ ledger_versions_cte() }}
+        {{ first_affected_day('(select coalesce(max(bronze_loaded_through), ' ~ start_of_time() ~ ') from ' ~ this ~ ')') }}
+    {%- endset -%}
+    {%- set first_day = run_query(query).columns[0].values()[0] -%}
+    {{ return(none if first_day is none else "cast('" ~ first_day ~ "' as date)") }}
+{%- endmacro %}
+
+{#
+  Incremental strategy `restate_from`: delete every row of the target on or after the restated day
+  (`unique_key` names the day column), then insert the rebuilt rows, in one transaction. Unlike
+  delete+insert it also clears days that no longer have any row (a streamed delete of a day's last
+  movement).
+#}
+{% macro get_incremental_restate_from_sql(arg_dict) -%}
+    {%- set target = arg_dict['target_relation'] -%}
+    {%- set restate_from = ledger_restate_from() -%}
+    {%- set columns = get_quoted_csv(arg_dict['dest_columns'] | map(attribute='name')) -%}
+    {%- if restate_from is not none -%}
+    delete from {{ target }} where {{ arg_dict['unique_key'] }} >= {{ restate_from }};
+    {% endif -%}
+    insert into {{ target }} ({{ columns }})
+    select {{ columns }} from {{ arg_dict['temp_relation'] }}
+{%- endmacro %}
