@@ -92,36 +92,3 @@ select
     end as reject_reason
 from resolved
 {%- endmacro %}
-
-{#
-  The first event day an incremental build of a ledger model must restate, as a SQL date literal, from
-  the Bronze rows loaded after the model's newest `bronze_loaded_through` (macros/restatement.sql);
-  none when nothing was loaded since. Asked by the model and again by its `restate_from` strategy,
-  between which nothing writes Bronze (the warehouse writer lock), so both get the same day.
-#}
-{% macro ledger_restate_from() -%}
-    {%- if not execute -%}{{ return(none) }}{%- endif -%}
-    {%- set query -%}
-        with {{ ledger_versions_cte() }}
-        {{ first_affected_day('(select coalesce(max(bronze_loaded_through), ' ~ start_of_time() ~ ') from ' ~ this ~ ')') }}
-    {%- endset -%}
-    {%- set first_day = run_query(query).columns[0].values()[0] -%}
-    {{ return(none if first_day is none else "cast('" ~ first_day ~ "' as date)") }}
-{%- endmacro %}
-
-{#
-  Incremental strategy `restate_from`: delete every row of the target on or after the restated day
-  (`unique_key` names the day column), then insert the rebuilt rows, in one transaction. Unlike
-  delete+insert it also clears days that no longer have any row (a streamed delete of a day's last
-  movement).
-#}
-{% macro get_incremental_restate_from_sql(arg_dict) -%}
-    {%- set target = arg_dict['target_relation'] -%}
-    {%- set restate_from = ledger_restate_from() -%}
-    {%- set columns = get_quoted_csv(arg_dict['dest_columns'] | map(attribute='name')) -%}
-    {%- if restate_from is not none -%}
-    delete from {{ target }} where {{ arg_dict['unique_key'] }} >= {{ restate_from }};
-    {% endif -%}
-    insert into {{ target }} ({{ columns }})
-    select {{ columns }} from {{ arg_dict['temp_relation'] }}
-{%- endmacro %}

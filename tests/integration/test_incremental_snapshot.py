@@ -20,8 +20,8 @@ from ..support.tiny_bronze import build_tiny_bronze
 
 SNAPSHOT = "silver.fct_inventory_snapshot_month_end"
 LEDGER = "silver.fct_inventory_transactions"
-# The snapshot and what it reads (the ledger included), and the ledger's rejects.
-REBUILD = ["run", "--select", "+fct_inventory_snapshot_month_end", "transaction_rejects"]
+# Gold monthly and what it reads (the snapshot and the ledger included), and the ledger's rejects.
+REBUILD = ["run", "--select", "+gold_inventory_value_monthly", "transaction_rejects"]
 NOW = "CAST(now() AT TIME ZONE 'UTC' AS TIMESTAMP)"
 
 
@@ -84,6 +84,10 @@ def ledger(path: Path) -> list[tuple]:
     return query(path, f"SELECT * FROM {LEDGER} ORDER BY ALL")
 
 
+def gold(path: Path) -> list[tuple]:
+    return query(path, "SELECT * FROM gold.gold_inventory_value_monthly ORDER BY ALL")
+
+
 def rejects(path: Path) -> list[tuple]:
     return query(path, "SELECT * FROM silver.transaction_rejects ORDER BY ALL")
 
@@ -97,14 +101,16 @@ def history(tmp_path_factory) -> dict:
     path = build_tiny_bronze(work, seed=3)
     env = {"INVENTORY_DUCKDB_PATH": str(path)}
     run_dbt(["run"], "local", work, env)
-    states = {"built": snapshot(path), "ledger_built": ledger(path)}
+    states = {"built": snapshot(path), "ledger_built": ledger(path), "gold_built": gold(path)}
     run_dbt(REBUILD, "local", work, env)
     states["nothing_new"], states["ledger_nothing_new"] = snapshot(path), ledger(path)
+    states["gold_nothing_new"] = gold(path)
     execute(path, LATE_MOVEMENTS)
     states["late_pair"] = set(query(path, "SELECT DISTINCT warehouse_id, sku_id FROM bronze.inventory_transactions "
                                           "WHERE _batch_id = 'late-movements'"))
     run_dbt(REBUILD, "local", work, env)
     states["late_movements"], states["ledger_late_movements"] = snapshot(path), ledger(path)
+    states["gold_late_movements"] = gold(path)
     execute(path, *BACK_DATED_CHANGES)
     run_dbt(REBUILD, "local", work, env)
     states["back_dated_changes"], states["ledger_back_dated_changes"] = snapshot(path), ledger(path)
@@ -119,13 +125,13 @@ def history(tmp_path_factory) -> dict:
     states["streamed_deletes"] = query(path, """
         SELECT count(*) FROM silver.cdc_inventory_transactions WHERE is_deleted""")[0][0]
     states["streamed"], states["ledger_streamed"] = snapshot(path), ledger(path)
-    states["rejects_streamed"] = rejects(path)
+    states["rejects_streamed"], states["gold_streamed"] = rejects(path), gold(path)
     full = work / "full" / "warehouse.duckdb"
     full.parent.mkdir()
     shutil.copy(path, full)
     run_dbt(["run", "--full-refresh", *REBUILD[1:]], "local", work / "full", {"INVENTORY_DUCKDB_PATH": str(full)})
     states["full_rebuild"], states["ledger_full_rebuild"] = snapshot(full), ledger(full)
-    states["rejects_full_rebuild"] = rejects(full)
+    states["rejects_full_rebuild"], states["gold_full_rebuild"] = rejects(full), gold(full)
     return states
 
 
@@ -208,3 +214,17 @@ def test_incremental_ledger_equals_a_full_rebuild(history):
     assert len(history["ledger_full_rebuild"]) > 10_000
     assert without_watermark(history["ledger_streamed"]) == without_watermark(history["ledger_full_rebuild"])
     assert without_watermark(history["rejects_streamed"]) == without_watermark(history["rejects_full_rebuild"])
+
+
+def test_gold_rewrites_only_the_months_the_snapshot_restated(history):
+    assert history["gold_nothing_new"] == history["gold_built"]  # watermark included
+    before, after = history["gold_nothing_new"], history["gold_late_movements"]
+    march = date(2024, 3, 31)  # gold rows: month_end_date first
+    assert [r for r in after if r[0] < march] == [r for r in before if r[0] < march]
+    changed = {r[0] for r in set(after) ^ set(before)}
+    assert min(changed) == march and date(2025, 3, 31) in changed  # the month and, a year on, its prior year
+
+
+def test_incremental_gold_equals_a_full_rebuild(history):
+    assert len(history["gold_full_rebuild"]) > 500
+    assert without_watermark(history["gold_streamed"]) == without_watermark(history["gold_full_rebuild"])

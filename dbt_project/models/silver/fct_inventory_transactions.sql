@@ -2,6 +2,7 @@
 {{ config(
     dist='sku_id', sort=['event_date', 'warehouse_id'],
     materialized='incremental', incremental_strategy='restate_from', unique_key='event_date',
+    restate_from_macro='ledger_restate_from',
     on_schema_change='fail'
 ) }}
 -- The inventory ledger at movement grain: one row per source movement, deduplicated by

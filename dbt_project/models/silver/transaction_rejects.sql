@@ -2,6 +2,7 @@
 {{ config(
     dist='even', sort=['loaded_at'],
     materialized='incremental', incremental_strategy='restate_from', unique_key='event_date',
+    restate_from_macro='ledger_restate_from',
     on_schema_change='fail'
 ) }}
 -- Ledger rows that reference an unknown SKU or warehouse, or fall outside every dimension version.
