@@ -105,11 +105,17 @@
         first_affected_day('(select coalesce(max(bronze_loaded_through), ' ~ start_of_time() ~ ') from ' ~ this ~ ')'))) }}
 {%- endmacro %}
 
-{# Gold monthly: the first month end the snapshot restated since Gold's newest `bronze_loaded_through`
-   (the snapshot rewrites every month from its first restated month on, under its new watermark). #}
-{% macro snapshot_restate_from() -%}
+{# Gold monthly: the first month end to rewrite. The snapshot rewrites every month from its first
+   restated month on under a new watermark, so: its earliest row newer than Gold's watermark. Category
+   names are current-name-everywhere (type 1): a renamed category rewrites Gold from its first month. #}
+{% macro gold_restate_from() -%}
     {{ return(restate_day(
-        'select min(month_end_date) from ' ~ ref('fct_inventory_snapshot_month_end') ~
+        'select min(month_end_date) from (' ~
+        ' select min(month_end_date) as month_end_date from ' ~ ref('fct_inventory_snapshot_month_end') ~
         ' where bronze_loaded_through > (select coalesce(max(bronze_loaded_through), ' ~ start_of_time() ~
-        ') from ' ~ this ~ ')')) }}
+        ') from ' ~ this ~ ')' ~
+        ' union all' ~
+        ' select min(g.month_end_date) from ' ~ this ~ ' as g inner join ' ~ ref('dim_category') ~ ' as c' ~
+        ' on c.category_code = g.category_code where c.category_name <> g.category_name' ~
+        ') as restated')) }}
 {%- endmacro %}

@@ -2,7 +2,7 @@
 {{ config(
     dist='even', sort=['month_key', 'category_code'],
     materialized=('materialized_view' if target.type == 'redshift' else 'incremental'),
-    incremental_strategy='restate_from', unique_key='month_end_date', restate_from_macro='snapshot_restate_from',
+    incremental_strategy='restate_from', unique_key='month_end_date', restate_from_macro='gold_restate_from',
     on_schema_change='fail'
 ) }}
 -- Month-end inventory value per category x warehouse x month, with the prior year and YoY.
@@ -11,10 +11,10 @@
 -- Balances are semi-additive: sum across categories and warehouses within a month, never across months.
 --
 -- Incremental off Redshift: a run rewrites the months the snapshot restated since the last run (their
--- prior-year columns included, which are later months of the same suffix), reading the snapshot from
--- twelve months before them; with nothing restated it writes nothing. On Redshift Gold is a
+-- prior-year columns included, which are later months of the same suffix) and every month of a renamed
+-- category, reading the snapshot from twelve months before them; with nothing restated it writes nothing. On Redshift Gold is a
 -- materialized view that Redshift refreshes itself.
-{%- set restate_from = snapshot_restate_from() if is_incremental() else none %}
+{%- set restate_from = gold_restate_from() if is_incremental() else none %}
 {%- set nothing_to_restate = is_incremental() and restate_from is none %}
 with cells as (
     select
