@@ -1595,7 +1595,7 @@ FROM kinesis_cdc."inventory-cdc-clean"
 WHERE CAN_JSON_PARSE(kinesis_data);
 
 -- Later runs of incremental model fct_inventory_snapshot_month_end (the table exists): the SELECT whose rows replace the
--- restated months (dbt-redshift's delete+insert deletes those months, then inserts these rows).
+-- restated days or months (its incremental strategy deletes those, then inserts these rows).
 -- Redshift physical design: Distributed like the ledger it is derived from; sorted by month end for period scans and for the month-range delete of each restatement.
 
 -- Periodic snapshot: stock on hand per warehouse x SKU at each month end, from the opening balance
@@ -1901,7 +1901,7 @@ left join "inventory"."silver"."fx_rates_monthly" as fx
 where b.quantity_on_hand <> 0 or b.movement_count > 0;
 
 -- Later runs of incremental model fct_inventory_transactions (the table exists): the SELECT whose rows replace the
--- restated months (dbt-redshift's delete+insert deletes those months, then inserts these rows).
+-- restated days or months (its incremental strategy deletes those, then inserts these rows).
 -- Redshift physical design: Billions of rows: distributed on sku_id (100K values, co-located with costs and the snapshot), sorted by event date so daily increments and month ranges scan only their blocks.
 
 -- The inventory ledger at movement grain: one row per source movement, deduplicated by
@@ -2063,111 +2063,8 @@ left join "inventory"."silver"."standard_cost_history" as c
     and r.event_date < c.effective_to
 where r.reject_reason is null;
 
--- Later runs of incremental model gold_inventory_value_monthly (the table exists): the SELECT whose rows replace the
--- restated months (dbt-redshift's delete+insert deletes those months, then inserts these rows).
--- Redshift physical design: Read whole by trend queries: even distribution, sorted by month for period filters. A materialized view with auto refresh on Redshift (dbt_project.yml), a table elsewhere.
-
--- Month-end inventory value per category x warehouse x month, with the prior year and YoY.
--- A cell exists when the category had stock or movement in the warehouse in the month or in the same
--- month a year earlier, so prior-year totals always equal the prior year's own totals.
--- Balances are semi-additive: sum across categories and warehouses within a month, never across months.
---
--- Incremental off Redshift: a run rewrites the months the snapshot restated since the last run (their
--- prior-year columns included, which are later months of the same suffix) and every month of a renamed
--- category, reading the snapshot from twelve months before them; with nothing restated it writes nothing. On Redshift Gold is a
--- materialized view that Redshift refreshes itself.
-with cells as (
-    select
-        month_end_date,
-        month_key,
-        warehouse_id,
-        category_code,
-        currency_code,
-        cast(sum(quantity_on_hand) as bigint) as quantity_on_hand,
-        sum(value_local) as value_local,
-        sum(value_usd) as value_usd,
-        max(bronze_loaded_through) as bronze_loaded_through
-    from "inventory"."silver"."fct_inventory_snapshot_month_end"
-    group by month_end_date, month_key, warehouse_id, category_code, currency_code
-),
-
-watermark as (
-    select max(bronze_loaded_through) as bronze_loaded_through from cells
-),
-
-months as (
-    select distinct month_end_date, month_key from cells
-),
-
-grid as (
-    select month_key, warehouse_id, category_code, currency_code from cells
-    union
-    select c.month_key + 100, c.warehouse_id, c.category_code, c.currency_code
-    from cells as c
-    inner join months as m on m.month_key = c.month_key + 100
-),
-
-joined as (
-    select
-        m.month_end_date,
-        g.month_key,
-        g.warehouse_id,
-        g.category_code,
-        g.currency_code,
-        coalesce(cur.quantity_on_hand, 0) as quantity_on_hand,
-        coalesce(cur.value_local, 0) as value_local,
-        coalesce(cur.value_usd, 0) as value_usd,
-        py.value_usd as prior_year_value_usd,
-        py.quantity_on_hand as prior_year_quantity_on_hand,
-        (coalesce(cur.value_local, 0) * pyfx.month_end_usd_per_unit) as value_constant_currency_usd,
-        pyfx.month_end_date as prior_year_month_end_date
-    from grid as g
-    inner join months as m on m.month_key = g.month_key
-    left join cells as cur
-        on cur.month_key = g.month_key and cur.warehouse_id = g.warehouse_id and cur.category_code = g.category_code
-    left join cells as py
-        on py.month_key = (g.month_key - 100)
-        and py.warehouse_id = g.warehouse_id and py.category_code = g.category_code
-    left join "inventory"."silver"."fx_rates_monthly" as pyfx
-        on pyfx.currency_code = g.currency_code and pyfx.month_key = (g.month_key - 100)
-)
-
-select
-    j.month_end_date,
-    j.month_key,
-    j.warehouse_id,
-    w.warehouse_name,
-    w.region,
-    w.country_code,
-    j.category_code,
-    cat.category_name,
-    j.currency_code,
-    j.quantity_on_hand,
-    cast(round(j.value_local, 2) as numeric(38, 2)) as value_local,
-    cast(round(j.value_usd, 2) as numeric(38, 2)) as value_usd,
-    cast(round(j.value_constant_currency_usd, 2) as numeric(38, 2)) as value_constant_currency_usd,
-    cast(round(j.prior_year_value_usd, 2) as numeric(38, 2)) as prior_year_value_usd,
-    j.prior_year_quantity_on_hand,
-    cast(round(j.value_usd, 2) - round(j.prior_year_value_usd, 2) as numeric(38, 2)) as yoy_change_usd,
-    case
-        when round(j.prior_year_value_usd, 2) is null or round(j.prior_year_value_usd, 2) = 0 then null
-        else cast((round(j.value_usd, 2)) - (round(j.prior_year_value_usd, 2)) as double precision) / cast(round(j.prior_year_value_usd, 2) as double precision) * 100
-    end as yoy_pct,
-    (
-        w.open_date <= j.prior_year_month_end_date
-        and (w.close_date is null or w.close_date > j.month_end_date)
-    ) as is_like_for_like,
-    watermark.bronze_loaded_through
-from joined as j
-cross join watermark
-left join "inventory"."silver"."dim_warehouse" as w
-    on w.warehouse_id = j.warehouse_id
-    and j.month_end_date >= w.effective_from and j.month_end_date < w.effective_to
-left join "inventory"."silver"."dim_category" as cat
-    on cat.category_code = j.category_code;
-
 -- Later runs of incremental model transaction_rejects (the table exists): the SELECT whose rows replace the
--- restated months (dbt-redshift's delete+insert deletes those months, then inserts these rows).
+-- restated days or months (its incremental strategy deletes those, then inserts these rows).
 -- Redshift physical design: Expected near-empty; even distribution, newest loads found by sort key.
 
 -- Ledger rows that reference an unknown SKU or warehouse, or fall outside every dimension version.
