@@ -1367,24 +1367,53 @@ where b.quantity_on_hand <> 0 or b.movement_count > 0
     ) as model_subq
     );
 
-create materialized view "inventory"."gold"."gold_inventory_value_monthly"
-        backup yes
-        diststyle even
-        
-        sortkey (month_key,category_code)
-        auto refresh yes
-    as (
-        -- Redshift physical design: Read whole by trend queries: even distribution, sorted by month for period filters. A materialized view with auto refresh on Redshift (dbt_project.yml), a table elsewhere.
+create  table
+    "inventory"."gold"."gold_inventory_value_monthly"
+    
+  (
+    month_end_date date,
+    month_key integer,
+    warehouse_id varchar,
+    warehouse_name varchar(1024),
+    region varchar,
+    country_code varchar,
+    category_code varchar,
+    category_name varchar(1024),
+    currency_code varchar,
+    quantity_on_hand bigint,
+    value_local numeric(38,2),
+    value_usd numeric(38,2),
+    value_constant_currency_usd numeric(38,2),
+    prior_year_value_usd numeric(38,2),
+    prior_year_quantity_on_hand bigint,
+    yoy_change_usd numeric(38,2),
+    yoy_pct double precision,
+    is_like_for_like boolean,
+    bronze_loaded_through timestamp
+    
+    )
+
+    
+    
+    diststyle even
+    
+      compound sortkey(month_key,category_code);
+
+insert into "inventory"."gold"."gold_inventory_value_monthly"
+    (
+      
+    select month_end_date, month_key, warehouse_id, warehouse_name, region, country_code, category_code, category_name, currency_code, quantity_on_hand, value_local, value_usd, value_constant_currency_usd, prior_year_value_usd, prior_year_quantity_on_hand, yoy_change_usd, yoy_pct, is_like_for_like, bronze_loaded_through
+    from (
+        -- Redshift physical design: Read whole by trend queries: even distribution, sorted by month for period filters. An incremental table on every engine, Redshift included: as a materialized view its outer joins and UNION would force a full refresh of every cell on each refresh (docs/optimization/redshift_design.md).
 
 -- Month-end inventory value per category x warehouse x month, with the prior year and YoY.
 -- A cell exists when the category had stock or movement in the warehouse in the month or in the same
 -- month a year earlier, so prior-year totals always equal the prior year's own totals.
 -- Balances are semi-additive: sum across categories and warehouses within a month, never across months.
 --
--- Incremental off Redshift: a run rewrites the months the snapshot restated since the last run (their
--- prior-year columns included, which are later months of the same suffix) and every month of a renamed
--- category, reading the snapshot from twelve months before them; with nothing restated it writes nothing. On Redshift Gold is a
--- materialized view that Redshift refreshes itself.
+-- Incremental: a run rewrites the months the snapshot restated since the last run (their prior-year
+-- columns included, which are later months of the same suffix) and every month of a renamed category,
+-- reading the snapshot from twelve months before them; with nothing restated it writes nothing.
 with cells as (
     select
         month_end_date,
@@ -1474,11 +1503,8 @@ left join "inventory"."silver"."dim_warehouse" as w
     and j.month_end_date >= w.effective_from and j.month_end_date < w.effective_to
 left join "inventory"."silver"."dim_category" as cat
     on cat.category_code = j.category_code
+    ) as model_subq
     );
-
-drop materialized view if exists "inventory"."gold"."gold_inventory_value_monthly__dbt_backup" cascade;
-
-drop materialized view if exists "inventory"."gold"."gold_inventory_value_monthly__dbt_tmp" cascade;
 
 create materialized view "inventory"."gold"."gold_inventory_value_by_region"
         backup yes
@@ -2062,6 +2088,110 @@ left join "inventory"."silver"."standard_cost_history" as c
     and r.event_date >= c.effective_from
     and r.event_date < c.effective_to
 where r.reject_reason is null;
+
+-- Later runs of incremental model gold_inventory_value_monthly (the table exists): the SELECT whose rows replace the
+-- restated days or months (its incremental strategy deletes those, then inserts these rows).
+-- Redshift physical design: Read whole by trend queries: even distribution, sorted by month for period filters. An incremental table on every engine, Redshift included: as a materialized view its outer joins and UNION would force a full refresh of every cell on each refresh (docs/optimization/redshift_design.md).
+
+-- Month-end inventory value per category x warehouse x month, with the prior year and YoY.
+-- A cell exists when the category had stock or movement in the warehouse in the month or in the same
+-- month a year earlier, so prior-year totals always equal the prior year's own totals.
+-- Balances are semi-additive: sum across categories and warehouses within a month, never across months.
+--
+-- Incremental: a run rewrites the months the snapshot restated since the last run (their prior-year
+-- columns included, which are later months of the same suffix) and every month of a renamed category,
+-- reading the snapshot from twelve months before them; with nothing restated it writes nothing.
+with cells as (
+    select
+        month_end_date,
+        month_key,
+        warehouse_id,
+        category_code,
+        currency_code,
+        cast(sum(quantity_on_hand) as bigint) as quantity_on_hand,
+        sum(value_local) as value_local,
+        sum(value_usd) as value_usd,
+        max(bronze_loaded_through) as bronze_loaded_through
+    from "inventory"."silver"."fct_inventory_snapshot_month_end"
+    where month_key >= ((cast(extract(year from cast('1900-01-01' as date)) as integer) * 100 + cast(extract(month from cast('1900-01-01' as date)) as integer)) - 100)
+    group by month_end_date, month_key, warehouse_id, category_code, currency_code
+),
+
+watermark as (
+    select max(bronze_loaded_through) as bronze_loaded_through from cells
+),
+
+months as (
+    select distinct month_end_date, month_key from cells
+),
+
+grid as (
+    select month_key, warehouse_id, category_code, currency_code from cells
+    union
+    select c.month_key + 100, c.warehouse_id, c.category_code, c.currency_code
+    from cells as c
+    inner join months as m on m.month_key = c.month_key + 100
+),
+
+joined as (
+    select
+        m.month_end_date,
+        g.month_key,
+        g.warehouse_id,
+        g.category_code,
+        g.currency_code,
+        coalesce(cur.quantity_on_hand, 0) as quantity_on_hand,
+        coalesce(cur.value_local, 0) as value_local,
+        coalesce(cur.value_usd, 0) as value_usd,
+        py.value_usd as prior_year_value_usd,
+        py.quantity_on_hand as prior_year_quantity_on_hand,
+        (coalesce(cur.value_local, 0) * pyfx.month_end_usd_per_unit) as value_constant_currency_usd,
+        pyfx.month_end_date as prior_year_month_end_date
+    from grid as g
+    inner join months as m on m.month_key = g.month_key
+    left join cells as cur
+        on cur.month_key = g.month_key and cur.warehouse_id = g.warehouse_id and cur.category_code = g.category_code
+    left join cells as py
+        on py.month_key = (g.month_key - 100)
+        and py.warehouse_id = g.warehouse_id and py.category_code = g.category_code
+    left join "inventory"."silver"."fx_rates_monthly" as pyfx
+        on pyfx.currency_code = g.currency_code and pyfx.month_key = (g.month_key - 100)
+)
+
+select
+    j.month_end_date,
+    j.month_key,
+    j.warehouse_id,
+    w.warehouse_name,
+    w.region,
+    w.country_code,
+    j.category_code,
+    cat.category_name,
+    j.currency_code,
+    j.quantity_on_hand,
+    cast(round(j.value_local, 2) as numeric(38, 2)) as value_local,
+    cast(round(j.value_usd, 2) as numeric(38, 2)) as value_usd,
+    cast(round(j.value_constant_currency_usd, 2) as numeric(38, 2)) as value_constant_currency_usd,
+    cast(round(j.prior_year_value_usd, 2) as numeric(38, 2)) as prior_year_value_usd,
+    j.prior_year_quantity_on_hand,
+    cast(round(j.value_usd, 2) - round(j.prior_year_value_usd, 2) as numeric(38, 2)) as yoy_change_usd,
+    case
+        when round(j.prior_year_value_usd, 2) is null or round(j.prior_year_value_usd, 2) = 0 then null
+        else cast((round(j.value_usd, 2)) - (round(j.prior_year_value_usd, 2)) as double precision) / cast(round(j.prior_year_value_usd, 2) as double precision) * 100
+    end as yoy_pct,
+    (
+        w.open_date <= j.prior_year_month_end_date
+        and (w.close_date is null or w.close_date > j.month_end_date)
+    ) as is_like_for_like,
+    watermark.bronze_loaded_through
+from joined as j
+cross join watermark
+left join "inventory"."silver"."dim_warehouse" as w
+    on w.warehouse_id = j.warehouse_id
+    and j.month_end_date >= w.effective_from and j.month_end_date < w.effective_to
+left join "inventory"."silver"."dim_category" as cat
+    on cat.category_code = j.category_code
+where j.month_key >= (cast(extract(year from cast('1900-01-01' as date)) as integer) * 100 + cast(extract(month from cast('1900-01-01' as date)) as integer));
 
 -- Later runs of incremental model transaction_rejects (the table exists): the SELECT whose rows replace the
 -- restated days or months (its incremental strategy deletes those, then inserts these rows).

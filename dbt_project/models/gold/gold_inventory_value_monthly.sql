@@ -1,19 +1,17 @@
--- Redshift physical design: Read whole by trend queries: even distribution, sorted by month for period filters. A materialized view with auto refresh on Redshift (dbt_project.yml), a table elsewhere.
+-- Redshift physical design: Read whole by trend queries: even distribution, sorted by month for period filters. An incremental table on every engine, Redshift included: as a materialized view its outer joins and UNION would force a full refresh of every cell on each refresh (docs/optimization/redshift_design.md).
 {{ config(
     dist='even', sort=['month_key', 'category_code'],
-    materialized=('materialized_view' if target.type == 'redshift' else 'incremental'),
-    incremental_strategy='restate_from', unique_key='month_end_date', restate_from_macro='gold_restate_from',
-    on_schema_change='fail'
+    materialized='incremental', incremental_strategy='restate_from', unique_key='month_end_date',
+    restate_from_macro='gold_restate_from', on_schema_change='fail'
 ) }}
 -- Month-end inventory value per category x warehouse x month, with the prior year and YoY.
 -- A cell exists when the category had stock or movement in the warehouse in the month or in the same
 -- month a year earlier, so prior-year totals always equal the prior year's own totals.
 -- Balances are semi-additive: sum across categories and warehouses within a month, never across months.
 --
--- Incremental off Redshift: a run rewrites the months the snapshot restated since the last run (their
--- prior-year columns included, which are later months of the same suffix) and every month of a renamed
--- category, reading the snapshot from twelve months before them; with nothing restated it writes nothing. On Redshift Gold is a
--- materialized view that Redshift refreshes itself.
+-- Incremental: a run rewrites the months the snapshot restated since the last run (their prior-year
+-- columns included, which are later months of the same suffix) and every month of a renamed category,
+-- reading the snapshot from twelve months before them; with nothing restated it writes nothing.
 {%- set restate_from = gold_restate_from() if is_incremental() else none %}
 {%- set nothing_to_restate = is_incremental() and restate_from is none %}
 with cells as (
