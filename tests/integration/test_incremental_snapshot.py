@@ -15,7 +15,7 @@ from streaming.source_simulator import SourceSimulator
 from streaming.warehouse_catalog import catalog_from_warehouse
 
 from ..support.cdc import append_streamed_events
-from ..support.dbt_runner import run_dbt
+from ..support.dbt_runner import failing_tests, run_dbt
 from ..support.tiny_bronze import build_tiny_bronze
 
 SNAPSHOT = "silver.fct_inventory_snapshot_month_end"
@@ -126,6 +126,9 @@ def history(tmp_path_factory) -> dict:
         SELECT count(*) FROM silver.cdc_inventory_transactions WHERE is_deleted""")[0][0]
     states["streamed"], states["ledger_streamed"] = snapshot(path), ledger(path)
     states["rejects_streamed"], states["gold_streamed"] = rejects(path), gold(path)
+    states["incremental_copy"] = work / "incremental_copy"
+    states["incremental_copy"].mkdir()
+    shutil.copy(path, states["incremental_copy"] / "warehouse.duckdb")
     full = work / "full" / "warehouse.duckdb"
     full.parent.mkdir()
     shutil.copy(path, full)
@@ -228,3 +231,23 @@ def test_gold_rewrites_only_the_months_the_snapshot_restated(history):
 def test_incremental_gold_equals_a_full_rebuild(history):
     assert len(history["gold_full_rebuild"]) > 500
     assert without_watermark(history["gold_streamed"]) == without_watermark(history["gold_full_rebuild"])
+
+
+def test_ledger_tests_check_the_rows_the_latest_build_wrote(history):
+    """A daily build tests the days it restated, not the billion-row history (macros/test_scope.sql);
+    test_all_rows tests everything."""
+    work = history["incremental_copy"]
+    db = work / "warehouse.duckdb"
+    env = {"INVENTORY_DUCKDB_PATH": str(db)}
+    accepted = "accepted_values_fct_inventory_transactions_movement_type__RECEIPT__SHIPMENT__TRANSFER_OUT__TRANSFER_IN__RETURN__ADJUSTMENT__CYCLE_COUNT"
+    ledger_tests = ["test", "--select", "fct_inventory_transactions,test_type:generic"]
+    latest = f"(SELECT max(bronze_loaded_through) FROM {LEDGER})"
+    execute(db, f"""UPDATE {LEDGER} SET movement_type = 'BOGUS' WHERE transaction_id = (
+                     SELECT min(transaction_id) FROM {LEDGER} WHERE bronze_loaded_through < {latest})""")
+    assert accepted not in failing_tests(run_dbt(ledger_tests, "local", work, env, expect_success=False))
+    every_row = run_dbt([*ledger_tests, "--vars", "{test_all_rows: true}"], "local", work, env, expect_success=False)
+    assert failing_tests(every_row) == {accepted}
+    execute(db, f"UPDATE {LEDGER} SET movement_type = 'RECEIPT' WHERE movement_type = 'BOGUS'",
+            f"""UPDATE {LEDGER} SET movement_type = 'BOGUS' WHERE transaction_id = (
+                 SELECT min(transaction_id) FROM {LEDGER} WHERE bronze_loaded_through = {latest})""")
+    assert failing_tests(run_dbt(ledger_tests, "local", work, env, expect_success=False)) == {accepted}
