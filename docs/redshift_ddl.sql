@@ -577,6 +577,166 @@ alter table "inventory"."silver"."dim_category__dbt_tmp" rename to "dim_category
 drop table if exists "inventory"."silver"."dim_category__dbt_backup" cascade;
 
 create  table
+    "inventory"."silver"."transaction_rejects"
+    
+  (
+    transaction_id bigint,
+    event_ts timestamp,
+    event_date date,
+    warehouse_id varchar,
+    sku_id varchar,
+    movement_type varchar,
+    quantity bigint,
+    reference_id varchar,
+    reject_reason varchar,
+    loaded_at timestamp,
+    source_batch_id varchar,
+    source_file varchar(1024),
+    source_row bigint,
+    bronze_loaded_through timestamp
+    
+    )
+
+    
+    
+    diststyle even
+    
+      compound sortkey(loaded_at);
+
+insert into "inventory"."silver"."transaction_rejects"
+    (
+      
+    select transaction_id, event_ts, event_date, warehouse_id, sku_id, movement_type, quantity, reference_id, reject_reason, loaded_at, source_batch_id, source_file, source_row, bronze_loaded_through
+    from (
+        -- Redshift physical design: Expected near-empty; even distribution, newest loads found by sort key.
+
+-- Ledger rows that reference an unknown SKU or warehouse, or fall outside every dimension version.
+-- Kept with the reason rather than dropped; a failing check counts them. Restated incrementally like
+-- fct_inventory_transactions: a reject leaves when the master data it lacked arrives.
+with resolved as (
+    with batch_ledger as (
+    select * from (
+        select
+            src.*,
+            row_number() over (
+                partition by transaction_id
+                order by _loaded_at desc, _batch_id desc, _source_row desc
+            ) as _load_rank
+        from "inventory"."bronze"."inventory_transactions" as src
+    ) as ranked
+    where _load_rank = 1
+),
+
+streamed as (
+    select * from "inventory"."silver"."cdc_inventory_transactions"
+),
+
+ledger as (
+    select
+        b.transaction_id, b.event_ts, b.warehouse_id, b.sku_id, b.movement_type, b.quantity, b.reference_id,
+        b._loaded_at, b._batch_id, b._source_file, b._source_row, cast(null as bigint) as source_lsn
+    from batch_ledger as b
+    left join streamed as s on s.transaction_id = b.transaction_id
+    where s.transaction_id is null
+    union all
+    select
+        transaction_id, event_ts, warehouse_id, sku_id, movement_type, quantity, reference_id,
+        loaded_at, load_batch_id, 'kinesis:' || stream_name || '/' || shard_id, cast(null as bigint), source_lsn
+    from streamed
+    where not is_deleted
+),
+
+known_skus as (select distinct sku_id from "inventory"."silver"."dim_product"),
+known_warehouses as (select distinct warehouse_id from "inventory"."silver"."dim_warehouse"),
+
+resolved as (
+    select
+        l.transaction_id,
+        l.event_ts,
+        cast(l.event_ts as date) as event_date,
+        l.warehouse_id,
+        l.sku_id,
+        l.movement_type,
+        l.quantity,
+        l.reference_id,
+        l._loaded_at as loaded_at,
+        l._batch_id as source_batch_id,
+        l._source_file as source_file,
+        l._source_row as source_row,
+        l.source_lsn,
+        p.product_key,
+        p.category_code,
+        w.warehouse_key,
+        w.currency_code,
+        ks.sku_id is not null as sku_known,
+        kw.warehouse_id is not null as warehouse_known
+    from ledger as l
+    left join "inventory"."silver"."dim_product" as p
+        on p.sku_id = l.sku_id
+        and cast(l.event_ts as date) >= p.effective_from
+        and cast(l.event_ts as date) < p.effective_to
+    left join "inventory"."silver"."dim_warehouse" as w
+        on w.warehouse_id = l.warehouse_id
+        and cast(l.event_ts as date) >= w.effective_from
+        and cast(l.event_ts as date) < w.effective_to
+    left join known_skus as ks on ks.sku_id = l.sku_id
+    left join known_warehouses as kw on kw.warehouse_id = l.warehouse_id
+    
+)
+
+select
+    resolved.*,
+    case
+        when not sku_known then cast('unknown sku_id' as varchar)
+        when not warehouse_known then cast('unknown warehouse_id' as varchar)
+        when product_key is null then cast('no product version valid at event date' as varchar)
+        when warehouse_key is null then cast('no warehouse version valid at event date' as varchar)
+    end as reject_reason
+from resolved
+),
+
+loads as (
+    select max(loaded_at) as loaded_at
+    from (
+        select max(_loaded_at) as loaded_at from "inventory"."bronze"."inventory_transactions"
+        union all
+        select max(_loaded_at) as loaded_at from "inventory"."bronze"."cdc_events"
+        union all
+        select max(_loaded_at) as loaded_at from "inventory"."bronze"."opening_balances"
+        union all
+        select max(_loaded_at) as loaded_at from "inventory"."bronze"."standard_costs"
+        union all
+        select max(_loaded_at) as loaded_at from "inventory"."bronze"."fx_rates"
+        union all
+        select max(_loaded_at) as loaded_at from "inventory"."bronze"."products"
+        union all
+        select max(_loaded_at) as loaded_at from "inventory"."bronze"."warehouses"
+        
+        ) as per_source
+)
+
+select
+    r.transaction_id,
+    r.event_ts,
+    r.event_date,
+    r.warehouse_id,
+    r.sku_id,
+    r.movement_type,
+    r.quantity,
+    r.reference_id,
+    r.reject_reason,
+    r.loaded_at,
+    r.source_batch_id,
+    r.source_file,
+    r.source_row,
+    loads.loaded_at as bronze_loaded_through
+from resolved as r
+cross join loads
+where r.reject_reason is not null
+    ) as model_subq
+    );
+
+create  table
     "inventory"."silver"."fx_rates_monthly__dbt_tmp"
     
   (
@@ -806,7 +966,7 @@ alter table "inventory"."silver"."dim_date__dbt_tmp" rename to "dim_date";
 drop table if exists "inventory"."silver"."dim_date__dbt_backup" cascade;
 
 create  table
-    "inventory"."silver"."fct_inventory_transactions__dbt_tmp"
+    "inventory"."silver"."fct_inventory_transactions"
     
   (
     transaction_id bigint,
@@ -828,7 +988,8 @@ create  table
     source_batch_id varchar,
     source_file varchar(1024),
     source_row bigint,
-    source_lsn bigint
+    source_lsn bigint,
+    bronze_loaded_through timestamp
     
     )
 
@@ -838,19 +999,21 @@ create  table
     
       compound sortkey(event_date,warehouse_id);
 
-insert into "inventory"."silver"."fct_inventory_transactions__dbt_tmp"
+insert into "inventory"."silver"."fct_inventory_transactions"
     (
       
-    select transaction_id, event_ts, event_date, month_end_date, warehouse_id, warehouse_key, sku_id, product_key, category_code, movement_type, quantity, currency_code, unit_cost_local, extended_value_local, reference_id, loaded_at, source_batch_id, source_file, source_row, source_lsn
+    select transaction_id, event_ts, event_date, month_end_date, warehouse_id, warehouse_key, sku_id, product_key, category_code, movement_type, quantity, currency_code, unit_cost_local, extended_value_local, reference_id, loaded_at, source_batch_id, source_file, source_row, source_lsn, bronze_loaded_through
     from (
-        with __dbt__cte__int_transactions_resolved as (
+        -- Redshift physical design: Billions of rows: distributed on sku_id (100K values, co-located with costs and the snapshot), sorted by event date so daily increments and month ranges scan only their blocks.
 
-
--- The deduplicated ledger with every dimension version resolved as of the event date, and, for rows
--- that cannot be resolved, the reason. Feeds fct_inventory_transactions and transaction_rejects.
--- Batch files and the CDC stream are one ledger: a streamed change of a transaction_id replaces the
--- batch row with that id, and a streamed delete removes it.
-with batch_ledger as (
+-- The inventory ledger at movement grain: one row per source movement, deduplicated by
+-- transaction_id, with the product and warehouse versions in force on the event date.
+--
+-- Incremental (docs/late_arriving.md): a run restates every day from the earliest day that any Bronze
+-- row loaded since the last build affects (macros/ledger.sql) and reads only those days' keys; with
+-- nothing new it writes nothing. A first run or --full-refresh builds the whole ledger.
+with resolved as (
+    with batch_ledger as (
     select * from (
         select
             src.*,
@@ -917,6 +1080,7 @@ resolved as (
         and cast(l.event_ts as date) < w.effective_to
     left join known_skus as ks on ks.sku_id = l.sku_id
     left join known_warehouses as kw on kw.warehouse_id = l.warehouse_id
+    
 )
 
 select
@@ -928,10 +1092,28 @@ select
         when warehouse_key is null then cast('no warehouse version valid at event date' as varchar)
     end as reject_reason
 from resolved
-) -- Redshift physical design: Billions of rows: distributed on sku_id (100K values, co-located with costs and the snapshot), sorted by event date so daily increments and month ranges scan only their blocks.
+),
 
--- The inventory ledger at movement grain: one row per source movement, deduplicated by
--- transaction_id, with the product and warehouse versions in force on the event date.
+loads as (
+    select max(loaded_at) as loaded_at
+    from (
+        select max(_loaded_at) as loaded_at from "inventory"."bronze"."inventory_transactions"
+        union all
+        select max(_loaded_at) as loaded_at from "inventory"."bronze"."cdc_events"
+        union all
+        select max(_loaded_at) as loaded_at from "inventory"."bronze"."opening_balances"
+        union all
+        select max(_loaded_at) as loaded_at from "inventory"."bronze"."standard_costs"
+        union all
+        select max(_loaded_at) as loaded_at from "inventory"."bronze"."fx_rates"
+        union all
+        select max(_loaded_at) as loaded_at from "inventory"."bronze"."products"
+        union all
+        select max(_loaded_at) as loaded_at from "inventory"."bronze"."warehouses"
+        
+        ) as per_source
+)
+
 select
     r.transaction_id,
     r.event_ts,
@@ -972,8 +1154,10 @@ select
     r.source_batch_id,
     r.source_file,
     r.source_row,
-    r.source_lsn
-from __dbt__cte__int_transactions_resolved as r
+    r.source_lsn,
+    loads.loaded_at as bronze_loaded_through
+from resolved as r
+cross join loads
 left join "inventory"."silver"."standard_cost_history" as c
     on c.sku_id = r.sku_id
     and c.currency_code = r.currency_code
@@ -982,151 +1166,6 @@ left join "inventory"."silver"."standard_cost_history" as c
 where r.reject_reason is null
     ) as model_subq
     );
-
-alter table "inventory"."silver"."fct_inventory_transactions__dbt_tmp" rename to "fct_inventory_transactions";
-
-drop table if exists "inventory"."silver"."fct_inventory_transactions__dbt_backup" cascade;
-
-create  table
-    "inventory"."silver"."transaction_rejects__dbt_tmp"
-    
-  (
-    transaction_id bigint,
-    event_ts timestamp,
-    warehouse_id varchar,
-    sku_id varchar,
-    movement_type varchar,
-    quantity bigint,
-    reference_id varchar,
-    reject_reason varchar,
-    loaded_at timestamp,
-    source_batch_id varchar,
-    source_file varchar(1024),
-    source_row bigint
-    
-    )
-
-    
-    
-    diststyle even
-    
-      compound sortkey(loaded_at);
-
-insert into "inventory"."silver"."transaction_rejects__dbt_tmp"
-    (
-      
-    select transaction_id, event_ts, warehouse_id, sku_id, movement_type, quantity, reference_id, reject_reason, loaded_at, source_batch_id, source_file, source_row
-    from (
-        with __dbt__cte__int_transactions_resolved as (
-
-
--- The deduplicated ledger with every dimension version resolved as of the event date, and, for rows
--- that cannot be resolved, the reason. Feeds fct_inventory_transactions and transaction_rejects.
--- Batch files and the CDC stream are one ledger: a streamed change of a transaction_id replaces the
--- batch row with that id, and a streamed delete removes it.
-with batch_ledger as (
-    select * from (
-        select
-            src.*,
-            row_number() over (
-                partition by transaction_id
-                order by _loaded_at desc, _batch_id desc, _source_row desc
-            ) as _load_rank
-        from "inventory"."bronze"."inventory_transactions" as src
-    ) as ranked
-    where _load_rank = 1
-),
-
-streamed as (
-    select * from "inventory"."silver"."cdc_inventory_transactions"
-),
-
-ledger as (
-    select
-        b.transaction_id, b.event_ts, b.warehouse_id, b.sku_id, b.movement_type, b.quantity, b.reference_id,
-        b._loaded_at, b._batch_id, b._source_file, b._source_row, cast(null as bigint) as source_lsn
-    from batch_ledger as b
-    left join streamed as s on s.transaction_id = b.transaction_id
-    where s.transaction_id is null
-    union all
-    select
-        transaction_id, event_ts, warehouse_id, sku_id, movement_type, quantity, reference_id,
-        loaded_at, load_batch_id, 'kinesis:' || stream_name || '/' || shard_id, cast(null as bigint), source_lsn
-    from streamed
-    where not is_deleted
-),
-
-known_skus as (select distinct sku_id from "inventory"."silver"."dim_product"),
-known_warehouses as (select distinct warehouse_id from "inventory"."silver"."dim_warehouse"),
-
-resolved as (
-    select
-        l.transaction_id,
-        l.event_ts,
-        cast(l.event_ts as date) as event_date,
-        l.warehouse_id,
-        l.sku_id,
-        l.movement_type,
-        l.quantity,
-        l.reference_id,
-        l._loaded_at as loaded_at,
-        l._batch_id as source_batch_id,
-        l._source_file as source_file,
-        l._source_row as source_row,
-        l.source_lsn,
-        p.product_key,
-        p.category_code,
-        w.warehouse_key,
-        w.currency_code,
-        ks.sku_id is not null as sku_known,
-        kw.warehouse_id is not null as warehouse_known
-    from ledger as l
-    left join "inventory"."silver"."dim_product" as p
-        on p.sku_id = l.sku_id
-        and cast(l.event_ts as date) >= p.effective_from
-        and cast(l.event_ts as date) < p.effective_to
-    left join "inventory"."silver"."dim_warehouse" as w
-        on w.warehouse_id = l.warehouse_id
-        and cast(l.event_ts as date) >= w.effective_from
-        and cast(l.event_ts as date) < w.effective_to
-    left join known_skus as ks on ks.sku_id = l.sku_id
-    left join known_warehouses as kw on kw.warehouse_id = l.warehouse_id
-)
-
-select
-    resolved.*,
-    case
-        when not sku_known then cast('unknown sku_id' as varchar)
-        when not warehouse_known then cast('unknown warehouse_id' as varchar)
-        when product_key is null then cast('no product version valid at event date' as varchar)
-        when warehouse_key is null then cast('no warehouse version valid at event date' as varchar)
-    end as reject_reason
-from resolved
-) -- Redshift physical design: Expected near-empty; even distribution, newest loads found by sort key.
-
--- Ledger rows that reference an unknown SKU or warehouse, or fall outside every dimension version.
--- Kept with the reason rather than dropped; a failing check counts them.
-select
-    transaction_id,
-    event_ts,
-    warehouse_id,
-    sku_id,
-    movement_type,
-    quantity,
-    reference_id,
-    reject_reason,
-    loaded_at,
-    source_batch_id,
-    source_file,
-    source_row
-from __dbt__cte__int_transactions_resolved
-where reject_reason is not null
-    ) as model_subq
-    );
-
-alter table "inventory"."silver"."transaction_rejects__dbt_tmp" rename to "transaction_rejects";
-
-drop table if exists "inventory"."silver"."transaction_rejects__dbt_backup" cascade;
 
 create  table
     "inventory"."silver"."fct_inventory_snapshot_month_end"
@@ -1397,19 +1436,53 @@ alter table "inventory"."silver"."fct_inventory_transactions_all_history__dbt_tm
 
 drop view if exists "inventory"."silver"."fct_inventory_transactions_all_history__dbt_backup" cascade;
 
-create materialized view "inventory"."gold"."gold_inventory_value_monthly"
-        backup yes
-        diststyle even
-        
-        sortkey (month_key,category_code)
-        auto refresh yes
-    as (
-        -- Redshift physical design: Read whole by trend queries: even distribution, sorted by month for period filters. A materialized view with auto refresh on Redshift (dbt_project.yml), a table elsewhere.
+create  table
+    "inventory"."gold"."gold_inventory_value_monthly"
+    
+  (
+    month_end_date date,
+    month_key integer,
+    warehouse_id varchar,
+    warehouse_name varchar(1024),
+    region varchar,
+    country_code varchar,
+    category_code varchar,
+    category_name varchar(1024),
+    currency_code varchar,
+    quantity_on_hand bigint,
+    value_local numeric(38,2),
+    value_usd numeric(38,2),
+    value_constant_currency_usd numeric(38,2),
+    prior_year_value_usd numeric(38,2),
+    prior_year_quantity_on_hand bigint,
+    yoy_change_usd numeric(38,2),
+    yoy_pct double precision,
+    is_like_for_like boolean,
+    bronze_loaded_through timestamp
+    
+    )
+
+    
+    
+    diststyle even
+    
+      compound sortkey(month_key,category_code);
+
+insert into "inventory"."gold"."gold_inventory_value_monthly"
+    (
+      
+    select month_end_date, month_key, warehouse_id, warehouse_name, region, country_code, category_code, category_name, currency_code, quantity_on_hand, value_local, value_usd, value_constant_currency_usd, prior_year_value_usd, prior_year_quantity_on_hand, yoy_change_usd, yoy_pct, is_like_for_like, bronze_loaded_through
+    from (
+        -- Redshift physical design: Read whole by trend queries: even distribution, sorted by month for period filters. An incremental table on every engine, Redshift included: as a materialized view its outer joins and UNION would force a full refresh of every cell on each refresh (docs/optimization/redshift_design.md).
 
 -- Month-end inventory value per category x warehouse x month, with the prior year and YoY.
 -- A cell exists when the category had stock or movement in the warehouse in the month or in the same
 -- month a year earlier, so prior-year totals always equal the prior year's own totals.
 -- Balances are semi-additive: sum across categories and warehouses within a month, never across months.
+--
+-- Incremental: a run rewrites the months the snapshot restated since the last run (their prior-year
+-- columns included, which are later months of the same suffix) and every month of a renamed category,
+-- reading the snapshot from twelve months before them; with nothing restated it writes nothing.
 with cells as (
     select
         month_end_date,
@@ -1419,9 +1492,14 @@ with cells as (
         currency_code,
         cast(sum(quantity_on_hand) as bigint) as quantity_on_hand,
         sum(value_local) as value_local,
-        sum(value_usd) as value_usd
+        sum(value_usd) as value_usd,
+        max(bronze_loaded_through) as bronze_loaded_through
     from "inventory"."silver"."fct_inventory_snapshot_month_end"
     group by month_end_date, month_key, warehouse_id, category_code, currency_code
+),
+
+watermark as (
+    select max(bronze_loaded_through) as bronze_loaded_through from cells
 ),
 
 months as (
@@ -1485,18 +1563,17 @@ select
     (
         w.open_date <= j.prior_year_month_end_date
         and (w.close_date is null or w.close_date > j.month_end_date)
-    ) as is_like_for_like
+    ) as is_like_for_like,
+    watermark.bronze_loaded_through
 from joined as j
+cross join watermark
 left join "inventory"."silver"."dim_warehouse" as w
     on w.warehouse_id = j.warehouse_id
     and j.month_end_date >= w.effective_from and j.month_end_date < w.effective_to
 left join "inventory"."silver"."dim_category" as cat
     on cat.category_code = j.category_code
+    ) as model_subq
     );
-
-drop materialized view if exists "inventory"."gold"."gold_inventory_value_monthly__dbt_backup" cascade;
-
-drop materialized view if exists "inventory"."gold"."gold_inventory_value_monthly__dbt_tmp" cascade;
 
 create materialized view "inventory"."gold"."gold_inventory_value_by_region"
         backup yes
@@ -1733,7 +1810,7 @@ DELETE FROM silver.fct_inventory_transactions WHERE event_date < '2022-12-01';
 COMMIT;
 
 -- Later runs of incremental model fct_inventory_snapshot_month_end (the table exists): the SELECT whose rows replace the
--- restated months (dbt-redshift's delete+insert deletes those months, then inserts these rows).
+-- restated days or months (its incremental strategy deletes those, then inserts these rows).
 -- Redshift physical design: Distributed like the ledger it is derived from; sorted by month end for period scans and for the month-range delete of each restatement.
 
 -- Periodic snapshot: stock on hand per warehouse x SKU at each month end, from the opening balance
@@ -2037,3 +2114,398 @@ left join "inventory"."silver"."standard_cost_history" as c
 left join "inventory"."silver"."fx_rates_monthly" as fx
     on fx.currency_code = w.currency_code and fx.month_end_date = b.month_end_date
 where b.quantity_on_hand <> 0 or b.movement_count > 0;
+
+-- Later runs of incremental model fct_inventory_transactions (the table exists): the SELECT whose rows replace the
+-- restated days or months (its incremental strategy deletes those, then inserts these rows).
+-- Redshift physical design: Billions of rows: distributed on sku_id (100K values, co-located with costs and the snapshot), sorted by event date so daily increments and month ranges scan only their blocks.
+
+-- The inventory ledger at movement grain: one row per source movement, deduplicated by
+-- transaction_id, with the product and warehouse versions in force on the event date.
+--
+-- Incremental (docs/late_arriving.md): a run restates every day from the earliest day that any Bronze
+-- row loaded since the last build affects (macros/ledger.sql) and reads only those days' keys; with
+-- nothing new it writes nothing. A first run or --full-refresh builds the whole ledger.
+with resolved as (
+    with batch_ledger as (
+    select * from (
+        select
+            src.*,
+            row_number() over (
+                partition by transaction_id
+                order by _loaded_at desc, _batch_id desc, _source_row desc
+            ) as _load_rank
+        from (select * from "inventory"."bronze"."inventory_transactions" where transaction_id in (select transaction_id from "inventory"."bronze"."inventory_transactions" where event_ts >= cast(cast('1900-01-01' as date) as timestamp))) as src
+    ) as ranked
+    where _load_rank = 1
+),
+
+streamed as (
+    select * from "inventory"."silver"."cdc_inventory_transactions"
+),
+
+ledger as (
+    select
+        b.transaction_id, b.event_ts, b.warehouse_id, b.sku_id, b.movement_type, b.quantity, b.reference_id,
+        b._loaded_at, b._batch_id, b._source_file, b._source_row, cast(null as bigint) as source_lsn
+    from batch_ledger as b
+    left join streamed as s on s.transaction_id = b.transaction_id
+    where s.transaction_id is null
+    union all
+    select
+        transaction_id, event_ts, warehouse_id, sku_id, movement_type, quantity, reference_id,
+        loaded_at, load_batch_id, 'kinesis:' || stream_name || '/' || shard_id, cast(null as bigint), source_lsn
+    from streamed
+    where not is_deleted
+),
+
+known_skus as (select distinct sku_id from "inventory"."silver"."dim_product"),
+known_warehouses as (select distinct warehouse_id from "inventory"."silver"."dim_warehouse"),
+
+resolved as (
+    select
+        l.transaction_id,
+        l.event_ts,
+        cast(l.event_ts as date) as event_date,
+        l.warehouse_id,
+        l.sku_id,
+        l.movement_type,
+        l.quantity,
+        l.reference_id,
+        l._loaded_at as loaded_at,
+        l._batch_id as source_batch_id,
+        l._source_file as source_file,
+        l._source_row as source_row,
+        l.source_lsn,
+        p.product_key,
+        p.category_code,
+        w.warehouse_key,
+        w.currency_code,
+        ks.sku_id is not null as sku_known,
+        kw.warehouse_id is not null as warehouse_known
+    from ledger as l
+    left join "inventory"."silver"."dim_product" as p
+        on p.sku_id = l.sku_id
+        and cast(l.event_ts as date) >= p.effective_from
+        and cast(l.event_ts as date) < p.effective_to
+    left join "inventory"."silver"."dim_warehouse" as w
+        on w.warehouse_id = l.warehouse_id
+        and cast(l.event_ts as date) >= w.effective_from
+        and cast(l.event_ts as date) < w.effective_to
+    left join known_skus as ks on ks.sku_id = l.sku_id
+    left join known_warehouses as kw on kw.warehouse_id = l.warehouse_id
+    where l.event_ts >= cast(cast('1900-01-01' as date) as timestamp)
+)
+
+select
+    resolved.*,
+    case
+        when not sku_known then cast('unknown sku_id' as varchar)
+        when not warehouse_known then cast('unknown warehouse_id' as varchar)
+        when product_key is null then cast('no product version valid at event date' as varchar)
+        when warehouse_key is null then cast('no warehouse version valid at event date' as varchar)
+    end as reject_reason
+from resolved
+),
+
+loads as (
+    select max(loaded_at) as loaded_at
+    from (
+        select max(_loaded_at) as loaded_at from "inventory"."bronze"."inventory_transactions"
+        union all
+        select max(_loaded_at) as loaded_at from "inventory"."bronze"."cdc_events"
+        union all
+        select max(_loaded_at) as loaded_at from "inventory"."bronze"."opening_balances"
+        union all
+        select max(_loaded_at) as loaded_at from "inventory"."bronze"."standard_costs"
+        union all
+        select max(_loaded_at) as loaded_at from "inventory"."bronze"."fx_rates"
+        union all
+        select max(_loaded_at) as loaded_at from "inventory"."bronze"."products"
+        union all
+        select max(_loaded_at) as loaded_at from "inventory"."bronze"."warehouses"
+        
+        ) as per_source
+)
+
+select
+    r.transaction_id,
+    r.event_ts,
+    r.event_date,
+    cast(
+    cast(
+        
+
+    dateadd(
+        day,
+        -1,
+        
+
+    dateadd(
+        month,
+        1,
+        date_trunc('month', r.event_date)
+        )
+
+
+        )
+
+
+        as date)
+ as date) as month_end_date,
+    r.warehouse_id,
+    r.warehouse_key,
+    r.sku_id,
+    r.product_key,
+    r.category_code,
+    r.movement_type,
+    r.quantity,
+    r.currency_code,
+    c.standard_cost as unit_cost_local,
+    cast((r.quantity * c.standard_cost) as numeric(38, 4)) as extended_value_local,
+    r.reference_id,
+    r.loaded_at,
+    r.source_batch_id,
+    r.source_file,
+    r.source_row,
+    r.source_lsn,
+    loads.loaded_at as bronze_loaded_through
+from resolved as r
+cross join loads
+left join "inventory"."silver"."standard_cost_history" as c
+    on c.sku_id = r.sku_id
+    and c.currency_code = r.currency_code
+    and r.event_date >= c.effective_from
+    and r.event_date < c.effective_to
+where r.reject_reason is null;
+
+-- Later runs of incremental model gold_inventory_value_monthly (the table exists): the SELECT whose rows replace the
+-- restated days or months (its incremental strategy deletes those, then inserts these rows).
+-- Redshift physical design: Read whole by trend queries: even distribution, sorted by month for period filters. An incremental table on every engine, Redshift included: as a materialized view its outer joins and UNION would force a full refresh of every cell on each refresh (docs/optimization/redshift_design.md).
+
+-- Month-end inventory value per category x warehouse x month, with the prior year and YoY.
+-- A cell exists when the category had stock or movement in the warehouse in the month or in the same
+-- month a year earlier, so prior-year totals always equal the prior year's own totals.
+-- Balances are semi-additive: sum across categories and warehouses within a month, never across months.
+--
+-- Incremental: a run rewrites the months the snapshot restated since the last run (their prior-year
+-- columns included, which are later months of the same suffix) and every month of a renamed category,
+-- reading the snapshot from twelve months before them; with nothing restated it writes nothing.
+with cells as (
+    select
+        month_end_date,
+        month_key,
+        warehouse_id,
+        category_code,
+        currency_code,
+        cast(sum(quantity_on_hand) as bigint) as quantity_on_hand,
+        sum(value_local) as value_local,
+        sum(value_usd) as value_usd,
+        max(bronze_loaded_through) as bronze_loaded_through
+    from "inventory"."silver"."fct_inventory_snapshot_month_end"
+    where month_key >= ((cast(extract(year from cast('1900-01-01' as date)) as integer) * 100 + cast(extract(month from cast('1900-01-01' as date)) as integer)) - 100)
+    group by month_end_date, month_key, warehouse_id, category_code, currency_code
+),
+
+watermark as (
+    select max(bronze_loaded_through) as bronze_loaded_through from cells
+),
+
+months as (
+    select distinct month_end_date, month_key from cells
+),
+
+grid as (
+    select month_key, warehouse_id, category_code, currency_code from cells
+    union
+    select c.month_key + 100, c.warehouse_id, c.category_code, c.currency_code
+    from cells as c
+    inner join months as m on m.month_key = c.month_key + 100
+),
+
+joined as (
+    select
+        m.month_end_date,
+        g.month_key,
+        g.warehouse_id,
+        g.category_code,
+        g.currency_code,
+        coalesce(cur.quantity_on_hand, 0) as quantity_on_hand,
+        coalesce(cur.value_local, 0) as value_local,
+        coalesce(cur.value_usd, 0) as value_usd,
+        py.value_usd as prior_year_value_usd,
+        py.quantity_on_hand as prior_year_quantity_on_hand,
+        (coalesce(cur.value_local, 0) * pyfx.month_end_usd_per_unit) as value_constant_currency_usd,
+        pyfx.month_end_date as prior_year_month_end_date
+    from grid as g
+    inner join months as m on m.month_key = g.month_key
+    left join cells as cur
+        on cur.month_key = g.month_key and cur.warehouse_id = g.warehouse_id and cur.category_code = g.category_code
+    left join cells as py
+        on py.month_key = (g.month_key - 100)
+        and py.warehouse_id = g.warehouse_id and py.category_code = g.category_code
+    left join "inventory"."silver"."fx_rates_monthly" as pyfx
+        on pyfx.currency_code = g.currency_code and pyfx.month_key = (g.month_key - 100)
+)
+
+select
+    j.month_end_date,
+    j.month_key,
+    j.warehouse_id,
+    w.warehouse_name,
+    w.region,
+    w.country_code,
+    j.category_code,
+    cat.category_name,
+    j.currency_code,
+    j.quantity_on_hand,
+    cast(round(j.value_local, 2) as numeric(38, 2)) as value_local,
+    cast(round(j.value_usd, 2) as numeric(38, 2)) as value_usd,
+    cast(round(j.value_constant_currency_usd, 2) as numeric(38, 2)) as value_constant_currency_usd,
+    cast(round(j.prior_year_value_usd, 2) as numeric(38, 2)) as prior_year_value_usd,
+    j.prior_year_quantity_on_hand,
+    cast(round(j.value_usd, 2) - round(j.prior_year_value_usd, 2) as numeric(38, 2)) as yoy_change_usd,
+    case
+        when round(j.prior_year_value_usd, 2) is null or round(j.prior_year_value_usd, 2) = 0 then null
+        else cast((round(j.value_usd, 2)) - (round(j.prior_year_value_usd, 2)) as double precision) / cast(round(j.prior_year_value_usd, 2) as double precision) * 100
+    end as yoy_pct,
+    (
+        w.open_date <= j.prior_year_month_end_date
+        and (w.close_date is null or w.close_date > j.month_end_date)
+    ) as is_like_for_like,
+    watermark.bronze_loaded_through
+from joined as j
+cross join watermark
+left join "inventory"."silver"."dim_warehouse" as w
+    on w.warehouse_id = j.warehouse_id
+    and j.month_end_date >= w.effective_from and j.month_end_date < w.effective_to
+left join "inventory"."silver"."dim_category" as cat
+    on cat.category_code = j.category_code
+where j.month_key >= (cast(extract(year from cast('1900-01-01' as date)) as integer) * 100 + cast(extract(month from cast('1900-01-01' as date)) as integer));
+
+-- Later runs of incremental model transaction_rejects (the table exists): the SELECT whose rows replace the
+-- restated days or months (its incremental strategy deletes those, then inserts these rows).
+-- Redshift physical design: Expected near-empty; even distribution, newest loads found by sort key.
+
+-- Ledger rows that reference an unknown SKU or warehouse, or fall outside every dimension version.
+-- Kept with the reason rather than dropped; a failing check counts them. Restated incrementally like
+-- fct_inventory_transactions: a reject leaves when the master data it lacked arrives.
+with resolved as (
+    with batch_ledger as (
+    select * from (
+        select
+            src.*,
+            row_number() over (
+                partition by transaction_id
+                order by _loaded_at desc, _batch_id desc, _source_row desc
+            ) as _load_rank
+        from (select * from "inventory"."bronze"."inventory_transactions" where transaction_id in (select transaction_id from "inventory"."bronze"."inventory_transactions" where event_ts >= cast(cast('1900-01-01' as date) as timestamp))) as src
+    ) as ranked
+    where _load_rank = 1
+),
+
+streamed as (
+    select * from "inventory"."silver"."cdc_inventory_transactions"
+),
+
+ledger as (
+    select
+        b.transaction_id, b.event_ts, b.warehouse_id, b.sku_id, b.movement_type, b.quantity, b.reference_id,
+        b._loaded_at, b._batch_id, b._source_file, b._source_row, cast(null as bigint) as source_lsn
+    from batch_ledger as b
+    left join streamed as s on s.transaction_id = b.transaction_id
+    where s.transaction_id is null
+    union all
+    select
+        transaction_id, event_ts, warehouse_id, sku_id, movement_type, quantity, reference_id,
+        loaded_at, load_batch_id, 'kinesis:' || stream_name || '/' || shard_id, cast(null as bigint), source_lsn
+    from streamed
+    where not is_deleted
+),
+
+known_skus as (select distinct sku_id from "inventory"."silver"."dim_product"),
+known_warehouses as (select distinct warehouse_id from "inventory"."silver"."dim_warehouse"),
+
+resolved as (
+    select
+        l.transaction_id,
+        l.event_ts,
+        cast(l.event_ts as date) as event_date,
+        l.warehouse_id,
+        l.sku_id,
+        l.movement_type,
+        l.quantity,
+        l.reference_id,
+        l._loaded_at as loaded_at,
+        l._batch_id as source_batch_id,
+        l._source_file as source_file,
+        l._source_row as source_row,
+        l.source_lsn,
+        p.product_key,
+        p.category_code,
+        w.warehouse_key,
+        w.currency_code,
+        ks.sku_id is not null as sku_known,
+        kw.warehouse_id is not null as warehouse_known
+    from ledger as l
+    left join "inventory"."silver"."dim_product" as p
+        on p.sku_id = l.sku_id
+        and cast(l.event_ts as date) >= p.effective_from
+        and cast(l.event_ts as date) < p.effective_to
+    left join "inventory"."silver"."dim_warehouse" as w
+        on w.warehouse_id = l.warehouse_id
+        and cast(l.event_ts as date) >= w.effective_from
+        and cast(l.event_ts as date) < w.effective_to
+    left join known_skus as ks on ks.sku_id = l.sku_id
+    left join known_warehouses as kw on kw.warehouse_id = l.warehouse_id
+    where l.event_ts >= cast(cast('1900-01-01' as date) as timestamp)
+)
+
+select
+    resolved.*,
+    case
+        when not sku_known then cast('unknown sku_id' as varchar)
+        when not warehouse_known then cast('unknown warehouse_id' as varchar)
+        when product_key is null then cast('no product version valid at event date' as varchar)
+        when warehouse_key is null then cast('no warehouse version valid at event date' as varchar)
+    end as reject_reason
+from resolved
+),
+
+loads as (
+    select max(loaded_at) as loaded_at
+    from (
+        select max(_loaded_at) as loaded_at from "inventory"."bronze"."inventory_transactions"
+        union all
+        select max(_loaded_at) as loaded_at from "inventory"."bronze"."cdc_events"
+        union all
+        select max(_loaded_at) as loaded_at from "inventory"."bronze"."opening_balances"
+        union all
+        select max(_loaded_at) as loaded_at from "inventory"."bronze"."standard_costs"
+        union all
+        select max(_loaded_at) as loaded_at from "inventory"."bronze"."fx_rates"
+        union all
+        select max(_loaded_at) as loaded_at from "inventory"."bronze"."products"
+        union all
+        select max(_loaded_at) as loaded_at from "inventory"."bronze"."warehouses"
+        
+        ) as per_source
+)
+
+select
+    r.transaction_id,
+    r.event_ts,
+    r.event_date,
+    r.warehouse_id,
+    r.sku_id,
+    r.movement_type,
+    r.quantity,
+    r.reference_id,
+    r.reject_reason,
+    r.loaded_at,
+    r.source_batch_id,
+    r.source_file,
+    r.source_row,
+    loads.loaded_at as bronze_loaded_through
+from resolved as r
+cross join loads
+where r.reject_reason is not null;

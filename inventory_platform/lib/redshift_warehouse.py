@@ -7,6 +7,7 @@ that Redshift refuses inside a transaction block (VACUUM, some DDL) run with aut
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -93,10 +94,13 @@ class RedshiftWarehouse(dg.ConfigurableResource):
 
 
 def redshift_from_env() -> RedshiftWarehouse:
-    """The production resource, configured from REDSHIFT_* environment variables at run time."""
+    """The production resource, configured from REDSHIFT_* environment variables at run time (the same
+    ones dbt's prod target reads; REDSHIFT_PORT is optional, 5439 by default)."""
+    port = {"port": dg.EnvVar.int("REDSHIFT_PORT")} if os.environ.get("REDSHIFT_PORT") else {}
     return RedshiftWarehouse(
         host=dg.EnvVar("REDSHIFT_HOST"),
         database=dg.EnvVar("REDSHIFT_DATABASE"),
         user=dg.EnvVar("REDSHIFT_USER"),
         password=dg.EnvVar("REDSHIFT_PASSWORD"),
+        **port,
     )

@@ -125,7 +125,9 @@ def render_incremental_selects() -> dict[str, str]:
     from dbt.adapters.redshift.impl import RedshiftAdapter
     from dbt.adapters.contracts.relation import RelationType
 
-    manifest = json.loads((DBT_PROJECT_DIR / "target" / "manifest.json").read_text())
+    with tempfile.TemporaryDirectory(prefix="redshift-parse-") as tmp:
+        _run_offline(["parse"], [], tmp)  # the prod target's configs: Gold is a materialized view there
+        manifest = json.loads(Path(tmp, "target", "manifest.json").read_text())
     models = sorted(n["name"] for n in manifest["nodes"].values()
                     if n["resource_type"] == "model" and n["config"]["materialized"] == "incremental")
     original = RedshiftAdapter.get_relation
@@ -206,7 +208,7 @@ def render_snapshot(statements: list[str], incremental_selects: dict[str, str]) 
     )
     later_runs = "".join(
         f"\n-- Later runs of incremental model {name} (the table exists): the SELECT whose rows replace the\n"
-        f"-- restated months (dbt-redshift's delete+insert deletes those months, then inserts these rows).\n"
+        f"-- restated days or months (its incremental strategy deletes those, then inserts these rows).\n"
         f"{sql};\n"
         for name, sql in incremental_selects.items())
     return header + "".join(f"\n{s};\n" for s in statements) + later_runs

@@ -1,5 +1,6 @@
-"""The incremental month-end snapshot restates exactly the months late data affects, and ends up equal
-to a full rebuild of the same Bronze, whatever kind of late data arrives (docs/late_arriving.md)."""
+"""The incremental ledger and month-end snapshot restate exactly the days and months late data affects,
+and end up equal to a full rebuild of the same Bronze, whatever kind of late data arrives
+(docs/late_arriving.md)."""
 
 from __future__ import annotations
 
@@ -14,11 +15,13 @@ from streaming.source_simulator import SourceSimulator
 from streaming.warehouse_catalog import catalog_from_warehouse
 
 from ..support.cdc import append_streamed_events
-from ..support.dbt_runner import run_dbt
+from ..support.dbt_runner import failing_tests, run_dbt
 from ..support.tiny_bronze import build_tiny_bronze
 
 SNAPSHOT = "silver.fct_inventory_snapshot_month_end"
-REBUILD = ["run", "--select", "+fct_inventory_snapshot_month_end"]  # the snapshot and what it reads
+LEDGER = "silver.fct_inventory_transactions"
+# Gold monthly and what it reads (the snapshot and the ledger included), and the ledger's rejects.
+REBUILD = ["run", "--select", "+gold_inventory_value_monthly", "transaction_rejects"]
 NOW = "CAST(now() AT TIME ZONE 'UTC' AS TIMESTAMP)"
 
 
@@ -77,6 +80,18 @@ def snapshot(path: Path) -> list[tuple]:
     return query(path, f"SELECT * FROM {SNAPSHOT} ORDER BY ALL")
 
 
+def ledger(path: Path) -> list[tuple]:
+    return query(path, f"SELECT * FROM {LEDGER} ORDER BY ALL")
+
+
+def gold(path: Path) -> list[tuple]:
+    return query(path, "SELECT * FROM gold.gold_inventory_value_monthly ORDER BY ALL")
+
+
+def rejects(path: Path) -> list[tuple]:
+    return query(path, "SELECT * FROM silver.transaction_rejects ORDER BY ALL")
+
+
 @pytest.fixture(scope="module")
 def history(tmp_path_factory) -> dict:
     """One warehouse through a day-to-day life: built, rebuilt with nothing new, rebuilt after late
@@ -86,17 +101,19 @@ def history(tmp_path_factory) -> dict:
     path = build_tiny_bronze(work, seed=3)
     env = {"INVENTORY_DUCKDB_PATH": str(path)}
     run_dbt(["run"], "local", work, env)
-    states = {"built": snapshot(path)}
+    states = {"built": snapshot(path), "ledger_built": ledger(path), "gold_built": gold(path)}
     run_dbt(REBUILD, "local", work, env)
-    states["nothing_new"] = snapshot(path)
+    states["nothing_new"], states["ledger_nothing_new"] = snapshot(path), ledger(path)
+    states["gold_nothing_new"] = gold(path)
     execute(path, LATE_MOVEMENTS)
     states["late_pair"] = set(query(path, "SELECT DISTINCT warehouse_id, sku_id FROM bronze.inventory_transactions "
                                           "WHERE _batch_id = 'late-movements'"))
     run_dbt(REBUILD, "local", work, env)
-    states["late_movements"] = snapshot(path)
+    states["late_movements"], states["ledger_late_movements"] = snapshot(path), ledger(path)
+    states["gold_late_movements"] = gold(path)
     execute(path, *BACK_DATED_CHANGES)
     run_dbt(REBUILD, "local", work, env)
-    states["back_dated_changes"] = snapshot(path)
+    states["back_dated_changes"], states["ledger_back_dated_changes"] = snapshot(path), ledger(path)
     con = duckdb.connect(str(path), read_only=True)
     source = SourceSimulator.start(catalog_from_warehouse(con), seed=3, out_of_order_rate=0.3, late_rate=0.2)
     con.close()
@@ -105,13 +122,19 @@ def history(tmp_path_factory) -> dict:
     run_dbt(REBUILD, "local", work, env)
     states["streamed_days"] = query(path, """
         SELECT min(CAST(event_ts AS DATE)) FROM silver.cdc_inventory_transactions""")[0][0]
-    states["streamed"] = snapshot(path)
+    states["streamed_deletes"] = query(path, """
+        SELECT count(*) FROM silver.cdc_inventory_transactions WHERE is_deleted""")[0][0]
+    states["streamed"], states["ledger_streamed"] = snapshot(path), ledger(path)
+    states["rejects_streamed"], states["gold_streamed"] = rejects(path), gold(path)
+    states["incremental_copy"] = work / "incremental_copy"
+    states["incremental_copy"].mkdir()
+    shutil.copy(path, states["incremental_copy"] / "warehouse.duckdb")
     full = work / "full" / "warehouse.duckdb"
     full.parent.mkdir()
     shutil.copy(path, full)
-    run_dbt(["run", "--full-refresh", "--select", "fct_inventory_snapshot_month_end"], "local", work / "full",
-            {"INVENTORY_DUCKDB_PATH": str(full)})
-    states["full_rebuild"] = snapshot(full)
+    run_dbt(["run", "--full-refresh", *REBUILD[1:]], "local", work / "full", {"INVENTORY_DUCKDB_PATH": str(full)})
+    states["full_rebuild"], states["ledger_full_rebuild"] = snapshot(full), ledger(full)
+    states["rejects_full_rebuild"], states["gold_full_rebuild"] = rejects(full), gold(full)
     return states
 
 
@@ -161,3 +184,70 @@ def test_streamed_changes_restate_from_their_earliest_day(history):
 def test_incremental_history_equals_a_full_rebuild(history):
     assert len(history["full_rebuild"]) > 1000
     assert without_watermark(history["streamed"]) == without_watermark(history["full_rebuild"])
+
+
+def days(table: list[tuple], first: date) -> tuple[list[tuple], list[tuple]]:
+    """Ledger rows before the day, and from it on (event_date is the third column)."""
+    return [r for r in table if r[2] < first], [r for r in table if r[2] >= first]
+
+
+def test_the_ledger_rewrites_nothing_when_nothing_is_new(history):
+    assert history["ledger_nothing_new"] == history["ledger_built"]  # watermark included
+
+
+def test_late_movements_restate_the_ledger_from_their_day_only(history):
+    before, after = history["ledger_nothing_new"], history["ledger_late_movements"]
+    late_day = date(2024, 3, 14)
+    assert days(after, late_day)[0] == days(before, late_day)[0]  # earlier days byte-identical
+    added = {r[0] for r in after} - {r[0] for r in before}
+    assert added == {990000001, 990000002} and len(after) == len(before) + 2
+    assert len({r[-1] for r in days(after, late_day)[1]}) == 1  # restated days rewritten under one watermark
+
+
+def test_a_movement_corrected_to_another_day_leaves_its_old_day(history):
+    before, after = history["ledger_late_movements"], history["ledger_back_dated_changes"]
+    aug5 = date(2024, 8, 5)
+    moved = [r for r in before if r[2] == aug5 and r[9] == "RECEIPT"][0][0]
+    assert [r[2] for r in after if r[0] == moved] == [aug5 + timedelta(days=120)]
+    assert days(after, date(2024, 7, 10))[0] == days(before, date(2024, 7, 10))[0]  # before the cost revision
+
+
+def test_incremental_ledger_equals_a_full_rebuild(history):
+    assert history["streamed_deletes"] > 0  # streamed deletes went through the incremental path
+    assert len(history["ledger_full_rebuild"]) > 10_000
+    assert without_watermark(history["ledger_streamed"]) == without_watermark(history["ledger_full_rebuild"])
+    assert without_watermark(history["rejects_streamed"]) == without_watermark(history["rejects_full_rebuild"])
+
+
+def test_gold_rewrites_only_the_months_the_snapshot_restated(history):
+    assert history["gold_nothing_new"] == history["gold_built"]  # watermark included
+    before, after = history["gold_nothing_new"], history["gold_late_movements"]
+    march = date(2024, 3, 31)  # gold rows: month_end_date first
+    assert [r for r in after if r[0] < march] == [r for r in before if r[0] < march]
+    changed = {r[0] for r in set(after) ^ set(before)}
+    assert min(changed) == march and date(2025, 3, 31) in changed  # the month and, a year on, its prior year
+
+
+def test_incremental_gold_equals_a_full_rebuild(history):
+    assert len(history["gold_full_rebuild"]) > 500
+    assert without_watermark(history["gold_streamed"]) == without_watermark(history["gold_full_rebuild"])
+
+
+def test_ledger_tests_check_the_rows_the_latest_build_wrote(history):
+    """A daily build tests the days it restated, not the billion-row history (macros/test_scope.sql);
+    test_all_rows tests everything."""
+    work = history["incremental_copy"]
+    db = work / "warehouse.duckdb"
+    env = {"INVENTORY_DUCKDB_PATH": str(db)}
+    accepted = "accepted_values_fct_inventory_transactions_movement_type__RECEIPT__SHIPMENT__TRANSFER_OUT__TRANSFER_IN__RETURN__ADJUSTMENT__CYCLE_COUNT"
+    ledger_tests = ["test", "--select", "fct_inventory_transactions,test_type:generic"]
+    latest = f"(SELECT max(bronze_loaded_through) FROM {LEDGER})"
+    execute(db, f"""UPDATE {LEDGER} SET movement_type = 'BOGUS' WHERE transaction_id = (
+                     SELECT min(transaction_id) FROM {LEDGER} WHERE bronze_loaded_through < {latest})""")
+    assert accepted not in failing_tests(run_dbt(ledger_tests, "local", work, env, expect_success=False))
+    every_row = run_dbt([*ledger_tests, "--vars", "{test_all_rows: true}"], "local", work, env, expect_success=False)
+    assert failing_tests(every_row) == {accepted}
+    execute(db, f"UPDATE {LEDGER} SET movement_type = 'RECEIPT' WHERE movement_type = 'BOGUS'",
+            f"""UPDATE {LEDGER} SET movement_type = 'BOGUS' WHERE transaction_id = (
+                 SELECT min(transaction_id) FROM {LEDGER} WHERE bronze_loaded_through = {latest})""")
+    assert failing_tests(run_dbt(ledger_tests, "local", work, env, expect_success=False)) == {accepted}

@@ -68,11 +68,21 @@ def test_silver_tables_are_created_with_their_contract_columns(rendered):
         assert [(c, t.replace(" ", "")) for c, t in rendered_columns] == declared, name
 
 
-def test_gold_is_an_auto_refreshing_materialized_view(rendered):
-    mv = re.search(r'create materialized view "[^"]+"\."gold"\."gold_inventory_value_monthly"([\s\S]*?)\bas\s*\(',
-                   rendered, re.I)
-    assert mv and re.search(r"auto refresh yes", mv.group(1), re.I)
-    assert re.search(r"sortkey\s*\(month_key", mv.group(1), re.I)
+def test_gold_rollups_are_auto_refreshing_materialized_views(rendered):
+    for rollup, sort in (("gold_inventory_value_by_region", "month_key"), ("gold_inventory_value_trend", "month_key")):
+        mv = re.search(rf'create materialized view "[^"]+"\."gold"\."{rollup}"([\s\S]*?)\bas\s*\(', rendered, re.I)
+        assert mv and re.search(r"auto refresh yes", mv.group(1), re.I), rollup
+        assert re.search(rf"sortkey\s*\({sort}", mv.group(1), re.I), rollup
+
+
+def test_gold_monthly_is_an_incremental_table_restating_months(rendered):
+    """A materialized view of it would refresh in full (outer joins, UNION): a month-restating table instead."""
+    create = re.search(r'create\s+table\s+"[^"]+"\."gold"\."gold_inventory_value_monthly"[^;]*', rendered, re.I)
+    assert create and re.search(r"sortkey\s*\(month_key", create.group(0), re.I)
+    later = rendered.split("-- Later runs of incremental model gold_inventory_value_monthly")[1]
+    select = statements("-- x\n" + later.split("\n", 2)[2])[0]
+    parse_redshift(select)
+    assert "where j.month_key >=" in select
 
 
 def test_a_redshift_syntax_error_is_caught():

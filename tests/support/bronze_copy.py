@@ -31,6 +31,7 @@ def copy_bronze_to_postgres(duckdb_path: Path, server: PostgresServer, work_dir:
                 source.execute(f"COPY {table} TO {quote_literal(str(csv_path))} (FORMAT csv, HEADER true)")
                 with csv_path.open() as fh:
                     cur.copy_expert(f"COPY {table} FROM STDIN WITH (FORMAT csv, HEADER true)", fh)
+                cur.execute(f"ANALYZE {table}")  # as a loader does: dbt's first queries are planned from it
                 cur.execute(f"SELECT count(*) FROM {table}")
                 copied[name] = cur.fetchone()[0]
     finally:

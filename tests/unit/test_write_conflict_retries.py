@@ -3,11 +3,12 @@ roll back and switch autocommit as Redshift requires."""
 
 from __future__ import annotations
 
+import dagster as dg
 import duckdb
 import pytest
 
 from inventory_platform.lib import write_conflicts
-from inventory_platform.lib.redshift_warehouse import RedshiftWarehouse, needs_autocommit
+from inventory_platform.lib.redshift_warehouse import RedshiftWarehouse, needs_autocommit, redshift_from_env
 from inventory_platform.lib.write_conflicts import is_write_conflict, retry_write_conflicts
 
 
@@ -138,3 +139,18 @@ def test_iam_authentication_sends_no_password(fake_redshift):
                       serverless_work_group="inventory").query("select 1")
     assert connects[0]["iam"] is True and "password" not in connects[0]
     assert connects[0]["serverless_work_group"] == "inventory" and connects[0]["is_serverless"] is True
+
+
+@pytest.mark.parametrize("port_env, port", [(None, 5439), ("5440", 5440)])
+def test_the_production_resource_reads_its_connection_from_the_environment(fake_redshift, monkeypatch, port_env, port):
+    _, _, _, connects = fake_redshift
+    for var, value in {"REDSHIFT_HOST": "cluster.example.invalid", "REDSHIFT_DATABASE": "inventory",
+                       "REDSHIFT_USER": "dagster", "REDSHIFT_PASSWORD": "from-env", "REDSHIFT_PORT": port_env}.items():
+        if value is None:
+            monkeypatch.delenv(var, raising=False)
+        else:
+            monkeypatch.setenv(var, value)
+    resource = redshift_from_env()
+    with dg.build_resources({"warehouse": resource}) as resources:
+        resources.warehouse.query("select 1")
+    assert connects[0]["host"] == "cluster.example.invalid" and connects[0]["port"] == port

@@ -1,9 +1,19 @@
--- Redshift physical design: Read whole by trend queries: even distribution, sorted by month for period filters. A materialized view with auto refresh on Redshift (dbt_project.yml), a table elsewhere.
-{{ config(dist='even', sort=['month_key', 'category_code']) }}
+-- Redshift physical design: Read whole by trend queries: even distribution, sorted by month for period filters. An incremental table on every engine, Redshift included: as a materialized view its outer joins and UNION would force a full refresh of every cell on each refresh (docs/optimization/redshift_design.md).
+{{ config(
+    dist='even', sort=['month_key', 'category_code'],
+    materialized='incremental', incremental_strategy='restate_from', unique_key='month_end_date',
+    restate_from_macro='gold_restate_from', on_schema_change='fail'
+) }}
 -- Month-end inventory value per category x warehouse x month, with the prior year and YoY.
 -- A cell exists when the category had stock or movement in the warehouse in the month or in the same
 -- month a year earlier, so prior-year totals always equal the prior year's own totals.
 -- Balances are semi-additive: sum across categories and warehouses within a month, never across months.
+--
+-- Incremental: a run rewrites the months the snapshot restated since the last run (their prior-year
+-- columns included, which are later months of the same suffix) and every month of a renamed category,
+-- reading the snapshot from twelve months before them; with nothing restated it writes nothing.
+{%- set restate_from = gold_restate_from() if is_incremental() else none %}
+{%- set nothing_to_restate = is_incremental() and restate_from is none %}
 with cells as (
     select
         month_end_date,
@@ -13,9 +23,17 @@ with cells as (
         currency_code,
         cast(sum(quantity_on_hand) as bigint) as quantity_on_hand,
         sum(value_local) as value_local,
-        sum(value_usd) as value_usd
+        sum(value_usd) as value_usd,
+        max(bronze_loaded_through) as bronze_loaded_through
     from {{ ref('fct_inventory_snapshot_month_end') }}
+    {% if restate_from is not none -%}
+    where month_key >= {{ prior_year_month_key(month_key(restate_from)) }}
+    {% endif -%}
     group by month_end_date, month_key, warehouse_id, category_code, currency_code
+),
+
+watermark as (
+    select max(bronze_loaded_through) as bronze_loaded_through from cells
 ),
 
 months as (
@@ -76,10 +94,17 @@ select
     (
         w.open_date <= j.prior_year_month_end_date
         and (w.close_date is null or w.close_date > j.month_end_date)
-    ) as is_like_for_like
+    ) as is_like_for_like,
+    watermark.bronze_loaded_through
 from joined as j
+cross join watermark
 left join {{ ref('dim_warehouse') }} as w
     on w.warehouse_id = j.warehouse_id
     and j.month_end_date >= w.effective_from and j.month_end_date < w.effective_to
 left join {{ ref('dim_category') }} as cat
     on cat.category_code = j.category_code
+{%- if restate_from is not none %}
+where j.month_key >= {{ month_key(restate_from) }}
+{%- elif nothing_to_restate %}
+where 1 = 0
+{%- endif %}

@@ -1,11 +1,26 @@
-{# Ephemeral (a CTE inside its two consumers): dbt does not support contracts here; the consumers enforce theirs. #}
-{{ config(materialized='ephemeral', contract={'enforced': false}) }}
--- The deduplicated ledger with every dimension version resolved as of the event date, and, for rows
--- that cannot be resolved, the reason. Feeds fct_inventory_transactions and transaction_rejects.
--- Batch files and the CDC stream are one ledger: a streamed change of a transaction_id replaces the
--- batch row with that id, and a streamed delete removes it.
+{#
+  The ledger, resolved: the deduplicated movements of batch files and the CDC stream (one ledger: a
+  streamed change of a transaction_id replaces the batch row with that id, a streamed delete removes
+  it), each with the product and warehouse versions in force on its event day and, for rows that
+  cannot be resolved, the reason. fct_inventory_transactions keeps the resolved rows,
+  transaction_rejects the others.
+
+  `restate_from` (a SQL date, or none for everything): only movements on or after that day are
+  returned, and only Bronze rows of keys with some version on or after it are read and deduplicated,
+  so an incremental build reads the days it restates, not the history. A key whose latest version
+  moved before the cut drops out here, and the cut was chosen from all its versions
+  (first_affected_day), so its old row is deleted with the restated days.
+#}
+{% macro resolved_ledger(restate_from=none) -%}
+{%- set bronze_ledger = source('bronze', 'inventory_transactions') -%}
 with batch_ledger as (
-    {{ latest_loaded(source('bronze', 'inventory_transactions'), ['transaction_id']) }}
+    {% if restate_from is none -%}
+    {{ latest_loaded(bronze_ledger, ['transaction_id']) }}
+    {%- else -%}
+    {{ latest_loaded('(select * from ' ~ bronze_ledger ~ ' where transaction_id in (select transaction_id from '
+                     ~ bronze_ledger ~ ' where event_ts >= cast(' ~ restate_from ~ ' as timestamp)))',
+                     ['transaction_id']) }}
+    {%- endif %}
 ),
 
 streamed as (
@@ -62,6 +77,9 @@ resolved as (
         and cast(l.event_ts as date) < w.effective_to
     left join known_skus as ks on ks.sku_id = l.sku_id
     left join known_warehouses as kw on kw.warehouse_id = l.warehouse_id
+    {% if restate_from is not none -%}
+    where l.event_ts >= cast({{ restate_from }} as timestamp)
+    {%- endif %}
 )
 
 select
@@ -73,3 +91,4 @@ select
         when warehouse_key is null then cast('no warehouse version valid at event date' as varchar)
     end as reject_reason
 from resolved
+{%- endmacro %}
