@@ -1167,6 +1167,75 @@ where r.reject_reason is null
     ) as model_subq
     );
 
+create view "inventory"."silver"."fct_inventory_transactions_all_history__dbt_tmp" as (
+    
+
+-- The whole ledger, hot and cold (docs/architecture/cold_tier.md): rows from the cold tier's watermark on
+-- come from fct_inventory_transactions, older rows from the committed Parquet of the cold tier. Anything
+-- that needs history beyond the retention window (a full rebuild of the month-end snapshot, a 4-year
+-- query) reads this view. Hot rows older than the watermark (late arrivals to closed history, copies a
+-- full refresh re-created) are hidden here until the next offload: never counted twice.
+with watermark as (
+    select coalesce(max(cutoff_date), cast('0001-01-01' as date)) as cutoff_date
+    from "inventory"."silver"."cold_tier_partitions"
+    where table_name = 'fct_inventory_transactions'
+)
+
+select
+    hot.transaction_id,
+    hot.event_ts,
+    hot.event_date,
+    hot.month_end_date,
+    hot.warehouse_id,
+    hot.warehouse_key,
+    hot.sku_id,
+    hot.product_key,
+    hot.category_code,
+    hot.movement_type,
+    hot.quantity,
+    hot.currency_code,
+    hot.unit_cost_local,
+    hot.extended_value_local,
+    hot.reference_id,
+    hot.loaded_at,
+    hot.source_batch_id,
+    hot.source_file,
+    hot.source_row,
+    hot.source_lsn
+from "inventory"."silver"."fct_inventory_transactions" as hot
+where hot.event_date >= (select cutoff_date from watermark)
+
+union all
+
+select
+        cast(cold.transaction_id as bigint) as transaction_id,
+        cast(cold.event_ts as timestamp) as event_ts,
+        cast(cold.event_date as date) as event_date,
+        cast(cold.month_end_date as date) as month_end_date,
+        cast(cold.warehouse_id as varchar) as warehouse_id,
+        cast(cold.warehouse_key as varchar) as warehouse_key,
+        cast(cold.sku_id as varchar) as sku_id,
+        cast(cold.product_key as varchar) as product_key,
+        cast(cold.category_code as varchar) as category_code,
+        cast(cold.movement_type as varchar) as movement_type,
+        cast(cold.quantity as bigint) as quantity,
+        cast(cold.currency_code as varchar) as currency_code,
+        cast(cold.unit_cost_local as numeric(18,4)) as unit_cost_local,
+        cast(cold.extended_value_local as numeric(38,4)) as extended_value_local,
+        cast(cold.reference_id as varchar) as reference_id,
+        cast(cold.loaded_at as timestamp) as loaded_at,
+        cast(cold.source_batch_id as varchar) as source_batch_id,
+        cast(cold.source_file as varchar(1024)) as source_file,
+        cast(cold.source_row as bigint) as source_row,
+        cast(cold.source_lsn as bigint) as source_lsn
+    from "cold"."fct_inventory_transactions" as cold
+    where cold.offload_id in (select offload_id from "inventory"."silver"."cold_tier_partitions" where table_name = 'fct_inventory_transactions')
+  ) with no schema binding;
+
+alter table "inventory"."silver"."fct_inventory_transactions_all_history__dbt_tmp" rename to "fct_inventory_transactions_all_history";
+
+drop view if exists "inventory"."silver"."fct_inventory_transactions_all_history__dbt_backup" cascade;
+
 create  table
     "inventory"."silver"."fct_inventory_snapshot_month_end"
     
@@ -1241,7 +1310,8 @@ movements as (
         month_end_date,
         sum(quantity) as net_quantity,
         count(*) as movement_count
-    from "inventory"."silver"."fct_inventory_transactions"
+    -- hot and cold ledger: a full rebuild needs every month (docs/architecture/cold_tier.md)
+    from "inventory"."silver"."fct_inventory_transactions_all_history"
     
     group by warehouse_id, sku_id, month_end_date
 ),
@@ -1366,75 +1436,6 @@ left join "inventory"."silver"."fx_rates_monthly" as fx
 where b.quantity_on_hand <> 0 or b.movement_count > 0
     ) as model_subq
     );
-
-create view "inventory"."silver"."fct_inventory_transactions_all_history__dbt_tmp" as (
-    
-
--- The whole ledger, hot and cold (docs/architecture/cold_tier.md): rows from the cold tier's watermark on
--- come from fct_inventory_transactions, older rows from the committed Parquet of the cold tier. Anything
--- that needs history beyond the retention window (a full rebuild of the month-end snapshot, a 4-year
--- query) reads this view. Hot rows older than the watermark (late arrivals to closed history, copies a
--- full refresh re-created) are hidden here until the next offload: never counted twice.
-with watermark as (
-    select coalesce(max(cutoff_date), cast('0001-01-01' as date)) as cutoff_date
-    from "inventory"."silver"."cold_tier_partitions"
-    where table_name = 'fct_inventory_transactions'
-)
-
-select
-    hot.transaction_id,
-    hot.event_ts,
-    hot.event_date,
-    hot.month_end_date,
-    hot.warehouse_id,
-    hot.warehouse_key,
-    hot.sku_id,
-    hot.product_key,
-    hot.category_code,
-    hot.movement_type,
-    hot.quantity,
-    hot.currency_code,
-    hot.unit_cost_local,
-    hot.extended_value_local,
-    hot.reference_id,
-    hot.loaded_at,
-    hot.source_batch_id,
-    hot.source_file,
-    hot.source_row,
-    hot.source_lsn
-from "inventory"."silver"."fct_inventory_transactions" as hot
-where hot.event_date >= (select cutoff_date from watermark)
-
-union all
-
-select
-        cast(cold.transaction_id as bigint) as transaction_id,
-        cast(cold.event_ts as timestamp) as event_ts,
-        cast(cold.event_date as date) as event_date,
-        cast(cold.month_end_date as date) as month_end_date,
-        cast(cold.warehouse_id as varchar) as warehouse_id,
-        cast(cold.warehouse_key as varchar) as warehouse_key,
-        cast(cold.sku_id as varchar) as sku_id,
-        cast(cold.product_key as varchar) as product_key,
-        cast(cold.category_code as varchar) as category_code,
-        cast(cold.movement_type as varchar) as movement_type,
-        cast(cold.quantity as bigint) as quantity,
-        cast(cold.currency_code as varchar) as currency_code,
-        cast(cold.unit_cost_local as numeric(18,4)) as unit_cost_local,
-        cast(cold.extended_value_local as numeric(38,4)) as extended_value_local,
-        cast(cold.reference_id as varchar) as reference_id,
-        cast(cold.loaded_at as timestamp) as loaded_at,
-        cast(cold.source_batch_id as varchar) as source_batch_id,
-        cast(cold.source_file as varchar(1024)) as source_file,
-        cast(cold.source_row as bigint) as source_row,
-        cast(cold.source_lsn as bigint) as source_lsn
-    from "cold"."fct_inventory_transactions" as cold
-    where cold.offload_id in (select offload_id from "inventory"."silver"."cold_tier_partitions" where table_name = 'fct_inventory_transactions')
-  ) with no schema binding;
-
-alter table "inventory"."silver"."fct_inventory_transactions_all_history__dbt_tmp" rename to "fct_inventory_transactions_all_history";
-
-drop view if exists "inventory"."silver"."fct_inventory_transactions_all_history__dbt_backup" cascade;
 
 create  table
     "inventory"."gold"."gold_inventory_value_monthly"
@@ -1966,7 +1967,8 @@ movements as (
         month_end_date,
         sum(quantity) as net_quantity,
         count(*) as movement_count
-    from "inventory"."silver"."fct_inventory_transactions"
+    -- hot and cold ledger: a full rebuild needs every month (docs/architecture/cold_tier.md)
+    from "inventory"."silver"."fct_inventory_transactions_all_history"
     where month_end_date >= (select month_end_date from restate_from)
     group by warehouse_id, sku_id, month_end_date
 ),

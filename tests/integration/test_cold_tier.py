@@ -20,7 +20,7 @@ from inventory_platform.cold_tier.offload import OffloadVerificationError, offlo
 from inventory_platform.cold_tier.reconcile import cold_mismatches
 from inventory_platform.lib.duckdb_warehouse import connect_duckdb
 
-from ..support.dbt_runner import edited_project_copy, run_dbt
+from ..support.dbt_runner import run_dbt
 from ..support.tiny_bronze import build_tiny_bronze
 
 UNION = "silver.fct_inventory_transactions_all_history"
@@ -240,17 +240,13 @@ def test_full_refresh_from_bronze_neither_rehydrates_nor_loses_and_the_snapshot_
     assert query(settings.duckdb_path, f"select count(*) from {HOT} where event_date < date '2022-12-01'") == [(0,)]
     assert served(settings.duckdb_path) == before
 
-    # The one-line change the snapshot needs: its movements read the view, so a full rebuild sees all history.
-    project = edited_project_copy(work / "project", "fct_inventory_snapshot_month_end",
-                                  "from {{ ref('fct_inventory_transactions') }}",
-                                  "from {{ ref('fct_inventory_transactions_all_history') }}")
-    run_dbt(["run", "--full-refresh", "--select", "fct_inventory_snapshot_month_end"], "local", work, env,
-            project_dir=project)
+    # The snapshot's movements read the view, so a full rebuild sees all history.
+    run_dbt(["run", "--full-refresh", "--select", "fct_inventory_snapshot_month_end"], "local", work, env)
     snapshot_after = query(settings.duckdb_path, f"select * exclude (bronze_loaded_through) from {SNAPSHOT} order by all")
     assert snapshot_after == snapshot_before
     # The tests that read the ledger over all history still pass with most of 2022 in the cold tier.
     results = run_dbt(["test", "--select", "snapshot_reconciles_to_ledger", "transfers_balance_across_warehouses",
-                       "cold_tier_union_matches_manifest"], "local", work, env, project_dir=project)
+                       "cold_tier_union_matches_manifest"], "local", work, env)
     assert sorted((r["unique_id"].split(".")[2], r["status"]) for r in results) == [
         ("cold_tier_union_matches_manifest", "pass"), ("snapshot_reconciles_to_ledger", "pass"),
         ("transfers_balance_across_warehouses", "pass")]

@@ -34,7 +34,8 @@ movements as (
         month_end_date,
         sum(quantity) as net_quantity,
         count(*) as movement_count
-    from {{ ref('fct_inventory_transactions') }}
+    -- hot and cold ledger: a full rebuild needs every month (docs/architecture/cold_tier.md)
+    from {{ ref('fct_inventory_transactions_all_history') }}
     {% if is_incremental() %}where month_end_date >= (select month_end_date from restate_from){% endif %}
     group by warehouse_id, sku_id, month_end_date
 ),
