@@ -5,6 +5,7 @@ day landed, then the daily_batch_load job for that day, as its schedule starts i
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import statistics
 import sys
@@ -15,10 +16,30 @@ from inventory_platform.bench.bench_data import BenchData, History, platform_env
 from inventory_platform.bench.child_process import Measured, run_measured
 from inventory_platform.bench.platform_run import RESULT_PREFIX
 from inventory_platform.lib.duckdb_warehouse import connect_duckdb
+from inventory_platform.transform.dbt_assets import MANIFEST_PATH
 
 
 class BenchRunFailed(RuntimeError):
     pass
+
+
+_DBT_NODE_DONE = re.compile(r"\d+ of \d+ (?:OK created sql \w+ model|PASS) (\S+) \.+ \[.*? in ([\d.]+)s\]")
+
+
+def slowest_dbt_nodes(log: Path, top: int = 4) -> list[list]:
+    """The dbt models and tests that took longest in a run, from dbt's own log lines ([name, seconds])."""
+    found = [(m.group(1), float(m.group(2))) for m in _DBT_NODE_DONE.finditer(log.read_text(errors="replace"))]
+    return [[name, seconds] for name, seconds in sorted(found, key=lambda f: -f[1])[:top]]
+
+
+def model_materializations() -> dict[str, list[str]]:
+    """How each Silver/Gold model is built (dbt manifest): `table` models are rebuilt in full on every run."""
+    manifest = json.loads(MANIFEST_PATH.read_text())
+    kinds: dict[str, list[str]] = {}
+    for node in manifest["nodes"].values():
+        if node["resource_type"] == "model" and node["config"]["materialized"] != "ephemeral":
+            kinds.setdefault(node["config"]["materialized"], []).append(node["name"])
+    return {kind: sorted(names) for kind, names in sorted(kinds.items())}
 
 
 def _platform_run(args: list[str], env: dict[str, str], log: Path) -> tuple[Measured, dict]:
@@ -43,6 +64,7 @@ def build_history(data: BenchData, history: History) -> dict:
         "wall_s": measured.wall_s, "peak_rss_mb": measured.peak_rss_mb,
         "load_definitions_s": result["load_definitions_s"], "runs": result["runs"],
         "warehouse_mb": round(history.duckdb_path.stat().st_size / 1024 / 1024, 1),
+        "slowest_dbt_nodes": slowest_dbt_nodes(measured.log),
         "measured_at": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
     }
     data.save_build(history, record)
@@ -82,13 +104,14 @@ def daily_increment(data: BenchData, history: History) -> dict:
         silver_rows = con.execute("select count(*) from silver.fct_inventory_transactions where event_date = ?",
                                   [day]).fetchone()[0]
         gold_month = con.execute("select max(month_end_date) from gold.gold_inventory_value_monthly").fetchone()[0]
+    slowest = slowest_dbt_nodes(measured.log)
     if not bronze_rows == silver_rows == expected:
         raise BenchRunFailed(f"daily increment {day}: {expected} rows landed, Bronze has {bronze_rows}, Silver {silver_rows}")
     shutil.rmtree(work)
     return {"day": day.isoformat(), "day_rows": expected, "history_ledger_rows": data.ledger_rows_through(history.last_day),
             "wall_s": measured.wall_s, "job_s": result["runs"][0]["seconds"],
             "load_definitions_s": result["load_definitions_s"], "peak_rss_mb": measured.peak_rss_mb,
-            "checks": result["runs"][0]["checks"], "gold_latest_month_end": str(gold_month)}
+            "checks": result["runs"][0]["checks"], "gold_latest_month_end": str(gold_month), "slowest_dbt_nodes": slowest}
 
 
 def measure_daily_increment(data: BenchData, history: History, runs: int) -> dict:
@@ -100,4 +123,5 @@ def measure_daily_increment(data: BenchData, history: History, runs: int) -> dic
             "median_wall_s": round(statistics.median(s["wall_s"] for s in samples), 2),
             "median_job_s": round(statistics.median(s["job_s"] for s in samples), 2),
             "median_load_definitions_s": round(statistics.median(s["load_definitions_s"] for s in samples), 2),
-            "wall_s": [s["wall_s"] for s in samples], "peak_rss_mb": max(s["peak_rss_mb"] for s in samples)}
+            "wall_s": [s["wall_s"] for s in samples], "peak_rss_mb": max(s["peak_rss_mb"] for s in samples),
+            "slowest_dbt_nodes": samples[-1]["slowest_dbt_nodes"], "materializations": model_materializations()}

@@ -56,6 +56,14 @@ def _lag_rows(section: dict) -> list[str]:
     return rows
 
 
+def _runs(n: int) -> str:
+    return f"{n} run{'s' if n != 1 else ''}"
+
+
+def _slowest(nodes: list | None) -> str:
+    return "; slowest dbt nodes: " + ", ".join(f"{name} {seconds:g} s" for name, seconds in nodes) if nodes else ""
+
+
 def _at_size(within: bool, measured_at: str, needed: str) -> str:
     """Verdict for a target defined at a size larger than the run's: only a miss is conclusive."""
     if not within:
@@ -68,8 +76,8 @@ def _gold_rows(scale: str, section: dict) -> list[str]:
     met = "met" if r["median_ms"] <= GOLD_MS else "not met"
     return [f"| executive YoY from Gold, as `report yoy` + `report yoy --by category` answer it (`yoy_trend`: "
             f"{r['months']} months × {r['scopes']} scopes = {r['rows_returned']:,} rows, reading {r['gold_rows_read']:,} "
-            f"Gold trend rows; history {r['ledger_rows']:,} ledger rows; {r['runs']} runs on an open connection, "
-            f"opening one takes {r['open_connection_median_ms']} ms) | `{scale}` | {TARGETS['gold_yoy']} | "
+            f"Gold trend rows; history {r['ledger_rows']:,} ledger rows; timed on an open connection, "
+            f"opening one takes {r['open_connection_median_ms']} ms; {_runs(r['runs'])}) | `{scale}` | {TARGETS['gold_yoy']} | "
             f"**{r['median_ms']} ms** median (min {r['min_ms']}, max {r['max_ms']}) | {met} |"]
 
 
@@ -80,7 +88,7 @@ def _raw_rows(scale: str, section: dict) -> list[str]:
            else _at_size(r["median_s"] <= RAW_S, rows, "1B rows"))
     return [f"| the same question from raw Bronze rows (ledger + opening balances + costs + FX + change logs, "
             f"`bench/raw_yoy.sql`; {rows}; {r['rows_returned']:,} rows returned, equal to Gold's to the cent; "
-            f"{r['runs']} runs) | `{scale}` | {TARGETS['raw_yoy']} | **{r['median_s']} s** median "
+            f"{_runs(r['runs'])}) | `{scale}` | {TARGETS['raw_yoy']} | **{r['median_s']} s** median "
             f"(min {r['min_s']}, max {r['max_s']}) | {met} |"]
 
 
@@ -92,8 +100,8 @@ def _daily_rows(scale: str, section: dict) -> list[str]:
         met = (("met" if h["median_wall_s"] <= DAILY_S else "not met") if h["day_rows"] >= TARGET_DAY_ROWS
                else _at_size(h["median_wall_s"] <= DAILY_S, day_rows, "1M transactions/day"))
         rows.append(f"| daily increment: {h['day']} landed ({day_rows}), `daily_batch_load` for that day (Bronze load, "
-                    f"source freshness, dbt build of Silver and Gold with {h['checks']} checks) on a history of "
-                    f"{h['history_ledger_rows']:,} ledger rows; {h['runs']} runs | `{scale}` | ≤ {DAILY_S} s at 1M/day | "
+                    f"source freshness, dbt build of Silver and Gold with {h['checks']} checks; history of "
+                    f"{h['history_ledger_rows']:,} ledger rows; {_runs(h['runs'])}{_slowest(h.get('slowest_dbt_nodes'))}) | `{scale}` | ≤ {DAILY_S} s at 1M/day | "
                     f"**{h['median_wall_s']} s** median end to end (run {h['median_job_s']} s + {h['median_load_definitions_s']} s "
                     f"loading the code location; peak RSS {h['peak_rss_mb']:,} MB) | {met} |")
     if len(r["histories"]) == 2:
@@ -114,7 +122,7 @@ def _build_rows(scale: str, section: dict) -> list[str]:
     met = ("met" if within else "not met") if scale == "full" else _at_size(within, f"`{scale}` ({rows})", "`full` scale")
     return [f"| full build from empty: Bronze → Silver → Gold with every check (`materialize_everything`, as "
             f"`inventory-platform materialize`; {rows}, warehouse file {r['warehouse_mb']:,} MB; measured "
-            f"{r['measured_at']}; {phases}) | `{scale}` | {TARGETS['full_build']} | **{r['wall_s'] / 60:.1f} min**, "
+            f"{r['measured_at']}; {phases}{_slowest(r.get('slowest_dbt_nodes'))}) | `{scale}` | {TARGETS['full_build']} | **{r['wall_s'] / 60:.1f} min**, "
             f"peak RSS **{r['peak_rss_mb']:,} MB** (largest single process) | {met} |"]
 
 
@@ -132,6 +140,19 @@ NOTES = {
     "full_build": "Peak RSS is ru_maxrss of the run's process tree as wait4 reports it: the largest single process "
                   "(the Dagster run or the dbt/DuckDB child), not their sum.",
 }
+
+
+def _materialization_note(name: str, entries: list[dict]) -> list[str]:
+    """Which models the daily run rebuilds in full (dbt manifest at the time of the run): the usual reason a
+    daily increment grows with history."""
+    kinds = next((h["materializations"] for e in entries if name == "daily_increment"
+                  for h in e["results"]["histories"] if h.get("materializations")), None)
+    if not kinds:
+        return []
+    full = ", ".join(f"`{m}`" for m in kinds.get("table", []))
+    other = "; ".join(f"{kind}: " + ", ".join(f"`{m}`" for m in models) for kind, models in kinds.items() if kind != "table")
+    return [f"At the time of the run, every run of `dbt build` rebuilt these models in full (materialized as "
+            f"tables): {full}" + (f". Built otherwise: {other}." if other else "."), ""]
 
 
 def _machine_line(m: dict) -> str:
@@ -155,7 +176,7 @@ def render_markdown(everything: dict) -> str:
             lines += ["", "| measure | scale | target | result | |", "|---|---|---|---|---|"]
             for entry in entries:
                 lines += SCALED_RENDERERS[name](entry["scale"], entry)
-            lines += ["", *([NOTES[name], ""] if name in NOTES else [])]
+            lines += ["", *([NOTES[name], ""] if name in NOTES else []), *_materialization_note(name, entries)]
             continue
         lines += [f"## {name.replace('_', ' ')}{' (quick run)' if section['quick'] else ''}", "",
                   _machine_line(section["machine"]), "",
