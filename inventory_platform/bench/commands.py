@@ -49,17 +49,17 @@ def bench(quick: bool, only: tuple[str, ...], scale: str | None, rebuild: bool, 
     results_json, report_md = (out_dir / RESULTS_JSON.name, out_dir / REPORT_MD.name) if out_dir else (RESULTS_JSON, REPORT_MD)
     if out_dir:
         out_dir.mkdir(parents=True, exist_ok=True)
-    machine = describe_machine()
     everything = {}
     selected = only or SECTIONS
     for section in (s for s in CDC_SECTIONS if s in selected):
         console.print(f"[bold]bench[/] {section}{' (quick)' if quick else ''} ...")
+        machine = describe_machine()
         results = _cdc_section(section, quick)
         everything = save_section(section, machine, results, quick, results_json)
         console.print(results)
     warehouse = [s for s in WAREHOUSE_SECTIONS if s in selected]
     if warehouse or explain:
-        for section, results in _warehouse_sections(warehouse, scale, quick, rebuild, explain, out_dir):
+        for section, machine, results in _warehouse_sections(warehouse, scale, quick, rebuild, explain, out_dir):
             everything = save_section(section, machine, results, quick, results_json, scale=scale)
     write_report(everything, report_md)
     console.print(f"[green]Wrote[/] {report_md} and {results_json}")
@@ -75,8 +75,10 @@ def _cdc_section(section: str, quick: bool):
 
 def _warehouse_sections(sections: list[str], scale: str, quick: bool, rebuild: bool, explain: bool,
                         out_dir: Path | None):
-    """Yields (section, results) as each finishes, so a long run keeps what it measured."""
+    """Yields (section, machine as the section started, results) as each finishes, so a long run keeps what it
+    measured."""
     from inventory_platform.bench.bench_data import BenchData
+    from inventory_platform.bench.machine import describe_machine
     from inventory_platform.bench.platform_builds import ensure_history, measure_daily_increment
     from inventory_platform.bench.yoy_queries import explain_plans, measure_gold_yoy, measure_raw_yoy
 
@@ -87,21 +89,25 @@ def _warehouse_sections(sections: list[str], scale: str, quick: bool, rebuild: b
     days = data.days()
     long_last, short_last = days[-2], days[max(len(days) // 10, 2) - 1]
     console.print(f"[bold]bench[/] warehouse through {long_last} ({'rebuilding' if rebuild else 'reused when built'}) ...")
+    machine = describe_machine()
     long, long_build = ensure_history(data, long_last, rebuild)
     if "full_build" in sections:
         console.print(long_build)
-        yield "full_build", long_build
+        yield "full_build", long_build.get("machine", machine), long_build
     if "gold_yoy" in sections:
+        machine = describe_machine()
         console.print(f"[bold]bench[/] gold_yoy ({gold_runs} runs) ...")
         results = measure_gold_yoy(long.duckdb_path, gold_runs)
         console.print(results)
-        yield "gold_yoy", results
+        yield "gold_yoy", machine, results
     if "raw_yoy" in sections:
+        machine = describe_machine()
         console.print(f"[bold]bench[/] raw_yoy ({raw_runs} runs) ...")
         results = measure_raw_yoy(long.duckdb_path, raw_runs)
         console.print(results)
-        yield "raw_yoy", results
+        yield "raw_yoy", machine, results
     if "daily_increment" in sections:
+        machine = describe_machine()
         console.print(f"[bold]bench[/] warehouse through {short_last} for the short history ...")
         short, _ = ensure_history(data, short_last, rebuild)
         histories = []
@@ -111,7 +117,7 @@ def _warehouse_sections(sections: list[str], scale: str, quick: bool, rebuild: b
             console.print(histories[-1])
         results = {"histories": histories,
                    "ratio": round(histories[1]["median_wall_s"] / histories[0]["median_wall_s"], 2)}
-        yield "daily_increment", results
+        yield "daily_increment", machine, results
     if explain:
         path = out_dir / EXPLAIN_TXT.name if out_dir else EXPLAIN_TXT
         path.parent.mkdir(parents=True, exist_ok=True)

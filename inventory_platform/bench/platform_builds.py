@@ -14,6 +14,7 @@ from pathlib import Path
 
 from inventory_platform.bench.bench_data import BenchData, History, platform_env
 from inventory_platform.bench.child_process import Measured, run_measured
+from inventory_platform.bench.machine import describe_machine
 from inventory_platform.bench.platform_run import RESULT_PREFIX
 from inventory_platform.lib.duckdb_warehouse import connect_duckdb
 from inventory_platform.transform.dbt_assets import MANIFEST_PATH
@@ -57,6 +58,7 @@ def build_history(data: BenchData, history: History) -> dict:
         shutil.rmtree(history.root)
     data.prepare_landing_view(history)
     env = platform_env(history.root, history.landing, history.duckdb_path)
+    machine = describe_machine()
     measured, result = _platform_run(["full"], env, history.root / "logs" / "full_build.log")
     record = {
         "scale": data.scale, "history_last_day": history.last_day.isoformat(),
@@ -65,7 +67,7 @@ def build_history(data: BenchData, history: History) -> dict:
         "load_definitions_s": result["load_definitions_s"], "runs": result["runs"],
         "warehouse_mb": round(history.duckdb_path.stat().st_size / 1024 / 1024, 1),
         "slowest_dbt_nodes": slowest_dbt_nodes(measured.log),
-        "measured_at": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "measured_at": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"), "machine": machine,
     }
     data.save_build(history, record)
     return record

@@ -157,7 +157,8 @@ def _materialization_note(name: str, entries: list[dict]) -> list[str]:
 
 def _machine_line(m: dict) -> str:
     return (f"Machine: {m['cpu']}, {m['cores']} cores, {m['memory_gb']} GB RAM, {m['os']}, Python {m['python']}, "
-            f"DuckDB {m['duckdb']}; measured {m['measured_at']}.")
+            f"DuckDB {m['duckdb']}; measured {m['measured_at']}"
+            + (f", 1-minute load average {m['load_average_1m']} as it started." if "load_average_1m" in m else "."))
 
 
 def render_markdown(everything: dict) -> str:
