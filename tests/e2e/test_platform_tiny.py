@@ -161,7 +161,7 @@ def test_benchmark_raw_yoy_query_from_bronze_equals_gold(platform):
     finally:
         con.close()
     scopes = {r[1] for r in gold}
-    assert "TOTAL" in scopes and len(scopes) > 10 and len(gold) == 36 * len(scopes)
+    assert "TOTAL" in scopes and len(scopes) > 10 and len({r[0] for r in gold}) == 36
     assert differences(gold, raw) == []
     # The comparison notices a single cent.
     month, scope, value, *rest = raw[-1]
