@@ -168,7 +168,8 @@ def render_markdown(everything: dict) -> str:
              "results. `--quick` runs are smoke runs (fewer events, shorter windows, `tiny` data) and say so. "
              "Warehouse rows name the scale they ran at (`inventory_platform/simulation/scales.py`); a target set "
              "for a larger size is only called met when measured at that size.", ""]
-    for name, section in everything.items():
+    for name in [n for n in (*RENDERERS, *SCALED_RENDERERS) if n in everything]:
+        section = everything[name]
         if "by_scale" in section:
             entries = [section["by_scale"][s] for s in SCALES if s in section["by_scale"]]
             lines += [f"## {name.replace('_', ' ')}", ""]
