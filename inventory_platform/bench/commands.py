@@ -3,37 +3,124 @@
 from __future__ import annotations
 
 import os
+from datetime import date
 from pathlib import Path
 
 import click
 from rich.console import Console
 
+from inventory_platform.settings import REPO_ROOT
+
 console = Console()
-SECTIONS = ("cdc_handler", "cdc_lag")
+CDC_SECTIONS = ("cdc_handler", "cdc_lag")
+WAREHOUSE_SECTIONS = ("full_build", "gold_yoy", "raw_yoy", "daily_increment")
+SECTIONS = CDC_SECTIONS + WAREHOUSE_SECTIONS
+EXPLAIN_TXT = REPO_ROOT / "docs" / "optimization" / "explain_plans.txt"
+# (gold_yoy runs, raw_yoy runs, daily increments per history)
+# --quick simulates 14 months instead of 4 years: loading 1,461 daily partitions takes minutes even at tiny scale.
+QUICK_HISTORY_START = date(2024, 11, 1)
+RUNS = {"quick": (5, 2, 1), "tiny": (20, 5, 3), "small": (20, 3, 2), "medium": (20, 3, 1), "full": (20, 3, 1)}
 
 
 @click.command()
-@click.option("--quick", is_flag=True, help="Smoke run in about a minute (fewer events, shorter windows).")
+@click.option("--quick", is_flag=True, help="Smoke run in a few minutes: fewer events and runs, `tiny` data.")
 @click.option("--only", type=click.Choice(SECTIONS), multiple=True, help="Run only these sections.")
+@click.option("--scale", type=click.Choice(["tiny", "small", "medium", "full"]), default=None,
+              help="Data scale of the warehouse sections [default: tiny with --quick, else small].")
+@click.option("--rebuild", is_flag=True,
+              help="Rebuild the bench warehouses of this scale from empty (a fresh full_build measurement) "
+                   "instead of reusing them from INVENTORY_BENCH_DIR.")
+@click.option("--explain", is_flag=True,
+              help="Also write EXPLAIN ANALYZE of the Gold and raw YoY queries to docs/optimization/explain_plans.txt "
+                   "(or beside the report with --out).")
 @click.option("--out", "out_dir", type=click.Path(path_type=Path), default=None,
               help="Folder for performance.md and performance.json [default: docs/].")
-def bench(quick: bool, only: tuple[str, ...], out_dir: Path | None) -> None:
-    """Measure the platform (medians, machine described) and write docs/performance.md and .json."""
+def bench(quick: bool, only: tuple[str, ...], scale: str | None, rebuild: bool, explain: bool,
+          out_dir: Path | None) -> None:
+    """Measure the platform (medians, machine described) and write docs/performance.md and .json.
+
+    Warehouse sections simulate the scale once and build it through the platform into
+    INVENTORY_BENCH_DIR (default ~/.cache/inventory-platform/bench), reused by later runs."""
     os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
-    from inventory_platform.bench.cdc import end_to_end_lag, handler_throughput
     from inventory_platform.bench.machine import describe_machine
     from inventory_platform.bench.report import RESULTS_JSON, REPORT_MD, save_section, write_report
 
+    scale = scale or ("tiny" if quick else "small")
     results_json, report_md = (out_dir / RESULTS_JSON.name, out_dir / REPORT_MD.name) if out_dir else (RESULTS_JSON, REPORT_MD)
-    machine = describe_machine()
+    if out_dir:
+        out_dir.mkdir(parents=True, exist_ok=True)
     everything = {}
-    for section in only or SECTIONS:
+    selected = only or SECTIONS
+    for section in (s for s in CDC_SECTIONS if s in selected):
         console.print(f"[bold]bench[/] {section}{' (quick)' if quick else ''} ...")
-        if section == "cdc_handler":
-            results = handler_throughput(events=10_000 if quick else 100_000, runs=3 if quick else 7)
-        else:
-            results = end_to_end_lag(seconds=5 if quick else 30)
+        machine = describe_machine()
+        results = _cdc_section(section, quick)
         everything = save_section(section, machine, results, quick, results_json)
         console.print(results)
+    warehouse = [s for s in WAREHOUSE_SECTIONS if s in selected]
+    if warehouse or explain:
+        for section, machine, results in _warehouse_sections(warehouse, scale, quick, rebuild, explain, out_dir):
+            everything = save_section(section, machine, results, quick, results_json, scale=scale)
     write_report(everything, report_md)
     console.print(f"[green]Wrote[/] {report_md} and {results_json}")
+
+
+def _cdc_section(section: str, quick: bool):
+    from inventory_platform.bench.cdc import end_to_end_lag, handler_throughput
+
+    if section == "cdc_handler":
+        return handler_throughput(events=10_000 if quick else 100_000, runs=3 if quick else 7)
+    return end_to_end_lag(seconds=5 if quick else 30)
+
+
+def _warehouse_sections(sections: list[str], scale: str, quick: bool, rebuild: bool, explain: bool,
+                        out_dir: Path | None):
+    """Yields (section, machine as the section started, results) as each finishes, so a long run keeps what it
+    measured."""
+    from inventory_platform.bench.bench_data import BenchData
+    from inventory_platform.bench.machine import describe_machine
+    from inventory_platform.bench.platform_builds import ensure_history, measure_daily_increment
+    from inventory_platform.bench.yoy_queries import explain_plans, measure_gold_yoy, measure_raw_yoy
+
+    gold_runs, raw_runs, daily_runs = RUNS["quick" if quick else scale]
+    data = BenchData(scale, start=QUICK_HISTORY_START if quick else None)
+    console.print(f"[bold]bench[/] data: {scale} under {data.root} ...")
+    data.ensure_landing(progress=not quick)
+    days = data.days()
+    long_last, short_last = days[-2], days[max(len(days) // 10, 2) - 1]
+    console.print(f"[bold]bench[/] warehouse through {long_last} ({'rebuilding' if rebuild else 'reused when built'}) ...")
+    machine = describe_machine()
+    long, long_build = ensure_history(data, long_last, rebuild)
+    if "full_build" in sections:
+        console.print(long_build)
+        yield "full_build", long_build.get("machine", machine), long_build
+    if "gold_yoy" in sections:
+        machine = describe_machine()
+        console.print(f"[bold]bench[/] gold_yoy ({gold_runs} runs) ...")
+        results = measure_gold_yoy(long.duckdb_path, gold_runs)
+        console.print(results)
+        yield "gold_yoy", machine, results
+    if "raw_yoy" in sections:
+        machine = describe_machine()
+        console.print(f"[bold]bench[/] raw_yoy ({raw_runs} runs) ...")
+        results = measure_raw_yoy(long.duckdb_path, raw_runs)
+        console.print(results)
+        yield "raw_yoy", machine, results
+    if "daily_increment" in sections:
+        machine = describe_machine()
+        console.print(f"[bold]bench[/] warehouse through {short_last} for the short history ...")
+        short, _ = ensure_history(data, short_last, rebuild)
+        histories = []
+        for history in (short, long):
+            console.print(f"[bold]bench[/] daily_increment after {history.last_day} ({daily_runs} runs) ...")
+            histories.append(measure_daily_increment(data, history, daily_runs))
+            console.print(histories[-1])
+        results = {"histories": histories,
+                   "ratio": round(histories[1]["median_wall_s"] / histories[0]["median_wall_s"], 2)}
+        yield "daily_increment", machine, results
+    if explain:
+        path = out_dir / EXPLAIN_TXT.name if out_dir else EXPLAIN_TXT
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(f"EXPLAIN ANALYZE at `{scale}` scale, captured by `inventory-platform bench --explain "
+                        f"--scale {scale}`.\n" + explain_plans(long.duckdb_path))
+        console.print(f"[green]Wrote[/] {path}")

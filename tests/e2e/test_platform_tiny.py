@@ -151,6 +151,26 @@ def test_report_by_region_and_category_adds_up_to_total(platform):
     assert {r["group"] for r in by["region"]} == {"NA", "EU", "APAC"}
 
 
+def test_benchmark_raw_yoy_query_from_bronze_equals_gold(platform):
+    """The benchmark's raw-transactions YoY query (bench/raw_yoy.sql) answers the executive question with the
+    same numbers as Gold, so its timing is the timing of a correct query. Runs before the tests below add
+    resent and late rows (the raw query sums the ledger as loaded)."""
+    from inventory_platform.bench.yoy_queries import as_tuples, differences, gold_answer, raw_answer
+
+    con = duckdb.connect(str(platform["settings"].duckdb_path), read_only=True)
+    try:
+        gold = as_tuples(gold_answer(lambda sql: con.execute(sql).fetchall()))
+        raw = raw_answer(con)
+    finally:
+        con.close()
+    scopes = {r[1] for r in gold}
+    assert "TOTAL" in scopes and len(scopes) > 10 and len({r[0] for r in gold}) == 36
+    assert differences(gold, raw) == []
+    # The comparison notices a single cent.
+    month, scope, value, *rest = raw[-1]
+    assert differences(gold, raw[:-1] + [(month, scope, value + Decimal("0.01"), *rest)]) != []
+
+
 def test_materializing_again_adds_nothing_anywhere(platform):
     settings = platform["settings"]
     before = table_counts(settings)

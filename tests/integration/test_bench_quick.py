@@ -4,19 +4,42 @@ speed is judged by `make bench` on a quiet machine, never by a timed test)."""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 
 
-def test_quick_bench_measures_handler_throughput_and_lag(tmp_path):
-    proc = subprocess.run([sys.executable, "-m", "inventory_platform.cli", "bench", "--quick", "--out", str(tmp_path)],
-                          capture_output=True, text=True, timeout=600)
+def test_quick_bench_measures_every_section(tmp_path):
+    out = tmp_path / "out"
+    env = {**os.environ, "INVENTORY_BENCH_DIR": str(tmp_path / "bench-data")}
+    proc = subprocess.run([sys.executable, "-m", "inventory_platform.cli", "bench", "--quick", "--explain",
+                           "--out", str(out)], capture_output=True, text=True, timeout=1200, env=env)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
-    results = json.loads((tmp_path / "performance.json").read_text())
+    results = json.loads((out / "performance.json").read_text())
     handler = results["cdc_handler"]["results"]
     assert handler["events"] >= 10_000 and handler["median_events_per_s"] > 0
     lags = {r["rate_events_per_s"]: r for r in results["cdc_lag"]["results"]}
     assert set(lags) == {100, 2000}
     assert all(r["loaded"] == r["events"] > 0 and 0 <= r["lag_p50_s"] <= r["lag_p95_s"] for r in lags.values())
-    report = (tmp_path / "performance.md").read_text()
+
+    tiny = {name: results[name]["by_scale"]["tiny"]["results"]
+            for name in ("full_build", "gold_yoy", "raw_yoy", "daily_increment")}
+    build = tiny["full_build"]
+    assert build["ledger_rows"] > 100_000 and build["peak_rss_mb"] > 0
+    assert [r["job"] for r in build["runs"]] == ["load_reference_data", "load_inventory_transactions", "build_silver_gold"]
+    gold = tiny["gold_yoy"]
+    # --quick simulates 14 months: the latest 3 month ends have a prior year (the full run has 36)
+    assert gold["months"] == 3 and gold["scopes"] > 1 and gold["rows_returned"] == 3 * gold["scopes"]
+    assert 0 < gold["median_ms"] and gold["ledger_rows"] == build["ledger_rows"]
+    raw = tiny["raw_yoy"]
+    assert raw["equals_gold"] is True and raw["rows_returned"] == gold["rows_returned"] and raw["median_s"] > 0
+    short, long = tiny["daily_increment"]["histories"]
+    assert 5 * short["history_ledger_rows"] < long["history_ledger_rows"]
+    assert short["day_rows"] > 0 and long["day_rows"] > 0 and tiny["daily_increment"]["ratio"] > 0
+    assert long["history_ledger_rows"] == build["ledger_rows"]
+
+    report = (out / "performance.md").read_text()
     assert "events/s" in report and "Machine:" in report and "quick run" in report
+    assert report.count("| `tiny` |") >= 6  # gold, raw, two daily histories, their ratio, full build
+    plans = (out / "explain_plans.txt").read_text()
+    assert plans.count("Query Profiling Information") == 3  # two Gold statements, one raw query

@@ -1,0 +1,139 @@
+"""Benchmark data, built once per scale and reused: the simulated landing zone, and warehouses built
+through the real platform up to a chosen day (a "history").
+
+Layout under INVENTORY_BENCH_DIR (default ~/.cache/inventory-platform/bench):
+    <scale>-seed<seed>/landing/                  the simulator's output (Parquet by day), all days
+    <scale>-seed<seed>/history-<last day>/       a platform instance: landing/ (symlinks to the simulated
+                                                 files up to <last day>), warehouse.duckdb, dagster_home/,
+                                                 build.json (how the full build that made it went)
+A history's landing zone is a view of the simulated one, so "one new day lands" is one more day folder
+appearing in it, exactly as an ERP export would.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import sys
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+from inventory_platform.landing_contract import INVENTORY_TRANSACTIONS, SOURCE_TABLES
+from inventory_platform.simulation import simulate
+from inventory_platform.simulation.timeline import DEFAULT_START
+from inventory_platform.simulation.writer import read_manifest
+
+SEED = 42
+BUILD_RECORD = "build.json"
+
+
+def bench_dir() -> Path:
+    return Path(os.environ.get("INVENTORY_BENCH_DIR") or Path.home() / ".cache" / "inventory-platform" / "bench")
+
+
+@dataclass(frozen=True)
+class History:
+    """A platform instance whose ledger holds every simulated day up to and including `last_day`."""
+
+    root: Path
+    last_day: date
+
+    @property
+    def landing(self) -> Path:
+        return self.root / "landing"
+
+    @property
+    def duckdb_path(self) -> Path:
+        return self.root / "warehouse.duckdb"
+
+    @property
+    def build_record(self) -> Path:
+        return self.root / BUILD_RECORD
+
+    @property
+    def is_built(self) -> bool:
+        return self.build_record.exists() and self.duckdb_path.exists()
+
+
+def platform_env(root: Path, landing: Path, duckdb_path: Path) -> dict[str, str]:
+    """Environment of a platform process working on one bench instance (nothing shared with data/)."""
+    return {
+        **os.environ,
+        "INVENTORY_ENV": "local",
+        "INVENTORY_DATA_DIR": str(root),
+        "INVENTORY_DUCKDB_PATH": str(duckdb_path),
+        "INVENTORY_LANDING_DIR": str(landing),
+        "INVENTORY_QUARANTINE_DIR": str(root / "quarantine"),
+        "INVENTORY_DR_DIR": str(root / "dr"),
+        "DAGSTER_HOME": str(root / "dagster_home"),
+        "DAGSTER_DISABLE_TELEMETRY": "1",
+        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
+    }
+
+
+class BenchData:
+    """`start`: first simulated day (default: the simulator's 4-year history); a later start gives a shorter
+    history, which is what the --quick smoke run uses to stay fast."""
+
+    def __init__(self, scale: str, base: Path | None = None, seed: int = SEED, start: date | None = None):
+        self.scale = scale
+        self.seed = seed
+        self.start = start or DEFAULT_START
+        self.root = (base or bench_dir()) / (f"{scale}-seed{seed}" + (f"-from{start.isoformat()}" if start else ""))
+
+    @property
+    def landing(self) -> Path:
+        return self.root / "landing"
+
+    def ensure_landing(self, progress: bool = True) -> dict:
+        """The simulated landing zone (simulated on first use) and its manifest."""
+        manifest = read_manifest(self.landing)
+        wanted = (self.scale, self.seed, self.start.isoformat())
+        if manifest and (manifest["scale"], manifest["seed"], manifest["start"]) == wanted \
+                and all((self.landing / f["path"]).exists() for f in manifest["files"]):
+            return manifest
+        return simulate(self.scale, self.seed, self.landing, start=self.start, progress=progress)
+
+    def days(self) -> list[date]:
+        folder = self.landing / INVENTORY_TRANSACTIONS.name
+        return sorted(date.fromisoformat(p.name.removeprefix("date=")) for p in folder.glob("date=*"))
+
+    def history(self, last_day: date) -> History:
+        return History(self.root / f"history-{last_day.isoformat()}", last_day)
+
+    def ledger_rows_through(self, last_day: date) -> int:
+        manifest = read_manifest(self.landing) or {"files": []}
+        prefix = f"{INVENTORY_TRANSACTIONS.name}/date="
+        return sum(f["rows"] for f in manifest["files"]
+                   if f["path"].startswith(prefix) and date.fromisoformat(f["path"][len(prefix):len(prefix) + 10]) <= last_day)
+
+    def prepare_landing_view(self, history: History) -> None:
+        """(Re)create the history's landing zone: reference files, and ledger days up to its last day."""
+        if history.landing.exists():
+            shutil.rmtree(history.landing)
+        history.landing.mkdir(parents=True)
+        for table in SOURCE_TABLES.values():
+            if not table.partitioned_by_day:
+                (history.landing / table.name).symlink_to(self.landing / table.name, target_is_directory=True)
+        (history.landing / INVENTORY_TRANSACTIONS.name).mkdir()
+        for day in self.days():
+            if day <= history.last_day:
+                self.land_day(history.landing, day)
+
+    def land_day(self, landing: Path, day: date) -> Path:
+        """One simulated day of ledger files appears in a landing zone."""
+        name = f"date={day.isoformat()}"
+        target = landing / INVENTORY_TRANSACTIONS.name / name
+        target.symlink_to(self.landing / INVENTORY_TRANSACTIONS.name / name, target_is_directory=True)
+        return target
+
+    @staticmethod
+    def save_build(history: History, record: dict) -> None:
+        history.build_record.write_text(json.dumps(record, indent=2, default=str) + "\n")
+
+    @staticmethod
+    def load_build(history: History) -> dict:
+        return json.loads(history.build_record.read_text())

@@ -1,0 +1,47 @@
+"""The benchmark report calls a target met only when it was measured at the size the target is set for."""
+
+from __future__ import annotations
+
+from inventory_platform.bench.report import render_markdown
+
+MACHINE = {"cpu": "cpu", "cores": 2, "memory_gb": 24, "os": "Linux", "python": "3.11", "duckdb": "1.5",
+           "measured_at": "2026-11-27 06:00 UTC"}
+
+
+def _raw(ledger_rows: int, median_s: float) -> dict:
+    return {"runs": 3, "median_s": median_s, "min_s": median_s, "max_s": median_s, "rows_returned": 1836,
+            "equals_gold": True, "ledger_rows": ledger_rows}
+
+
+def _section(**by_scale) -> dict:
+    return {"by_scale": {scale: {"machine": MACHINE, "quick": False, "scale": scale, "results": results}
+                         for scale, results in by_scale.items()}}
+
+
+def _verdicts(markdown: str, scale: str) -> list[str]:
+    return [line.rsplit("|", 2)[-2].strip() for line in markdown.splitlines() if f"| `{scale}` |" in line]
+
+
+def test_a_size_dependent_target_is_only_met_at_its_size():
+    report = render_markdown({"raw_yoy": _section(small=_raw(30_000_000, 12.0), medium=_raw(300_000_000, 75.0),
+                                                  full=_raw(1_460_000_000, 55.0))})
+    assert _verdicts(report, "small") == ["not shown: within the target at 30,000,000 ledger rows, but the target is for 1B rows"]
+    assert _verdicts(report, "medium") == ["not met (already over the target at 300,000,000 ledger rows)"]
+    assert _verdicts(report, "full") == ["met"]
+    # rows come in scale order whatever order they were measured in
+    assert report.index("| `small` |") < report.index("| `medium` |") < report.index("| `full` |")
+
+
+def test_daily_increment_ratio_and_rebuilt_models_are_reported():
+    def history(rows: int, wall: float) -> dict:
+        return {"day": "2025-12-31", "day_rows": 1_000_000, "history_ledger_rows": rows, "checks": 92, "runs": 1,
+                "median_wall_s": wall, "median_job_s": wall - 5, "median_load_definitions_s": 5, "wall_s": [wall],
+                "peak_rss_mb": 900.0, "slowest_dbt_nodes": [["silver.fct_inventory_transactions", 40.0]],
+                "materializations": {"incremental": ["fct_inventory_snapshot_month_end"],
+                                     "table": ["fct_inventory_transactions"]}}
+
+    report = render_markdown({"daily_increment": _section(full={
+        "histories": [history(100_000_000, 12.0), history(1_000_000_000, 14.0)], "ratio": 1.17})})
+    assert _verdicts(report, "full") == ["met", "met", "met"]
+    assert "**1.17×**" in report and "silver.fct_inventory_transactions 40 s" in report
+    assert "rebuilt these models in full (materialized as tables): `fct_inventory_transactions`" in report
