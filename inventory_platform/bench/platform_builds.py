@@ -4,6 +4,7 @@ day landed, then the daily_batch_load job for that day, as its schedule starts i
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import shutil
@@ -17,6 +18,8 @@ from inventory_platform.bench.child_process import Measured, run_measured
 from inventory_platform.bench.machine import describe_machine
 from inventory_platform.bench.platform_run import RESULT_PREFIX
 from inventory_platform.lib.duckdb_warehouse import connect_duckdb
+from inventory_platform.lib.file_digest import sha256_of
+from inventory_platform.settings import DBT_PROJECT_DIR
 from inventory_platform.transform.dbt_assets import MANIFEST_PATH
 
 
@@ -68,6 +71,7 @@ def build_history(data: BenchData, history: History) -> dict:
         "warehouse_mb": round(history.duckdb_path.stat().st_size / 1024 / 1024, 1),
         "slowest_dbt_nodes": slowest_dbt_nodes(measured.log),
         "measured_at": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"), "machine": machine,
+        "dbt_project_digest": dbt_project_digest(),
     }
     data.save_build(history, record)
     return record
@@ -75,7 +79,8 @@ def build_history(data: BenchData, history: History) -> dict:
 
 def ensure_history(data: BenchData, last_day, rebuild: bool = False) -> tuple[History, dict]:
     history = data.history(last_day)
-    if history.is_built and not rebuild:
+    # A warehouse built by other models is no base for an increment of these (the tables differ).
+    if history.is_built and not rebuild and data.load_build(history).get("dbt_project_digest") == dbt_project_digest():
         return history, data.load_build(history)
     return history, build_history(data, history)
 
@@ -127,3 +132,12 @@ def measure_daily_increment(data: BenchData, history: History, runs: int) -> dic
             "median_load_definitions_s": round(statistics.median(s["load_definitions_s"] for s in samples), 2),
             "wall_s": [s["wall_s"] for s in samples], "peak_rss_mb": max(s["peak_rss_mb"] for s in samples),
             "slowest_dbt_nodes": samples[-1]["slowest_dbt_nodes"], "materializations": model_materializations()}
+
+
+def dbt_project_digest() -> str:
+    """Identity of the dbt project's models, macros, tests and configuration."""
+    digest = hashlib.sha256()
+    for path in sorted(p for p in DBT_PROJECT_DIR.rglob("*") if p.is_file() and p.suffix in (".sql", ".yml", ".csv")
+                       and not {"target", "logs"} & set(p.relative_to(DBT_PROJECT_DIR).parts)):
+        digest.update(f"{path.relative_to(DBT_PROJECT_DIR)}\0{sha256_of(path)}\0".encode())
+    return digest.hexdigest()
