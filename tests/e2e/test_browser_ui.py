@@ -11,6 +11,7 @@ import base64
 import os
 import re
 import subprocess
+import time
 from datetime import date, datetime, timedelta, timezone
 from types import SimpleNamespace
 
@@ -222,9 +223,23 @@ def test_lineage_graph_shows_the_layers_with_their_checks(platform, page):
     shot(page, "lineage_gold")
 
 
+def wait_for_freshness(port: int, asset_path: list[str], timeout_s: float = 120) -> str:
+    """The freshness daemon evaluates every 30 s; the asset page shows the state it found at load."""
+    query = ('{ assetNodeOrError(assetKey: {path: %s}) { ... on AssetNode { freshnessStatusInfo { freshnessStatus } } } }'
+             % str(asset_path).replace("'", '"'))
+    deadline = time.monotonic() + timeout_s
+    while True:
+        info = graphql(port, query)["assetNodeOrError"]["freshnessStatusInfo"]
+        status = info["freshnessStatus"] if info else "UNKNOWN"
+        if status != "UNKNOWN" or time.monotonic() > deadline:
+            return status
+        time.sleep(2)
+
+
 def test_gold_trend_page_shows_chart_yoy_table_checks_and_freshness(platform, page):
     with connect_duckdb(platform.settings.duckdb_path, read_only=True) as con:
         rows, latest = con.execute("SELECT count(*), max(month_end_date) FROM gold.gold_inventory_value_trend").fetchone()
+    assert wait_for_freshness(platform.port, TREND.split("/")) == "HEALTHY"
     open_ui(page, platform, f"/assets/{TREND}")
     expect(page.get_by_text("Freshness policy").first).to_be_visible()
     expect(page.get_by_text("Passing").first).to_be_visible()
