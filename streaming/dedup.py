@@ -45,7 +45,7 @@ class SqliteDedupStore:
 
     def __init__(self, path: Path, ttl_days: int) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
-        self._con = sqlite3.connect(str(path))
+        self._con = sqlite3.connect(str(path), check_same_thread=False)  # built by `stream run`, used by its mapping thread
         self._con.execute("pragma journal_mode=wal")
         self._con.execute("create table if not exists dedup (dedup_key text primary key, expires_at integer not null)")
         self._ttl_seconds = ttl_days * 86_400

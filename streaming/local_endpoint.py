@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import signal
 import socket
 import subprocess
@@ -67,9 +66,8 @@ class LocalEndpoint:
         self.state_dir.mkdir(parents=True, exist_ok=True)
         port = _free_port()
         url = f"http://127.0.0.1:{port}"
-        executable = shutil.which("moto_server") or str(Path(sys.executable).parent / "moto_server")
         log = open(self.state_dir / "moto_server.log", "ab")
-        process = subprocess.Popen([executable, "-H", "127.0.0.1", "-p", str(port)], stdout=log, stderr=log,
+        process = subprocess.Popen([sys.executable, "-m", "streaming.moto_server", "-H", "127.0.0.1", "-p", str(port)], stdout=log, stderr=log,
                                    stdin=subprocess.DEVNULL, start_new_session=True)
         deadline = time.monotonic() + timeout_s
         while not _responds(url):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -40,6 +41,36 @@ def build_pipeline(endpoint_url: str | None, names: StreamNames, state_dir: Path
                                  state_dir / f"esm-{names.raw}-failures.jsonl")
     loader = BronzeCdcLoader(ShardReader(kinesis, names.clean), connect)
     return LocalPipeline(mapping, loader)
+
+
+def run_hops_concurrently(pipeline: LocalPipeline, should_stop: Callable[[], bool], pause_s: float = 0.2) -> None:
+    """Run the event-source mapping and the Bronze loader each in its own thread, as AWS runs them (the
+    Lambda mapping and the clean stream's consumer are independent services): while one hop waits on
+    the stream endpoint, the other works. Stops when should_stop() is true or a hop fails (re-raised)."""
+    failures: list[BaseException] = []
+    interrupted = threading.Event()
+
+    def loop(hop: Poller) -> None:
+        try:
+            while not should_stop() and not failures and not interrupted.is_set():
+                if not hop.poll():
+                    time.sleep(pause_s)
+        except BaseException as exc:  # noqa: BLE001 - handed to the caller below
+            failures.append(exc)
+
+    threads = [threading.Thread(target=loop, args=(hop,), name=name, daemon=True)
+               for name, hop in (("event-source-mapping", pipeline.mapping), ("bronze-loader", pipeline.loader))]
+    for thread in threads:
+        thread.start()
+    try:
+        for thread in threads:
+            thread.join()
+    except KeyboardInterrupt:  # let each hop finish its batch (and commit) before returning
+        interrupted.set()
+        for thread in threads:
+            thread.join()
+    if failures:
+        raise failures[0]
 
 
 def mapping_checkpoint_file(state_dir: Path, reader: ShardReader) -> Path:

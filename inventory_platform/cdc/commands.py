@@ -78,7 +78,7 @@ def produce(events: int, rate: float | None, seed: int, duplicates: float, malfo
 def run(until_idle: bool, duration: float | None, batch_size: int) -> None:
     """Run the pipeline: event-source mapping -> handler -> clean/DLQ -> Bronze loader (Ctrl-C stops)."""
     from inventory_platform.cdc.local_stack import pipeline
-    from streaming.pipeline import poll_until_idle
+    from streaming.pipeline import poll_until_idle, run_hops_concurrently
 
     settings = load_settings()
     pipe = pipeline(settings, batch_size=batch_size)
@@ -89,9 +89,7 @@ def run(until_idle: bool, duration: float | None, batch_size: int) -> None:
         if until_idle:
             poll_until_idle(pipe)
         else:
-            while not stop["now"] and (duration is None or time.monotonic() - started < duration):
-                if not pipe.poll():
-                    time.sleep(0.2)
+            run_hops_concurrently(pipe, lambda: stop["now"] or (duration is not None and time.monotonic() - started > duration))
     except KeyboardInterrupt:
         pass
     m, l = pipe.mapping.stats, pipe.loader.stats
