@@ -16,9 +16,10 @@ setup:
 	@command -v uv >/dev/null 2>&1 || python3 -m uv --version >/dev/null 2>&1 || python3 -m pip install --quiet uv
 	$(UV) sync --frozen
 
-# The dbt manifest is built here, never parsed when the code location loads.
+# The dbt manifest is built here, never parsed when the code location loads. The target is the one
+# Dagster passes, so that dbt's partial parse (target/partial_parse.msgpack) is reused by its runs.
 manifest: setup
-	cd dbt_project && $(VENV_BIN)/dbt parse --profiles-dir . --quiet
+	cd dbt_project && $(VENV_BIN)/dbt parse --profiles-dir . --target $(if $(filter prod,$(INVENTORY_ENV)),prod,local) --quiet
 
 demo: manifest
 	$(VENV_BIN)/inventory-platform simulate --scale $(DEMO_SCALE) --seed $(DEMO_SEED)

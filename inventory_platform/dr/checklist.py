@@ -103,7 +103,7 @@ def freshness_item(newest: datetime | None, freshness_hours: float, now: datetim
 
 def dbt_test_item(duckdb_path: Path, work_dir: Path) -> CheckItem:
     """`dbt test` against the restored file, in its own target/log folders."""
-    from inventory_platform.transform.dbt_assets import dbt_executable  # imports Dagster: only when dbt runs
+    from inventory_platform.transform.dbt_cli import dbt_executable  # imports Dagster: only when dbt runs
 
     work_dir.mkdir(parents=True, exist_ok=True)
     target = work_dir / "dbt_target"

@@ -1,9 +1,7 @@
 """Silver and Gold: every dbt model is an asset and every dbt test an asset check."""
 
 
-import sys
 from contextlib import nullcontext
-from pathlib import Path
 
 import dagster as dg
 from dagster_dbt import DbtCliResource, DbtProject, dbt_assets
@@ -12,6 +10,7 @@ from pydantic import Field
 from inventory_platform.lib.engine import warehouse_kind
 from inventory_platform.lib.writer_lock import exclusive_writer
 from inventory_platform.settings import DBT_PROJECT_DIR, Settings
+from inventory_platform.transform.dbt_cli import InventoryDbtCli, dbt_executable, keep_partial_parse
 from inventory_platform.transform.dbt_translator import InventoryDbtTranslator
 from inventory_platform.transform.materialization_metadata import with_table_metadata
 
@@ -46,6 +45,7 @@ def build_dbt_assets(settings: Settings) -> dg.AssetsDefinition:
             invocation = dbt.cli(args, context=context, raise_on_error=False)
             # Held until dbt exits, then recorded with row counts (see materialization_metadata).
             events = list(invocation.stream())
+        keep_partial_parse(invocation)
         yield from with_table_metadata(context, events, warehouse.query)
         if not invocation.is_successful():
             raise invocation.get_error()
@@ -58,12 +58,6 @@ def writer_lock(settings: Settings):
     return exclusive_writer(settings.duckdb_path) if settings.is_local else nullcontext()
 
 
-def dbt_executable() -> str:
-    """The dbt installed beside this interpreter, so PATH need not include the virtualenv."""
-    beside = Path(sys.executable).parent / "dbt"
-    return str(beside) if beside.exists() else "dbt"
-
-
 def dbt_resource(settings: Settings) -> DbtCliResource:
-    return DbtCliResource(project_dir=dbt_project(settings), profiles_dir=str(DBT_PROJECT_DIR),
+    return InventoryDbtCli(project_dir=dbt_project(settings), profiles_dir=str(DBT_PROJECT_DIR),
                           target=settings.dbt_target, dbt_executable=dbt_executable())

@@ -15,7 +15,6 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 import dagster as dg
 
 from inventory_platform.lib.sql_quoting import quote_ident, quote_literal
-from inventory_platform.reporting.trend_chart import trend_chart_png
 from inventory_platform.reporting.yoy import YoYRow, yoy_trend
 
 TREND_KEY = dg.AssetKey(["gold", "gold_inventory_value_trend"])
@@ -86,6 +85,8 @@ def trend_metadata(rows: list[YoYRow]) -> dict[str, dg.MetadataValue]:
     if not rows:
         return {"trend_chart": dg.MetadataValue.md(
             "No month end has a prior year yet: the chart appears once 13 months of history are loaded.")}
+    from inventory_platform.reporting.trend_chart import trend_chart_png  # matplotlib: 2 s to import, needed only here
+
     image = base64.b64encode(trend_chart_png(rows)).decode("ascii")
     latest = rows[-1]
     yoy = "n/a" if latest.yoy_pct is None else f"{latest.yoy_pct:+.1f}%"

@@ -9,7 +9,7 @@ import subprocess
 from pathlib import Path
 
 from inventory_platform.settings import DBT_PROJECT_DIR
-from inventory_platform.transform.dbt_assets import dbt_executable
+from inventory_platform.transform.dbt_cli import dbt_executable
 
 
 def run_dbt(command: list[str], target: str, work: Path, env: dict[str, str], expect_success: bool = True,
