@@ -11,6 +11,7 @@
 -- Incremental (docs/late_arriving.md): a run restates every day from the earliest day that any Bronze
 -- row loaded since the last build affects (macros/ledger.sql) and reads only those days' keys; with
 -- nothing new it writes nothing. A first run or --full-refresh builds the whole ledger.
+-- depends_on: {{ ref('transaction_rejects') }}  (built first: the two share a watermark, macros/restatement.sql)
 {%- set restate_from = ledger_restate_from() if is_incremental() else none %}
 {%- set nothing_to_restate = is_incremental() and restate_from is none %}
 with resolved as (
