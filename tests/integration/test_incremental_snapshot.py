@@ -4,6 +4,7 @@ and end up equal to a full rebuild of the same Bronze, whatever kind of late dat
 
 from __future__ import annotations
 
+import re
 import shutil
 from datetime import date, timedelta
 from pathlib import Path
@@ -110,6 +111,8 @@ def history(tmp_path_factory) -> dict:
                                           "WHERE _batch_id = 'late-movements'"))
     run_dbt(REBUILD, "local", work, env)
     states["late_movements"], states["ledger_late_movements"] = snapshot(path), ledger(path)
+    states["rejects_late_movements"] = rejects(path)
+    states["restated_from_late_movements"] = {model: restated_day(work, model) for model in LEDGER_MODELS}
     states["gold_late_movements"] = gold(path)
     execute(path, *BACK_DATED_CHANGES)
     run_dbt(REBUILD, "local", work, env)
@@ -136,6 +139,16 @@ def history(tmp_path_factory) -> dict:
     states["full_rebuild"], states["ledger_full_rebuild"] = snapshot(full), ledger(full)
     states["rejects_full_rebuild"], states["gold_full_rebuild"] = rejects(full), gold(full)
     return states
+
+
+LEDGER_MODELS = ("fct_inventory_transactions", "transaction_rejects")
+
+
+def restated_day(work: Path, model: str) -> str | None:
+    """The day the model's last incremental run deleted from, read from the SQL dbt ran."""
+    sql = (work / "target-local" / "run" / "inventory_platform" / "models" / "silver" / f"{model}.sql").read_text()
+    found = re.search(r"where event_date >= cast\('(\d{4}-\d{2}-\d{2})' as date\)", sql)
+    return found.group(1) if found else None
 
 
 def without_watermark(table: list[tuple]) -> list[tuple]:
@@ -202,6 +215,12 @@ def test_late_movements_restate_the_ledger_from_their_day_only(history):
     added = {r[0] for r in after} - {r[0] for r in before}
     assert added == {990000001, 990000002} and len(after) == len(before) + 2
     assert len({r[-1] for r in days(after, late_day)[1]}) == 1  # restated days rewritten under one watermark
+
+
+def test_the_ledger_models_restate_from_the_same_day_even_when_there_are_no_rejects(history):
+    # An empty rejects table has no watermark of its own: it must use the ledger's, not restate everything.
+    assert history["rejects_late_movements"] == []
+    assert history["restated_from_late_movements"] == dict.fromkeys(LEDGER_MODELS, "2024-03-14")
 
 
 def test_a_movement_corrected_to_another_day_leaves_its_old_day(history):
