@@ -1012,6 +1012,7 @@ insert into "inventory"."silver"."fct_inventory_transactions"
 -- Incremental (docs/late_arriving.md): a run restates every day from the earliest day that any Bronze
 -- row loaded since the last build affects (macros/ledger.sql) and reads only those days' keys; with
 -- nothing new it writes nothing. A first run or --full-refresh builds the whole ledger.
+-- depends_on: "inventory"."silver"."transaction_rejects"  (built first: the two share a watermark, macros/restatement.sql)
 with resolved as (
     with batch_ledger as (
     select * from (
@@ -2127,6 +2128,7 @@ where b.quantity_on_hand <> 0 or b.movement_count > 0;
 -- Incremental (docs/late_arriving.md): a run restates every day from the earliest day that any Bronze
 -- row loaded since the last build affects (macros/ledger.sql) and reads only those days' keys; with
 -- nothing new it writes nothing. A first run or --full-refresh builds the whole ledger.
+-- depends_on: "inventory"."silver"."transaction_rejects"  (built first: the two share a watermark, macros/restatement.sql)
 with resolved as (
     with batch_ledger as (
     select * from (
