@@ -18,3 +18,17 @@
         {%- do return(relation) -%}
     {%- endif -%}
 {%- endmacro %}
+
+{#
+  The same scope for singular tests of the ledger and the snapshot: the first day (or month end) the
+  latest build rewrote, as a literal the scan can prune on. Every row from it on carries the newest
+  watermark, because the incremental strategies rewrite whole suffixes. 1900-01-01 (everything) with
+  `test_all_rows`, on an empty table, and when rendering offline.
+#}
+{% macro latest_build_from(relation, date_column) -%}
+    {%- set everything = "cast('1900-01-01' as date)" -%}
+    {%- if var('test_all_rows', false) -%}{{ return(everything) }}{%- endif -%}
+    {%- set first = restate_day('select min(' ~ date_column ~ ') from ' ~ relation ~
+        ' where bronze_loaded_through = (select max(bronze_loaded_through) from ' ~ relation ~ ')') -%}
+    {{ return(everything if first is none else first) }}
+{%- endmacro %}

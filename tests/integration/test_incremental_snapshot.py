@@ -270,3 +270,27 @@ def test_ledger_tests_check_the_rows_the_latest_build_wrote(history):
             f"""UPDATE {LEDGER} SET movement_type = 'BOGUS' WHERE transaction_id = (
                  SELECT min(transaction_id) FROM {LEDGER} WHERE bronze_loaded_through = {latest})""")
     assert failing_tests(run_dbt(ledger_tests, "local", work, env, expect_success=False)) == {accepted}
+
+
+def test_the_snapshot_reconciliation_checks_the_months_the_latest_build_wrote(history, tmp_path):
+    """Singular tests are scoped the same way (latest_build_from in macros/test_scope.sql)."""
+    db = tmp_path / "warehouse.duckdb"
+    shutil.copy(history["incremental_copy"] / "warehouse.duckdb", db)
+    env = {"INVENTORY_DUCKDB_PATH": str(db)}
+    reconciliation = ["test", "--select", "snapshot_reconciles_to_ledger"]
+    latest = f"(SELECT max(bronze_loaded_through) FROM {SNAPSHOT})"
+    first_rewritten = query(db, f"SELECT min(month_end_date) FROM {SNAPSHOT} WHERE bronze_loaded_through = {latest}")[0][0]
+    oldest = query(db, f"SELECT min(month_end_date) FROM {SNAPSHOT}")[0][0]
+    assert (first_rewritten - oldest).days > 62  # the broken month and the one after it are both out of scope
+
+    def break_one_row(month_end: date) -> None:
+        execute(db, f"""UPDATE {SNAPSHOT} SET quantity_on_hand = quantity_on_hand + 1 WHERE rowid = (
+                         SELECT rowid FROM {SNAPSHOT} WHERE month_end_date = DATE '{month_end}'
+                         ORDER BY warehouse_id, sku_id LIMIT 1)""")
+
+    break_one_row(oldest)
+    assert "snapshot_reconciles_to_ledger" not in failing_tests(run_dbt(reconciliation, "local", tmp_path, env, expect_success=False))
+    every_row = run_dbt([*reconciliation, "--vars", "{test_all_rows: true}"], "local", tmp_path, env, expect_success=False)
+    assert failing_tests(every_row) == {"snapshot_reconciles_to_ledger"}
+    break_one_row(first_rewritten)
+    assert failing_tests(run_dbt(reconciliation, "local", tmp_path, env, expect_success=False)) == {"snapshot_reconciles_to_ledger"}

@@ -1,6 +1,8 @@
 {{ config(meta={'dagster': {'ref': {'name': 'fct_inventory_snapshot_month_end'}}}) }}
 -- Month-end balance = previous month-end balance + the month's net movements (with the opening
 -- balance in the pair's first month). Any row here is a break in the running balance.
+-- Checks the months the latest build rewrote (macros/test_scope.sql), each against the month before.
+{%- set checked_from = latest_build_from(ref('fct_inventory_snapshot_month_end'), 'month_end_date') %}
 with snapshot as (
     select
         warehouse_id,
@@ -13,7 +15,8 @@ with snapshot as (
 
 ledger as (
     select warehouse_id, sku_id, month_end_date, sum(quantity) as net_quantity
-    from {{ ref('fct_inventory_transactions_all_history') }}  -- every month, offloaded ones included
+    from {{ ref('fct_inventory_transactions_all_history') }}  -- offloaded months included
+    where month_end_date >= {{ checked_from }}
     group by warehouse_id, sku_id, month_end_date
 ),
 
@@ -26,4 +29,5 @@ select s.*, l.net_quantity, o.quantity_on_hand as opening_quantity
 from snapshot as s
 left join ledger as l using (warehouse_id, sku_id, month_end_date)
 left join opening as o using (warehouse_id, sku_id, month_end_date)
-where s.quantity_on_hand <> coalesce(s.previous_on_hand, 0) + coalesce(l.net_quantity, 0) + coalesce(o.quantity_on_hand, 0)
+where s.month_end_date >= {{ checked_from }}
+  and s.quantity_on_hand <> coalesce(s.previous_on_hand, 0) + coalesce(l.net_quantity, 0) + coalesce(o.quantity_on_hand, 0)
