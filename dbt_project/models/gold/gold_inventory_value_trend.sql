@@ -3,11 +3,16 @@
 -- The executive trend: month-end inventory value for the whole company (scope TOTAL) and per category
 -- (scope = category code), for every month that has a prior year to compare with (36 months of a
 -- 4-year history). Rolled up from gold_inventory_value_monthly, the only source of Gold values.
-with comparable_months as (
-    select distinct cur.month_key
-    from {{ ref('gold_inventory_value_monthly') }} as cur
-    inner join {{ ref('gold_inventory_value_monthly') }} as py
-        on py.month_key = {{ prior_year_month_key('cur.month_key') }}
+with months as (
+    select distinct month_key from {{ ref('gold_inventory_value_monthly') }}
+),
+
+-- Distinct months joined, not Gold rows: rows per month (categories x warehouses) squared would
+-- make this join grow with the square of the network (25,000 rows a month at 500 warehouses).
+comparable_months as (
+    select cur.month_key
+    from months as cur
+    inner join months as py on py.month_key = {{ prior_year_month_key('cur.month_key') }}
 ),
 
 scoped as (
