@@ -615,14 +615,22 @@ insert into "inventory"."silver"."transaction_rejects"
 -- fct_inventory_transactions: a reject leaves when the master data it lacked arrives.
 with resolved as (
     with batch_ledger as (
+    select src.*, 1 as _load_rank
+    from "inventory"."bronze"."inventory_transactions" as src
+    left join (select transaction_id from "inventory"."bronze"."inventory_transactions" as counted
+         group by transaction_id having count(*) > 1) as repeated on repeated.transaction_id = src.transaction_id
+    where repeated.transaction_id is null
+    union all
     select * from (
         select
             src.*,
             row_number() over (
-                partition by transaction_id
-                order by _loaded_at desc, _batch_id desc, _source_row desc
+                partition by src.transaction_id
+                order by src._loaded_at desc, src._batch_id desc, src._source_row desc
             ) as _load_rank
         from "inventory"."bronze"."inventory_transactions" as src
+        inner join (select transaction_id from "inventory"."bronze"."inventory_transactions" as counted
+         group by transaction_id having count(*) > 1) as repeated on repeated.transaction_id = src.transaction_id
     ) as ranked
     where _load_rank = 1
 ),
@@ -1015,14 +1023,22 @@ insert into "inventory"."silver"."fct_inventory_transactions"
 -- depends_on: "inventory"."silver"."transaction_rejects"  (built first: the two share a watermark, macros/restatement.sql)
 with resolved as (
     with batch_ledger as (
+    select src.*, 1 as _load_rank
+    from "inventory"."bronze"."inventory_transactions" as src
+    left join (select transaction_id from "inventory"."bronze"."inventory_transactions" as counted
+         group by transaction_id having count(*) > 1) as repeated on repeated.transaction_id = src.transaction_id
+    where repeated.transaction_id is null
+    union all
     select * from (
         select
             src.*,
             row_number() over (
-                partition by transaction_id
-                order by _loaded_at desc, _batch_id desc, _source_row desc
+                partition by src.transaction_id
+                order by src._loaded_at desc, src._batch_id desc, src._source_row desc
             ) as _load_rank
         from "inventory"."bronze"."inventory_transactions" as src
+        inner join (select transaction_id from "inventory"."bronze"."inventory_transactions" as counted
+         group by transaction_id having count(*) > 1) as repeated on repeated.transaction_id = src.transaction_id
     ) as ranked
     where _load_rank = 1
 ),

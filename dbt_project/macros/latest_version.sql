@@ -15,6 +15,40 @@
     where _load_rank = 1
 {%- endmacro %}
 
+{#
+  The same rows as latest_loaded, for a large relation whose keys are mostly loaded once (the whole
+  Bronze ledger at a first build): only keys loaded more than once are ranked, the rest pass through.
+  Ranking every row sorts every column: at `medium` (302M rows) that spilled ~44 GB and filled the
+  disk; counting keys is a hash aggregate of one column (at `small` 31 s and 2.4 GB against 49 s and
+  12.5 GB, docs/optimization/slow_query_analysis.md §5).
+#}
+{% macro latest_loaded_ranking_repeats(relation, key_columns) -%}
+    {%- set joined_on = [] -%}
+    {%- for column in key_columns -%}
+        {%- do joined_on.append('repeated.' ~ column ~ ' = src.' ~ column) -%}
+    {%- endfor -%}
+    {%- set repeated_keys -%}
+        (select {{ key_columns | join(', ') }} from {{ relation }} as counted
+         group by {{ key_columns | join(', ') }} having count(*) > 1)
+    {%- endset -%}
+    select src.*, 1 as _load_rank
+    from {{ relation }} as src
+    left join {{ repeated_keys }} as repeated on {{ joined_on | join(' and ') }}
+    where repeated.{{ key_columns[0] }} is null
+    union all
+    select * from (
+        select
+            src.*,
+            row_number() over (
+                partition by src.{{ key_columns | join(', src.') }}
+                order by src._loaded_at desc, src._batch_id desc, src._source_row desc
+            ) as _load_rank
+        from {{ relation }} as src
+        inner join {{ repeated_keys }} as repeated on {{ joined_on | join(' and ') }}
+    ) as ranked
+    where _load_rank = 1
+{%- endmacro %}
+
 {# Validity windows from a change log: a version ends where the next version of the same key starts. #}
 {% macro version_effective_to(key_columns, starts) -%}
     coalesce(

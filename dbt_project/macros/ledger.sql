@@ -15,7 +15,7 @@
 {%- set bronze_ledger = source('bronze', 'inventory_transactions') -%}
 with batch_ledger as (
     {% if restate_from is none -%}
-    {{ latest_loaded(bronze_ledger, ['transaction_id']) }}
+    {{ latest_loaded_ranking_repeats(bronze_ledger, ['transaction_id']) }}
     {%- else -%}
     {{ latest_loaded('(select * from ' ~ bronze_ledger ~ ' where transaction_id in (select transaction_id from '
                      ~ bronze_ledger ~ ' where event_ts >= cast(' ~ restate_from ~ ' as timestamp)))',

@@ -21,13 +21,14 @@ _LOAD_METADATA_DESCRIPTIONS = {
     "_source_file": "Landing file the row came from.",
     "_source_row": "Row number within the landing file (1-based, header excluded).",
     "_loaded_at": "When the row was loaded (UTC).",
-    "_row_hash": "md5 of the row's contract columns, for change detection.",
+    "_row_hash": "md5 of the row's contract columns, for change detection (computed when read, not stored).",
 }
 
 
 def column_schema(table: SourceTable) -> dg.TableSchema:
     columns = [dg.TableColumn(c.name, c.type, c.description) for c in table.columns]
-    columns += [dg.TableColumn(name, typ, _LOAD_METADATA_DESCRIPTIONS[name]) for name, typ in LOAD_METADATA_COLUMNS]
+    columns += [dg.TableColumn(name, typ, _LOAD_METADATA_DESCRIPTIONS[name])
+                for name, typ in (*LOAD_METADATA_COLUMNS, ("_row_hash", "VARCHAR"))]
     return dg.TableSchema(columns=columns)
 
 

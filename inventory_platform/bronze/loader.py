@@ -31,7 +31,6 @@ LOAD_METADATA_COLUMNS = (
     ("_source_file", "VARCHAR"),
     ("_source_row", "BIGINT"),
     ("_loaded_at", "TIMESTAMP"),
-    ("_row_hash", "VARCHAR"),
 )
 _PARQUET_FILES_PER_QUERY = 400  # keeps the SQL text and the open-file count bounded
 
@@ -53,6 +52,9 @@ def bronze_table(table: SourceTable) -> str:
 def ensure_bronze_tables(con: duckdb.DuckDBPyConnection, table: SourceTable) -> None:
     columns = [f"{quote_ident(c.name)} {c.type}" for c in table.columns]
     columns += [f"{name} {typ}" for name, typ in LOAD_METADATA_COLUMNS]
+    # Computed when read, never stored: an md5 does not compress, and stored it was a quarter of the
+    # warehouse file (18 bytes a ledger row; docs/optimization/slow_query_analysis.md §5).
+    columns.append(f"_row_hash VARCHAR GENERATED ALWAYS AS ({_row_hash_expr(table)}) VIRTUAL")
     con.execute(f"CREATE SCHEMA IF NOT EXISTS {BRONZE_SCHEMA}")
     con.execute(f"CREATE TABLE IF NOT EXISTS {bronze_table(table)} ({', '.join(columns)})")
     con.execute(f"""CREATE TABLE IF NOT EXISTS {BRONZE_SCHEMA}.load_log (
@@ -105,9 +107,10 @@ def _row_hash_expr(table: SourceTable) -> str:
 
 def _insert_sql(table: SourceTable, files: list[Path]) -> str:
     cols = ", ".join(quote_ident(c) for c in table.column_names)
+    metadata = ", ".join(name for name, _ in LOAD_METADATA_COLUMNS)
     return (
-        f"INSERT INTO {bronze_table(table)} SELECT {cols}, $batch_id, filename, file_row_number + 1, "
-        f"$loaded_at, {_row_hash_expr(table)} FROM ({typed_select(table, files)})"
+        f"INSERT INTO {bronze_table(table)} ({cols}, {metadata}) "
+        f"SELECT {cols}, $batch_id, filename, file_row_number + 1, $loaded_at FROM ({typed_select(table, files)})"
     )
 
 

@@ -53,17 +53,17 @@ def test_bad_source_data_fails_the_matching_checks(clean):
         # a movement for a SKU the product master has never heard of
         f"""INSERT INTO bronze.inventory_transactions
            SELECT 990000001, event_ts, warehouse_id, 'SKU-UNKNOWN', movement_type, quantity, reference_id,
-                  'bad', _source_file, _source_row, {LOADED_NOW}, _row_hash
+                  'bad', _source_file, _source_row, {LOADED_NOW}
            FROM bronze.inventory_transactions WHERE movement_type = 'RECEIPT' LIMIT 1""",
         # a transfer that leaves one warehouse and never arrives anywhere
         f"""INSERT INTO bronze.inventory_transactions
            SELECT 990000002, event_ts, warehouse_id, sku_id, 'TRANSFER_OUT', -1, 'TR-NEVER-ARRIVES',
-                  'bad', _source_file, _source_row, {LOADED_NOW}, _row_hash
+                  'bad', _source_file, _source_row, {LOADED_NOW}
            FROM bronze.inventory_transactions WHERE movement_type = 'RECEIPT' LIMIT 1""",
         # a shipment far larger than the stock, in a warehouse that does not allow backorders
         f"""INSERT INTO bronze.inventory_transactions
            SELECT 990000003, t.event_ts, t.warehouse_id, t.sku_id, 'SHIPMENT', -100000000, 'SO-TOO-BIG',
-                  'bad', t._source_file, t._source_row, {LOADED_NOW}, t._row_hash
+                  'bad', t._source_file, t._source_row, {LOADED_NOW}
            FROM bronze.inventory_transactions AS t
            JOIN bronze.warehouses AS w USING (warehouse_id)
            WHERE NOT w.allows_backorder AND t.movement_type = 'RECEIPT' LIMIT 1""",

@@ -147,8 +147,10 @@ def test_late_movements_restate_the_same_months_on_postgres_as_on_duckdb(built, 
     loaded_at = datetime.now(timezone.utc).replace(tzinfo=None).isoformat(sep=" ")
     late = f"""
         INSERT INTO bronze.inventory_transactions
+            (transaction_id, event_ts, warehouse_id, sku_id, movement_type, quantity, reference_id,
+             _batch_id, _source_file, _source_row, _loaded_at)
         SELECT 990000000 + n, event_ts, warehouse_id, sku_id, 'ADJUSTMENT', 4 + n, 'LATE-' || n, 'late',
-               _source_file, _source_row, TIMESTAMP '{loaded_at}', _row_hash
+               _source_file, _source_row, TIMESTAMP '{loaded_at}'
         FROM (SELECT * FROM bronze.inventory_transactions
               WHERE CAST(event_ts AS DATE) = DATE '2024-03-14' ORDER BY transaction_id LIMIT 1) AS first_one
         CROSS JOIN (VALUES (1), (2)) AS t(n)"""

@@ -29,7 +29,7 @@ NOW = "CAST(now() AT TIME ZONE 'UTC' AS TIMESTAMP)"
 LATE_MOVEMENTS = f"""
     INSERT INTO bronze.inventory_transactions
     SELECT 990000000 + n, event_ts, warehouse_id, sku_id, 'ADJUSTMENT', 4 + n, 'LATE-' || n,
-           'late-movements', _source_file, _source_row, {NOW}, _row_hash
+           'late-movements', _source_file, _source_row, {NOW}
     FROM (SELECT * FROM bronze.inventory_transactions
           WHERE CAST(event_ts AS DATE) = DATE '2024-03-14' ORDER BY transaction_id LIMIT 1) AS first_one,
          range(1, 3) AS t(n)"""
@@ -38,22 +38,22 @@ BACK_DATED_CHANGES = [
     # a cost revision effective mid-2024 for a few SKUs
     f"""INSERT INTO bronze.standard_costs
         SELECT sku_id, currency_code, DATE '2024-07-10', standard_cost * 1.1, 'late-changes', _source_file,
-               _source_row, {NOW}, _row_hash
+               _source_row, {NOW}
         FROM bronze.standard_costs ORDER BY sku_id, currency_code, effective_date LIMIT 5""",
     # a corrected EUR closing rate for the last business day of September 2024
     f"""INSERT INTO bronze.fx_rates
-        SELECT rate_date, currency_code, usd_per_unit * 1.01, 'late-changes', _source_file, _source_row, {NOW}, _row_hash
+        SELECT rate_date, currency_code, usd_per_unit * 1.01, 'late-changes', _source_file, _source_row, {NOW}
         FROM bronze.fx_rates WHERE currency_code = 'EUR' AND rate_date <= DATE '2024-09-30'
         ORDER BY rate_date DESC LIMIT 1""",
     # a product moved to another category from October 2024
     f"""INSERT INTO bronze.products
         SELECT sku_id, product_name, 'CAT-01', category_name, brand, unit_of_measure, DATE '2024-10-01',
-               'late-changes', _source_file, _source_row, {NOW}, _row_hash
+               'late-changes', _source_file, _source_row, {NOW}
         FROM bronze.products WHERE category_code <> 'CAT-01' ORDER BY sku_id LIMIT 1""",
     # a movement re-sent with a corrected day: it leaves August 2024 and lands in December 2024
     f"""INSERT INTO bronze.inventory_transactions
         SELECT transaction_id, event_ts + INTERVAL 120 DAY, warehouse_id, sku_id, movement_type, quantity,
-               reference_id, 'late-changes', _source_file, _source_row, {NOW}, _row_hash
+               reference_id, 'late-changes', _source_file, _source_row, {NOW}
         FROM bronze.inventory_transactions
         WHERE movement_type = 'RECEIPT' AND CAST(event_ts AS DATE) = DATE '2024-08-05'
         ORDER BY transaction_id LIMIT 1""",
