@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
@@ -14,6 +15,13 @@ import duckdb
 from inventory_platform.lib.writer_lock import exclusive_writer, shared_reader
 
 _LOCK_RETRY_SECONDS = 60.0
+# DuckDB's default is 80% of RAM; the platform's budget is 12 GB peak (spilling beyond the limit to a temp
+# directory beside the file). dbt's connection reads the same variable (dbt_project/profiles.yml).
+DEFAULT_MEMORY_LIMIT = "10GB"
+
+
+def memory_limit() -> str:
+    return os.environ.get("INVENTORY_DUCKDB_MEMORY_LIMIT", DEFAULT_MEMORY_LIMIT)
 
 
 def _open(path: Path, read_only: bool = False, wait_seconds: float = _LOCK_RETRY_SECONDS) -> duckdb.DuckDBPyConnection:
@@ -24,7 +32,7 @@ def _open(path: Path, read_only: bool = False, wait_seconds: float = _LOCK_RETRY
     delay = 0.2
     while True:
         try:
-            return duckdb.connect(str(path), read_only=read_only)
+            return duckdb.connect(str(path), read_only=read_only, config={"memory_limit": memory_limit()})
         except duckdb.IOException as exc:
             if "lock" not in str(exc).lower() or time.monotonic() > deadline:
                 raise
