@@ -45,6 +45,17 @@ class LoadResult:
     rejections: list[Rejection] = field(default_factory=list)
 
 
+def merged(results: list[LoadResult]) -> LoadResult:
+    """Several batches of one table reported as one load (the batch id is the last one's)."""
+    total = LoadResult(results[-1].table, results[-1].batch_id)
+    for r in results:
+        total.rows_loaded += r.rows_loaded
+        total.files_loaded += r.files_loaded
+        total.files_skipped += r.files_skipped
+        total.rejections += r.rejections
+    return total
+
+
 def bronze_table(table: SourceTable) -> str:
     return f"{BRONZE_SCHEMA}.{quote_ident(table.name)}"
 

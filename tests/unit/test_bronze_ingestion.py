@@ -188,3 +188,34 @@ def test_hidden_temporary_files_are_ignored(env):
     path = write_tx(landing, 1, tx_rows(1, 1))
     path.rename(path.with_name(".part-00000.parquet"))
     assert landing_files(landing, INVENTORY_TRANSACTIONS) == []
+
+
+def test_a_backfill_commits_month_sized_batches_and_reports_them_as_one_load(tmp_path: Path):
+    """A range of days loads in one run, committed in batches of at most 31 days (so a four-year backfill
+    never holds its rows uncommitted); the run reports every batch's rows."""
+    import dagster as dg
+    from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PARTITION_RANGE_START_TAG
+
+    from inventory_platform.bronze.assets import build_bronze_asset
+    from inventory_platform.lib.duckdb_warehouse import DuckDBWarehouse, LandingZone
+
+    landing = tmp_path / "landing"
+    write_tx(landing, 1, tx_rows(1, 1))
+    february = landing / "inventory_transactions" / "date=2024-02-10"
+    february.mkdir(parents=True)
+    rows = tx_rows(1, 100) | {"event_ts": [datetime(2024, 2, 10, 9, i) for i in range(3)]}
+    pq.write_table(pa.table(rows, schema=TX_SCHEMA), february / "part-00000.parquet")
+
+    asset = build_bronze_asset(INVENTORY_TRANSACTIONS, dg.DailyPartitionsDefinition(start_date="2024-01-01"))
+    result = dg.materialize(
+        [asset], tags={ASSET_PARTITION_RANGE_START_TAG: "2024-01-01", ASSET_PARTITION_RANGE_END_TAG: "2024-02-15"},
+        resources={"warehouse": DuckDBWarehouse(path=str(tmp_path / "wh.duckdb")),
+                   "landing": LandingZone(path=str(landing), quarantine_path=str(tmp_path / "quarantine"))})
+    assert result.success
+    materializations = result.asset_materializations_for_node(asset.node_def.name)  # one per day of the range
+    assert len(materializations) == 46 and {m.metadata["rows_loaded"].value for m in materializations} == {6}
+    with duckdb.connect(str(tmp_path / "wh.duckdb")) as con:
+        batches = con.execute("SELECT _batch_id, min(transaction_id), count(*) FROM bronze.inventory_transactions "
+                              "GROUP BY 1 ORDER BY 2").fetchall()
+    assert [(first, n) for _, first, n in batches] == [(1, 3), (100, 3)]
+    assert batches[0][0].endswith("-000") and batches[1][0].endswith("-001")
