@@ -15,13 +15,15 @@ import duckdb
 from inventory_platform.lib.writer_lock import exclusive_writer, shared_reader
 
 _LOCK_RETRY_SECONDS = 60.0
-# DuckDB's default is 80% of RAM; the platform's budget is 12 GB peak (spilling beyond the limit to a temp
-# directory beside the file). dbt's connection reads the same variable (dbt_project/profiles.yml).
-DEFAULT_MEMORY_LIMIT = "10GB"
+DUCKDB_DEFAULT_MEMORY_LIMIT = "-1"  # DuckDB reads -1 as "its default"
 
 
-def memory_limit() -> str:
-    return os.environ.get("INVENTORY_DUCKDB_MEMORY_LIMIT", DEFAULT_MEMORY_LIMIT)
+def duckdb_config() -> dict[str, str]:
+    """INVENTORY_DUCKDB_MEMORY_LIMIT caps DuckDB's memory (default: DuckDB's own, 80% of RAM); beyond it
+    DuckDB spills to a temp directory beside the file, except in operators that cannot spill: at `medium`,
+    the month-end snapshot's first build failed under 10GB and needed 18 GB. dbt's connection reads the
+    same variable (dbt_project/profiles.yml)."""
+    return {"memory_limit": os.environ.get("INVENTORY_DUCKDB_MEMORY_LIMIT", DUCKDB_DEFAULT_MEMORY_LIMIT)}
 
 
 def _open(path: Path, read_only: bool = False, wait_seconds: float = _LOCK_RETRY_SECONDS) -> duckdb.DuckDBPyConnection:
@@ -32,7 +34,7 @@ def _open(path: Path, read_only: bool = False, wait_seconds: float = _LOCK_RETRY
     delay = 0.2
     while True:
         try:
-            return duckdb.connect(str(path), read_only=read_only, config={"memory_limit": memory_limit()})
+            return duckdb.connect(str(path), read_only=read_only, config=duckdb_config())
         except duckdb.IOException as exc:
             if "lock" not in str(exc).lower() or time.monotonic() > deadline:
                 raise
