@@ -115,8 +115,9 @@ def _violations(table: SourceTable, from_text: bool) -> list[tuple[str, str | No
         folder_day = r"TRY_CAST(regexp_extract(filename, 'date=(\d{4}-\d{2}-\d{2})', 1) AS DATE)"
         found.append((f"CAST({quote_ident(table.day_column)} AS DATE) IS DISTINCT FROM {folder_day}", table.day_column,
                       "UTC date differs from the file's date=YYYY-MM-DD folder"))
-    # `repeated_file` is set on rows whose key the file holds more than once (joined in by find_bad_rows).
-    found.append(("repeated_file IS NOT NULL", table.key[0], f"duplicate key ({', '.join(table.key)}) within the file"))
+    key = ", ".join(quote_ident(k) for k in table.key)
+    found.append((f"count(*) OVER (PARTITION BY filename, {key}) > 1", table.key[0],
+                  f"duplicate key ({', '.join(table.key)}) within the file"))
     return found
 
 
@@ -139,21 +140,12 @@ def find_bad_rows(con: duckdb.DuckDBPyConnection, table: SourceTable, files: lis
         f"WHEN {cond} THEN CAST({quote_ident(('raw_' if from_text else '') + col) if col else 'NULL'} AS VARCHAR)"
         for cond, col, _ in checks
     )
-    key = ", ".join(quote_ident(k) for k in table.key)
-    repeated_key = ", ".join(f"{quote_ident(k)} AS {quote_ident('repeated_' + k)}" for k in table.key)
-    same_key = " AND ".join(f"{quote_ident('repeated_' + k)} IS NOT DISTINCT FROM typed.{quote_ident(k)}"
-                            for k in table.key)
-    # Duplicate keys by a narrow GROUP BY, not a window over every column: at `medium` the window's sort
-    # of 400 files' rows spilled gigabytes (docs/optimization/slow_query_analysis.md §5).
     sql = f"""
         WITH typed AS ({typed_select(table, files)}),
-        repeated AS (SELECT filename AS repeated_file, {repeated_key} FROM typed
-                     GROUP BY filename, {key} HAVING count(*) > 1),
         flagged AS (
             SELECT filename, file_row_number, CASE {case_index} END AS violation,
                    CASE {case_value} END AS bad_value
             FROM typed
-            LEFT JOIN repeated ON repeated_file = typed.filename AND {same_key}
         )
         SELECT filename, count(*) AS bad_rows,
                arg_min(violation, file_row_number) AS violation,
