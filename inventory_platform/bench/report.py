@@ -174,7 +174,8 @@ def render_markdown(everything: dict) -> str:
             entries = [section["by_scale"][s] for s in SCALES if s in section["by_scale"]]
             lines += [f"## {name.replace('_', ' ')}", ""]
             for entry in entries:
-                lines.append(f"- `{entry['scale']}`{' (quick run)' if entry['quick'] else ''}: {_machine_line(entry['machine'])}")
+                lines.append(f"- `{entry['scale']}`{' (quick run)' if entry['quick'] else ''}: {_machine_line(entry['machine'])}"
+                             + (f" {entry['provenance']}" if entry.get("provenance") else ""))
             lines += ["", "| measure | scale | target | result | |", "|---|---|---|---|---|"]
             for entry in entries:
                 lines += SCALED_RENDERERS[name](entry["scale"], entry)

@@ -45,3 +45,11 @@ def test_daily_increment_ratio_and_rebuilt_models_are_reported():
     assert _verdicts(report, "full") == ["met", "met", "met"]
     assert "**1.17×**" in report and "silver.fct_inventory_transactions 40 s" in report
     assert "rebuilt these models in full (materialized as tables): `fct_inventory_transactions`" in report
+
+
+def test_how_a_warehouse_was_built_is_said_beside_its_machine():
+    section = _section(medium=_raw(300_000_000, 75.0))
+    section["by_scale"]["medium"]["provenance"] = "Snapshot built by dbt after the bench run stopped."
+    report = render_markdown({"raw_yoy": section})
+    assert "- `medium`: Machine: cpu" in report
+    assert report.split("- `medium`: ", 1)[1].splitlines()[0].endswith("Snapshot built by dbt after the bench run stopped.")
