@@ -1932,51 +1932,51 @@ restate_from as (
     from (
         select min(every_version.event_day) as first_day
         from ledger_versions as every_version
-        where exists (
-            select 1 from ledger_versions as reloaded
-            where reloaded._loaded_at > (select coalesce(max(bronze_loaded_through), cast('1900-01-01 00:00:00' as timestamp)) from "inventory"."silver"."fct_inventory_snapshot_month_end")
-            and reloaded.transaction_id = every_version.transaction_id 
-        )
+        inner join (
+            select distinct transaction_id from ledger_versions as loaded
+            where loaded._loaded_at > (select coalesce(max(bronze_loaded_through), cast('1900-01-01 00:00:00' as timestamp)) from "inventory"."silver"."fct_inventory_snapshot_month_end")
+        ) as reloaded
+            on reloaded.transaction_id = every_version.transaction_id
         union all
         select min(every_version.as_of_date) as first_day
         from "inventory"."bronze"."opening_balances" as every_version
-        where exists (
-            select 1 from "inventory"."bronze"."opening_balances" as reloaded
-            where reloaded._loaded_at > (select coalesce(max(bronze_loaded_through), cast('1900-01-01 00:00:00' as timestamp)) from "inventory"."silver"."fct_inventory_snapshot_month_end")
-            and reloaded.warehouse_id = every_version.warehouse_id and reloaded.sku_id = every_version.sku_id 
-        )
+        inner join (
+            select distinct warehouse_id, sku_id from "inventory"."bronze"."opening_balances" as loaded
+            where loaded._loaded_at > (select coalesce(max(bronze_loaded_through), cast('1900-01-01 00:00:00' as timestamp)) from "inventory"."silver"."fct_inventory_snapshot_month_end")
+        ) as reloaded
+            on reloaded.warehouse_id = every_version.warehouse_id and reloaded.sku_id = every_version.sku_id
         union all
         select min(every_version.effective_date) as first_day
         from "inventory"."bronze"."standard_costs" as every_version
-        where exists (
-            select 1 from "inventory"."bronze"."standard_costs" as reloaded
-            where reloaded._loaded_at > (select coalesce(max(bronze_loaded_through), cast('1900-01-01 00:00:00' as timestamp)) from "inventory"."silver"."fct_inventory_snapshot_month_end")
-            and reloaded.sku_id = every_version.sku_id and reloaded.currency_code = every_version.currency_code and reloaded.effective_date = every_version.effective_date 
-        )
+        inner join (
+            select distinct sku_id, currency_code, effective_date from "inventory"."bronze"."standard_costs" as loaded
+            where loaded._loaded_at > (select coalesce(max(bronze_loaded_through), cast('1900-01-01 00:00:00' as timestamp)) from "inventory"."silver"."fct_inventory_snapshot_month_end")
+        ) as reloaded
+            on reloaded.sku_id = every_version.sku_id and reloaded.currency_code = every_version.currency_code and reloaded.effective_date = every_version.effective_date
         union all
         select min(every_version.rate_date) as first_day
         from "inventory"."bronze"."fx_rates" as every_version
-        where exists (
-            select 1 from "inventory"."bronze"."fx_rates" as reloaded
-            where reloaded._loaded_at > (select coalesce(max(bronze_loaded_through), cast('1900-01-01 00:00:00' as timestamp)) from "inventory"."silver"."fct_inventory_snapshot_month_end")
-            and reloaded.rate_date = every_version.rate_date and reloaded.currency_code = every_version.currency_code 
-        )
+        inner join (
+            select distinct rate_date, currency_code from "inventory"."bronze"."fx_rates" as loaded
+            where loaded._loaded_at > (select coalesce(max(bronze_loaded_through), cast('1900-01-01 00:00:00' as timestamp)) from "inventory"."silver"."fct_inventory_snapshot_month_end")
+        ) as reloaded
+            on reloaded.rate_date = every_version.rate_date and reloaded.currency_code = every_version.currency_code
         union all
         select min(every_version.valid_from) as first_day
         from "inventory"."bronze"."products" as every_version
-        where exists (
-            select 1 from "inventory"."bronze"."products" as reloaded
-            where reloaded._loaded_at > (select coalesce(max(bronze_loaded_through), cast('1900-01-01 00:00:00' as timestamp)) from "inventory"."silver"."fct_inventory_snapshot_month_end")
-            and reloaded.sku_id = every_version.sku_id and reloaded.valid_from = every_version.valid_from 
-        )
+        inner join (
+            select distinct sku_id, valid_from from "inventory"."bronze"."products" as loaded
+            where loaded._loaded_at > (select coalesce(max(bronze_loaded_through), cast('1900-01-01 00:00:00' as timestamp)) from "inventory"."silver"."fct_inventory_snapshot_month_end")
+        ) as reloaded
+            on reloaded.sku_id = every_version.sku_id and reloaded.valid_from = every_version.valid_from
         union all
         select min(every_version.valid_from) as first_day
         from "inventory"."bronze"."warehouses" as every_version
-        where exists (
-            select 1 from "inventory"."bronze"."warehouses" as reloaded
-            where reloaded._loaded_at > (select coalesce(max(bronze_loaded_through), cast('1900-01-01 00:00:00' as timestamp)) from "inventory"."silver"."fct_inventory_snapshot_month_end")
-            and reloaded.warehouse_id = every_version.warehouse_id and reloaded.valid_from = every_version.valid_from 
-        )
+        inner join (
+            select distinct warehouse_id, valid_from from "inventory"."bronze"."warehouses" as loaded
+            where loaded._loaded_at > (select coalesce(max(bronze_loaded_through), cast('1900-01-01 00:00:00' as timestamp)) from "inventory"."silver"."fct_inventory_snapshot_month_end")
+        ) as reloaded
+            on reloaded.warehouse_id = every_version.warehouse_id and reloaded.valid_from = every_version.valid_from
         
         ) as per_input) as affected
 ),
