@@ -56,8 +56,9 @@
     ] -%}
     select min(first_day) as first_day
     from (
-        {#- A join to the distinct reloaded keys, not EXISTS: DuckDB decorrelates EXISTS through the distinct
-            keys of every version (302M at `medium`): 114 s against 9.4 s (slow_query_analysis.md §5). #}
+        {#- A join to the distinct reloaded keys, not EXISTS, which DuckDB decorrelates through the distinct keys
+            of every version: 114 s against 9.4 s on 302M versions when the reloaded rows are spread out; alike
+            in the daily run, whose new rows sit in the newest row groups (slow_query_analysis.md §5). #}
         {% for input in inputs -%}
         select min(every_version.{{ input.affects_from }}) as first_day
         from {{ input.relation }} as every_version
