@@ -96,4 +96,4 @@ def test_the_incremental_restatement_renders_for_redshift(rendered):
     select = statements("-- x\n" + later.split("\n", 2)[2])[0]
     parse_redshift(select)
     assert 'from "inventory"."silver"."fct_inventory_snapshot_month_end"' in select
-    assert select.count("where exists") == 6  # one per Bronze input of the snapshot
+    assert select.count(") as reloaded") == 6  # one per Bronze input of the snapshot
