@@ -625,12 +625,11 @@ with resolved as (
         select
             src.*,
             row_number() over (
-                partition by src.transaction_id
-                order by src._loaded_at desc, src._batch_id desc, src._source_row desc
+                partition by transaction_id
+                order by _loaded_at desc, _batch_id desc, _source_row desc
             ) as _load_rank
-        from "inventory"."bronze"."inventory_transactions" as src
-        inner join (select transaction_id from "inventory"."bronze"."inventory_transactions" as counted
-         group by transaction_id having count(*) > 1) as repeated on repeated.transaction_id = src.transaction_id
+        from (select src.* from "inventory"."bronze"."inventory_transactions" as src inner join (select transaction_id from "inventory"."bronze"."inventory_transactions" as counted
+         group by transaction_id having count(*) > 1) as repeated on repeated.transaction_id = src.transaction_id) as src
     ) as ranked
     where _load_rank = 1
 ),
@@ -1033,12 +1032,11 @@ with resolved as (
         select
             src.*,
             row_number() over (
-                partition by src.transaction_id
-                order by src._loaded_at desc, src._batch_id desc, src._source_row desc
+                partition by transaction_id
+                order by _loaded_at desc, _batch_id desc, _source_row desc
             ) as _load_rank
-        from "inventory"."bronze"."inventory_transactions" as src
-        inner join (select transaction_id from "inventory"."bronze"."inventory_transactions" as counted
-         group by transaction_id having count(*) > 1) as repeated on repeated.transaction_id = src.transaction_id
+        from (select src.* from "inventory"."bronze"."inventory_transactions" as src inner join (select transaction_id from "inventory"."bronze"."inventory_transactions" as counted
+         group by transaction_id having count(*) > 1) as repeated on repeated.transaction_id = src.transaction_id) as src
     ) as ranked
     where _load_rank = 1
 ),

@@ -36,17 +36,8 @@
     left join {{ repeated_keys }} as repeated on {{ joined_on | join(' and ') }}
     where repeated.{{ key_columns[0] }} is null
     union all
-    select * from (
-        select
-            src.*,
-            row_number() over (
-                partition by src.{{ key_columns | join(', src.') }}
-                order by src._loaded_at desc, src._batch_id desc, src._source_row desc
-            ) as _load_rank
-        from {{ relation }} as src
-        inner join {{ repeated_keys }} as repeated on {{ joined_on | join(' and ') }}
-    ) as ranked
-    where _load_rank = 1
+    {{ latest_loaded('(select src.* from ' ~ relation ~ ' as src inner join ' ~ repeated_keys ~ ' as repeated on '
+                     ~ (joined_on | join(' and ')) ~ ')', key_columns) }}
 {%- endmacro %}
 
 {# Validity windows from a change log: a version ends where the next version of the same key starts. #}
