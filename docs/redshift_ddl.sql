@@ -1499,7 +1499,8 @@ insert into "inventory"."gold"."gold_inventory_value_monthly"
 --
 -- Incremental: a run rewrites the months the snapshot restated since the last run (their prior-year
 -- columns included, which are later months of the same suffix) and every month of a renamed category,
--- reading the snapshot from twelve months before them; with nothing restated it writes nothing.
+-- reading the snapshot for those months and the same months a year earlier; with nothing restated it
+-- writes nothing.
 with cells as (
     select
         month_end_date,
@@ -2317,7 +2318,8 @@ where r.reject_reason is null;
 --
 -- Incremental: a run rewrites the months the snapshot restated since the last run (their prior-year
 -- columns included, which are later months of the same suffix) and every month of a renamed category,
--- reading the snapshot from twelve months before them; with nothing restated it writes nothing.
+-- reading the snapshot for those months and the same months a year earlier; with nothing restated it
+-- writes nothing.
 with cells as (
     select
         month_end_date,
@@ -2330,7 +2332,11 @@ with cells as (
         sum(value_usd) as value_usd,
         max(bronze_loaded_through) as bronze_loaded_through
     from "inventory"."silver"."fct_inventory_snapshot_month_end"
-    where month_key >= ((cast(extract(year from cast('1900-01-01' as date)) as integer) * 100 + cast(extract(month from cast('1900-01-01' as date)) as integer)) - 100)
+    -- the restated months and their prior-year months, not the eleven months between: two months of
+    -- the snapshot for a daily run, not thirteen
+    where month_key >= (cast(extract(year from cast('1900-01-01' as date)) as integer) * 100 + cast(extract(month from cast('1900-01-01' as date)) as integer))
+       or (month_key >= ((cast(extract(year from cast('1900-01-01' as date)) as integer) * 100 + cast(extract(month from cast('1900-01-01' as date)) as integer)) - 100)
+           and month_key <= (select (max(month_key) - 100) from "inventory"."silver"."fct_inventory_snapshot_month_end"))
     group by month_end_date, month_key, warehouse_id, category_code, currency_code
 ),
 

@@ -11,7 +11,8 @@
 --
 -- Incremental: a run rewrites the months the snapshot restated since the last run (their prior-year
 -- columns included, which are later months of the same suffix) and every month of a renamed category,
--- reading the snapshot from twelve months before them; with nothing restated it writes nothing.
+-- reading the snapshot for those months and the same months a year earlier; with nothing restated it
+-- writes nothing.
 {%- set restate_from = gold_restate_from() if is_incremental() else none %}
 {%- set nothing_to_restate = is_incremental() and restate_from is none %}
 with cells as (
@@ -27,7 +28,11 @@ with cells as (
         max(bronze_loaded_through) as bronze_loaded_through
     from {{ ref('fct_inventory_snapshot_month_end') }}
     {% if restate_from is not none -%}
-    where month_key >= {{ prior_year_month_key(month_key(restate_from)) }}
+    -- the restated months and their prior-year months, not the eleven months between: two months of
+    -- the snapshot for a daily run, not thirteen
+    where month_key >= {{ month_key(restate_from) }}
+       or (month_key >= {{ prior_year_month_key(month_key(restate_from)) }}
+           and month_key <= (select {{ prior_year_month_key('max(month_key)') }} from {{ ref('fct_inventory_snapshot_month_end') }}))
     {% endif -%}
     group by month_end_date, month_key, warehouse_id, category_code, currency_code
 ),
