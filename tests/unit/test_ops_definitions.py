@@ -86,3 +86,11 @@ def test_threshold_defaults_and_overrides(monkeypatch):
     monkeypatch.setenv("INVENTORY_REDSHIFT_STORAGE_CAPACITY_GB", "2048")
     settings = load_settings()
     assert (settings.disk_warn_pct, settings.redshift_storage_capacity_gb) == (70.0, 2048.0)
+
+
+def test_the_code_location_loads_as_dagster_dev_loads_it(engine_defs):
+    """Every job resolvable, the implicit asset job included: an asset cycle (a dbt test reading both the
+    ledger and the all-history view, with the cold-tier offload between them) fails here in seconds, not
+    only when `dagster dev` refuses the code location in the browser tests."""
+    _, defs = engine_defs
+    dg.Definitions.validate_loadable(defs)
