@@ -2163,7 +2163,8 @@ with resolved as (
                 partition by transaction_id
                 order by _loaded_at desc, _batch_id desc, _source_row desc
             ) as _load_rank
-        from (select * from "inventory"."bronze"."inventory_transactions" where transaction_id in (select transaction_id from "inventory"."bronze"."inventory_transactions" where event_ts >= cast(cast('1900-01-01' as date) as timestamp)) and transaction_id between (select min(transaction_id) from (select transaction_id from "inventory"."bronze"."inventory_transactions" where event_ts >= cast(cast('1900-01-01' as date) as timestamp)) as k) and (select max(transaction_id) from (select transaction_id from "inventory"."bronze"."inventory_transactions" where event_ts >= cast(cast('1900-01-01' as date) as timestamp)) as k)) as src
+        from (select * from "inventory"."bronze"."inventory_transactions" where transaction_id in (
+        select transaction_id from "inventory"."bronze"."inventory_transactions" where event_ts >= cast(cast('1900-01-01' as date) as timestamp))) as src
     ) as ranked
     where _load_rank = 1
 ),
@@ -2432,7 +2433,8 @@ with resolved as (
                 partition by transaction_id
                 order by _loaded_at desc, _batch_id desc, _source_row desc
             ) as _load_rank
-        from (select * from "inventory"."bronze"."inventory_transactions" where transaction_id in (select transaction_id from "inventory"."bronze"."inventory_transactions" where event_ts >= cast(cast('1900-01-01' as date) as timestamp)) and transaction_id between (select min(transaction_id) from (select transaction_id from "inventory"."bronze"."inventory_transactions" where event_ts >= cast(cast('1900-01-01' as date) as timestamp)) as k) and (select max(transaction_id) from (select transaction_id from "inventory"."bronze"."inventory_transactions" where event_ts >= cast(cast('1900-01-01' as date) as timestamp)) as k)) as src
+        from (select * from "inventory"."bronze"."inventory_transactions" where transaction_id in (
+        select transaction_id from "inventory"."bronze"."inventory_transactions" where event_ts >= cast(cast('1900-01-01' as date) as timestamp))) as src
     ) as ranked
     where _load_rank = 1
 ),
