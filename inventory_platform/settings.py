@@ -11,11 +11,14 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
+from inventory_platform.bronze.landing_inventory import loadable_days
 from inventory_platform.dr.active_location import read_active_pointer
+from inventory_platform.landing_contract import INVENTORY_TRANSACTIONS
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"
 LAYER_SCHEMAS = ("bronze", "silver", "gold")
+DEFAULT_HISTORY_START = date(2022, 1, 1)
 
 
 def _path(var: str, default: Path) -> Path:
@@ -31,7 +34,7 @@ class Settings:
     landing_dir: Path
     quarantine_dir: Path
     dagster_home: Path
-    history_start: date  # first day of daily partitions for the transaction ledger
+    history_start: date  # first day of the ledger's daily partitions (see ledger_history_start)
     cdc_stream_prefix: str = "inventory-cdc"  # streams <prefix>-raw, -clean, -dlq and table <prefix>-dedup
     cdc_dedup_store: str = "sqlite"  # handler dedup locally: sqlite (file) or dynamodb (the moto table)
     cdc_lag_warn_seconds: float = 30.0
@@ -88,7 +91,7 @@ def load_settings() -> Settings:
         landing_dir=landing_dir,
         quarantine_dir=_path("INVENTORY_QUARANTINE_DIR", data_dir / "quarantine"),
         dagster_home=_path("DAGSTER_HOME", REPO_ROOT / ".dagster_home"),
-        history_start=date.fromisoformat(os.environ.get("INVENTORY_HISTORY_START", "2022-01-01")),
+        history_start=ledger_history_start(landing_dir),
         cdc_stream_prefix=os.environ.get("INVENTORY_CDC_STREAM_PREFIX", "inventory-cdc"),
         cdc_dedup_store=os.environ.get("INVENTORY_CDC_DEDUP", "sqlite"),
         cdc_lag_warn_seconds=float(os.environ.get("INVENTORY_CDC_LAG_WARN_SECONDS", "30")),
@@ -102,6 +105,21 @@ def load_settings() -> Settings:
         cold_dir=_path("INVENTORY_COLD_DIR", data_dir / "cold"),
         cold_after_months=_positive_int("INVENTORY_COLD_AFTER_MONTHS", 36),
     )
+
+
+def ledger_history_start(landing_dir: Path) -> date:
+    """The ledger's partitions follow the data: they start on the earliest landed day, so no landed day
+    falls before them. INVENTORY_HISTORY_START overrides it (a day landed before it is then not loaded,
+    and the Bronze check every_landed_file_accounted_for fails naming it); with no ledger landed yet,
+    DEFAULT_HISTORY_START."""
+    raw = os.environ.get("INVENTORY_HISTORY_START")
+    if raw:
+        try:
+            return date.fromisoformat(raw)
+        except ValueError:
+            raise ValueError(f"INVENTORY_HISTORY_START must be a day, YYYY-MM-DD, got {raw!r}") from None
+    days = loadable_days(landing_dir, INVENTORY_TRANSACTIONS)
+    return days[0] if days else DEFAULT_HISTORY_START
 
 
 def _positive_int(var: str, default: int) -> int:

@@ -7,8 +7,10 @@ from pathlib import Path
 
 import dagster as dg
 
+from inventory_platform.bronze.landing_accounting import ACCOUNTING_CHECK, Accounting, account_for_landing, file_rows
 from inventory_platform.bronze.validation import Rejection
-from inventory_platform.bronze.loader import BRONZE_SCHEMA, LOAD_METADATA_COLUMNS, landing_files, load_files, merged
+from inventory_platform.bronze.loader import (BRONZE_SCHEMA, LOAD_METADATA_COLUMNS, ensure_bronze_tables, landing_files,
+                                              load_files, merged)
 from inventory_platform.landing_contract import SOURCE_TABLES, SourceTable
 from inventory_platform.lib.duckdb_warehouse import DuckDBWarehouse, LandingZone
 from inventory_platform.lib.sql_quoting import quote_ident
@@ -86,19 +88,31 @@ def build_bronze_asset(table: SourceTable, daily_partitions: dg.PartitionsDefini
         metadata={"dagster/column_schema": column_schema(table), "dagster/table_name": f"{BRONZE_SCHEMA}.{table.name}"},
         partitions_def=daily_partitions if partitioned else None,
         backfill_policy=dg.BackfillPolicy.single_run() if partitioned else None,
-        check_specs=[dg.AssetCheckSpec(
-            QUARANTINE_CHECK, asset=key,
-            description="Fails while a landing file of this source sits in quarantine without a corrected reload.",
-        )],
+        check_specs=[
+            dg.AssetCheckSpec(
+                QUARANTINE_CHECK, asset=key,
+                description="Fails while a landing file of this source sits in quarantine without a corrected reload."),
+            dg.AssetCheckSpec(
+                ACCOUNTING_CHECK, asset=key,
+                description="Every file landed for this source is loaded or quarantined, with every row: fails naming "
+                            "each file (and its rows) that no load has read, whatever the reason — a folder that is "
+                            "not a day, a day outside the daily partitions, a partition not yet materialized."),
+        ],
         pool="duckdb_writer",
     )
     def _bronze(context: dg.AssetExecutionContext, warehouse: DuckDBWarehouse, landing: LandingZone):
         batches = _day_batches(_partition_days(context)) if partitioned else [None]
+        batch_ids = [f"{table.name}-{context.run.run_id[:8]}" + (f"-{n:03d}" if len(batches) > 1 else "")
+                     for n in range(len(batches))]
         with warehouse.connect() as con:
+            for source in SOURCE_TABLES.values():  # Silver reads every Bronze table, landed yet or not
+                ensure_bronze_tables(con, source)
             result = merged([
                 load_files(con, table, landing_files(Path(landing.path), table, days), Path(landing.quarantine_path),
-                           batch_id=f"{table.name}-{context.run.run_id[:8]}" + (f"-{n:03d}" if len(batches) > 1 else ""))
-                for n, days in enumerate(batches)])
+                           batch_id=batch_id)
+                for batch_id, days in zip(batch_ids, batches)])
+            accounting = account_for_landing(con, table, Path(landing.path), _partition_bounds(daily_partitions)
+                                             if partitioned else None, batch_ids)
             total_rows, last_loaded = con.execute(
                 f"SELECT count(*), max(_loaded_at) FROM {BRONZE_SCHEMA}.{quote_ident(table.name)}").fetchone()
             unresolved = unresolved_quarantine(con, table)
@@ -118,17 +132,54 @@ def build_bronze_asset(table: SourceTable, daily_partitions: dg.PartitionsDefini
             "batch_id": result.batch_id,  # the last batch of a backfill
             "quarantined": dg.MetadataValue.md("\n".join(f"- {r.message()}" for r in result.rejections) or "none"),
         })
-        yield dg.AssetCheckResult(
-            check_name=QUARANTINE_CHECK,
-            passed=not unresolved,
-            severity=dg.AssetCheckSeverity.WARN,
-            description=f"{len(unresolved)} landing file(s) in quarantine" if unresolved else "no file in quarantine",
-            metadata={"quarantined_files": dg.MetadataValue.md(
-                "\n".join(f"- {Rejection(Path(f), reason, r, c).message()}" for f, r, c, reason, _ in unresolved)
-                or "none")},
-        )
+        yield quarantine_check_result(unresolved)
+        yield accounting_check_result(context, accounting)
 
     return _bronze
+
+
+def quarantine_check_result(unresolved: list[tuple]) -> dg.AssetCheckResult:
+    """Red while a quarantined file's rows are missing from Bronze (and so from Gold)."""
+    rows = {f: file_rows(Path(f)) for f, *_ in unresolved}
+    return dg.AssetCheckResult(
+        check_name=QUARANTINE_CHECK,
+        passed=not unresolved,
+        severity=dg.AssetCheckSeverity.ERROR,
+        description=(f"{len(unresolved)} landing file(s), {sum(n or 0 for n in rows.values()):,} rows, in quarantine"
+                     if unresolved else "no file in quarantine"),
+        metadata={"quarantined_files": dg.MetadataValue.md("\n".join(
+            f"- {Rejection(Path(f), reason, r, c).message()}; "
+            f"{'its rows' if rows[f] is None else f'{rows[f]:,} rows'} not loaded"
+            for f, r, c, reason, _ in unresolved) or "none")},
+    )
+
+
+def _partition_bounds(partitions: dg.TimeWindowPartitionsDefinition) -> tuple[date, date] | None:
+    first, last = partitions.get_first_partition_key(), partitions.get_last_partition_key()
+    return (date.fromisoformat(first), date.fromisoformat(last)) if first and last else None
+
+
+def accounting_check_result(context: dg.AssetExecutionContext, accounting: Accounting) -> dg.AssetCheckResult:
+    """Red (error) while a landed file can never load as it stands; a warning while files wait only for
+    their partition to be materialized."""
+    for u in accounting.blocking:
+        context.log.error(f"Landed file not in Bronze: {u.message()}")
+    missing = accounting.unaccounted
+    return dg.AssetCheckResult(
+        check_name=ACCOUNTING_CHECK,
+        passed=not missing,
+        severity=dg.AssetCheckSeverity.ERROR if accounting.blocking else dg.AssetCheckSeverity.WARN,
+        description=(f"{len(missing)} landed file(s), {sum(u.rows or 0 for u in missing):,} rows, not in Bronze"
+                     if missing else f"all {accounting.landed} landed files loaded or quarantined"),
+        metadata={
+            "landed_files": accounting.landed,
+            "loaded_files": accounting.loaded,
+            "quarantined_files": accounting.quarantined,
+            "unaccounted_files": len(missing),
+            "unaccounted_rows": sum(u.rows or 0 for u in missing),
+            "not_in_bronze": dg.MetadataValue.md("\n".join(f"- {u.message()}" for u in missing[:200]) or "none"),
+        },
+    )
 
 
 def build_bronze_assets(daily_partitions: dg.PartitionsDefinition) -> list[dg.AssetsDefinition]:

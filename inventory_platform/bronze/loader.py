@@ -19,6 +19,7 @@ from pathlib import Path
 
 import duckdb
 
+from inventory_platform.bronze.landing_inventory import landed_files
 from inventory_platform.bronze.validation import Rejection, check_columns, find_bad_rows, typed_select
 from inventory_platform.landing_contract import SourceTable
 from inventory_platform.lib.file_digest import sha256_of
@@ -78,18 +79,11 @@ def ensure_bronze_tables(con: duckdb.DuckDBPyConnection, table: SourceTable) -> 
 
 
 def landing_files(landing_dir: Path, table: SourceTable, days: list[date] | None = None) -> list[Path]:
-    """Parquet and CSV files of a table; for day-partitioned tables only the given days (all when None)."""
-    root = landing_dir / table.name
-    if not root.is_dir():
-        return []
-    if table.partitioned_by_day and days is not None:
-        folders = [root / f"date={d.isoformat()}" for d in days]
-    elif table.partitioned_by_day:
-        folders = sorted(p for p in root.glob("date=*") if p.is_dir())
-    else:
-        folders = [root]
-    return sorted(f for folder in folders if folder.is_dir() for f in folder.iterdir()
-                  if f.suffix in (".parquet", ".csv") and not f.name.startswith(".") and f.is_file())
+    """The loadable files of a table (landing_inventory.py); for day-partitioned tables only the given
+    days (all when None). Files no load can read are named by the accounting check, not here."""
+    wanted = None if days is None or not table.partitioned_by_day else set(days)
+    return [f.path for f in landed_files(landing_dir, table)
+            if f.problem is None and (wanted is None or f.day in wanted)]
 
 
 def _new_files(con: duckdb.DuckDBPyConnection, table: SourceTable, files: list[Path]) -> list[tuple[Path, str, os.stat_result]]:

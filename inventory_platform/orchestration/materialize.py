@@ -8,12 +8,12 @@ so they show up in the UI afterwards.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
 from pathlib import Path
 
 import dagster as dg
 from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PARTITION_RANGE_START_TAG
 
+from inventory_platform.bronze.landing_inventory import loadable_days
 from inventory_platform.landing_contract import INVENTORY_TRANSACTIONS
 
 
@@ -26,18 +26,17 @@ class RunSummary:
     failed_checks: list[str]
 
 
-def landed_days(landing_dir: Path) -> list[date]:
-    root = landing_dir / INVENTORY_TRANSACTIONS.name
-    return sorted(date.fromisoformat(p.name.removeprefix("date=")) for p in root.glob("date=*") if p.is_dir())
-
-
 def partition_range(defs: dg.Definitions, landing_dir: Path) -> tuple[str, str] | None:
-    """The first and last daily partitions that have landing files, clipped to the partition set."""
+    """The first and last daily partitions that have landing files, clipped to the partition set. With
+    landed days but none inside the partitions, the last partition: its run loads nothing and its check
+    every_landed_file_accounted_for names every day it could not load."""
     job = defs.resolve_job_def("load_inventory_transactions")
     keys = job.partitions_def.get_partition_keys()
-    days = [d.isoformat() for d in landed_days(landing_dir)]
+    days = [d.isoformat() for d in loadable_days(landing_dir, INVENTORY_TRANSACTIONS)]
     inside = [d for d in days if keys[0] <= d <= keys[-1]]
-    return (inside[0], inside[-1]) if inside else None
+    if not inside:
+        return (keys[-1], keys[-1]) if days else None
+    return inside[0], inside[-1]
 
 
 def _checks(result: dg.ExecuteInProcessResult, failed_only: bool = False) -> list[str]:

@@ -24,7 +24,7 @@ from inventory_platform.cli import main as cli
 from inventory_platform.bronze.loader import landing_files, load_files
 from inventory_platform.landing_contract import INVENTORY_TRANSACTIONS
 from inventory_platform.lib.duckdb_warehouse import connect_duckdb
-from inventory_platform.orchestration.materialize import landed_days
+from inventory_platform.bronze.landing_inventory import loadable_days
 from inventory_platform.settings import REPO_ROOT, load_settings
 from inventory_platform.simulation import simulate
 
@@ -55,7 +55,7 @@ expect.set_options(timeout=60_000)
 def load_history_directly(settings, before: date) -> None:
     """Ledger days before `before` straight into Bronze through the loader, as a migration would: a
     history of 1,461 daily partitions costs minutes of Dagster event bookkeeping, and the UI needs none."""
-    days = [d for d in landed_days(settings.landing_dir) if d < before]
+    days = [d for d in loadable_days(settings.landing_dir, INVENTORY_TRANSACTIONS) if d < before]
     with connect_duckdb(settings.duckdb_path) as con:  # dagster dev's sensors may be reading meanwhile
         result = load_files(con, INVENTORY_TRANSACTIONS, landing_files(settings.landing_dir, INVENTORY_TRANSACTIONS, days),
                             settings.quarantine_dir)
@@ -81,7 +81,7 @@ def platform(tmp_path_factory):
     try:
         settings = load_settings()
         simulate("tiny", 5, settings.landing_dir, progress=False)
-        last_day = landed_days(settings.landing_dir)[-1]
+        last_day = loadable_days(settings.landing_dir, INVENTORY_TRANSACTIONS)[-1]
         load_history_directly(settings, before=last_day.replace(day=1))
 
         from inventory_platform.definitions import build_defs

@@ -256,10 +256,13 @@ def test_bad_landing_file_is_quarantined_and_nothing_else_is_affected(platform):
         instance=platform["instance"], raise_on_error=False,
         tags={ASSET_PARTITION_RANGE_START_TAG: "2026-01-01", ASSET_PARTITION_RANGE_END_TAG: "2026-01-02"})
     assert result.success
-    [check] = result.get_asset_check_evaluations()
-    assert not check.passed and check.severity == dg.AssetCheckSeverity.WARN
+    checks = {c.check_name: c for c in result.get_asset_check_evaluations()}
+    check = checks["no_unresolved_quarantined_files"]
+    assert not check.passed and check.severity == dg.AssetCheckSeverity.ERROR
     listing = check.metadata["quarantined_files"].value
     assert "date=2026-01-02" in listing and "column quantity" in listing and "missing column(s) quantity" in listing
+    assert f"{source.num_rows:,} rows not loaded" in listing
+    assert checks["every_landed_file_accounted_for"].passed  # loaded or quarantined: every file accounted for
     after = query(settings, "SELECT count(*) FROM bronze.inventory_transactions")[0][0]
     assert after - before == source.num_rows
     assert query(settings, "SELECT count(*) FROM bronze.inventory_transactions WHERE _source_file LIKE ?",

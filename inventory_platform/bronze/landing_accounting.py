@@ -1,0 +1,91 @@
+"""Conservation from the landing zone into Bronze: every landed file is loaded or quarantined.
+
+The Bronze check `every_landed_file_accounted_for` compares every file under the table's landing
+folder with Bronze's load log. A file no load has read fails it with its name, its row count and the
+reason, whatever the reason: a folder that is not a day, a day outside the ledger's partitions, a
+partition not materialized yet. It is the net under every way a landed day could go missing from Gold
+without an error. Files loaded by this run must also have put every row of the file into Bronze.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+import duckdb
+import pyarrow.parquet as pq
+
+from inventory_platform.bronze.landing_inventory import LandedFile, landed_files
+from inventory_platform.landing_contract import SourceTable
+from inventory_platform.lib.file_digest import sha256_of
+
+ACCOUNTING_CHECK = "every_landed_file_accounted_for"
+
+
+@dataclass(frozen=True)
+class Unaccounted:
+    path: Path
+    reason: str
+    rows: int | None  # rows in the file; None when it cannot be read
+    pending: bool = False  # True when a load not yet run would read it (a partition not materialized)
+
+    def message(self) -> str:
+        rows = "unreadable" if self.rows is None else f"{self.rows:,} rows"
+        return f"{self.path} ({rows}): {self.reason}"
+
+
+@dataclass(frozen=True)
+class Accounting:
+    landed: int
+    loaded: int
+    quarantined: int
+    unaccounted: list[Unaccounted]
+
+    @property
+    def blocking(self) -> list[Unaccounted]:
+        return [u for u in self.unaccounted if not u.pending]
+
+
+def file_rows(path: Path) -> int | None:
+    """Data rows in a landing file: Parquet from its footer, CSV by lines after the header."""
+    try:
+        if path.suffix == ".parquet":
+            return pq.ParquetFile(path).metadata.num_rows
+        with path.open("rb") as f:
+            return max(sum(1 for line in f if line.strip()) - 1, 0)
+    except Exception:  # a corrupt or unreadable file: its name and reason still get reported
+        return None
+
+
+def account_for_landing(con: duckdb.DuckDBPyConnection, table: SourceTable, landing_dir: Path,
+                        partitions: tuple[date, date] | None, batch_ids: list[str]) -> Accounting:
+    """`partitions`: the first and last day of the ledger's daily partitions (day-partitioned tables);
+    `batch_ids`: the batches of this run, whose loaded files are checked row for row."""
+    logged = con.execute(
+        "SELECT source_file, file_sha256, status, batch_id, rows_loaded FROM bronze.load_log WHERE source_table = ?",
+        [table.name]).fetchall()
+    status_by_path = {path: status for path, _, status, _, _ in logged}
+    loaded_sha = {sha for _, sha, status, _, _ in logged if status == "loaded"}
+    files = landed_files(landing_dir, table)
+    unaccounted = [u for f in files if str(f.path) not in status_by_path
+                   if (u := _unaccounted(f, table, partitions, loaded_sha)) is not None]
+    for path, _, status, batch, rows_loaded in logged:
+        if batch in batch_ids and status == "loaded" and (rows := file_rows(Path(path))) != rows_loaded:
+            unaccounted.append(Unaccounted(Path(path), f"only {rows_loaded:,} of its rows reached Bronze", rows))
+    statuses = [status_by_path.get(str(f.path)) for f in files]
+    return Accounting(len(files), statuses.count("loaded"), statuses.count("quarantined"), unaccounted)
+
+
+def _unaccounted(f: LandedFile, table: SourceTable, partitions: tuple[date, date] | None,
+                 loaded_sha: set[str]) -> Unaccounted | None:
+    if f.problem is not None:
+        return Unaccounted(f.path, f"not loaded: {f.problem}", file_rows(f.path))
+    if f.day is not None and partitions is not None and not partitions[0] <= f.day <= partitions[1]:
+        return Unaccounted(f.path, f"not loaded: day {f.day} is outside the ledger's daily partitions "
+                                   f"{partitions[0]}…{partitions[1]} (INVENTORY_HISTORY_START sets the first; "
+                                   "unset, the partitions start on the earliest landed day)", file_rows(f.path))
+    if sha256_of(f.path) in loaded_sha:
+        return None  # the same content was loaded under another name: loading it again would double-count
+    where = f"its partition {f.day}" if f.day is not None else f"bronze/{table.name}"
+    return Unaccounted(f.path, f"landed, not loaded yet: materialize {where}", file_rows(f.path), pending=True)
