@@ -93,6 +93,9 @@ CORRUPTIONS = {
         """UPDATE silver.fct_inventory_snapshot_month_end SET quantity_on_hand = quantity_on_hand + 5
            WHERE month_end_date = '2024-06-30' AND sku_id = (SELECT min(sku_id) FROM silver.fct_inventory_snapshot_month_end
                                                             WHERE month_end_date = '2024-06-30')"""],
+    "ledger_conserves_bronze_rows": [  # a movement the ledger build lost: every other check stays green
+        """DELETE FROM silver.fct_inventory_transactions WHERE transaction_id = (
+               SELECT max(transaction_id) FROM silver.fct_inventory_transactions WHERE movement_type = 'ADJUSTMENT')"""],
     "gold_totals_equal_silver_snapshot": [
         "UPDATE gold.gold_inventory_value_monthly SET value_usd = value_usd + 100 WHERE month_key = 202406"],
     "gold_rollups_equal_gold_monthly": [

@@ -1,0 +1,92 @@
+{{ config(meta={'dagster': {'ref': {'name': 'fct_inventory_transactions'}}}) }}
+-- Bronze -> Silver row conservation, per event day the latest build rewrote (macros/test_scope.sql):
+-- every transaction id whose latest Bronze version (or, when streamed, its latest change) falls on the day
+-- is in fct_inventory_transactions or transaction_rejects, once; Bronze's other versions are duplicates
+-- collapsed, and a streamed delete removes its id. One row per day that does not add up, with its figures:
+-- Bronze rows dated that day, the ids they resolve to, streamed replacements and deletes, ledger and
+-- rejected rows, and how many rows are missing (negative: extra).
+{%- set checked_from = latest_build_from(ref('fct_inventory_transactions'), 'event_date') %}
+{%- set bronze = source('bronze', 'inventory_transactions') %}
+{%- set everything = '1900-01-01' in checked_from %}
+with latest_batch as (
+    {% if everything -%}
+    {{ latest_loaded_ranking_repeats(bronze, ['transaction_id']) }}
+    {%- else -%}
+    {{ latest_loaded(restated_key_versions(bronze, checked_from), ['transaction_id']) }}
+    {%- endif %}
+),
+
+streamed as (
+    select transaction_id, event_ts, is_deleted from {{ ref('cdc_inventory_transactions') }}
+),
+
+final_ids as (
+    select
+        coalesce(s.transaction_id, b.transaction_id) as transaction_id,
+        cast(coalesce(s.event_ts, b.event_ts) as date) as event_date,
+        b.transaction_id is not null as from_batch,
+        s.transaction_id is not null and b.transaction_id is not null as replaced_by_stream,
+        coalesce(s.is_deleted, false) as deleted_by_stream
+    from latest_batch as b
+    full outer join streamed as s on s.transaction_id = b.transaction_id
+),
+
+expected as (
+    select
+        event_date,
+        sum(case when from_batch then 1 else 0 end) as bronze_ids,
+        sum(case when replaced_by_stream then 1 else 0 end) as replaced_by_stream,
+        sum(case when deleted_by_stream then 1 else 0 end) as deleted_by_stream,
+        sum(case when deleted_by_stream then 0 else 1 end) as expected_rows
+    from final_ids
+    where event_date >= {{ checked_from }}
+    group by event_date
+),
+
+bronze_rows as (
+    select cast(event_ts as date) as event_date, count(*) as bronze_rows
+    from {{ bronze }}
+    where event_ts >= cast({{ checked_from }} as timestamp)
+    group by cast(event_ts as date)
+),
+
+silver as (
+    select event_date, transaction_id, 1 as in_ledger from {{ ref('fct_inventory_transactions') }}
+    where event_date >= {{ checked_from }}
+    union all
+    select event_date, transaction_id, 0 as in_ledger from {{ ref('transaction_rejects') }}
+    where event_date >= {{ checked_from }}
+),
+
+silver_days as (
+    select
+        event_date,
+        sum(in_ledger) as ledger_rows,
+        sum(1 - in_ledger) as rejected_rows,
+        count(distinct transaction_id) as distinct_ids
+    from silver
+    group by event_date
+),
+
+days as (
+    select
+        coalesce(e.event_date, s.event_date) as event_date,
+        coalesce(r.bronze_rows, 0) as bronze_rows,
+        coalesce(e.bronze_ids, 0) as bronze_ids,
+        coalesce(e.replaced_by_stream, 0) as replaced_by_stream,
+        coalesce(e.deleted_by_stream, 0) as deleted_by_stream,
+        coalesce(e.expected_rows, 0) as expected_rows,
+        coalesce(s.ledger_rows, 0) as ledger_rows,
+        coalesce(s.rejected_rows, 0) as rejected_rows,
+        coalesce(s.distinct_ids, 0) as distinct_ids
+    from expected as e
+    full outer join silver_days as s on s.event_date = e.event_date
+    left join bronze_rows as r on r.event_date = coalesce(e.event_date, s.event_date)
+)
+
+select
+    *,
+    expected_rows - ledger_rows - rejected_rows as missing_rows
+from days
+where expected_rows <> ledger_rows + rejected_rows
+   or distinct_ids <> ledger_rows + rejected_rows
