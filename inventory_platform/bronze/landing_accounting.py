@@ -63,14 +63,14 @@ def account_for_landing(con: duckdb.DuckDBPyConnection, table: SourceTable, land
     """`partitions`: the first and last day of the ledger's daily partitions (day-partitioned tables);
     `batch_ids`: the batches of this run, whose loaded files are checked row for row."""
     logged = con.execute(
-        "SELECT source_file, file_sha256, status, batch_id, rows_loaded FROM bronze.load_log WHERE source_table = ?",
-        [table.name]).fetchall()
-    status_by_path = {path: status for path, _, status, _, _ in logged}
-    loaded_sha = {sha for _, sha, status, _, _ in logged if status == "loaded"}
+        "SELECT source_file, file_sha256, file_size, status, batch_id, rows_loaded FROM bronze.load_log "
+        "WHERE source_table = ?", [table.name]).fetchall()
+    status_by_path = {path: status for path, _, _, status, _, _ in logged}
+    loaded = {(size, sha) for _, sha, size, status, _, _ in logged if status == "loaded"}
     files = landed_files(landing_dir, table)
     unaccounted = [u for f in files if str(f.path) not in status_by_path
-                   if (u := _unaccounted(f, table, partitions, loaded_sha)) is not None]
-    for path, _, status, batch, rows_loaded in logged:
+                   if (u := _unaccounted(f, table, partitions, loaded)) is not None]
+    for path, _, _, status, batch, rows_loaded in logged:
         if batch in batch_ids and status == "loaded" and (rows := file_rows(Path(path))) != rows_loaded:
             unaccounted.append(Unaccounted(Path(path), f"only {rows_loaded:,} of its rows reached Bronze", rows))
     statuses = [status_by_path.get(str(f.path)) for f in files]
@@ -78,14 +78,16 @@ def account_for_landing(con: duckdb.DuckDBPyConnection, table: SourceTable, land
 
 
 def _unaccounted(f: LandedFile, table: SourceTable, partitions: tuple[date, date] | None,
-                 loaded_sha: set[str]) -> Unaccounted | None:
+                 loaded: set[tuple[int, str]]) -> Unaccounted | None:
+    """`loaded`: (size, sha256) of every file loaded; a file is hashed only when its size matches one."""
     if f.problem is not None:
         return Unaccounted(f.path, f"not loaded: {f.problem}", file_rows(f.path))
     if f.day is not None and partitions is not None and not partitions[0] <= f.day <= partitions[1]:
         return Unaccounted(f.path, f"not loaded: day {f.day} is outside the ledger's daily partitions "
                                    f"{partitions[0]}…{partitions[1]} (INVENTORY_HISTORY_START sets the first; "
                                    "unset, the partitions start on the earliest landed day)", file_rows(f.path))
-    if sha256_of(f.path) in loaded_sha:
+    size = f.path.stat().st_size
+    if size in {s for s, _ in loaded} and (size, sha256_of(f.path)) in loaded:
         return None  # the same content was loaded under another name: loading it again would double-count
     where = f"its partition {f.day}" if f.day is not None else f"bronze/{table.name}"
     return Unaccounted(f.path, f"landed, not loaded yet: materialize {where}", file_rows(f.path), pending=True)

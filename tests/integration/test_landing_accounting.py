@@ -175,3 +175,14 @@ def test_a_day_not_yet_materialized_is_a_warning_that_names_it(tmp_path):
 def test_bad_day_folder_names_do_not_stop_the_plan(tmp_path, folder):
     land_day(tmp_path, date(2024, 1, 1), first_id=1, folder=folder)
     assert loadable_days(tmp_path, INVENTORY_TRANSACTIONS) == []
+
+
+def test_a_copy_of_a_loaded_file_is_accounted_for_and_not_loaded_again(tmp_path):
+    landing = tmp_path / "landing"
+    loaded = land_day(landing, date(1999, 1, 1), first_id=1)
+    assert run_ledger(tmp_path, "1999-01-01", "1999-01-01", "1999-01-01").success
+    (loaded.parent / "resent.parquet").write_bytes(loaded.read_bytes())
+    result = run_ledger(tmp_path, "1999-01-01", "1999-01-01", "1999-01-01")
+    assert evaluation(result, ACCOUNTING_CHECK).passed
+    with duckdb.connect(str(tmp_path / "wh.duckdb")) as con:
+        assert con.execute(f"SELECT count(*) FROM bronze.{LEDGER}").fetchone()[0] == 4
