@@ -164,3 +164,24 @@ def test_mapping_retries_from_the_first_reported_failure(tmp_path):
     mapping.poll()
     assert calls == [["0", "1", "2", "3", "4", "5"], ["3", "4", "5"]]
     assert mapping.checkpoints.get("shardId-000000000000") == "5"
+
+
+def test_debezium_shaped_events_that_are_really_malformed_are_still_refused():
+    mysql_source = {"connector": "mysql", "ts_ms": 0, "table": "stock_levels", "file": "mysql-bin.000003", "pos": 154, "row": 0}
+    level = stock()["after"]
+    bad = [
+        {"schema": {"type": "struct"}, "payload": None},  # a tombstone: nothing to apply
+        {"op": "c", "source": {**mysql_source, "file": "binlog"}, "after": level},  # no lsn, no usable position
+        {"op": "c", "source": {**mysql_source, "pos": 2 ** 32}, "after": level},  # beyond what an lsn holds
+        {"op": "d", "source": {"table": "inventory_transactions", "lsn": 5, "ts_ms": 1, "txId": 7},
+         "before": {"transaction_id": 100, "colour": "red"}},  # a key image with a column we do not know
+        {"op": "c", "source": {"table": "stock_levels", "lsn": 5, "ts_ms": 1}, "after": level, "extra": 1},
+    ]
+    rt = runtime()
+    handle(kinesis_event(bad), rt)
+    reasons = [json.loads(d)["reason"] for d, _ in rt.kinesis.streams["dlq"]]
+    assert len(reasons) == len(bad) and "clean" not in rt.kinesis.streams
+    assert "binlog file 'binlog' does not end in a sequence number" in reasons[1]
+    assert "binlog position mysql-bin.000003:4294967296 row 0 is outside the range" in reasons[2]
+    assert "before.full.event_ts: Field required" in reasons[3]
+    assert "stock_levels.extra: Extra inputs are not permitted" in reasons[4]
