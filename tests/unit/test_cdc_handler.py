@@ -48,6 +48,7 @@ def kinesis_event(payloads: list) -> dict:
     for i, p in enumerate(payloads):
         data = p if isinstance(p, bytes) else json.dumps(p).encode()
         records.append({"eventSource": "aws:kinesis", "eventSourceARN": "arn:aws:kinesis:us-east-1:0:stream/raw",
+                        "eventID": f"shardId-000000000000:{1000 + i}",
                         "kinesis": {"partitionKey": f"pk-{i}", "sequenceNumber": str(1000 + i),
                                     "data": base64.b64encode(data).decode(), "approximateArrivalTimestamp": 1.0}})
     return {"Records": records}
@@ -185,3 +186,13 @@ def test_debezium_shaped_events_that_are_really_malformed_are_still_refused():
     assert "binlog position mysql-bin.000003:4294967296 row 0 is outside the range" in reasons[2]
     assert "before.full.event_ts: Field required" in reasons[3]
     assert "stock_levels.extra: Extra inputs are not permitted" in reasons[4]
+
+
+def test_a_replayed_bad_record_is_not_dead_lettered_again_but_an_identical_one_elsewhere_is():
+    dedup = InMemoryDedupStore()
+    batch = kinesis_event([b"{not json", b"{not json", transaction(quantity=-5), transaction(event_id="ok")])
+    first, replay = runtime(dedup=dedup), runtime(dedup=dedup)
+    handle(batch, first)
+    handle(batch, replay)  # the same raw positions read again
+    assert len(first.kinesis.streams["dlq"]) == 3  # the two identical records sit at two positions
+    assert "dlq" not in replay.kinesis.streams and "clean" not in replay.kinesis.streams
