@@ -166,8 +166,8 @@ class Source(BaseModel):
     @classmethod
     def _debezium_position(cls, data: Any) -> Any:
         """PostgreSQL names the transaction `txId`; MySQL has no lsn but a binlog file, offset and row."""
-        if not isinstance(data, dict):
-            return data
+        if not isinstance(data, dict) or ("txId" not in data and "lsn" in data):
+            return data  # our own envelope: nothing to map
         data = dict(data)
         if "txId" in data and data.get("txid") is None:
             data["txid"] = data.pop("txId")
