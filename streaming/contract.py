@@ -159,7 +159,7 @@ class Source(BaseModel):
     model_config = ConfigDict(extra="allow")  # Debezium adds connector fields we carry but do not use
     table: Literal["inventory_transactions", "stock_levels"]
     lsn: int = Field(ge=0)
-    ts_ms: int = Field(ge=0)  # MySQL snapshot events carry 0
+    ts_ms: int = Field(ge=0)  # 0 in the MySQL create example of Debezium's documentation
     txid: int | None = None
 
     @model_validator(mode="before")
