@@ -17,6 +17,7 @@ create  table
     movement_type varchar,
     quantity bigint,
     reference_id varchar,
+    event_id varchar,
     is_deleted boolean,
     last_op varchar,
     source_lsn bigint,
@@ -39,7 +40,7 @@ create  table
 insert into "inventory"."silver"."cdc_inventory_transactions__dbt_tmp"
     (
       
-    select transaction_id, event_ts, warehouse_id, sku_id, movement_type, quantity, reference_id, is_deleted, last_op, source_lsn, source_committed_at, stream_name, shard_id, sequence_number, arrived_at, loaded_at, load_batch_id
+    select transaction_id, event_ts, warehouse_id, sku_id, movement_type, quantity, reference_id, event_id, is_deleted, last_op, source_lsn, source_committed_at, stream_name, shard_id, sequence_number, arrived_at, loaded_at, load_batch_id
     from (
         -- Redshift physical design: streamed movements (a small fraction of the ledger) distributed like the ledger on sku_id and sorted by the source log position, the order changes arrive in.
 
@@ -101,6 +102,7 @@ select
     movement_type,
     quantity,
     reference_id,
+    event_id,
     op = 'd' as is_deleted,
     op as last_op,
     source_lsn,
@@ -435,102 +437,6 @@ alter table "inventory"."silver"."standard_cost_history__dbt_tmp" rename to "sta
 
 drop table if exists "inventory"."silver"."standard_cost_history__dbt_backup" cascade;
 
-create  table
-    "inventory"."silver"."stock_levels_current__dbt_tmp"
-    
-  (
-    warehouse_id varchar,
-    sku_id varchar,
-    quantity_on_hand bigint,
-    unit_of_measure varchar,
-    currency_code varchar,
-    updated_at timestamp,
-    source_lsn bigint,
-    source_committed_at timestamp,
-    loaded_at timestamp
-    
-    )
-
-    
-    
-    diststyle key distkey (sku_id)
-    
-      compound sortkey(warehouse_id,sku_id);
-
-insert into "inventory"."silver"."stock_levels_current__dbt_tmp"
-    (
-      
-    select warehouse_id, sku_id, quantity_on_hand, unit_of_measure, currency_code, updated_at, source_lsn, source_committed_at, loaded_at
-    from (
-        -- Redshift physical design: one row per warehouse x SKU; distributed on sku_id like the ledger and the snapshot it is compared with.
-
--- Current stock on hand per warehouse x SKU as the source system reports it through CDC: per key
--- the change with the highest lsn; keys whose last change is a delete are gone.
-with cdc_events as (
-        select
-            cast(payload."event_id" as varchar) as event_id,
-            cast(payload."op" as varchar) as op,
-            cast(payload."source"."lsn" as bigint) as source_lsn,
-            cast(payload."source"."ts_ms" as bigint) as source_ts_ms,
-            coalesce(cast(payload."after"."warehouse_id" as varchar), cast(payload."before"."warehouse_id" as varchar)) as warehouse_id,
-            coalesce(cast(payload."after"."sku_id" as varchar), cast(payload."before"."sku_id" as varchar)) as sku_id,
-            coalesce(cast(payload."after"."quantity_on_hand" as bigint), cast(payload."before"."quantity_on_hand" as bigint)) as quantity_on_hand,
-            coalesce(cast(payload."after"."unit_of_measure" as varchar), cast(payload."before"."unit_of_measure" as varchar)) as unit_of_measure,
-            coalesce(cast(payload."after"."currency_code" as varchar), cast(payload."before"."currency_code" as varchar)) as currency_code,
-            cast(replace(replace(coalesce(cast(payload."after"."updated_at" as varchar), cast(payload."before"."updated_at" as varchar)), 'T', ' '), 'Z', '') as timestamp) as updated_at,
-            stream_name,
-            shard_id,
-            sequence_number,
-            approximate_arrival_timestamp,
-            _loaded_at,
-            _batch_id
-        from "inventory"."bronze"."cdc_events"
-        where cast(payload."source"."table" as varchar) = 'stock_levels'
-    ),
-
-    cdc_deliveries as (
-        select
-            cdc_events.*,
-            row_number() over (
-                partition by warehouse_id, sku_id, source_lsn
-                order by approximate_arrival_timestamp, shard_id, sequence_number
-            ) as delivery_rank
-        from cdc_events
-    ),
-
-    cdc_changes as (
-        select * from cdc_deliveries where delivery_rank = 1
-    ),
-
-latest as (
-    select * from (
-        select
-            changes.*,
-            row_number() over (partition by warehouse_id, sku_id order by source_lsn desc) as lsn_rank
-        from cdc_changes as changes
-    ) as ranked
-    where lsn_rank = 1
-)
-
-select
-    warehouse_id,
-    sku_id,
-    quantity_on_hand,
-    unit_of_measure,
-    currency_code,
-    updated_at,
-    source_lsn,
-    (cast('1970-01-01' as timestamp) + (source_ts_ms / 1000.0) * interval '1 second') as source_committed_at,
-    _loaded_at as loaded_at
-from latest
-where op <> 'd'
-    ) as model_subq
-    );
-
-alter table "inventory"."silver"."stock_levels_current__dbt_tmp" rename to "stock_levels_current";
-
-drop table if exists "inventory"."silver"."stock_levels_current__dbt_backup" cascade;
-
 create table "inventory"."silver"."dim_currency" ("currency_code" varchar(3),"currency_name" varchar(64),"minor_units" integer,"is_reporting_currency" boolean);
 
 insert into "inventory"."silver"."dim_currency" ("currency_code", "currency_name", "minor_units", "is_reporting_currency") values
@@ -575,6 +481,273 @@ where recency = 1
 alter table "inventory"."silver"."dim_category__dbt_tmp" rename to "dim_category";
 
 drop table if exists "inventory"."silver"."dim_category__dbt_backup" cascade;
+
+create  table
+    "inventory"."silver"."cdc_rejects__dbt_tmp"
+    
+  (
+    source_table varchar,
+    row_key varchar,
+    event_id varchar,
+    op varchar,
+    source_lsn bigint,
+    warehouse_id varchar,
+    sku_id varchar,
+    reject_reason varchar,
+    source_committed_at timestamp,
+    stream_name varchar,
+    shard_id varchar,
+    sequence_number varchar,
+    loaded_at timestamp
+    
+    )
+
+    
+    
+    diststyle even
+    
+      compound sortkey(loaded_at);
+
+insert into "inventory"."silver"."cdc_rejects__dbt_tmp"
+    (
+      
+    select source_table, row_key, event_id, op, source_lsn, warehouse_id, sku_id, reject_reason, source_committed_at, stream_name, shard_id, sequence_number, loaded_at
+    from (
+        -- Redshift physical design: expected empty; even distribution, newest loads found by sort key.
+
+-- Streamed changes Silver does not apply: the latest change of a row names a warehouse or SKU that no
+-- version of the conformed dimensions knows. Kept with the event, the row key and the reason rather
+-- than applied or dropped; the check on this table fails while any row is here. A reject leaves when
+-- the master data arrives or the source changes or deletes the row.
+--   stock_levels: kept out of stock_levels_current.
+--   inventory_transactions: the change still replaces a batch row with the same id (the source no
+--   longer holds that version), and the ledger refuses it like a batch row (transaction_rejects).
+with cdc_events as (
+        select
+            cast(payload."event_id" as varchar) as event_id,
+            cast(payload."op" as varchar) as op,
+            cast(payload."source"."lsn" as bigint) as source_lsn,
+            cast(payload."source"."ts_ms" as bigint) as source_ts_ms,
+            coalesce(cast(payload."after"."warehouse_id" as varchar), cast(payload."before"."warehouse_id" as varchar)) as warehouse_id,
+            coalesce(cast(payload."after"."sku_id" as varchar), cast(payload."before"."sku_id" as varchar)) as sku_id,
+            stream_name,
+            shard_id,
+            sequence_number,
+            approximate_arrival_timestamp,
+            _loaded_at,
+            _batch_id
+        from "inventory"."bronze"."cdc_events"
+        where cast(payload."source"."table" as varchar) = 'stock_levels'
+    ),
+
+    cdc_deliveries as (
+        select
+            cdc_events.*,
+            row_number() over (
+                partition by warehouse_id, sku_id, source_lsn
+                order by approximate_arrival_timestamp, shard_id, sequence_number
+            ) as delivery_rank
+        from cdc_events
+    ),
+
+    cdc_changes as (
+        select * from cdc_deliveries where delivery_rank = 1
+    ),
+
+latest_stock_levels as (
+    select * from (
+        select
+            changes.*,
+            row_number() over (partition by warehouse_id, sku_id order by source_lsn desc) as lsn_rank
+        from cdc_changes as changes
+    ) as ranked
+    where lsn_rank = 1
+),
+
+stock_levels as (
+    
+    select
+        changes.*,
+        case
+            when known_skus.sku_id is null then cast('unknown sku_id' as varchar)
+            when known_warehouses.warehouse_id is null then cast('unknown warehouse_id' as varchar)
+        end as reject_reason
+    from latest_stock_levels as changes
+    left join (select distinct sku_id from "inventory"."silver"."dim_product") as known_skus
+        on known_skus.sku_id = changes.sku_id
+    left join (select distinct warehouse_id from "inventory"."silver"."dim_warehouse") as known_warehouses
+        on known_warehouses.warehouse_id = changes.warehouse_id
+),
+
+transactions as (
+    
+    select
+        changes.*,
+        case
+            when known_skus.sku_id is null then cast('unknown sku_id' as varchar)
+            when known_warehouses.warehouse_id is null then cast('unknown warehouse_id' as varchar)
+        end as reject_reason
+    from "inventory"."silver"."cdc_inventory_transactions" as changes
+    left join (select distinct sku_id from "inventory"."silver"."dim_product") as known_skus
+        on known_skus.sku_id = changes.sku_id
+    left join (select distinct warehouse_id from "inventory"."silver"."dim_warehouse") as known_warehouses
+        on known_warehouses.warehouse_id = changes.warehouse_id
+)
+
+select
+    cast('stock_levels' as varchar) as source_table,
+    warehouse_id || '|' || sku_id as row_key,
+    event_id,
+    op,
+    source_lsn,
+    warehouse_id,
+    sku_id,
+    reject_reason,
+    (cast('1970-01-01' as timestamp) + (source_ts_ms / 1000.0) * interval '1 second') as source_committed_at,
+    stream_name,
+    shard_id,
+    sequence_number,
+    _loaded_at as loaded_at
+from stock_levels
+where op <> 'd' and reject_reason is not null
+
+union all
+
+select
+    cast('inventory_transactions' as varchar) as source_table,
+    cast(transaction_id as varchar) as row_key,
+    event_id,
+    last_op as op,
+    source_lsn,
+    warehouse_id,
+    sku_id,
+    reject_reason,
+    source_committed_at,
+    stream_name,
+    shard_id,
+    sequence_number,
+    loaded_at
+from transactions
+where not is_deleted and reject_reason is not null
+    ) as model_subq
+    );
+
+alter table "inventory"."silver"."cdc_rejects__dbt_tmp" rename to "cdc_rejects";
+
+drop table if exists "inventory"."silver"."cdc_rejects__dbt_backup" cascade;
+
+create  table
+    "inventory"."silver"."stock_levels_current__dbt_tmp"
+    
+  (
+    warehouse_id varchar,
+    sku_id varchar,
+    quantity_on_hand bigint,
+    unit_of_measure varchar,
+    currency_code varchar,
+    updated_at timestamp,
+    source_lsn bigint,
+    source_committed_at timestamp,
+    loaded_at timestamp
+    
+    )
+
+    
+    
+    diststyle key distkey (sku_id)
+    
+      compound sortkey(warehouse_id,sku_id);
+
+insert into "inventory"."silver"."stock_levels_current__dbt_tmp"
+    (
+      
+    select warehouse_id, sku_id, quantity_on_hand, unit_of_measure, currency_code, updated_at, source_lsn, source_committed_at, loaded_at
+    from (
+        -- Redshift physical design: one row per warehouse x SKU; distributed on sku_id like the ledger and the snapshot it is compared with.
+
+-- Current stock on hand per warehouse x SKU as the source system reports it through CDC: per key
+-- the change with the highest lsn; keys whose last change is a delete are gone. A key whose warehouse
+-- or SKU the conformed dimensions do not know is not applied: it is in cdc_rejects, whose check fails.
+with cdc_events as (
+        select
+            cast(payload."event_id" as varchar) as event_id,
+            cast(payload."op" as varchar) as op,
+            cast(payload."source"."lsn" as bigint) as source_lsn,
+            cast(payload."source"."ts_ms" as bigint) as source_ts_ms,
+            coalesce(cast(payload."after"."warehouse_id" as varchar), cast(payload."before"."warehouse_id" as varchar)) as warehouse_id,
+            coalesce(cast(payload."after"."sku_id" as varchar), cast(payload."before"."sku_id" as varchar)) as sku_id,
+            coalesce(cast(payload."after"."quantity_on_hand" as bigint), cast(payload."before"."quantity_on_hand" as bigint)) as quantity_on_hand,
+            coalesce(cast(payload."after"."unit_of_measure" as varchar), cast(payload."before"."unit_of_measure" as varchar)) as unit_of_measure,
+            coalesce(cast(payload."after"."currency_code" as varchar), cast(payload."before"."currency_code" as varchar)) as currency_code,
+            cast(replace(replace(coalesce(cast(payload."after"."updated_at" as varchar), cast(payload."before"."updated_at" as varchar)), 'T', ' '), 'Z', '') as timestamp) as updated_at,
+            stream_name,
+            shard_id,
+            sequence_number,
+            approximate_arrival_timestamp,
+            _loaded_at,
+            _batch_id
+        from "inventory"."bronze"."cdc_events"
+        where cast(payload."source"."table" as varchar) = 'stock_levels'
+    ),
+
+    cdc_deliveries as (
+        select
+            cdc_events.*,
+            row_number() over (
+                partition by warehouse_id, sku_id, source_lsn
+                order by approximate_arrival_timestamp, shard_id, sequence_number
+            ) as delivery_rank
+        from cdc_events
+    ),
+
+    cdc_changes as (
+        select * from cdc_deliveries where delivery_rank = 1
+    ),
+
+latest as (
+    select * from (
+        select
+            changes.*,
+            row_number() over (partition by warehouse_id, sku_id order by source_lsn desc) as lsn_rank
+        from cdc_changes as changes
+    ) as ranked
+    where lsn_rank = 1
+),
+
+checked as (
+    
+    select
+        changes.*,
+        case
+            when known_skus.sku_id is null then cast('unknown sku_id' as varchar)
+            when known_warehouses.warehouse_id is null then cast('unknown warehouse_id' as varchar)
+        end as reject_reason
+    from latest as changes
+    left join (select distinct sku_id from "inventory"."silver"."dim_product") as known_skus
+        on known_skus.sku_id = changes.sku_id
+    left join (select distinct warehouse_id from "inventory"."silver"."dim_warehouse") as known_warehouses
+        on known_warehouses.warehouse_id = changes.warehouse_id
+)
+
+select
+    warehouse_id,
+    sku_id,
+    quantity_on_hand,
+    unit_of_measure,
+    currency_code,
+    updated_at,
+    source_lsn,
+    (cast('1970-01-01' as timestamp) + (source_ts_ms / 1000.0) * interval '1 second') as source_committed_at,
+    _loaded_at as loaded_at
+from checked
+where op <> 'd'
+    and reject_reason is null
+    ) as model_subq
+    );
+
+alter table "inventory"."silver"."stock_levels_current__dbt_tmp" rename to "stock_levels_current";
+
+drop table if exists "inventory"."silver"."stock_levels_current__dbt_backup" cascade;
 
 create  table
     "inventory"."silver"."transaction_rejects"

@@ -1,4 +1,4 @@
-"""The CDC event contract: a Debezium-style envelope for the two source tables that stream.
+"""The CDC event contract: the Debezium envelope for the two source tables that stream.
 
     {"event_id": "...", "op": "c|u|d|r",
      "source": {"table": "inventory_transactions|stock_levels", "lsn": 123, "ts_ms": 1700000000000, "txid": 9},
@@ -8,14 +8,22 @@
 carry `before`. The key of a row (transaction_id, or warehouse_id + sku_id) never changes.
 `lsn` is the source's log position: it orders all changes of one key, so the last writer wins by lsn.
 Images are standardized on the way through: timestamps to UTC, codes upper-cased and mapped.
+
+What a Debezium connector emits is accepted as it is, so that it can write to the raw stream directly:
+the JSON converter with schemas enabled (`{"schema": ..., "payload": <envelope>}`) or disabled, the
+envelope's own `ts_ms`/`ts_us`/`ts_ns` and `transaction` block, PostgreSQL's `source.txId` and MySQL's
+binlog position (`source.file`, `pos`, `row`) in place of `lsn`, and key-only `before` images (what a
+PostgreSQL table with the default REPLICA IDENTITY sends). Debezium sends no `event_id`; the event's
+source position, `<table>#<row key>#<lsn>`, stands in for it.
 """
 
 from __future__ import annotations
 
 from datetime import datetime, timezone
-from typing import Annotated, Literal, Union
+from typing import Annotated, Any, Literal, Union
 
-from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, TypeAdapter, field_validator, model_validator
+from pydantic import (BaseModel, BeforeValidator, ConfigDict, Discriminator, Field, Tag, TypeAdapter, field_validator,
+                      model_validator)
 
 MOVEMENT_TYPES = ("RECEIPT", "SHIPMENT", "TRANSFER_OUT", "TRANSFER_IN", "RETURN", "ADJUSTMENT", "CYCLE_COUNT")
 POSITIVE_MOVEMENTS = ("RECEIPT", "TRANSFER_IN", "RETURN")
@@ -26,6 +34,8 @@ UNIT_ALIASES = {"EA": "EA", "EACH": "EA", "PC": "EA", "PCS": "EA", "UNIT": "EA",
                 "PK": "PK", "PACK": "PK", "KG": "KG", "KGS": "KG", "L": "L", "LTR": "L", "LITRE": "L", "LITER": "L"}
 TABLES = ("inventory_transactions", "stock_levels")
 MAX_EVENT_BYTES = 64 * 1024  # far above any real image (~300 bytes); anything larger is rejected
+# A MySQL binlog position packed into one ordered integer: file sequence | byte offset | row in the event.
+BINLOG_POS_BITS, BINLOG_ROW_BITS, BINLOG_FILE_BITS = 32, 12, 19
 
 
 def _utc(value: datetime) -> datetime:
@@ -106,18 +116,77 @@ class StockLevelImage(_Image):
         return f"{self.warehouse_id}|{self.sku_id}"
 
 
+class TransactionKeyImage(_Image):
+    """A `before` image holding only the primary key (PostgreSQL REPLICA IDENTITY DEFAULT)."""
+    transaction_id: int = Field(gt=0)
+
+    def key(self) -> str:
+        return str(self.transaction_id)
+
+
+class StockLevelKeyImage(_Image):
+    """A `before` image holding only the primary key (PostgreSQL REPLICA IDENTITY DEFAULT)."""
+    warehouse_id: str = Field(min_length=1, max_length=32)
+    sku_id: str = Field(min_length=1, max_length=32)
+
+    def key(self) -> str:
+        return f"{self.warehouse_id}|{self.sku_id}"
+
+
+def _before_image(full: type[_Image], key_only: type[_Image]):
+    """A full row image, or one carrying nothing but the key; chosen by its fields so that a bad full image is
+    reported against the full schema only."""
+    def kind(raw) -> str:  # called with the input when validating and with the model when serializing
+        if isinstance(raw, dict):
+            return "key" if raw.keys() <= key_only.model_fields.keys() else "full"
+        return "key" if isinstance(raw, key_only) else "full"
+    return Annotated[Union[Annotated[full, Tag("full")], Annotated[key_only, Tag("key")]], Discriminator(kind)]
+
+
+def binlog_position(file: str, pos: int, row: int) -> int:
+    """MySQL's (binlog file, offset, row) as one integer that sorts like the binlog: the order `lsn` means."""
+    suffix = file.rsplit(".", 1)[-1] if isinstance(file, str) else ""
+    if not suffix.isdigit():
+        raise ValueError(f"binlog file {file!r} does not end in a sequence number")
+    sequence = int(suffix)
+    if not (0 <= sequence < 2 ** BINLOG_FILE_BITS and 0 <= pos < 2 ** BINLOG_POS_BITS and 0 <= row < 2 ** BINLOG_ROW_BITS):
+        raise ValueError(f"binlog position {file}:{pos} row {row} is outside the range an lsn can hold "
+                         f"(file sequence < {2 ** BINLOG_FILE_BITS}, pos < {2 ** BINLOG_POS_BITS}, row < {2 ** BINLOG_ROW_BITS})")
+    return (sequence << (BINLOG_POS_BITS + BINLOG_ROW_BITS)) | (pos << BINLOG_ROW_BITS) | row
+
+
 class Source(BaseModel):
     model_config = ConfigDict(extra="allow")  # Debezium adds connector fields we carry but do not use
     table: Literal["inventory_transactions", "stock_levels"]
     lsn: int = Field(ge=0)
-    ts_ms: int = Field(gt=0)
+    ts_ms: int = Field(ge=0)  # 0 in the MySQL create example of Debezium's documentation
     txid: int | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _debezium_position(cls, data: Any) -> Any:
+        """PostgreSQL names the transaction `txId`; MySQL has no lsn but a binlog file, offset and row."""
+        if not isinstance(data, dict) or ("txId" not in data and "lsn" in data):
+            return data  # our own envelope: nothing to map
+        data = dict(data)
+        if "txId" in data and data.get("txid") is None:
+            data["txid"] = data.pop("txId")
+        if data.get("lsn") is None and {"file", "pos"} <= data.keys():
+            try:
+                data["lsn"] = binlog_position(data["file"], int(data["pos"]), int(data.get("row") or 0))
+            except (TypeError, ValueError) as exc:
+                raise ValueError(f"no lsn and no usable binlog position: {exc}") from None
+        return data
 
 
 class _Envelope(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    event_id: str = Field(min_length=1, max_length=128)
+    event_id: str | None = Field(default=None, min_length=1, max_length=128)
     op: Literal["c", "u", "d", "r"]
+    ts_ms: int | None = Field(default=None, ge=0)
+    ts_us: int | None = Field(default=None, ge=0)
+    ts_ns: int | None = Field(default=None, ge=0)
+    transaction: dict[str, Any] | None = None
 
     @model_validator(mode="after")
     def _images_match_op(self):
@@ -128,6 +197,8 @@ class _Envelope(BaseModel):
             raise ValueError(f"op {self.op} must carry the after image")
         if self.before is not None and self.after is not None and self.before.key() != self.after.key():
             raise ValueError(f"the key changed between before ({self.before.key()}) and after ({self.after.key()})")
+        if self.event_id is None:
+            self.event_id = self.dedup_key()
         return self
 
     @property
@@ -152,13 +223,13 @@ class StockLevelSource(Source):
 
 class TransactionEvent(_Envelope):
     source: TransactionSource
-    before: TransactionImage | None = None
+    before: _before_image(TransactionImage, TransactionKeyImage) | None = None
     after: TransactionImage | None = None
 
 
 class StockLevelEvent(_Envelope):
     source: StockLevelSource
-    before: StockLevelImage | None = None
+    before: _before_image(StockLevelImage, StockLevelKeyImage) | None = None
     after: StockLevelImage | None = None
 
 
@@ -167,10 +238,17 @@ def _table_of(raw) -> str | None:
     return source.get("table") if isinstance(source, dict) else getattr(source, "table", None)
 
 
+def _unwrap_schema(raw):
+    """The JSON converter with schemas enabled wraps each envelope as {"schema": ..., "payload": ...}."""
+    if isinstance(raw, dict) and raw.keys() == {"schema", "payload"}:
+        return raw["payload"]
+    return raw
+
+
 # One validator for both tables, chosen by source.table; JSON is parsed by pydantic-core (Rust).
 EVENT = TypeAdapter(Annotated[
     Union[Annotated[TransactionEvent, Tag("inventory_transactions")], Annotated[StockLevelEvent, Tag("stock_levels")]],
-    Discriminator(_table_of)])
+    Discriminator(_table_of), BeforeValidator(_unwrap_schema)])
 
 
 def parse_event_json(data: bytes) -> TransactionEvent | StockLevelEvent:

@@ -1,7 +1,8 @@
 """Idempotency for the CDC handler: remembers which source changes were already forwarded.
 
 The key is (table, key, lsn): every redelivery of a change, whatever its event id, carries the same
-source position. Kinesis routes one row's changes to one shard and the event-source mapping runs one
+source position. Dead-lettered records are remembered too, by raw stream position
+(lambda_handler.dead_letter_key), so that a replay does not dead-letter them again. Kinesis routes one row's changes to one shard and the event-source mapping runs one
 batch per shard at a time, so a read-then-write per batch cannot race with itself on a key.
 """
 

@@ -3,7 +3,8 @@
 Per batch of Kinesis records: decode, validate and standardize each event against the contract,
 drop duplicates (event id and (table, key, lsn), within the batch and across batches via the dedup
 table), forward good events to the clean stream and bad ones, with the reason, to the dead-letter
-stream. Transient failures (records Kinesis refused) are reported as partial batch failures, so the
+stream. A bad record is dead-lettered once: its raw stream position is remembered in the dedup table
+too, so a replay of the raw stream does not dead-letter it again. Transient failures (records Kinesis refused) are reported as partial batch failures, so the
 event-source mapping retries from the first of them; already forwarded events are skipped as
 duplicates on that retry. Anything else raises, and the mapping retries or bisects the batch.
 
@@ -59,6 +60,12 @@ def describe_error(exc: Exception) -> str:
     return str(exc)
 
 
+def dead_letter_key(record) -> str:
+    """A raw record's identity: its stream and position (eventID is `<shard id>:<sequence number>`). Not
+    its bytes: two identical bad records at two positions are two deliveries, each dead-lettered once."""
+    return f"dead-letter#{record.event_source_arn}#{record.event_id}"
+
+
 def _dead_letter(record, data: bytes, reason: str) -> tuple[bytes, str]:
     body = {
         "reason": reason,
@@ -82,20 +89,24 @@ def process_records(records, runtime: Runtime) -> BatchOutcome:
     clean_keys: list[str] = []
     dead: list[tuple[bytes, str]] = []
     dead_seq: list[str] = []
+    dead_keys: list[str] = []
     batch_ids: set[str] = set()
     batch_keys: set[str] = set()
     for record in records:
         data = record.kinesis.data_as_bytes()
         sequence_number = record.kinesis.sequence_number
         if len(data) > MAX_EVENT_BYTES:
-            dead.append(_dead_letter(record, data, f"oversized: {len(data)} bytes exceeds {MAX_EVENT_BYTES}"))
+            reason = f"oversized: {len(data)} bytes exceeds {MAX_EVENT_BYTES}"
+        else:
+            try:
+                event = parse_event_json(data)
+                reason = None
+            except ValidationError as exc:
+                reason = f"invalid event: {describe_error(exc)}"
+        if reason is not None:
+            dead.append(_dead_letter(record, data, reason))
             dead_seq.append(sequence_number)
-            continue
-        try:
-            event = parse_event_json(data)
-        except ValidationError as exc:
-            dead.append(_dead_letter(record, data, f"invalid event: {describe_error(exc)}"))
-            dead_seq.append(sequence_number)
+            dead_keys.append(dead_letter_key(record))
             continue
         dedup_key = event.dedup_key()
         if event.event_id in batch_ids or dedup_key in batch_keys:
@@ -107,15 +118,18 @@ def process_records(records, runtime: Runtime) -> BatchOutcome:
         clean_seq.append(sequence_number)
         clean_keys.append(dedup_key)
 
-    already = runtime.dedup.seen(clean_keys)
+    already = runtime.dedup.seen(clean_keys + dead_keys)
     if already:
         keep = [i for i, k in enumerate(clean_keys) if k not in already]
-        outcome.duplicates += len(clean_keys) - len(keep)
+        keep_dead = [i for i, k in enumerate(dead_keys) if k not in already]
+        outcome.duplicates += len(clean_keys) - len(keep) + len(dead_keys) - len(keep_dead)
         clean, clean_seq, clean_keys = ([xs[i] for i in keep] for xs in (clean, clean_seq, clean_keys))
+        dead, dead_seq, dead_keys = ([xs[i] for i in keep_dead] for xs in (dead, dead_seq, dead_keys))
 
     failed_clean = set(put_records(runtime.kinesis, runtime.clean_stream, clean))
     failed_dead = set(put_records(runtime.kinesis, runtime.dlq_stream, dead))
-    runtime.dedup.remember(k for i, k in enumerate(clean_keys) if i not in failed_clean)
+    runtime.dedup.remember([*(k for i, k in enumerate(clean_keys) if i not in failed_clean),
+                            *(k for i, k in enumerate(dead_keys) if i not in failed_dead)])
     outcome.forwarded = len(clean) - len(failed_clean)
     outcome.dead_lettered = len(dead) - len(failed_dead)
     outcome.failed_sequence_numbers = [clean_seq[i] for i in sorted(failed_clean)] + [dead_seq[i] for i in sorted(failed_dead)]

@@ -82,3 +82,23 @@
     ) as ranked
     where lsn_rank = 1
 {%- endmacro %}
+
+{#
+  `relation` with `reject_reason`: why Silver cannot apply the change (a warehouse or SKU that no
+  version of the conformed dimension knows), or null. Same reasons, in the same order, as the ledger's
+  (resolved_ledger), so a key is refused alike on the batch and the streaming path.
+#}
+{% macro cdc_key_check(relation) -%}
+    {#- Joins to the distinct keys, not correlated EXISTS in the select list, which Redshift does not support. #}
+    select
+        changes.*,
+        case
+            when known_skus.sku_id is null then cast('unknown sku_id' as varchar)
+            when known_warehouses.warehouse_id is null then cast('unknown warehouse_id' as varchar)
+        end as reject_reason
+    from {{ relation }} as changes
+    left join (select distinct sku_id from {{ ref('dim_product') }}) as known_skus
+        on known_skus.sku_id = changes.sku_id
+    left join (select distinct warehouse_id from {{ ref('dim_warehouse') }}) as known_warehouses
+        on known_warehouses.warehouse_id = changes.warehouse_id
+{%- endmacro %}

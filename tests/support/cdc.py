@@ -20,9 +20,17 @@ from .tiny_bronze import build_tiny_bronze
 SHARDS = 2
 
 
+_BUILT: dict[int, Path] = {}
+
+
 def build_tiny_silver(root: Path, seed: int = 11) -> Path:
+    """A warehouse with Silver built, built once per test session and seed (~70 s on two cores): callers
+    treat it as read-only and work on copies (new_lab)."""
+    if seed in _BUILT and _BUILT[seed].exists():
+        return _BUILT[seed]
     path = build_tiny_bronze(root, seed)
     run_dbt(["build"], "local", root, {"INVENTORY_DUCKDB_PATH": str(path)})
+    _BUILT[seed] = path
     return path
 
 

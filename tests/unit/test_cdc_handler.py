@@ -48,6 +48,7 @@ def kinesis_event(payloads: list) -> dict:
     for i, p in enumerate(payloads):
         data = p if isinstance(p, bytes) else json.dumps(p).encode()
         records.append({"eventSource": "aws:kinesis", "eventSourceARN": "arn:aws:kinesis:us-east-1:0:stream/raw",
+                        "eventID": f"shardId-000000000000:{1000 + i}",
                         "kinesis": {"partitionKey": f"pk-{i}", "sequenceNumber": str(1000 + i),
                                     "data": base64.b64encode(data).decode(), "approximateArrivalTimestamp": 1.0}})
     return {"Records": records}
@@ -164,3 +165,34 @@ def test_mapping_retries_from_the_first_reported_failure(tmp_path):
     mapping.poll()
     assert calls == [["0", "1", "2", "3", "4", "5"], ["3", "4", "5"]]
     assert mapping.checkpoints.get("shardId-000000000000") == "5"
+
+
+def test_debezium_shaped_events_that_are_really_malformed_are_still_refused():
+    mysql_source = {"connector": "mysql", "ts_ms": 0, "table": "stock_levels", "file": "mysql-bin.000003", "pos": 154, "row": 0}
+    level = stock()["after"]
+    bad = [
+        {"schema": {"type": "struct"}, "payload": None},  # a tombstone: nothing to apply
+        {"op": "c", "source": {**mysql_source, "file": "binlog"}, "after": level},  # no lsn, no usable position
+        {"op": "c", "source": {**mysql_source, "pos": 2 ** 32}, "after": level},  # beyond what an lsn holds
+        {"op": "d", "source": {"table": "inventory_transactions", "lsn": 5, "ts_ms": 1, "txId": 7},
+         "before": {"transaction_id": 100, "colour": "red"}},  # a key image with a column we do not know
+        {"op": "c", "source": {"table": "stock_levels", "lsn": 5, "ts_ms": 1}, "after": level, "extra": 1},
+    ]
+    rt = runtime()
+    handle(kinesis_event(bad), rt)
+    reasons = [json.loads(d)["reason"] for d, _ in rt.kinesis.streams["dlq"]]
+    assert len(reasons) == len(bad) and "clean" not in rt.kinesis.streams
+    assert "binlog file 'binlog' does not end in a sequence number" in reasons[1]
+    assert "binlog position mysql-bin.000003:4294967296 row 0 is outside the range" in reasons[2]
+    assert "before.full.event_ts: Field required" in reasons[3]
+    assert "stock_levels.extra: Extra inputs are not permitted" in reasons[4]
+
+
+def test_a_replayed_bad_record_is_not_dead_lettered_again_but_an_identical_one_elsewhere_is():
+    dedup = InMemoryDedupStore()
+    batch = kinesis_event([b"{not json", b"{not json", transaction(quantity=-5), transaction(event_id="ok")])
+    first, replay = runtime(dedup=dedup), runtime(dedup=dedup)
+    handle(batch, first)
+    handle(batch, replay)  # the same raw positions read again
+    assert len(first.kinesis.streams["dlq"]) == 3  # the two identical records sit at two positions
+    assert "dlq" not in replay.kinesis.streams and "clean" not in replay.kinesis.streams

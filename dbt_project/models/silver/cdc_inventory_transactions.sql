@@ -19,6 +19,7 @@ select
     movement_type,
     quantity,
     reference_id,
+    event_id,
     op = 'd' as is_deleted,
     op as last_op,
     source_lsn,
