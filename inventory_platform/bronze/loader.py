@@ -1,7 +1,8 @@
 """Append landing files into Bronze tables: idempotent per file, atomic per batch, bad files quarantined.
 
-- A file whose content (sha256) was already loaded or quarantined for a table is skipped, so
-  loading the same file twice adds nothing. A corrected file (new content) loads on the next run.
+- A file whose content (sha256) was already loaded for a table is skipped, so loading the same file
+  twice adds nothing; a quarantined file is skipped while unchanged at its path. A corrected file (new
+  content, or a new name for a file quarantined for its name) loads on the next run.
 - Every accepted row carries load metadata: batch id, source file, source row, loaded-at, row hash.
 - A rejected file loads no rows at all; it is recorded in bronze.quarantine with the reason and copied
   to the quarantine folder with a .reason.txt beside it. Other files of the batch still load.
@@ -96,27 +97,40 @@ def landing_files(landing_dir: Path, table: SourceTable, days: list[date] | None
 
 
 def _new_files(con: duckdb.DuckDBPyConnection, table: SourceTable, files: list[Path]) -> list[tuple[Path, str, os.stat_result]]:
-    """Files whose content was neither loaded nor quarantined before. An unchanged path, size and
-    modification time skip the hash only when the path last LOADED: a quarantined file fixed in place
-    can keep its size and time (a corrected digit, a copy that preserves times) and must load."""
-    seen = con.execute(
-        f"""SELECT source_file, file_size, file_mtime_ns, file_sha256, status FROM {BRONZE_SCHEMA}.load_log
-            WHERE source_table = ? QUALIFY row_number() OVER (PARTITION BY source_file ORDER BY loaded_at DESC) = 1""",
-        [table.name],
-    ).fetchall()
-    loaded_stat = {(path, size, mtime) for path, size, mtime, _, status in seen if status == "loaded"}
-    seen_sha = {sha for sha, in con.execute(
-        f"SELECT DISTINCT file_sha256 FROM {BRONZE_SCHEMA}.load_log WHERE source_table = ?", [table.name]).fetchall()}
+    """Files to validate: content never loaded before (under any path), and not quarantined before at
+    this path. An unchanged path, size and modification time skip the hash only when the path last
+    LOADED: a quarantined file fixed in place can keep its size and time (a corrected digit, a copy that
+    preserves times), and a quarantined file renamed (a name that was not UTF-8) must load."""
+    log = f"{BRONZE_SCHEMA}.load_log"
+    loaded_stat = set(con.execute(
+        f"""SELECT source_file, file_size, file_mtime_ns FROM {log} WHERE source_table = ?
+            QUALIFY row_number() OVER (PARTITION BY source_file ORDER BY loaded_at DESC) = 1 AND status = 'loaded'""",
+        [table.name]).fetchall())
+    loaded_sha = {sha for sha, in con.execute(
+        f"SELECT DISTINCT file_sha256 FROM {log} WHERE source_table = ? AND status = 'loaded'", [table.name]).fetchall()}
+    quarantined = set(con.execute(
+        f"SELECT DISTINCT source_file, file_sha256 FROM {log} WHERE source_table = ? AND status = 'quarantined'",
+        [table.name]).fetchall())
     fresh = []
     for f in files:
         stat = f.stat()
         if (display_name(f), stat.st_size, stat.st_mtime_ns) in loaded_stat:
             continue
         sha = sha256_of(f)
-        if sha not in seen_sha:
+        if sha not in loaded_sha and (display_name(f), sha) not in quarantined:
             fresh.append((f, sha, stat))
-            seen_sha.add(sha)
     return fresh
+
+
+def _without_repeats(fresh: list[tuple[Path, str, os.stat_result]], rejected: dict[Path, Rejection]):
+    """Drop a second accepted file with the same content as another of the batch (it would load twice)."""
+    kept, seen = [], set()
+    for f, sha, st in fresh:
+        if f not in rejected and sha in seen:
+            continue
+        seen.update([sha] if f not in rejected else [])
+        kept.append((f, sha, st))
+    return kept
 
 
 def _row_hash_expr(table: SourceTable) -> str:
@@ -246,8 +260,9 @@ def load_files(
     now = datetime.now(timezone.utc).replace(tzinfo=None)
     result = LoadResult(table.name, batch_id or f"{table.name}-{now:%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}")
     fresh = _new_files(con, table, files)
-    result.files_skipped = len(files) - len(fresh)
     rejected = _validate(con, table, [f for f, _, _ in fresh])
+    fresh = _without_repeats(fresh, rejected)
+    result.files_skipped = len(files) - len(fresh)
     while True:
         try:
             result.rows_loaded = _commit(con, table, result, now, fresh, rejected)

@@ -56,10 +56,11 @@ def reader_sql(files: list[Path]) -> str:
     paths = "[" + ", ".join(quote_literal(literal_path(f)) for f in files) + "]"
     if files[0].suffix == ".parquet":
         return f"read_parquet({paths}, filename = true, file_row_number = true, union_by_name = true, hive_partitioning = false)"
-    # CSV is read as text so that a bad value becomes a named row error rather than a reader crash.
+    # CSV is read as text so that a bad value becomes a named row error rather than a reader crash. The
+    # dialect is the contract's, not sniffed: a file separated by ';' would otherwise load.
     return (
         f"(SELECT *, row_number() OVER () - 1 AS file_row_number FROM read_csv({paths}, header = true, "
-        "all_varchar = true, filename = true, hive_partitioning = false))"
+        "delim = ',', quote = '\"', escape = '\"', all_varchar = true, filename = true, hive_partitioning = false))"
     )
 
 

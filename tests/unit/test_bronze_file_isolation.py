@@ -144,3 +144,20 @@ def test_a_file_name_that_is_not_utf8_is_quarantined_with_a_printable_name(con, 
     assert bronze_rows_by_file(con) == {str(neighbour): 3}
     reasons = list((tmp_path / "quarantine").rglob("*.reason.txt"))
     assert len(reasons) == 1 and "\\xff\\xfe" in reasons[0].read_text()
+
+
+def test_a_file_quarantined_for_its_name_loads_once_renamed(con, tmp_path: Path):
+    """Its content was never judged: the renamed file must not be skipped as 'already quarantined'."""
+    landing = tmp_path / "landing"
+    folder = write_tx(landing, 1, tx_rows(1, 1)).parent
+    hostile = Path(os.fsdecode(os.fsencode(folder) + b"/part-\xff.parquet"))
+    sink = pa.BufferOutputStream()
+    pq.write_table(pa.table(tx_rows(1, 10), schema=TX_SCHEMA), sink)
+    hostile.write_bytes(sink.getvalue().to_pybytes())
+    assert load(con, landing, tmp_path / "quarantine").rejections
+
+    renamed = hostile.rename(folder / "part-00001.parquet")
+    result = load(con, landing, tmp_path / "quarantine")
+
+    assert (result.rows_loaded, result.rejections) == (3, [])
+    assert bronze_rows_by_file(con)[str(renamed)] == 3
