@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 import uuid
@@ -96,11 +97,13 @@ def landing_files(landing_dir: Path, table: SourceTable, days: list[date] | None
                   if f.suffix in (".parquet", ".csv") and not f.name.startswith(".") and f.is_file())
 
 
-def _new_files(con: duckdb.DuckDBPyConnection, table: SourceTable, files: list[Path]) -> list[tuple[Path, str, os.stat_result]]:
+def _new_files(con: duckdb.DuckDBPyConnection, table: SourceTable,
+               files: list[Path]) -> tuple[list[tuple[Path, str | None, os.stat_result | None]], dict[Path, Rejection]]:
     """Files to validate: content never loaded before (under any path), and not quarantined before at
     this path. An unchanged path, size and modification time skip the hash only when the path last
     LOADED: a quarantined file fixed in place can keep its size and time (a corrected digit, a copy that
-    preserves times), and a quarantined file renamed (a name that was not UTF-8) must load."""
+    preserves times), and a quarantined file renamed (a name that was not UTF-8) must load.
+    Also returns the files that cannot be read at all (permissions), rejected without a hash."""
     log = f"{BRONZE_SCHEMA}.load_log"
     loaded_stat = set(con.execute(
         f"""SELECT source_file, file_size, file_mtime_ns FROM {log} WHERE source_table = ?
@@ -111,15 +114,22 @@ def _new_files(con: duckdb.DuckDBPyConnection, table: SourceTable, files: list[P
     quarantined = set(con.execute(
         f"SELECT DISTINCT source_file, file_sha256 FROM {log} WHERE source_table = ? AND status = 'quarantined'",
         [table.name]).fetchall())
-    fresh = []
+    fresh, unreadable = [], {}
     for f in files:
-        stat = f.stat()
-        if (display_name(f), stat.st_size, stat.st_mtime_ns) in loaded_stat:
+        try:
+            stat = f.stat()
+            if (display_name(f), stat.st_size, stat.st_mtime_ns) in loaded_stat:
+                continue
+            sha = sha256_of(f)
+        except FileNotFoundError:
+            continue  # removed since it was listed: no longer landed
+        except OSError as exc:
+            fresh.append((f, None, None))
+            unreadable[f] = Rejection(f, f"unreadable: {exc.strerror or exc}")
             continue
-        sha = sha256_of(f)
         if sha not in loaded_sha and (display_name(f), sha) not in quarantined:
             fresh.append((f, sha, stat))
-    return fresh
+    return fresh, unreadable
 
 
 def _without_repeats(fresh: list[tuple[Path, str, os.stat_result]], rejected: dict[Path, Rejection]):
@@ -219,7 +229,7 @@ def _commit(con: duckdb.DuckDBPyConnection, table: SourceTable, result: LoadResu
         if fresh:
             con.executemany(
                 f"INSERT INTO {BRONZE_SCHEMA}.load_log VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [[result.batch_id, table.name, display_name(f), sha, st.st_size, st.st_mtime_ns,
+                [[result.batch_id, table.name, display_name(f), sha, st and st.st_size, st and st.st_mtime_ns,
                   "quarantined" if f in rejected else "loaded", rows_by_file.get(str(f), 0), now]
                  for f, sha, st in fresh],
             )
@@ -235,6 +245,13 @@ def _commit(con: duckdb.DuckDBPyConnection, table: SourceTable, result: LoadResu
         con.execute("ROLLBACK")
         raise
     return after - before
+
+
+def _identity(file: Path) -> tuple[str | None, os.stat_result | None]:
+    try:
+        return sha256_of(file), file.stat()
+    except OSError:
+        return None, None
 
 
 def _failing_alone(con: duckdb.DuckDBPyConnection, table: SourceTable, files: list[Path]) -> dict[Path, Rejection]:
@@ -259,8 +276,8 @@ def load_files(
     ensure_bronze_tables(con, table)
     now = datetime.now(timezone.utc).replace(tzinfo=None)
     result = LoadResult(table.name, batch_id or f"{table.name}-{now:%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}")
-    fresh = _new_files(con, table, files)
-    rejected = _validate(con, table, [f for f, _, _ in fresh])
+    fresh, rejected = _new_files(con, table, files)
+    rejected.update(_validate(con, table, [f for f, _, _ in fresh if f not in rejected]))
     fresh = _without_repeats(fresh, rejected)
     result.files_skipped = len(files) - len(fresh)
     while True:
@@ -274,7 +291,7 @@ def load_files(
             if not culprits:
                 raise failed.__cause__ from None
             rejected.update(culprits)
-            fresh = [(f, sha256_of(f), f.stat()) if f in culprits else (f, sha, st) for f, sha, st in fresh]
+            fresh = [(f, *_identity(f)) if f in culprits else (f, sha, st) for f, sha, st in fresh]
 
     result.files_loaded = [str(f) for f, _, _ in fresh if f not in rejected]
     result.rejections = [rejected[f] for f, _, _ in fresh if f in rejected]
@@ -289,7 +306,11 @@ def _copy_to_quarantine(rejection: Rejection, folder: Path) -> None:
     if rejection.file.parent.name.startswith("date="):
         name = f"{rejection.file.parent.name}_{name}"
     if len(os.fsencode(name)) > _MAX_QUARANTINE_NAME:  # the day prefix can push a long name past NAME_MAX
-        name = f"{sha256_of(rejection.file)[:16]}{rejection.file.suffix}"
+        name = f"{hashlib.sha256(os.fsencode(name)).hexdigest()[:16]}{rejection.file.suffix}"
     target = folder / name
-    shutil.copy2(rejection.file, target)
-    target.with_name(target.name + ".reason.txt").write_text(rejection.message() + "\n")
+    reason = rejection.message()
+    try:
+        shutil.copy2(rejection.file, target)
+    except OSError as exc:  # unreadable, or gone since: the record in bronze.quarantine is what counts
+        reason += f" [not copied: {exc.strerror or exc}]"
+    target.with_name(target.name + ".reason.txt").write_text(reason + "\n")

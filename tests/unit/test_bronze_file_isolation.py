@@ -161,3 +161,24 @@ def test_a_file_quarantined_for_its_name_loads_once_renamed(con, tmp_path: Path)
 
     assert (result.rows_loaded, result.rejections) == (3, [])
     assert bronze_rows_by_file(con)[str(renamed)] == 3
+
+
+def test_a_file_that_cannot_be_opened_is_quarantined_and_one_gone_is_skipped(con, tmp_path: Path, monkeypatch):
+    """Permissions (simulated: the tests run as root) or a file removed after it was listed."""
+    landing = tmp_path / "landing"
+    ok = write_tx(landing, 1, tx_rows(1, 1))
+    locked = write_tx(landing, 2, tx_rows(2, 10))
+    gone = ok.with_name("part-00009.parquet")
+    sha256_of = loader.sha256_of
+
+    def sha_or_denied(path: Path) -> str:
+        if path == locked:
+            raise PermissionError(13, "Permission denied", str(path))
+        return sha256_of(path)
+
+    monkeypatch.setattr(loader, "sha256_of", sha_or_denied)
+    result = load_files(con, INVENTORY_TRANSACTIONS, [ok, locked, gone], tmp_path / "quarantine")
+
+    assert [r.message() for r in result.rejections] == [f"{locked}: unreadable: Permission denied"]
+    assert bronze_rows_by_file(con) == {str(ok): 3}
+    assert result.files_skipped == 1
