@@ -15,6 +15,7 @@ import hashlib
 import os
 import shutil
 import uuid
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from pathlib import Path
@@ -26,7 +27,7 @@ from inventory_platform.bronze.validation import (
 )
 from inventory_platform.landing_contract import SourceTable
 from inventory_platform.lib.file_digest import sha256_of
-from inventory_platform.lib.sql_quoting import quote_ident
+from inventory_platform.lib.sql_quoting import quote_ident, quote_literal
 from streaming.bronze_loader import ensure_cdc_tables
 
 BRONZE_SCHEMA = "bronze"
@@ -276,6 +277,27 @@ def load_files(
     ensure_bronze_tables(con, table)
     now = datetime.now(timezone.utc).replace(tzinfo=None)
     result = LoadResult(table.name, batch_id or f"{table.name}-{now:%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}")
+    with _utc_session(con):
+        _load(con, table, files, result, now)
+    for rejection in result.rejections:
+        _copy_to_quarantine(rejection, quarantine_dir / table.name / result.batch_id)
+    return result
+
+
+@contextmanager
+def _utc_session(con: duckdb.DuckDBPyConnection):
+    """A Parquet timestamp with a time zone is cast to the contract's TIMESTAMP in the session's time
+    zone, which is the machine's: in New York 03:00 UTC became 22:00 the day before. Cast in UTC."""
+    previous = con.execute("SELECT current_setting('TimeZone')").fetchone()[0]
+    con.execute("SET TimeZone = 'UTC'")
+    try:
+        yield
+    finally:
+        con.execute(f"SET TimeZone = {quote_literal(previous)}")
+
+
+def _load(con: duckdb.DuckDBPyConnection, table: SourceTable, files: list[Path], result: LoadResult,
+          now: datetime) -> None:
     fresh, rejected = _new_files(con, table, files)
     rejected.update(_validate(con, table, [f for f, _, _ in fresh if f not in rejected]))
     fresh = _without_repeats(fresh, rejected)
@@ -295,9 +317,6 @@ def load_files(
 
     result.files_loaded = [str(f) for f, _, _ in fresh if f not in rejected]
     result.rejections = [rejected[f] for f, _, _ in fresh if f in rejected]
-    for rejection in result.rejections:
-        _copy_to_quarantine(rejection, quarantine_dir / table.name / result.batch_id)
-    return result
 
 
 def _copy_to_quarantine(rejection: Rejection, folder: Path) -> None:
