@@ -133,6 +133,10 @@ class LandingFuzzer:
                        ".parquet", len(rows["transaction_id"]))
 
     def bad(self) -> None:
+        if self.rng.random() < 0.1:
+            content, ext = fx_bad(self)
+            self.write("fx_rates", None, "fx_bad", content, ext, None)
+            return
         kind = self.rng.choice(BAD_KINDS)
         day = self.rng.choice(DAYS)
         content, ext = kind(self, day)
@@ -250,6 +254,25 @@ def csv_bad_text(f: LandingFuzzer, day: date):
         case _:
             return f.csv(rows).replace(b",", b';'), ".csv"  # another delimiter: one column
     return f.csv(rows), ".csv"
+
+
+def fx_bad(f: LandingFuzzer):
+    """An FX file with one bad date, currency or rate (decimals and dates, which the ledger lacks)."""
+    rows = f.fx_rows(10)
+    i = f.rng.randrange(10)
+    if f.rng.random() < 0.5:
+        text = {k: [str(v) for v in vals] for k, vals in rows.items()}
+        column, value = f.rng.choice([
+            ("rate_date", "2024-02-30"), ("rate_date", "24-01-02"), ("rate_date", "2024-01-02 00:00:00"),
+            ("usd_per_unit", "1e-3"), ("usd_per_unit", "0"), ("usd_per_unit", "NaN"), ("usd_per_unit", "1,08"),
+            ("usd_per_unit", "12345678901.5"), ("currency_code", "XXX"), ("currency_code", "eur"),
+        ])
+        text[column][i] = value
+        return f.csv(text), ".csv"
+    schema = pa.schema([pa.field("usd_per_unit", pa.float64()) if fl.name == "usd_per_unit" else fl for fl in FX_SCHEMA])
+    rows["usd_per_unit"] = [float(v) for v in rows["usd_per_unit"]]
+    rows["usd_per_unit"][i] = f.rng.choice([float("nan"), float("inf"), -1.5, 0.0, 1e30])
+    return f.parquet(rows, schema), ".parquet"
 
 
 BAD_KINDS = [flipped_bytes, truncated, empty_or_magic_only, random_garbage, garbled_footer_length, wrong_type,
