@@ -36,13 +36,23 @@ class Column:
 
 
 @dataclass(frozen=True)
+class RowRule:
+    """A condition across columns that every row must meet. `column` is the one a rejection names, with
+    its value: the column whose value is wrong when the rule fails (for a zero-quantity receipt, quantity)."""
+
+    predicate: str  # SQL that must hold
+    column: str
+    reason: str
+
+
+@dataclass(frozen=True)
 class SourceTable:
     name: str
     description: str
     key: tuple[str, ...]
     columns: tuple[Column, ...]
     day_column: str | None = None  # when set, files live under <table>/date=YYYY-MM-DD/ holding that day's rows
-    row_rules: tuple[tuple[str, str], ...] = field(default=())  # (SQL predicate that must hold, reason)
+    row_rules: tuple[RowRule, ...] = field(default=())
 
     @property
     def partitioned_by_day(self) -> bool:
@@ -56,12 +66,13 @@ class SourceTable:
         return next(c for c in self.columns if c.name == name)
 
 
-def _movement_sign_rule() -> tuple[str, str]:
+def _movement_sign_rule() -> RowRule:
     positive = ", ".join(f"'{m}'" for m, s in MOVEMENT_SIGNS.items() if s > 0)
     negative = ", ".join(f"'{m}'" for m, s in MOVEMENT_SIGNS.items() if s < 0)
-    return (
+    return RowRule(
         f"quantity <> 0 AND (movement_type NOT IN ({positive}) OR quantity > 0)"
         f" AND (movement_type NOT IN ({negative}) OR quantity < 0)",
+        "quantity",
         "quantity is zero or its sign does not match movement_type "
         "(RECEIPT/TRANSFER_IN/RETURN positive, SHIPMENT/TRANSFER_OUT negative)",
     )
@@ -98,7 +109,7 @@ WAREHOUSES = SourceTable(
         Column("allows_backorder", "BOOLEAN", "Whether stock on hand may go negative (backorders)."),
         Column("valid_from", "DATE", "First day on which this version of the attributes applies."),
     ),
-    row_rules=(("close_date IS NULL OR close_date >= open_date", "close_date is before open_date"),),
+    row_rules=(RowRule("close_date IS NULL OR close_date >= open_date", "close_date", "close_date is before open_date"),),
 )
 
 STANDARD_COSTS = SourceTable(

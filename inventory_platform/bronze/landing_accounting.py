@@ -17,6 +17,7 @@ import duckdb
 import pyarrow.parquet as pq
 
 from inventory_platform.bronze.landing_inventory import LandedFile, landed_files
+from inventory_platform.bronze.validation import display_name
 from inventory_platform.landing_contract import SourceTable
 from inventory_platform.lib.file_digest import sha256_of
 
@@ -32,7 +33,7 @@ class Unaccounted:
 
     def message(self) -> str:
         rows = "unreadable" if self.rows is None else f"{self.rows:,} rows"
-        return f"{self.path} ({rows}): {self.reason}"
+        return f"{display_name(self.path)} ({rows}): {self.reason}"
 
 
 @dataclass(frozen=True)
@@ -48,11 +49,13 @@ class Accounting:
 
 
 def file_rows(path: Path) -> int | None:
-    """Data rows in a landing file: Parquet from its footer, CSV by lines after the header."""
+    """Data rows in a landing file, whatever its name says: Parquet (by its magic bytes) from its footer,
+    text by non-empty lines after the header."""
     try:
-        if path.suffix == ".parquet":
-            return pq.ParquetFile(path).metadata.num_rows
         with path.open("rb") as f:
+            if f.read(4) == b"PAR1":
+                return pq.ParquetFile(path).metadata.num_rows
+            f.seek(0)
             return max(sum(1 for line in f if line.strip()) - 1, 0)
     except Exception:  # a corrupt or unreadable file: its name and reason still get reported
         return None
@@ -67,13 +70,14 @@ def account_for_landing(con: duckdb.DuckDBPyConnection, table: SourceTable, land
         "WHERE source_table = ?", [table.name]).fetchall()
     status_by_path = {path: status for path, _, _, status, _, _ in logged}
     loaded = {(size, sha) for _, sha, size, status, _, _ in logged if status == "loaded"}
-    files = landed_files(landing_dir, table)
-    unaccounted = [u for f in files if str(f.path) not in status_by_path
+    files = {display_name(f.path): f for f in landed_files(landing_dir, table)}  # the load log's names
+    unaccounted = [u for name, f in files.items() if name not in status_by_path
                    if (u := _unaccounted(f, table, partitions, loaded)) is not None]
-    for path, _, _, status, batch, rows_loaded in logged:
-        if batch in batch_ids and status == "loaded" and (rows := file_rows(Path(path))) != rows_loaded:
-            unaccounted.append(Unaccounted(Path(path), f"only {rows_loaded:,} of its rows reached Bronze", rows))
-    statuses = [status_by_path.get(str(f.path)) for f in files]
+    for name, _, _, status, batch, rows_loaded in logged:
+        if batch in batch_ids and status == "loaded" and name in files \
+                and (rows := file_rows(files[name].path)) != rows_loaded:
+            unaccounted.append(Unaccounted(files[name].path, f"only {rows_loaded:,} of its rows reached Bronze", rows))
+    statuses = [status_by_path.get(name) for name in files]
     return Accounting(len(files), statuses.count("loaded"), statuses.count("quarantined"), unaccounted)
 
 

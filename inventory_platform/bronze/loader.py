@@ -1,7 +1,8 @@
 """Append landing files into Bronze tables: idempotent per file, atomic per batch, bad files quarantined.
 
-- A file whose content (sha256) was already loaded or quarantined for a table is skipped, so
-  loading the same file twice adds nothing. A corrected file (new content) loads on the next run.
+- A file whose content (sha256) was already loaded for a table is skipped, so loading the same file
+  twice adds nothing; a quarantined file is skipped while unchanged at its path. A corrected file (new
+  content, or a new name for a file quarantined for its name) loads on the next run.
 - Every accepted row carries load metadata: batch id, source file, source row, loaded-at, row hash.
 - A rejected file loads no rows at all; it is recorded in bronze.quarantine with the reason and copied
   to the quarantine folder with a .reason.txt beside it. Other files of the batch still load.
@@ -10,9 +11,11 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 import uuid
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from pathlib import Path
@@ -20,10 +23,12 @@ from pathlib import Path
 import duckdb
 
 from inventory_platform.bronze.landing_inventory import landed_files
-from inventory_platform.bronze.validation import Rejection, check_columns, find_bad_rows, typed_select
+from inventory_platform.bronze.validation import (
+    Rejection, check_columns, display_name, find_bad_rows, literal_path, typed_select,
+)
 from inventory_platform.landing_contract import SourceTable
 from inventory_platform.lib.file_digest import sha256_of
-from inventory_platform.lib.sql_quoting import quote_ident
+from inventory_platform.lib.sql_quoting import quote_ident, quote_literal
 from streaming.bronze_loader import ensure_cdc_tables
 
 BRONZE_SCHEMA = "bronze"
@@ -34,6 +39,7 @@ LOAD_METADATA_COLUMNS = (
     ("_loaded_at", "TIMESTAMP"),
 )
 _PARQUET_FILES_PER_QUERY = 400  # keeps the SQL text and the open-file count bounded
+_MAX_QUARANTINE_NAME = 240  # bytes, leaving room for ".reason.txt" within the usual 255
 
 
 @dataclass
@@ -86,23 +92,50 @@ def landing_files(landing_dir: Path, table: SourceTable, days: list[date] | None
             if f.problem is None and (wanted is None or f.day in wanted)]
 
 
-def _new_files(con: duckdb.DuckDBPyConnection, table: SourceTable, files: list[Path]) -> list[tuple[Path, str, os.stat_result]]:
-    seen = con.execute(
-        f"SELECT source_file, file_size, file_mtime_ns, file_sha256 FROM {BRONZE_SCHEMA}.load_log WHERE source_table = ?",
-        [table.name],
-    ).fetchall()
-    seen_stat = {(path, size, mtime) for path, size, mtime, _ in seen}
-    seen_sha = {sha for *_, sha in seen}
-    fresh = []
+def _new_files(con: duckdb.DuckDBPyConnection, table: SourceTable,
+               files: list[Path]) -> tuple[list[tuple[Path, str | None, os.stat_result | None]], dict[Path, Rejection]]:
+    """Files to validate: content never loaded before (under any path), and not quarantined before at
+    this path. An unchanged path, size and modification time skip the hash only when the path last
+    LOADED: a quarantined file fixed in place can keep its size and time (a corrected digit, a copy that
+    preserves times), and a quarantined file renamed (a name that was not UTF-8) must load.
+    Also returns the files that cannot be read at all (permissions), rejected without a hash."""
+    log = f"{BRONZE_SCHEMA}.load_log"
+    loaded_stat = set(con.execute(
+        f"""SELECT source_file, file_size, file_mtime_ns FROM {log} WHERE source_table = ?
+            QUALIFY row_number() OVER (PARTITION BY source_file ORDER BY loaded_at DESC) = 1 AND status = 'loaded'""",
+        [table.name]).fetchall())
+    loaded_sha = {sha for sha, in con.execute(
+        f"SELECT DISTINCT file_sha256 FROM {log} WHERE source_table = ? AND status = 'loaded'", [table.name]).fetchall()}
+    quarantined = set(con.execute(
+        f"SELECT DISTINCT source_file, file_sha256 FROM {log} WHERE source_table = ? AND status = 'quarantined'",
+        [table.name]).fetchall())
+    fresh, unreadable = [], {}
     for f in files:
-        stat = f.stat()
-        if (str(f), stat.st_size, stat.st_mtime_ns) in seen_stat:
+        try:
+            stat = f.stat()
+            if (display_name(f), stat.st_size, stat.st_mtime_ns) in loaded_stat:
+                continue
+            sha = sha256_of(f)
+        except FileNotFoundError:
+            continue  # removed since it was listed: no longer landed
+        except OSError as exc:
+            fresh.append((f, None, None))
+            unreadable[f] = Rejection(f, f"unreadable: {exc.strerror or exc}")
             continue
-        sha = sha256_of(f)
-        if sha not in seen_sha:
+        if sha not in loaded_sha and (display_name(f), sha) not in quarantined:
             fresh.append((f, sha, stat))
-            seen_sha.add(sha)
-    return fresh
+    return fresh, unreadable
+
+
+def _without_repeats(fresh: list[tuple[Path, str, os.stat_result]], rejected: dict[Path, Rejection]):
+    """Drop a second accepted file with the same content as another of the batch (it would load twice)."""
+    kept, seen = [], set()
+    for f, sha, st in fresh:
+        if f not in rejected and sha in seen:
+            continue
+        seen.update([sha] if f not in rejected else [])
+        kept.append((f, sha, st))
+    return kept
 
 
 def _row_hash_expr(table: SourceTable) -> str:
@@ -115,29 +148,117 @@ def _insert_sql(table: SourceTable, files: list[Path]) -> str:
     metadata = ", ".join(name for name, _ in LOAD_METADATA_COLUMNS)
     return (
         f"INSERT INTO {bronze_table(table)} ({cols}, {metadata}) "
-        f"SELECT {cols}, $batch_id, filename, file_row_number + 1, $loaded_at FROM ({typed_select(table, files)})"
+        f"SELECT {cols}, $batch_id, filename, file_row_number + 1, $loaded_at FROM ({typed_select(table, files, strict=True)})"
     )
+
+
+def _unreadable(error: Exception, file: Path) -> Rejection:
+    return Rejection(file, f"unreadable as {file.suffix[1:]}: {str(error).splitlines()[0]}")
+
+
+def _bad_rows_one_query(con: duckdb.DuckDBPyConnection, table: SourceTable, files: list[Path]) -> dict[Path, Rejection]:
+    """Bad rows of files of one format read in one query; when the query fails (a corrupt page, a
+    value the reader cannot decode), each file again on its own, so only the files that fail are rejected."""
+    try:
+        found = find_bad_rows(con, table, files)
+        if len(files) == 1:
+            return {files[0]: r for r in found.values()}
+        by_name = {os.path.normpath(f): f for f in files}
+        # A name that matches no file read would let a bad file through: then each file on its own.
+        return {by_name[os.path.normpath(name)]: r for name, r in found.items()}
+    except duckdb.Error as exc:
+        if len(files) == 1:
+            return {files[0]: _unreadable(exc, files[0])}
+    except KeyError:
+        pass
+    return {f: r for one in files for f, r in _bad_rows_one_query(con, table, [one]).items()}
+
+
+def _query_groups(files: list[Path]) -> list[list[Path]]:
+    """Files read together by one query: Parquet up to _PARQUET_FILES_PER_QUERY at a time, a CSV alone,
+    and a file whose path has a glob character alone. DuckDB (1.5) miscounts rows across files when a
+    file list mixes an escaped pattern with other paths (a window over two files saw one of them twice)."""
+    plain = [f for f in files if f.suffix == ".parquet" and literal_path(f) == str(f)]
+    return ([plain[i:i + _PARQUET_FILES_PER_QUERY] for i in range(0, len(plain), _PARQUET_FILES_PER_QUERY)]
+            + [[f] for f in files if f.suffix == ".parquet" and literal_path(f) != str(f)]
+            + [[f] for f in files if f.suffix == ".csv"])
 
 
 def _validate(con: duckdb.DuckDBPyConnection, table: SourceTable, files: list[Path]) -> dict[Path, Rejection]:
     rejected: dict[Path, Rejection] = {}
     readable = []
     for f in files:
-        problem = check_columns(con, f, table)
-        if problem:
+        if display_name(f) != str(f):
+            rejected[f] = Rejection(f, "file name is not valid UTF-8: rename the file")
+        elif problem := check_columns(con, f, table):
             rejected[f] = problem
         else:
             readable.append(f)
-    parquet = [f for f in readable if f.suffix == ".parquet"]
-    for i in range(0, len(parquet), _PARQUET_FILES_PER_QUERY):
-        for name, rejection in find_bad_rows(con, table, parquet[i:i + _PARQUET_FILES_PER_QUERY]).items():
-            rejected[Path(name)] = rejection
-    for f in (f for f in readable if f.suffix == ".csv"):
-        try:
-            rejected.update({Path(k): v for k, v in find_bad_rows(con, table, [f]).items()})
-        except duckdb.Error as exc:
-            rejected[f] = Rejection(f, f"unreadable as csv: {str(exc).splitlines()[0]}")
+    for group in _query_groups(readable):
+        rejected.update(_bad_rows_one_query(con, table, group))
     return rejected
+
+
+class _InsertFailed(Exception):
+    def __init__(self, files: list[Path]):
+        super().__init__(f"insert of {len(files)} file(s) failed")
+        self.files = files
+
+
+def _commit(con: duckdb.DuckDBPyConnection, table: SourceTable, result: LoadResult, now: datetime,
+            fresh: list[tuple[Path, str, os.stat_result]], rejected: dict[Path, Rejection]) -> int:
+    """Rows of the good files, the load log and the quarantine records in one transaction; rows added."""
+    good = [f for f, _, _ in fresh if f not in rejected]
+    params = {"batch_id": result.batch_id, "loaded_at": now}
+    con.execute("BEGIN TRANSACTION")
+    try:
+        before = con.execute(f"SELECT count(*) FROM {bronze_table(table)}").fetchone()[0]
+        for group in _query_groups(good):
+            try:
+                con.execute(_insert_sql(table, group), params)
+            except duckdb.Error as exc:
+                raise _InsertFailed(group) from exc
+        rows_by_file = dict(con.execute(
+            f"SELECT _source_file, count(*) FROM {bronze_table(table)} WHERE _batch_id = ? GROUP BY 1",
+            [result.batch_id]).fetchall())
+        if fresh:
+            con.executemany(
+                f"INSERT INTO {BRONZE_SCHEMA}.load_log VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [[result.batch_id, table.name, display_name(f), sha, st and st.st_size, st and st.st_mtime_ns,
+                  "quarantined" if f in rejected else "loaded", rows_by_file.get(str(f), 0), now]
+                 for f, sha, st in fresh],
+            )
+        if rejected:
+            con.executemany(
+                f"INSERT INTO {BRONZE_SCHEMA}.quarantine VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [[result.batch_id, table.name, display_name(f), sha, r.row, r.column, r.bad_rows, r.reason, now]
+                 for f, sha, _ in fresh if (r := rejected.get(f))],
+            )
+        after = con.execute(f"SELECT count(*) FROM {bronze_table(table)}").fetchone()[0]
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    return after - before
+
+
+def _identity(file: Path) -> tuple[str | None, os.stat_result | None]:
+    try:
+        return sha256_of(file), file.stat()
+    except OSError:
+        return None, None
+
+
+def _failing_alone(con: duckdb.DuckDBPyConnection, table: SourceTable, files: list[Path]) -> dict[Path, Rejection]:
+    """Files of a failed insert that fail when read on their own, exactly as the insert reads them."""
+    failing = {}
+    for f in files:
+        columns = ", ".join(quote_ident(c) for c in table.column_names)
+        try:
+            con.execute(f"SELECT count(DISTINCT hash({columns})) FROM ({typed_select(table, [f], strict=True)})").fetchall()
+        except duckdb.Error as exc:
+            failing[f] = _unreadable(exc, f)
+    return failing
 
 
 def load_files(
@@ -150,54 +271,59 @@ def load_files(
     ensure_bronze_tables(con, table)
     now = datetime.now(timezone.utc).replace(tzinfo=None)
     result = LoadResult(table.name, batch_id or f"{table.name}-{now:%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}")
-    fresh = _new_files(con, table, files)
-    result.files_skipped = len(files) - len(fresh)
-    rejected = _validate(con, table, [f for f, _, _ in fresh])
-    good = [f for f, _, _ in fresh if f not in rejected]
-    params = {"batch_id": result.batch_id, "loaded_at": now}
-
-    con.execute("BEGIN TRANSACTION")
-    try:
-        before = con.execute(f"SELECT count(*) FROM {bronze_table(table)}").fetchone()[0]
-        for fmt in (".parquet", ".csv"):
-            batch = [f for f in good if f.suffix == fmt]
-            step = _PARQUET_FILES_PER_QUERY if fmt == ".parquet" else 1
-            for i in range(0, len(batch), step):
-                con.execute(_insert_sql(table, batch[i:i + step]), params)
-        rows_by_file = dict(con.execute(
-            f"SELECT _source_file, count(*) FROM {bronze_table(table)} WHERE _batch_id = ? GROUP BY 1",
-            [result.batch_id]).fetchall())
-        if fresh:
-            con.executemany(
-                f"INSERT INTO {BRONZE_SCHEMA}.load_log VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [[result.batch_id, table.name, str(f), sha, st.st_size, st.st_mtime_ns,
-                  "quarantined" if f in rejected else "loaded", rows_by_file.get(str(f), 0), now]
-                 for f, sha, st in fresh],
-            )
-        if rejected:
-            con.executemany(
-                f"INSERT INTO {BRONZE_SCHEMA}.quarantine VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [[result.batch_id, table.name, str(f), sha, r.row, r.column, r.bad_rows, r.reason, now]
-                 for f, sha, _ in fresh if (r := rejected.get(f))],
-            )
-        after = con.execute(f"SELECT count(*) FROM {bronze_table(table)}").fetchone()[0]
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
-
-    result.rows_loaded = after - before
-    result.files_loaded = [str(f) for f in good]
-    result.rejections = [rejected[f] for f, _, _ in fresh if f in rejected]
+    with _utc_session(con):
+        _load(con, table, files, result, now)
     for rejection in result.rejections:
         _copy_to_quarantine(rejection, quarantine_dir / table.name / result.batch_id)
     return result
 
 
+@contextmanager
+def _utc_session(con: duckdb.DuckDBPyConnection):
+    """A Parquet timestamp with a time zone is cast to the contract's TIMESTAMP in the session's time
+    zone, which is the machine's: in New York 03:00 UTC became 22:00 the day before. Cast in UTC."""
+    previous = con.execute("SELECT current_setting('TimeZone')").fetchone()[0]
+    con.execute("SET TimeZone = 'UTC'")
+    try:
+        yield
+    finally:
+        con.execute(f"SET TimeZone = {quote_literal(previous)}")
+
+
+def _load(con: duckdb.DuckDBPyConnection, table: SourceTable, files: list[Path], result: LoadResult,
+          now: datetime) -> None:
+    fresh, rejected = _new_files(con, table, files)
+    rejected.update(_validate(con, table, [f for f, _, _ in fresh if f not in rejected]))
+    fresh = _without_repeats(fresh, rejected)
+    result.files_skipped = len(files) - len(fresh)
+    while True:
+        try:
+            result.rows_loaded = _commit(con, table, result, now, fresh, rejected)
+            break
+        except _InsertFailed as failed:
+            # The insert reads the files again: one that changed or became unreadable since it was
+            # validated is quarantined (with the hash of what is there now) and the batch retried.
+            culprits = _failing_alone(con, table, failed.files)
+            if not culprits:
+                raise failed.__cause__ from None
+            rejected.update(culprits)
+            fresh = [(f, *_identity(f)) if f in culprits else (f, sha, st) for f, sha, st in fresh]
+
+    result.files_loaded = [str(f) for f, _, _ in fresh if f not in rejected]
+    result.rejections = [rejected[f] for f, _, _ in fresh if f in rejected]
+
+
 def _copy_to_quarantine(rejection: Rejection, folder: Path) -> None:
     folder.mkdir(parents=True, exist_ok=True)
-    target = folder / rejection.file.name
+    name = rejection.file.name
     if rejection.file.parent.name.startswith("date="):
-        target = folder / f"{rejection.file.parent.name}_{rejection.file.name}"
-    shutil.copy2(rejection.file, target)
-    target.with_name(target.name + ".reason.txt").write_text(rejection.message() + "\n")
+        name = f"{rejection.file.parent.name}_{name}"
+    if len(os.fsencode(name)) > _MAX_QUARANTINE_NAME:  # the day prefix can push a long name past NAME_MAX
+        name = f"{hashlib.sha256(os.fsencode(name)).hexdigest()[:16]}{rejection.file.suffix}"
+    target = folder / name
+    reason = rejection.message()
+    try:
+        shutil.copy2(rejection.file, target)
+    except OSError as exc:  # unreadable, or gone since: the record in bronze.quarantine is what counts
+        reason += f" [not copied: {exc.strerror or exc}]"
+    target.with_name(target.name + ".reason.txt").write_text(reason + "\n")

@@ -27,7 +27,7 @@ class Rejection:
     bad_rows: int = 0
 
     def message(self) -> str:
-        where = [str(self.file)]
+        where = [display_name(self.file)]
         if self.row is not None:
             where.append(f"row {self.row}")
         if self.column is not None:
@@ -36,15 +36,31 @@ class Rejection:
         return f"{', '.join(where)}: {self.reason}{extra}"
 
 
+def display_name(file: Path) -> str:
+    """The path as text that can be stored and printed: bytes that are not UTF-8 shown as \\xNN escapes."""
+    return str(file).encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+
+
+def literal_path(file: Path) -> str:
+    """The path as a DuckDB file pattern that matches only itself.
+
+    DuckDB's readers expand `*`, `?` and `[...]` in every path and have no option to turn that off, so a
+    landed file named `part*.parquet` would also read its neighbours. A glob character inside brackets
+    is literal (`[*]`), the escape DuckDB's globbing supports.
+    """
+    return re.sub(r"([*?\[\]{}])", r"[\1]", str(file))
+
+
 def reader_sql(files: list[Path]) -> str:
     """A DuckDB table function reading files of one format with their name and row number."""
-    paths = "[" + ", ".join(quote_literal(str(f)) for f in files) + "]"
+    paths = "[" + ", ".join(quote_literal(literal_path(f)) for f in files) + "]"
     if files[0].suffix == ".parquet":
         return f"read_parquet({paths}, filename = true, file_row_number = true, union_by_name = true, hive_partitioning = false)"
-    # CSV is read as text so that a bad value becomes a named row error rather than a reader crash.
+    # CSV is read as text so that a bad value becomes a named row error rather than a reader crash. The
+    # dialect is the contract's, not sniffed: a file separated by ';' would otherwise load.
     return (
         f"(SELECT *, row_number() OVER () - 1 AS file_row_number FROM read_csv({paths}, header = true, "
-        "all_varchar = true, filename = true, hive_partitioning = false))"
+        "delim = ',', quote = '\"', escape = '\"', all_varchar = true, filename = true, hive_partitioning = false))"
     )
 
 
@@ -81,13 +97,44 @@ def check_columns(con: duckdb.DuckDBPyConnection, file: Path, table: SourceTable
     return None
 
 
-def typed_expr(col: Column, from_text: bool) -> str:
+# What a CSV value of each contract type must look like (the whole trimmed value; docs/data_contract.md).
+# DuckDB's own casts are lenient: '5.7' AS BIGINT is 6, '0x10' is 16, '1e3' is 1000, and an offset such as
+# '+05:00' on a timestamp is dropped, which can move a movement to the wrong UTC day.
+_TEXT_FORMATS = {
+    "BIGINT": (r"[+-]?[0-9]+", "digits with an optional sign"),
+    "INTEGER": (r"[+-]?[0-9]+", "digits with an optional sign"),
+    "DECIMAL": (r"[+-]?([0-9]+(\.[0-9]+)?|\.[0-9]+)", "digits with an optional sign and '.' decimal point"),
+    "DATE": (r"[0-9]{4}-[0-9]{2}-[0-9]{2}", "YYYY-MM-DD"),
+    "TIMESTAMP": (r"[0-9]{4}-[0-9]{2}-[0-9]{2}[ T]([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](\.[0-9]{1,6})?(Z|\+00:00)?",
+                  "UTC as YYYY-MM-DD HH:MM:SS[.ffffff], no offset other than Z or +00:00"),
+    "BOOLEAN": (r"(?i)(true|false)", "true or false"),
+}
+
+
+def _text_format(col: Column) -> tuple[str, str] | None:
+    return _TEXT_FORMATS.get(col.type.split("(")[0])
+
+
+def typed_expr(col: Column, from_text: bool, strict: bool = False) -> str:
+    """The column in its contract type. Not strict (validation): NULL where a value does not convert,
+    so the bad row can be named. Strict (the insert): an error instead, so that a file changed after it
+    was validated can never put a NULL or a rounded value into Bronze."""
     name = quote_ident(col.name)
-    if from_text and col.type == "TIMESTAMP":
-        return f"TRY_CAST(NULLIF(trim({name}), '') AS TIMESTAMP)"
-    if from_text:
-        return f"TRY_CAST(NULLIF(trim({name}), '') AS {col.type})"
-    return f"CAST({name} AS {col.type})"
+    if not from_text:
+        return f"{'CAST' if strict else 'TRY_CAST'}({name} AS {col.type})"
+    value = f"NULLIF(trim({name}), '')"
+    text_format = _text_format(col)
+    if text_format is None:
+        return f"CAST({value} AS {col.type})"
+    pattern = quote_literal(text_format[0])
+    bad = f"error({quote_literal(f'value of {col.name} is not a valid {col.type}')})" if strict else "NULL"
+    cast = "CAST" if strict else "TRY_CAST"
+    return f"CASE WHEN {value} IS NULL THEN NULL WHEN regexp_full_match({value}, {pattern}) THEN {cast}({value} AS {col.type}) ELSE {bad} END"
+
+
+def _not_valid_reason(col: Column) -> str:
+    text_format = _text_format(col)
+    return f"value is not a valid {col.type}" + (f": expected {text_format[1]}" if text_format else "")
 
 
 def _violations(table: SourceTable, from_text: bool) -> list[tuple[str, str | None, str]]:
@@ -95,9 +142,12 @@ def _violations(table: SourceTable, from_text: bool) -> list[tuple[str, str | No
     found: list[tuple[str, str | None, str]] = []
     for col in table.columns:
         name = quote_ident(col.name)
-        if from_text:
-            found.append((f"NULLIF(trim(raw_{col.name}), '') IS NOT NULL AND {name} IS NULL", col.name,
-                          f"value is not a valid {col.type}"))
+        raw = quote_ident("raw_" + col.name)
+        # Also for Parquet: a value out of the contract type's range (a UBIGINT above BIGINT, a NaN
+        # decimal) is a named row error, and every column is read, so a corrupt page fails validation.
+        present = f"NULLIF(trim({raw}), '') IS NOT NULL" if from_text else f"{raw} IS NOT NULL"
+        found.append((f"{present} AND {name} IS NULL", col.name,
+                      _not_valid_reason(col) if from_text else f"value is not a valid {col.type}"))
         if not col.nullable:
             found.append((f"{name} IS NULL", col.name, "required value is empty"))
         if col.accepted_values:
@@ -108,9 +158,8 @@ def _violations(table: SourceTable, from_text: bool) -> list[tuple[str, str | No
             op = "<=" if col.exclusive_min else "<"
             bound = "greater than" if col.exclusive_min else "at least"
             found.append((f"{name} {op} {col.min_value}", col.name, f"value must be {bound} {col.min_value}"))
-    for predicate, reason in table.row_rules:
-        columns_used = [c for c in table.column_names if re.search(rf"\b{c}\b", predicate)]
-        found.append((f"NOT ({predicate})", columns_used[0] if columns_used else None, reason))
+    for rule in table.row_rules:
+        found.append((f"NOT ({rule.predicate})", rule.column, rule.reason))
     if table.day_column:
         folder_day = r"TRY_CAST(regexp_extract(filename, 'date=(\d{4}-\d{2}-\d{2})', 1) AS DATE)"
         found.append((f"CAST({quote_ident(table.day_column)} AS DATE) IS DISTINCT FROM {folder_day}", table.day_column,
@@ -121,11 +170,12 @@ def _violations(table: SourceTable, from_text: bool) -> list[tuple[str, str | No
     return found
 
 
-def typed_select(table: SourceTable, files: list[Path]) -> str:
-    """SELECT of the contract's columns in contract types, with filename and file_row_number."""
+def typed_select(table: SourceTable, files: list[Path], strict: bool = False) -> str:
+    """SELECT of the contract's columns in contract types, with filename and file_row_number; when not
+    strict, also each column as read (raw_<name>) to show a value that did not convert."""
     from_text = files[0].suffix != ".parquet"
-    cols = [f"{typed_expr(c, from_text)} AS {quote_ident(c.name)}" for c in table.columns]
-    raw = [f"{quote_ident(c.name)} AS {quote_ident('raw_' + c.name)}" for c in table.columns] if from_text else []
+    cols = [f"{typed_expr(c, from_text, strict)} AS {quote_ident(c.name)}" for c in table.columns]
+    raw = [] if strict else [f"{quote_ident(c.name)} AS {quote_ident('raw_' + c.name)}" for c in table.columns]
     return f"SELECT {', '.join(cols + raw)}, filename, file_row_number FROM {reader_sql(files)}"
 
 
@@ -137,7 +187,7 @@ def find_bad_rows(con: duckdb.DuckDBPyConnection, table: SourceTable, files: lis
     checks = _violations(table, from_text)
     case_index = " ".join(f"WHEN {cond} THEN {i}" for i, (cond, _, _) in enumerate(checks))
     case_value = " ".join(
-        f"WHEN {cond} THEN CAST({quote_ident(('raw_' if from_text else '') + col) if col else 'NULL'} AS VARCHAR)"
+        f"WHEN {cond} THEN CAST({quote_ident('raw_' + col) if col else 'NULL'} AS VARCHAR)"
         for cond, col, _ in checks
     )
     sql = f"""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
@@ -112,9 +113,9 @@ def test_rule_violation_names_first_bad_row_and_nothing_of_the_file_lands(env):
     rows["movement_type"][4] = "TELEPORT"
     path = write_tx(landing, 1, rows)
     [rejection] = load_tx(con, landing, quarantine).rejections
-    assert (rejection.row, rejection.column, rejection.bad_rows) == (4, "movement_type", 2)
-    assert "sign" in rejection.reason
-    assert rejection.message().startswith(f"{path}, row 4, column movement_type:")
+    assert (rejection.row, rejection.column, rejection.bad_rows) == (4, "quantity", 2)
+    assert "sign" in rejection.reason and rejection.reason.endswith("(got '5')")
+    assert rejection.message().startswith(f"{path}, row 4, column quantity:")
     assert con.execute("SELECT count(*) FROM bronze.inventory_transactions").fetchone()[0] == 0
 
 
@@ -161,7 +162,8 @@ def test_csv_bad_value_names_row_and_column(env):
     path = write_fx_csv(landing, "2024-01-02,USD,1\n2024-01-02,EUR,1.09\n2024-01-02,GBP,one point two\n")
     [rejection] = load_files(con, FX_RATES, landing_files(landing, FX_RATES), quarantine).rejections
     assert rejection.message() == (
-        f"{path}, row 3, column usd_per_unit: value is not a valid DECIMAL(18,8) (got 'one point two')")
+        f"{path}, row 3, column usd_per_unit: value is not a valid DECIMAL(18,8): "
+        "expected digits with an optional sign and '.' decimal point (got 'one point two')")
     assert con.execute("SELECT count(*) FROM bronze.fx_rates").fetchone()[0] == 0
 
 
@@ -219,3 +221,100 @@ def test_a_backfill_commits_month_sized_batches_and_reports_them_as_one_load(tmp
                               "GROUP BY 1 ORDER BY 2").fetchall()
     assert [(first, n) for _, first, n in batches] == [(1, 3), (100, 3)]
     assert batches[0][0].endswith("-000") and batches[1][0].endswith("-001")
+
+
+def test_zero_quantity_receipt_names_the_quantity(env):
+    con, landing, quarantine = env
+    rows = tx_rows(1, 1)
+    rows["quantity"][0] = 0
+    path = write_tx(landing, 1, rows)
+    [rejection] = load_tx(con, landing, quarantine).rejections
+    assert rejection.message() == (
+        f"{path}, row 1, column quantity: quantity is zero or its sign does not match movement_type "
+        "(RECEIPT/TRANSFER_IN/RETURN positive, SHIPMENT/TRANSFER_OUT negative) (got '0')")
+
+
+def test_close_date_before_open_date_names_close_date(env):
+    from inventory_platform.landing_contract import WAREHOUSES
+    con, landing, quarantine = env
+    folder = landing / "warehouses"
+    folder.mkdir(parents=True)
+    (folder / "wh.csv").write_text(
+        "warehouse_id,warehouse_name,region,country_code,city,currency_code,open_date,close_date,allows_backorder,valid_from\n"
+        "WH-001,North,EU,DE,Berlin,EUR,2020-05-01,2019-01-01,false,2020-05-01\n")
+    [rejection] = load_files(con, WAREHOUSES, landing_files(landing, WAREHOUSES), quarantine).rejections
+    assert (rejection.column, rejection.reason) == ("close_date", "close_date is before open_date (got '2019-01-01')")
+
+
+def write_tx_csv(landing: Path, day: int, body: str, name: str = "part-00000.csv") -> Path:
+    folder = landing / "inventory_transactions" / f"date=2024-01-{day:02d}"
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / name
+    path.write_text("transaction_id,event_ts,warehouse_id,sku_id,movement_type,quantity,reference_id\n" + body)
+    return path
+
+
+@pytest.mark.parametrize(("column", "value", "expected"), [
+    ("quantity", "5.7", "digits with an optional sign"),
+    ("quantity", "0x10", "digits with an optional sign"),
+    ("quantity", "1e3", "digits with an optional sign"),
+    ("quantity", "1_000", "digits with an optional sign"),
+    ("transaction_id", "0b101", "digits with an optional sign"),
+    ("event_ts", "2024-01-02 02:00:00+05:00", "no offset other than Z or +00:00"),
+    ("event_ts", "2024-01-02 24:00:00", "no offset other than Z or +00:00"),
+    ("event_ts", "2024-01-02", "YYYY-MM-DD HH:MM:SS"),
+])
+def test_csv_values_are_parsed_strictly(env, column: str, value: str, expected: str):
+    """DuckDB's casts would store 5.7 as 6, 0x10 as 16, 1e3 as 1000 and 02:00+05:00 as 02:00 on the wrong UTC
+    day; the contract's formats reject them with row and column."""
+    con, landing, quarantine = env
+    good = {"transaction_id": "2", "event_ts": "2024-01-02 10:00:00", "quantity": "5"}
+    bad = good | {column: value}
+    row = "{transaction_id},{event_ts},WH-001,SKU-000001,RECEIPT,{quantity},PO-1\n"
+    path = write_tx_csv(landing, 2, row.format(**good | {"transaction_id": "1"}) + row.format(**bad))
+    [rejection] = load_tx(con, landing, quarantine).rejections
+    assert (rejection.file, rejection.row, rejection.column) == (path, 2, column)
+    assert "value is not a valid" in rejection.reason and expected in rejection.reason
+    assert rejection.reason.endswith(f"(got {value!r})")
+    assert con.execute("SELECT count(*) FROM bronze.inventory_transactions").fetchone()[0] == 0
+
+
+def test_csv_accepts_the_contract_formats_and_utc_designators(env):
+    con, landing, quarantine = env
+    write_tx_csv(landing, 2, "1,2024-01-02 10:00:00,WH-001,SKU-1,RECEIPT,+5,PO-1\n"
+                             "2,2024-01-02T10:00:00.123456Z,WH-001,SKU-1,SHIPMENT,-3,\n"
+                             "3, 2024-01-02 23:59:59+00:00 ,WH-001,SKU-1,ADJUSTMENT, 7 ,ADJ-1\n")
+    result = load_tx(con, landing, quarantine)
+    assert (result.rows_loaded, result.rejections) == (3, [])
+    assert con.execute("SELECT list(event_ts ORDER BY transaction_id), list(quantity ORDER BY transaction_id) "
+                       "FROM bronze.inventory_transactions").fetchone() == (
+        [datetime(2024, 1, 2, 10), datetime(2024, 1, 2, 10, 0, 0, 123456), datetime(2024, 1, 2, 23, 59, 59)], [5, -3, 7])
+
+
+@pytest.mark.parametrize(("value", "accepted"), [("1e3", False), ("1.5", True), (".5", True), ("1,5", False), ("0x1A", False)])
+def test_csv_decimals_without_exponent(env, value: str, accepted: bool):
+    con, landing, quarantine = env
+    write_fx_csv(landing, f'2024-01-02,EUR,"{value}"\n')
+    result = load_files(con, FX_RATES, landing_files(landing, FX_RATES), quarantine)
+    assert (result.rejections == []) is accepted
+    if not accepted:
+        assert result.rejections[0].column == "usd_per_unit" and "not a valid DECIMAL(18,8)" in result.rejections[0].reason
+
+
+def test_a_quarantined_file_fixed_with_the_same_size_and_mtime_loads(env):
+    """The path/size/mtime shortcut skipped the corrected file: same length, times preserved (cp -p, rsync -t)."""
+    con, landing, quarantine = env
+    body = "1,2024-01-02 10:00:00,WH-001,SKU-1,RECEIPT,{q},PO-1\n"
+    path = write_tx_csv(landing, 2, body.format(q=0))
+    stat = path.stat()
+    assert load_tx(con, landing, quarantine).rejections
+    path.write_text(path.read_text().replace(body.format(q=0), body.format(q=7)))
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    assert (path.stat().st_size, path.stat().st_mtime_ns) == (stat.st_size, stat.st_mtime_ns)
+
+    fixed = load_tx(con, landing, quarantine)
+
+    assert (fixed.rows_loaded, fixed.rejections) == (1, [])
+    from inventory_platform.bronze.assets import unresolved_quarantine
+    assert unresolved_quarantine(con, INVENTORY_TRANSACTIONS) == []
+    assert load_tx(con, landing, quarantine).files_skipped == 1  # and, loaded, it is not loaded again

@@ -134,8 +134,8 @@ def test_rows_obey_contract_rules(db, name):
         if col.min_value is not None:
             op = "<=" if col.exclusive_min else "<"
             assert _one(db, f"SELECT count(*) FROM {name} WHERE {col.name} {op} {col.min_value}") == 0, col.name
-    for predicate, reason in table.row_rules:
-        assert _one(db, f"SELECT count(*) FROM {name} WHERE NOT ({predicate})") == 0, reason
+    for rule in table.row_rules:
+        assert _one(db, f"SELECT count(*) FROM {name} WHERE NOT ({rule.predicate})") == 0, rule.reason
 
 
 def test_movement_signs_and_reference_prefixes(db):
