@@ -10,6 +10,7 @@ from pydantic import Field
 from inventory_platform.lib.engine import warehouse_kind
 from inventory_platform.lib.writer_lock import exclusive_writer
 from inventory_platform.settings import DBT_PROJECT_DIR, Settings
+from inventory_platform.transform.check_failures import dbt_artifact, explained_check_results
 from inventory_platform.transform.dbt_cli import InventoryDbtCli, dbt_executable, keep_partial_parse
 from inventory_platform.transform.dbt_translator import InventoryDbtTranslator
 from inventory_platform.transform.materialization_metadata import with_table_metadata
@@ -46,7 +47,10 @@ def build_dbt_assets(settings: Settings) -> dg.AssetsDefinition:
             # Held until dbt exits, then recorded with row counts (see materialization_metadata).
             events = list(invocation.stream())
         keep_partial_parse(invocation)
-        yield from with_table_metadata(context, events, warehouse.query)
+        run_results = dbt_artifact(invocation, "run_results.json")
+        events = explained_check_results(events, dbt_artifact(invocation, "manifest.json"), run_results,
+                                         warehouse.query, context.log.warning)
+        yield from with_table_metadata(context, list(events), warehouse.query)
         if not invocation.is_successful():
             raise invocation.get_error()
 
