@@ -9,6 +9,9 @@ dbt itself reports only how many rows failed. A test whose config sets `meta: {f
 selects a `failure_message` column naming each problem and its fix; after dbt exits, its failing rows
 are read again and become the check's description, so the UI and the CLI name the SKU, warehouse or
 row instead of a count.
+
+A dbt build that fails says, in the run's failure, which tests or models stopped it and which models
+dbt therefore skipped (Gold among them, typically), instead of dbt's exit code.
 """
 
 from __future__ import annotations
@@ -68,3 +71,26 @@ def explained_check_results(events: Iterable, manifest: Mapping[str, Any], run_r
                 log(f"Could not read the failing rows of {event.check_name}: {exc!r}")
         yield event._replace(severity=dg.AssetCheckSeverity.ERROR, description=description)
 
+
+def _names(results: list[Mapping[str, Any]], limit: int = 5) -> str:
+    names = [r["unique_id"].split(".")[-1] if r["unique_id"].startswith("model.") else r["unique_id"].split(".")[2]
+             for r in results]
+    return ", ".join(names[:limit]) + (f" and {len(names) - limit} more" if len(names) > limit else "")
+
+
+def why_dbt_failed(run_results: Mapping[str, Any]) -> str:
+    """One sentence from run_results: what failed (error-severity tests, models in error), what was skipped."""
+    results = run_results.get("results", [])
+    failed_tests = [r for r in results if r["unique_id"].startswith("test.") and r["status"] in ("fail", "error")]
+    broken = [r for r in results if not r["unique_id"].startswith("test.") and r["status"] == "error"]
+    skipped = [r for r in results if r["unique_id"].startswith("model.") and r["status"] == "skipped"]
+    causes = []
+    if failed_tests:
+        causes.append(f"error-severity check(s) failed: {_names(failed_tests)}")
+    if broken:
+        first = (broken[0].get("message") or "").strip().splitlines()
+        causes.append(f"model(s) in error: {_names(broken)}" + (f" ({first[0]})" if first else ""))
+    if not causes:
+        return "dbt build failed before running its models (see the dbt log in the run's compute logs)"
+    return "dbt build failed, " + "; ".join(causes) + (
+        f"; dbt skipped every model downstream: {_names(skipped, limit=10)}" if skipped else "")

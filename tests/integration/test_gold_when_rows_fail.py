@@ -122,3 +122,61 @@ def test_a_sku_without_standard_cost_publishes_gold_with_its_stock_unvalued(clea
     for column in ("quantity", "value_usd", "unvalued_quantity"):
         assert (merged[f"{column}_expected"] == merged[f"{column}_gold"]).all(), column
     assert merged["unvalued_quantity_gold"].sum() == stock.groupby("month_end")["quantity"].sum().sum() > 0
+
+
+def test_unknown_sku_and_warehouse_in_the_ledger_leave_the_ledger_and_gold_is_refreshed(clean):
+    moved = "SELECT {id}, event_ts, {warehouse}, {sku}, movement_type, quantity, reference_id, 'bad', " \
+            "_source_file, _source_row, _loaded_at FROM bronze.inventory_transactions " \
+            "WHERE movement_type = 'RECEIPT' ORDER BY transaction_id LIMIT 1"
+    work = case(clean, "unknown_keys",
+                "INSERT INTO bronze.inventory_transactions " + moved.format(id=990000001, warehouse="warehouse_id", sku="'SKU-UNKNOWN'"),
+                "INSERT INTO bronze.inventory_transactions " + moved.format(id=990000002, warehouse="'WH-UNKNOWN'", sku="sku_id"))
+    [(source_file, source_row, day)] = query(work, "SELECT DISTINCT _source_file, _source_row, CAST(event_ts AS DATE) "
+                                                   "FROM bronze.inventory_transactions WHERE transaction_id >= 990000001")
+
+    run = materialize(work, clean / "landing")
+    lines = run.stdout.strip().splitlines()
+    assert "Gold refreshed" in lines[-1] and "NOT" not in lines[-1], run.stdout + run.stderr
+    assert run.returncode == 1
+    assert GOLD <= {e.asset_key.to_user_string() for e in gold_events(work, DagsterEventType.ASSET_MATERIALIZATION)}
+    assert query(work, "SELECT count(*) FROM silver.fct_inventory_transactions WHERE transaction_id >= 990000001") == [(0,)]
+
+    [evaluation] = [e.event_specific_data for e in gold_events(work, DagsterEventType.ASSET_CHECK_EVALUATION)
+                    if e.event_specific_data.check_name == "no_rejected_transactions"]
+    assert not evaluation.passed and evaluation.severity == dg.AssetCheckSeverity.ERROR
+    for named in ("transaction 990000001", "SKU SKU-UNKNOWN", "unknown sku_id", "transaction 990000002",
+                  "warehouse WH-UNKNOWN", "unknown warehouse_id", f"{source_file} row {source_row}",
+                  f"valid from {day.isoformat()} or earlier"):
+        assert named in evaluation.description, (named, evaluation.description)
+    [printed] = [line for line in lines if "check failed" in line and "no_rejected_transactions" in line]
+    assert "SKU-UNKNOWN" in printed and "WH-UNKNOWN" in printed
+    # Gold still adds up to the Silver snapshot built from the rows that resolved.
+    passed = {e.event_specific_data.check_name for e in gold_events(work, DagsterEventType.ASSET_CHECK_EVALUATION)
+              if e.event_specific_data.passed}
+    assert {"gold_totals_equal_silver_snapshot", "gold_rollups_equal_gold_monthly"} <= passed
+
+
+def test_when_gold_is_not_refreshed_the_cli_the_run_and_the_gold_assets_say_so(clean):
+    # A negative standard cost fails an error-severity check upstream: dbt skips everything below it.
+    work = case(clean, "upstream_error",
+                "UPDATE bronze.standard_costs SET standard_cost = -1 "
+                "WHERE sku_id = (SELECT min(sku_id) FROM bronze.standard_costs)")
+
+    run = materialize(work, clean / "landing")
+    last = run.stdout.strip().splitlines()[-1]
+    assert run.returncode == 1, run.stdout + run.stderr
+    assert last.startswith("Gold NOT refreshed: "), run.stdout + run.stderr
+    assert "build_silver_gold failed" in last and "standard_cost_history" in last
+    assert "gold_inventory_value_monthly" in last  # among the models dbt skipped
+
+    # The run failed with that reason, and each Gold asset's latest run is that failed run with no
+    # materialization: what the UI shows as a failed materialization.
+    with dg.DagsterInstance.from_ref(InstanceRef.from_dir(str(work / "dagster_home"))) as instance:
+        [dagster_run] = instance.get_runs(limit=1)
+        assert dagster_run.status == dg.DagsterRunStatus.FAILURE
+        [failure] = [e.event_specific_data for e in gold_events(work, DagsterEventType.STEP_FAILURE)]
+        assert failure.user_failure_data.description in last
+        for key in GOLD:
+            asset_key = dg.AssetKey.from_user_string(key)
+            assert instance.get_latest_planned_materialization_info(asset_key).run_id == dagster_run.run_id
+            assert instance.get_latest_materialization_event(asset_key) is None
