@@ -9,6 +9,7 @@ from pathlib import Path
 
 import click
 from rich.console import Console
+from rich.markup import escape
 
 from inventory_platform.bench.commands import bench
 from inventory_platform.cdc.commands import stream
@@ -60,6 +61,7 @@ def materialize(jobs: tuple[str, ...]) -> None:
     from dagster import DagsterInstance
 
     from inventory_platform.definitions import defs
+    from inventory_platform.orchestration.gold_refresh import gold_asset_keys, gold_not_refreshed
     from inventory_platform.orchestration.materialize import materialize_everything
 
     settings = load_settings()
@@ -74,10 +76,24 @@ def materialize(jobs: tuple[str, ...]) -> None:
         passed = len(s.checks) - len(s.failed_checks)
         console.print(f"run {s.run_id[:8]} {s.job}: {state}, {passed}/{len(s.checks)} checks passed")
         for check in s.failed_checks:
-            console.print(f"  [yellow]check failed:[/] {check}")
+            described = s.failure_descriptions.get(check)
+            console.print(f"  [red]check failed:[/] {check}" + (f": {escape(described)}" if described else ""),
+                          highlight=False, soft_wrap=True)
+        if s.error:
+            console.print(f"  [red]run failed:[/] {escape(s.error)}", highlight=False, soft_wrap=True)
         failed |= not s.success or bool(s.failed_checks)
     if failed:
-        console.print("[red]Materialization finished with failures; see the runs in the Dagster UI (make dev).[/]")
+        console.print("[red]Materialization finished with failures; see the runs in the Dagster UI (make dev).[/]",
+                      soft_wrap=True)
+    # Last line: whether the numbers finance reads were refreshed (docs/valuation.md).
+    reason = gold_not_refreshed(summaries, gold_asset_keys(defs))
+    if reason:
+        console.print(f"[red]Gold NOT refreshed: {escape(reason)}[/]", highlight=False, soft_wrap=True)
+    elif failed:
+        console.print("[yellow]Gold refreshed; the failed checks above name what it could not value or resolve.[/]")
+    else:
+        console.print("[green]Gold refreshed.[/]")
+    if failed:
         sys.exit(1)
 
 

@@ -7,7 +7,7 @@ so they show up in the UI afterwards.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import dagster as dg
@@ -24,6 +24,9 @@ class RunSummary:
     success: bool
     checks: list[str]  # every check evaluated in the run, as asset:check
     failed_checks: list[str]
+    failure_descriptions: dict[str, str] = field(default_factory=dict)  # asset:check -> what failed
+    materialized: list[str] = field(default_factory=list)  # asset keys materialized in the run
+    error: str | None = None  # why the run failed, when it did
 
 
 def partition_range(defs: dg.Definitions, landing_dir: Path) -> tuple[str, str] | None:
@@ -42,6 +45,21 @@ def partition_range(defs: dg.Definitions, landing_dir: Path) -> tuple[str, str] 
 def _checks(result: dg.ExecuteInProcessResult, failed_only: bool = False) -> list[str]:
     return [f"{e.asset_key.to_user_string()}:{e.check_name}"
             for e in result.get_asset_check_evaluations() if not (failed_only and e.passed)]
+
+
+def _summary(job_name: str, result: dg.ExecuteInProcessResult) -> RunSummary:
+    failed = [e for e in result.get_asset_check_evaluations() if not e.passed]
+    step_failures = [e.step_failure_data for e in result.get_step_failure_events()]
+    error = None
+    if step_failures:
+        data = step_failures[0]
+        error = data.user_failure_data.description if data.user_failure_data else data.error.message.strip()
+        error = error.splitlines()[0] if error else None
+    return RunSummary(
+        job_name, result.run_id, result.success, _checks(result), _checks(result, True),
+        {f"{e.asset_key.to_user_string()}:{e.check_name}": e.description for e in failed if e.description},
+        [e.asset_key.to_user_string() for e in result.get_asset_materialization_events()],
+        error or (None if result.success else "the run failed"))
 
 
 def materialize_everything(defs: dg.Definitions, instance: dg.DagsterInstance, landing_dir: Path,
@@ -63,7 +81,7 @@ def materialize_everything(defs: dg.Definitions, instance: dg.DagsterInstance, l
     for job_name, tags in plan:
         result = defs.resolve_job_def(job_name).execute_in_process(
             run_config=quiet, instance=instance, tags=tags, raise_on_error=False)
-        summaries.append(RunSummary(job_name, result.run_id, result.success, _checks(result), _checks(result, True)))
+        summaries.append(_summary(job_name, result))
         if not result.success:
             break
     return summaries

@@ -10,6 +10,7 @@ from pydantic import Field
 from inventory_platform.lib.engine import warehouse_kind
 from inventory_platform.lib.writer_lock import exclusive_writer
 from inventory_platform.settings import DBT_PROJECT_DIR, Settings
+from inventory_platform.transform.check_failures import dbt_artifact, explained_check_results, why_dbt_failed
 from inventory_platform.transform.dbt_cli import InventoryDbtCli, dbt_executable, keep_partial_parse
 from inventory_platform.transform.dbt_translator import InventoryDbtTranslator
 from inventory_platform.transform.materialization_metadata import with_table_metadata
@@ -46,9 +47,15 @@ def build_dbt_assets(settings: Settings) -> dg.AssetsDefinition:
             # Held until dbt exits, then recorded with row counts (see materialization_metadata).
             events = list(invocation.stream())
         keep_partial_parse(invocation)
-        yield from with_table_metadata(context, events, warehouse.query)
+        run_results = dbt_artifact(invocation, "run_results.json")
+        events = explained_check_results(events, dbt_artifact(invocation, "manifest.json"), run_results,
+                                         warehouse.query, context.log.warning)
+        yield from with_table_metadata(context, list(events), warehouse.query)
         if not invocation.is_successful():
-            raise invocation.get_error()
+            # The run's failure (UI, alert, CLI) names the cause and what dbt skipped (Gold, typically),
+            # not dbt's exit code, which is kept as metadata.
+            raise dg.Failure(description=why_dbt_failed(run_results),
+                             metadata={"dbt_error": dg.MetadataValue.text(str(invocation.get_error()))})
 
     return _dbt_silver_gold
 

@@ -59,7 +59,8 @@ def month_end_balances(landing: Path) -> pd.DataFrame:
 
 
 def expected_gold_cells(landing: Path) -> pd.DataFrame:
-    """One row per month_end x warehouse x category with value_usd and constant-currency value, to the cent."""
+    """One row per month_end x warehouse x category with value_usd and constant-currency value, to the cent,
+    and the units of SKUs without a cost in force (unvalued_quantity)."""
     balances = month_end_balances(landing)
     warehouses = _read(landing, "warehouses")[["warehouse_id", "valid_from", "currency_code"]]
     products = _read(landing, "products")[["sku_id", "valid_from", "category_code"]]
@@ -77,7 +78,11 @@ def expected_gold_cells(landing: Path) -> pd.DataFrame:
     no_prior_rate = _month_end(rows["prior_rate_date"]) != rows["prior_month_end"]
     rows["prior_rate"] = rows["prior_rate"].astype(object).where(~no_prior_rate, None)
 
-    value_local = [Decimal(int(q)) * c for q, c in zip(rows["quantity"], rows["standard_cost"])]
+    # Stock of a SKU with no cost in force is unvalued: counted in quantity, in no value, and apart.
+    valued = rows["standard_cost"].notna()
+    rows["unvalued_quantity"] = rows["quantity"].where(~valued, 0)
+    value_local = [Decimal(int(q)) * c if ok else Decimal(0)
+                   for q, c, ok in zip(rows["quantity"], rows["standard_cost"], valued)]
     rows["value_usd"] = [v * r for v, r in zip(value_local, rows["rate"])]
     rows["value_cc"] = [v * r if isinstance(r, Decimal) else None for v, r in zip(value_local, rows["prior_rate"])]
 
@@ -86,7 +91,8 @@ def expected_gold_cells(landing: Path) -> pd.DataFrame:
         return sum(present, Decimal(0)).quantize(CENT, ROUND_HALF_UP) if present else None
 
     cells = rows.groupby(["month_end", "warehouse_id", "category_code"]).agg(
-        quantity=("quantity", "sum"), value_usd=("value_usd", total), value_cc=("value_cc", total)).reset_index()
+        quantity=("quantity", "sum"), value_usd=("value_usd", total), value_cc=("value_cc", total),
+        unvalued_quantity=("unvalued_quantity", "sum")).reset_index()
     return cells
 
 

@@ -186,7 +186,7 @@ def gold_cells(settings) -> dict[tuple, tuple]:
 
 def independent_cells(landing: Path) -> dict[tuple, tuple]:
     cells = expected_gold_cells(landing)
-    return {(m.date(), w, c): (q, v, cc) for m, w, c, q, v, cc in cells.itertuples(index=False)}
+    return {(m.date(), w, c): (q, v, cc) for m, w, c, q, v, cc, _unvalued in cells.itertuples(index=False)}
 
 
 def test_late_transaction_restates_its_month_and_later_months_only(platform):

@@ -16,7 +16,8 @@ EXPECTED_SILVER_GOLD = {
                "fx_rates_monthly", "opening_balances", "fct_inventory_transactions", "transaction_rejects",
                "fct_inventory_snapshot_month_end", "cdc_inventory_transactions", "stock_levels_current", "cdc_rejects",
                "fct_inventory_transactions_all_history"},
-    "gold": {"gold_inventory_value_monthly", "gold_inventory_value_by_region", "gold_inventory_value_trend"},
+    "gold": {"gold_inventory_value_monthly", "gold_inventory_value_by_region", "gold_inventory_value_trend",
+             "gold_unvalued_stock_monthly"},
 }
 
 
