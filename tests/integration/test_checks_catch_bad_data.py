@@ -149,3 +149,23 @@ def test_a_model_breaking_its_contract_fails_the_build_and_writes_nothing(clean,
     con = duckdb.connect(str(path), read_only=True)
     assert con.execute(f"SELECT * FROM {schema}.{model} ORDER BY ALL").fetchall() == before
     con.close()
+
+
+def test_ledger_conservation_names_the_day_and_its_figures(clean):
+    """The failing row of ledger_conserves_bronze_rows says which day lost how many rows, with the figures."""
+    work, path = copy_of(clean, "lost_ledger_row")
+    execute(path, *CORRUPTIONS["ledger_conserves_bronze_rows"])
+    day = duckdb.connect(str(path), read_only=True)
+    [(lost_day, ledger_rows)] = day.execute(
+        """SELECT event_date, count(*) FROM silver.fct_inventory_transactions WHERE event_date = (
+               SELECT CAST(event_ts AS DATE) FROM bronze.inventory_transactions WHERE transaction_id = (
+                   SELECT max(transaction_id) FROM bronze.inventory_transactions WHERE movement_type = 'ADJUSTMENT'))
+           GROUP BY 1""").fetchall()
+    day.close()
+    [result] = run_dbt(["test", "--select", "ledger_conserves_bronze_rows"], "local", work,
+                       {"INVENTORY_DUCKDB_PATH": str(path)}, expect_success=False)
+    con = duckdb.connect(str(path), read_only=True)
+    [(message,)] = con.execute(f"SELECT failure_message FROM ({result['compiled_code']})").fetchall()
+    con.close()
+    assert message.startswith(f"event day {lost_day}: ") and f"Silver holds {ledger_rows} ledger + 0 rejected" in message
+    assert ": 1 missing;" in message

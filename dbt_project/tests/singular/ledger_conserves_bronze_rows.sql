@@ -1,4 +1,4 @@
-{{ config(meta={'dagster': {'ref': {'name': 'fct_inventory_transactions'}}}) }}
+{{ config(meta={'dagster': {'ref': {'name': 'fct_inventory_transactions'}}, 'failure_message': true}) }}
 -- Bronze -> Silver row conservation, per event day the latest build rewrote (macros/test_scope.sql):
 -- every transaction id whose latest Bronze version (or, when streamed, its latest change) falls on the day
 -- is in fct_inventory_transactions or transaction_rejects, once; Bronze's other versions are duplicates
@@ -86,7 +86,14 @@ days as (
 
 select
     *,
-    expected_rows - ledger_rows - rejected_rows as missing_rows
+    expected_rows - ledger_rows - rejected_rows as missing_rows,
+    'event day ' || cast(event_date as varchar) || ': ' || cast(bronze_rows as varchar) || ' Bronze rows resolve to '
+        || cast(bronze_ids as varchar) || ' ids (' || cast(replaced_by_stream as varchar) || ' replaced and '
+        || cast(deleted_by_stream as varchar) || ' deleted by the stream), so ' || cast(expected_rows as varchar)
+        || ' rows expected; Silver holds ' || cast(ledger_rows as varchar) || ' ledger + '
+        || cast(rejected_rows as varchar) || ' rejected rows (' || cast(distinct_ids as varchar)
+        || ' distinct ids): ' || cast(expected_rows - ledger_rows - rejected_rows as varchar)
+        || ' missing; rebuild the ledger from that day (build_silver_gold) and open an incident' as failure_message
 from days
 where expected_rows <> ledger_rows + rejected_rows
    or distinct_ids <> ledger_rows + rejected_rows
