@@ -105,13 +105,16 @@ def test_corrupted_restore_fails_verify_and_rollback_restores_the_primary(platfo
     finally:
         con.close()
     assert deleted > 0
+    landing_file = "inventory_transactions/date=2025-12-30/part-00000.parquet"
+    flip_bytes(settings.landing_dir / landing_file, 64)
 
     proc = dr(platform, "verify")
     assert proc.returncode == 1, proc.stdout[-3000:] + proc.stderr[-2000:]
     rows = checklist_rows(proc.stdout)
     failed = {name for name, state in rows.items() if state == "FAIL"}
     assert {"rows+checksum gold.gold_inventory_value_monthly", "rows+checksum silver.dim_warehouse",
-            "gold reconciliation: gold monthly = silver month-end snapshot"} <= failed, rows
+            "gold reconciliation: gold monthly = silver month-end snapshot", "landing files: SHA-256 as backed up"} <= failed, rows
+    assert f"landing/{landing_file}" in proc.stdout.replace("\n", ""), proc.stdout[-3000:]
     assert rows["rows+checksum bronze.inventory_transactions"] == "PASS"
 
     proc = dr(platform, "rollback")
@@ -124,15 +127,29 @@ def test_corrupted_restore_fails_verify_and_rollback_restores_the_primary(platfo
     assert dr(platform, "verify").returncode != 0  # nothing to verify on the primary: a clear error, not a pass
 
 
-def test_failover_refuses_a_damaged_backup(platform, tmp_path, monkeypatch):
+def flip_bytes(path: Path, count: int = 1) -> None:
+    """Invert `count` bytes in the middle of a file: its size and footer stay intact."""
+    with path.open("r+b") as handle:
+        handle.seek(path.stat().st_size // 2)
+        chunk = handle.read(count)
+        handle.seek(-len(chunk), 1)
+        handle.write(bytes(b ^ 0xFF for b in chunk))
+
+
+def assert_refused(proc: subprocess.CompletedProcess, *named: str) -> str:
+    """A refusal is one clear line on stderr naming what is wrong, exit code 1, no traceback."""
+    assert proc.returncode == 1, proc.stdout[-2000:] + proc.stderr[-3000:]
+    assert "Traceback" not in proc.stderr + proc.stdout, proc.stderr[-3000:]
+    lines = [line for line in proc.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith("Error: "), proc.stderr
+    assert all(name in lines[0] for name in named), lines[0]
+    return lines[0]
+
+
+@pytest.mark.parametrize("damaged", ["warehouse.duckdb", "landing/inventory_transactions/date=2025-12-31/part-00000.parquet"])
+def test_failover_refuses_a_damaged_backup_by_name(platform, tmp_path, monkeypatch, damaged):
     env = {**platform, "INVENTORY_DR_DIR": str(tmp_path / "secondary")}
     assert dr(env, "backup").returncode == 0
-    copy = next((tmp_path / "secondary" / "backups").glob("*/warehouse.duckdb"))
-    with copy.open("r+b") as handle:
-        handle.seek(copy.stat().st_size // 2)
-        byte = handle.read(1)
-        handle.seek(-1, 1)
-        handle.write(bytes([byte[0] ^ 0xFF]))
-    proc = dr(env, "failover")
-    assert proc.returncode != 0 and "SHA-256 differs" in proc.stderr + proc.stdout
+    flip_bytes(next((tmp_path / "secondary" / "backups").glob(f"*/{damaged}")), 64)
+    assert_refused(dr(env, "failover"), damaged, "SHA-256 differs")
     assert settings_with(env, monkeypatch).active_location == "primary"
