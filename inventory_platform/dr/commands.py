@@ -108,12 +108,16 @@ def verify() -> None:
 
 
 @dr.command()
+@click.option("--carry-back", "carry", is_flag=True,
+              help="The DR copy took writes: make it the primary again (its warehouse file replaces the primary's, "
+                   "its new landing files are copied over); refused if the primary took writes of its own.")
 @_refusals_in_one_line
-def rollback() -> None:
-    """Point the platform back at the primary and check that the primary lost nothing."""
+def rollback(carry: bool) -> None:
+    """Point the platform back at the primary and check that nothing is lost; refused while the DR copy
+    holds writes the primary lacks (see --carry-back)."""
     from inventory_platform.dr.operations import rollback as run_rollback
 
-    items = run_rollback(load_settings())
+    items = run_rollback(load_settings(), carry=carry)
     settings = load_settings()
     console.print(_checklist_table(f"Primary after rollback ({settings.duckdb_path})", items))
     _exit_on_failure(items, "rollback")

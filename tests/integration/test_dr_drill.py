@@ -5,21 +5,15 @@ copy fails verification while rollback returns to an intact primary."""
 from __future__ import annotations
 
 import json
-import os
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import duckdb
 import pytest
 
 from inventory_platform.dr.active_location import pointer_path
-from inventory_platform.dr.fingerprints import table_fingerprints
-from inventory_platform.settings import load_settings
 from tests.support.cdc import build_tiny_silver
-
-CLI = str(Path(sys.executable).parent / "inventory-platform")
+from tests.support.dr import assert_refused, checklist_rows, dr, fingerprints, flip_bytes, settings_with
 
 
 @pytest.fixture(scope="module")
@@ -30,33 +24,6 @@ def platform(tmp_path_factory) -> dict[str, str]:
     build_tiny_silver(data)
     return {"INVENTORY_DATA_DIR": str(data), "INVENTORY_DR_DIR": str(root / "secondary"),
             "INVENTORY_DR_DRILL_LOG": str(root / "dr_drill_log.md"), "DAGSTER_HOME": str(root / "dagster_home")}
-
-
-def dr(env: dict[str, str], *args: str) -> subprocess.CompletedProcess:
-    clean = {k: v for k, v in os.environ.items() if k not in ("INVENTORY_DUCKDB_PATH", "INVENTORY_LANDING_DIR")}
-    return subprocess.run([CLI, "dr", *args], env={**clean, **env, "COLUMNS": "250"},
-                          capture_output=True, text=True, timeout=300)
-
-
-def fingerprints(path: Path) -> dict:
-    con = duckdb.connect(str(path), read_only=True)
-    try:
-        return table_fingerprints(con)
-    finally:
-        con.close()
-
-
-def checklist_rows(output: str) -> dict[str, str]:
-    """Check name -> PASS/FAIL from the rich tables."""
-    return {m.group(1).strip(): m.group(2) for m in re.finditer(r"│ (.+?)\s+│ (PASS|FAIL)\s+│", output)}
-
-
-def settings_with(env: dict[str, str], monkeypatch):
-    for key, value in env.items():
-        monkeypatch.setenv(key, value)
-    monkeypatch.delenv("INVENTORY_DUCKDB_PATH", raising=False)
-    monkeypatch.delenv("INVENTORY_LANDING_DIR", raising=False)
-    return load_settings()
 
 
 def test_drill_on_tiny_passes_every_item_and_logs_rpo_rto(platform):
@@ -119,31 +86,13 @@ def test_corrupted_restore_fails_verify_and_rollback_restores_the_primary(platfo
 
     proc = dr(platform, "rollback")
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    assert checklist_rows(proc.stdout) == {"primary: nothing lost": "PASS"}
+    # The damaged landing file was never loaded on the copy: no write of the copy is lost by rolling back.
+    assert checklist_rows(proc.stdout) == {"primary: holds every write of the DR copy": "PASS", "primary: nothing lost": "PASS"}
     settings = settings_with(platform, monkeypatch)
     assert settings.active_location == "primary" and settings.duckdb_path == primary
     assert fingerprints(primary) == before, "the primary lost or changed data"
     assert restored.exists(), "the failed copy stays for forensics"
     assert dr(platform, "verify").returncode != 0  # nothing to verify on the primary: a clear error, not a pass
-
-
-def flip_bytes(path: Path, count: int = 1) -> None:
-    """Invert `count` bytes in the middle of a file: its size and footer stay intact."""
-    with path.open("r+b") as handle:
-        handle.seek(path.stat().st_size // 2)
-        chunk = handle.read(count)
-        handle.seek(-len(chunk), 1)
-        handle.write(bytes(b ^ 0xFF for b in chunk))
-
-
-def assert_refused(proc: subprocess.CompletedProcess, *named: str) -> str:
-    """A refusal is one clear line on stderr naming what is wrong, exit code 1, no traceback."""
-    assert proc.returncode == 1, proc.stdout[-2000:] + proc.stderr[-3000:]
-    assert "Traceback" not in proc.stderr + proc.stdout, proc.stderr[-3000:]
-    lines = [line for line in proc.stderr.splitlines() if line.strip()]
-    assert len(lines) == 1 and lines[0].startswith("Error: "), proc.stderr
-    assert all(name in lines[0] for name in named), lines[0]
-    return lines[0]
 
 
 @pytest.mark.parametrize("damaged", ["warehouse.duckdb", "landing/inventory_transactions/date=2025-12-31/part-00000.parquet"])
