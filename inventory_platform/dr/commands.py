@@ -12,10 +12,10 @@ import duckdb
 from rich.console import Console
 from rich.table import Table
 
-from inventory_platform.settings import REPO_ROOT, load_settings
+from inventory_platform.settings import load_settings
 
 console = Console()
-DEFAULT_DRILL_LOG = REPO_ROOT / "ops_runbooks" / "dr_drill_log.md"
+DRILL_LOG = "dr_drill_log.md"  # in the DR dir: a drill writes no file of the checkout
 
 
 def _checklist_table(title: str, items) -> Table:
@@ -125,7 +125,7 @@ def rollback(carry: bool) -> None:
 
 @dr.command()
 @click.option("--log", "log_path", type=click.Path(path_type=Path), default=None,
-              help=f"Drill log to append to [default: INVENTORY_DR_DRILL_LOG or {DEFAULT_DRILL_LOG.relative_to(REPO_ROOT)}].")
+              help=f"Drill log to append to [default: INVENTORY_DR_DRILL_LOG or <DR dir>/{DRILL_LOG}].")
 @click.option("--keep", is_flag=True, help="Keep the drill's backup and restored copy (kept anyway when it fails).")
 @_refusals_in_one_line
 def drill(log_path: Path | None, keep: bool) -> None:
@@ -136,7 +136,7 @@ def drill(log_path: Path | None, keep: bool) -> None:
     if settings.active_location != "primary":
         raise click.ClickException(f"the platform runs on {settings.active_location}; drill from the primary "
                                    "(`inventory-platform dr rollback` first)")
-    log_path = (log_path or Path(os.environ.get("INVENTORY_DR_DRILL_LOG", DEFAULT_DRILL_LOG))).resolve()
+    log_path = (log_path or Path(os.environ.get("INVENTORY_DR_DRILL_LOG", settings.dr_dir / DRILL_LOG))).resolve()
     result = run_drill(settings, log_path, keep=keep)
     console.print(_checklist_table(f"DR drill: verification of backup {result.backup_id}", result.items))
     console.print(_checklist_table("DR drill: primary after rollback", result.rollback_items))

@@ -12,6 +12,7 @@ import duckdb
 import pytest
 
 from inventory_platform.dr.active_location import pointer_path
+from inventory_platform.settings import REPO_ROOT
 from tests.support.cdc import build_tiny_silver
 from tests.support.dr import assert_refused, checklist_rows, dr, fingerprints, flip_bytes, settings_with
 
@@ -23,12 +24,17 @@ def platform(tmp_path_factory) -> dict[str, str]:
     data.mkdir()
     build_tiny_silver(data)
     return {"INVENTORY_DATA_DIR": str(data), "INVENTORY_DR_DIR": str(root / "secondary"),
-            "INVENTORY_DR_DRILL_LOG": str(root / "dr_drill_log.md"), "DAGSTER_HOME": str(root / "dagster_home")}
+            "DAGSTER_HOME": str(root / "dagster_home")}
+
+
+def checkout_files(folder: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in folder.iterdir() if p.is_file()}
 
 
 def test_drill_on_tiny_passes_every_item_and_logs_rpo_rto(platform):
     primary = Path(platform["INVENTORY_DATA_DIR"]) / "warehouse.duckdb"
     before = fingerprints(primary)
+    runbooks = checkout_files(REPO_ROOT / "ops_runbooks")
     proc = dr(platform, "drill")
     assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-3000:]
     rows = checklist_rows(proc.stdout)
@@ -39,7 +45,10 @@ def test_drill_on_tiny_passes_every_item_and_logs_rpo_rto(platform):
         "dbt tests green", "primary: nothing lost"} <= rows.keys()
     measured = re.search(r"RPO ([\d.]+) s .* RTO ([\d.]+) s", proc.stdout.replace("\n", " "))
     assert measured and float(measured.group(2)) > 0, proc.stdout[-1000:]
-    log_rows = [line for line in Path(platform["INVENTORY_DR_DRILL_LOG"]).read_text().splitlines() if "| tiny |" in line]
+    # The log goes to the DR dir: a drill leaves the checkout as it was.
+    assert checkout_files(REPO_ROOT / "ops_runbooks") == runbooks
+    log_rows = [line for line in (Path(platform["INVENTORY_DR_DIR"]) / "dr_drill_log.md").read_text().splitlines()
+                if "| tiny |" in line]
     assert len(log_rows) == 1 and log_rows[0].rstrip().endswith("| PASS |")
     assert f"| {measured.group(1)} s |" in log_rows[0] and f"| {measured.group(2)} s |" in log_rows[0]
     # The drill worked on a copy: the primary, the real backups and the platform's pointer are untouched.
