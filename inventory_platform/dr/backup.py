@@ -6,8 +6,9 @@ row counts and checksums per table, the newest loaded row, the SHA-256 of every 
 uploaded to an S3-compatible bucket (`s3://bucket/prefix`; the endpoint comes from AWS_ENDPOINT_URL).
 
 Every file is hashed because a damaged landing file is as fatal as a damaged warehouse: restored, it
-is loaded by the first run on the copy. A restore is refused, naming the file, when any file is
-missing, extra or differs from the manifest.
+is loaded by the first run on the copy. A restore is refused, naming the file, when any file of the
+backup is missing, extra or differs from the manifest; the verification checklist checks the
+restored copy's files the same way.
 
 Consistency: the backup holds the cross-process writer lock (lib/writer_lock.py) while it checkpoints
 and copies the DuckDB file, so no writer commits in between and the copy is one committed state.
@@ -158,28 +159,34 @@ def load_backup(dr_dir: Path, backup_id: str | None = None) -> Backup:
     return Backup(path.parent, json.loads(path.read_text()))
 
 
+def backup_problems(backup: Backup) -> list[str]:
+    """How the backup's files differ from its manifest: one line per missing, extra or changed file."""
+    warehouse = backup.dir / WAREHOUSE_FILE
+    problems = [] if warehouse.is_file() else [f"{WAREHOUSE_FILE}: missing"]
+    if not problems and sha256_of(warehouse) != backup.manifest["warehouse"]["sha256"]:
+        problems.append(f"{WAREHOUSE_FILE}: SHA-256 differs from the manifest")
+    for part in ("landing", "cold"):
+        problems += tree_problems(backup.dir / part, part, backup.manifest[part])
+    return problems
+
+
 def restore_backup(backup: Backup, dr_dir: Path) -> tuple[Path, Path, Path]:
     """Copy a backup to a working location `<dr dir>/restored/<id>/` (the backup itself stays untouched).
-    Returns (warehouse, landing, cold) paths; raises BackupDamaged naming the file when any copied file
-    differs from the backup's manifest."""
+    Returns (warehouse, landing, cold) paths. Raises BackupDamaged naming the file, before copying
+    anything, when any file of the backup differs from its manifest; `dr verify` checks the copy."""
+    problems = backup_problems(backup)
+    if problems:
+        raise BackupDamaged(f"backup {backup.id} at {backup.dir} is damaged, not restored: {summarize(problems)}; "
+                            "fail over to another backup (--backup-id)")
     target = dr_dir / "restored" / backup.id
     if target.exists():
         shutil.rmtree(target)
     target.mkdir(parents=True)
     warehouse = target / WAREHOUSE_FILE
-    problems = []
-    if not (backup.dir / WAREHOUSE_FILE).is_file():
-        problems.append(f"{WAREHOUSE_FILE}: missing")
-    else:
-        shutil.copy2(backup.dir / WAREHOUSE_FILE, warehouse)
-        if sha256_of(warehouse) != backup.manifest["warehouse"]["sha256"]:
-            problems.append(f"{WAREHOUSE_FILE}: SHA-256 differs from the manifest")
+    shutil.copy2(backup.dir / WAREHOUSE_FILE, warehouse)
+    if sha256_of(warehouse) != backup.manifest["warehouse"]["sha256"]:
+        raise BackupDamaged(f"{warehouse}: the copy's SHA-256 differs from backup {backup.id}'s manifest; retry the failover")
     for part in ("landing", "cold"):
         if (backup.dir / part).is_dir():
             shutil.copytree(backup.dir / part, target / part)
-        problems += tree_problems(target / part, part, backup.manifest[part])
-    if problems:
-        shutil.rmtree(target)
-        raise BackupDamaged(f"backup {backup.id} at {backup.dir} is damaged, not restored: {summarize(problems)}; "
-                            "fail over to another backup (--backup-id)")
     return warehouse, target / "landing", target / "cold"
