@@ -171,15 +171,15 @@ def carry_back(dr_warehouse: Path, dr_landing: Path, primary: Path, primary_land
                            "keep the right version of each on both sides, then retry")
     for name in carried.new_files:
         _copy_atomically(dr_landing / name, primary_landing / name)
-    kept = None
-    if primary.exists():
-        kept = primary.with_name(f"{primary.name}.before-carry-back-{datetime.now(timezone.utc):%Y%m%dT%H%M%SZ}")
-        os.link(primary, kept)  # the old inode outlives the rename below
     tmp = primary.with_name(f".{primary.name}.carry-back.tmp")
     primary.parent.mkdir(parents=True, exist_ok=True)
     shutil.copy2(dr_warehouse, tmp)
     if sha256_of(tmp) != sha256_of(dr_warehouse):
         tmp.unlink()
         raise RuntimeError(f"carry-back refused: the copy of {dr_warehouse} differs from it (SHA-256); the primary is unchanged")
+    kept = None
+    if primary.exists():
+        kept = primary.with_name(f"{primary.name}.before-carry-back-{datetime.now(timezone.utc):%Y%m%dT%H%M%SZ}")
+        os.link(primary, kept)  # the old inode outlives the rename below
     os.replace(tmp, primary)
     return CarriedBack(carried, kept)
