@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
+import duckdb
+
 from inventory_platform.dr.active_location import clear_active_pointer, read_active_pointer, write_active_pointer
 from inventory_platform.dr.backup import Backup, create_backup, load_backup, restore_backup
 from inventory_platform.dr.checklist import CheckItem, run_checklist
@@ -78,9 +80,9 @@ def verify(settings: Settings, dr_dir: Path | None = None, with_dbt: bool = True
 def rollback(settings: Settings, dr_dir: Path | None = None, carry: bool = False) -> list[CheckItem]:
     """Point the platform back at the primary, never losing what the DR copy took since the failover:
     refused when the DR copy holds Bronze batches or landing files the primary lacks, unless `carry`
-    makes the DR copy the primary again (failback.carry_back). Then checks the primary holds every
-    write of the DR copy and everything the backup held (a table may have grown since, never shrunk
-    or vanished). The restored copy stays for forensics."""
+    makes the DR copy the primary again (failback.carry_back), and refused when the primary lacks rows
+    the backup held (a table may have grown since, never shrunk or vanished). The restored copy stays
+    for forensics."""
     dr_dir = dr_dir or settings.dr_dir
     pointer = read_active_pointer(dr_dir)
     if pointer is None:
@@ -106,19 +108,33 @@ def rollback(settings: Settings, dr_dir: Path | None = None, carry: bool = False
                 "the primary again, or stay on the DR copy (runbook_dr.md, Rollback)")
         items.append(CheckItem("primary: holds every write of the DR copy", True,
                                f"no Bronze batch or landing file of {copy} is missing on the primary"))
+        items += _backup_rows_kept(primary, manifest)
+        if not all(i.passed for i in items) and not carry:
+            lost = "; ".join(f"{i.name.removeprefix('primary ').removesuffix(': nothing lost')} {i.detail}"
+                             for i in items if not i.passed)
+            raise RuntimeError(f"rollback refused: the primary {primary} lacks rows backup {pointer['backup_id']} held "
+                               f"({lost}); stay on the DR copy, or `--carry-back` to make it the primary again")
         clear_active_pointer(dr_dir)
-    with read_only(primary, consistent=True) as con:
+    return items
+
+
+def _backup_rows_kept(primary: Path, manifest: dict) -> list[CheckItem]:
+    """The primary still holds every table of the backup with at least its rows. The caller holds its lock."""
+    con = duckdb.connect(str(primary), read_only=True)
+    try:
         actual = table_fingerprints(con)
+    finally:
+        con.close()
     if actual == manifest["tables"]:
-        return items + [CheckItem("primary: nothing lost", True,
-                                  f"all {len(actual)} tables identical to backup {pointer['backup_id']} (rows and checksums)")]
+        return [CheckItem("primary: nothing lost", True,
+                          f"all {len(actual)} tables identical to backup {manifest['backup_id']} (rows and checksums)")]
     lost = [(t, want["rows"], actual[t]["rows"] if t in actual else None) for t, want in sorted(manifest["tables"].items())
             if t not in actual or actual[t]["rows"] < want["rows"]]
     if not lost:
-        return items + [CheckItem("primary: nothing lost", True,
-                                  "every table of the backup present with at least its rows (the primary moved on since)")]
-    return items + [CheckItem(f"primary {t}: nothing lost", False, "missing" if got is None else f"{got:,} rows (backup {want:,})")
-                    for t, want, got in lost]
+        return [CheckItem("primary: nothing lost", True,
+                          "every table of the backup present with at least its rows (the primary moved on since)")]
+    return [CheckItem(f"primary {t}: nothing lost", False, "missing" if got is None else f"{got:,} rows (backup {want:,})")
+            for t, want, got in lost]
 
 
 @dataclass(frozen=True)

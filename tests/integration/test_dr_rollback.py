@@ -115,3 +115,16 @@ def test_carry_back_refuses_when_the_primary_took_writes_too(platform, monkeypat
     assert_refused(dr(platform, "rollback", "--carry-back"), "carry-back refused", "diverged", primary_batch)
     assert settings_with(platform, monkeypatch).active_location.startswith("dr:")
     assert fingerprints(primary) == before and not list(primary.parent.glob("*.before-carry-back-*"))
+
+
+def test_rollback_refuses_a_primary_that_lost_rows_the_backup_held(platform, monkeypatch):
+    primary = Path(platform["INVENTORY_DATA_DIR"]) / "warehouse.duckdb"
+    assert dr(platform, "backup").returncode == 0
+    assert dr(platform, "failover").returncode == 0
+    con = duckdb.connect(str(primary))  # the primary was damaged while the platform ran on the DR copy
+    try:
+        con.execute(f"delete from {LEDGER} where transaction_id % 10 = 0")
+    finally:
+        con.close()
+    assert_refused(dr(platform, "rollback"), "rollback refused", "lacks rows", LEDGER, "stay on the DR copy")
+    assert settings_with(platform, monkeypatch).active_location.startswith("dr:")
