@@ -2,8 +2,13 @@
 
 A backup is a directory `<dr dir>/backups/<id>/` holding `warehouse.duckdb`, `landing/`, `cold/` (when
 the platform has a cold tier) and `manifest.json` (what the primary held when the backup was taken:
-row counts and checksums per table, the newest loaded row, the file's SHA-256). It can also be
+row counts and checksums per table, the newest loaded row, the SHA-256 of every file). It can also be
 uploaded to an S3-compatible bucket (`s3://bucket/prefix`; the endpoint comes from AWS_ENDPOINT_URL).
+
+Every file is hashed because a damaged landing file is as fatal as a damaged warehouse: restored, it
+is loaded by the first run on the copy. A restore is refused, naming the file, when any file of the
+backup is missing, extra or differs from the manifest; the verification checklist checks the
+restored copy's files the same way.
 
 Consistency: the backup holds the cross-process writer lock (lib/writer_lock.py) while it checkpoints
 and copies the DuckDB file, so no writer commits in between and the copy is one committed state.
@@ -49,12 +54,52 @@ def _iso(value: datetime | None) -> str | None:
     return value.replace(tzinfo=timezone.utc).isoformat() if value else None
 
 
+class BackupDamaged(RuntimeError):
+    """A backup (or its restored copy) differs from its manifest; the message names the file."""
+
+
+def file_hashes(root: Path) -> dict[str, str]:
+    """SHA-256 of every file under root, by path relative to root (POSIX separators)."""
+    return {p.relative_to(root).as_posix(): sha256_of(p) for p in sorted(root.rglob("*")) if p.is_file()}
+
+
 def _copy_tree(source: Path, dest: Path) -> dict:
     if not source.is_dir():
         return {"present": False, "source": str(source)}
     shutil.copytree(source, dest)
-    files = [p for p in dest.rglob("*") if p.is_file()]
-    return {"present": True, "source": str(source), "files": len(files), "bytes": sum(p.stat().st_size for p in files)}
+    hashes = file_hashes(dest)
+    return {"present": True, "source": str(source), "files": len(hashes),
+            "bytes": sum((dest / name).stat().st_size for name in hashes), "sha256": hashes}
+
+
+def tree_problems(root: Path, part: str, recorded: dict, allow_new: bool = False) -> list[str]:
+    """How the folder `root` differs from the manifest's record of backup part `part` ("landing", "cold"):
+    one line per missing, changed or (unless allow_new) unrecorded file. Manifests from before per-file
+    hashes are checked by file count and bytes only."""
+    if not recorded.get("present"):
+        return [] if allow_new or not root.exists() else [f"{part}/: present, but the backup had none"]
+    if not root.is_dir():
+        return [f"{part}/: missing"]
+    if "sha256" not in recorded:
+        files = [p for p in root.rglob("*") if p.is_file()]
+        got = (len(files), sum(p.stat().st_size for p in files))
+        return [] if got == (recorded["files"], recorded["bytes"]) else [
+            f"{part}/: {got[0]} files, {got[1]:,} bytes (manifest {recorded['files']}, {recorded['bytes']:,})"]
+    problems = []
+    for name, want in recorded["sha256"].items():
+        path = root / name
+        if not path.is_file():
+            problems.append(f"{part}/{name}: missing")
+        elif sha256_of(path) != want:
+            problems.append(f"{part}/{name}: SHA-256 differs from the manifest")
+    if not allow_new:
+        problems += [f"{part}/{p.relative_to(root).as_posix()}: not in the manifest" for p in sorted(root.rglob("*"))
+                     if p.is_file() and p.relative_to(root).as_posix() not in recorded["sha256"]]
+    return problems
+
+
+def summarize(problems: list[str]) -> str:
+    return problems[0] + (f" (and {len(problems) - 1} more)" if len(problems) > 1 else "")
 
 
 def _landing_scale(landing_dir: Path) -> str | None:
@@ -114,9 +159,25 @@ def load_backup(dr_dir: Path, backup_id: str | None = None) -> Backup:
     return Backup(path.parent, json.loads(path.read_text()))
 
 
+def backup_problems(backup: Backup) -> list[str]:
+    """How the backup's files differ from its manifest: one line per missing, extra or changed file."""
+    warehouse = backup.dir / WAREHOUSE_FILE
+    problems = [] if warehouse.is_file() else [f"{WAREHOUSE_FILE}: missing"]
+    if not problems and sha256_of(warehouse) != backup.manifest["warehouse"]["sha256"]:
+        problems.append(f"{WAREHOUSE_FILE}: SHA-256 differs from the manifest")
+    for part in ("landing", "cold"):
+        problems += tree_problems(backup.dir / part, part, backup.manifest[part])
+    return problems
+
+
 def restore_backup(backup: Backup, dr_dir: Path) -> tuple[Path, Path, Path]:
     """Copy a backup to a working location `<dr dir>/restored/<id>/` (the backup itself stays untouched).
-    Returns (warehouse, landing, cold) paths; fails if the copied warehouse differs from the backup's SHA-256."""
+    Returns (warehouse, landing, cold) paths. Raises BackupDamaged naming the file, before copying
+    anything, when any file of the backup differs from its manifest; `dr verify` checks the copy."""
+    problems = backup_problems(backup)
+    if problems:
+        raise BackupDamaged(f"backup {backup.id} at {backup.dir} is damaged, not restored: {summarize(problems)}; "
+                            "fail over to another backup (--backup-id)")
     target = dr_dir / "restored" / backup.id
     if target.exists():
         shutil.rmtree(target)
@@ -124,7 +185,7 @@ def restore_backup(backup: Backup, dr_dir: Path) -> tuple[Path, Path, Path]:
     warehouse = target / WAREHOUSE_FILE
     shutil.copy2(backup.dir / WAREHOUSE_FILE, warehouse)
     if sha256_of(warehouse) != backup.manifest["warehouse"]["sha256"]:
-        raise RuntimeError(f"{warehouse}: SHA-256 differs from backup {backup.id}'s manifest; the backup is damaged")
+        raise BackupDamaged(f"{warehouse}: the copy's SHA-256 differs from backup {backup.id}'s manifest; retry the failover")
     for part in ("landing", "cold"):
         if (backup.dir / part).is_dir():
             shutil.copytree(backup.dir / part, target / part)

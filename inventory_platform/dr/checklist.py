@@ -1,9 +1,10 @@
 """The verification checklist run on a restored warehouse before it takes traffic.
 
 Every item passes or fails on its own; the copy is fit only when all pass. Items: the set of tables
-and each table's row count and checksum against the backup manifest (what the primary held), Gold
-reconciled with Silver in SQL independent of the dbt tests, freshness of the newest loaded row, and
-the dbt tests themselves run against the restored file.
+and each table's row count and checksum against the backup manifest (what the primary held), the
+restored landing zone and cold tier file by file against the manifest's SHA-256, Gold reconciled
+with Silver in SQL independent of the dbt tests, freshness of the newest loaded row, and the dbt
+tests themselves run against the restored file.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
+from inventory_platform.dr.backup import summarize, tree_problems
 from inventory_platform.dr.fingerprints import newest_loaded_at, read_only, table_fingerprints
 from inventory_platform.settings import DBT_PROJECT_DIR
 
@@ -80,6 +82,18 @@ def table_items(expected: dict[str, dict], actual: dict[str, dict]) -> list[Chec
     return items
 
 
+def restored_file_items(restored_dir: Path, manifest: dict) -> list[CheckItem]:
+    """Every backed-up landing and cold-tier file is still in the restored copy, unchanged. Files added
+    since the failover are the copy's new loads, not damage."""
+    items = []
+    for part in ("landing", "cold"):
+        if manifest[part].get("present"):
+            problems = tree_problems(restored_dir / part, part, manifest[part], allow_new=True)
+            detail = summarize(problems) if problems else f"{manifest[part]['files']:,} files match the backup"
+            items.append(CheckItem(f"{part} files: SHA-256 as backed up", not problems, detail))
+    return items
+
+
 def warehouse_items(duckdb_path: Path, manifest: dict, freshness_hours: float, now: datetime | None = None) -> list[CheckItem]:
     with read_only(duckdb_path) as con:
         items = table_items(manifest["tables"], table_fingerprints(con))
@@ -125,7 +139,8 @@ def dbt_test_item(duckdb_path: Path, work_dir: Path) -> CheckItem:
 
 def run_checklist(duckdb_path: Path, manifest: dict, freshness_hours: float, work_dir: Path,
                   with_dbt: bool = True) -> list[CheckItem]:
-    items = warehouse_items(duckdb_path, manifest, freshness_hours)
+    """The checklist on a restored copy: its warehouse file and, beside it, its landing and cold folders."""
+    items = warehouse_items(duckdb_path, manifest, freshness_hours) + restored_file_items(duckdb_path.parent, manifest)
     if with_dbt:
         items.append(dbt_test_item(duckdb_path, work_dir))
     return items

@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import sys
 from pathlib import Path
 
 import click
+import duckdb
 from rich.console import Console
 from rich.table import Table
 
-from inventory_platform.settings import REPO_ROOT, load_settings
+from inventory_platform.settings import load_settings
 
 console = Console()
-DEFAULT_DRILL_LOG = REPO_ROOT / "ops_runbooks" / "dr_drill_log.md"
+DRILL_LOG = "dr_drill_log.md"  # in the DR dir: a drill writes no file of the checkout
 
 
 def _checklist_table(title: str, items) -> Table:
@@ -34,6 +36,18 @@ def _exit_on_failure(items, what: str) -> None:
     console.print(f"[green]{what}: all {len(items)} items passed[/]")
 
 
+def _refusals_in_one_line(command):
+    """Expected failures (a damaged backup, a missing file, a held lock, a corrupt warehouse) end the
+    command with one line naming what is wrong and exit code 1; a traceback is left for bugs."""
+    @functools.wraps(command)
+    def run(*args, **kwargs):
+        try:
+            return command(*args, **kwargs)
+        except (OSError, ValueError, RuntimeError, duckdb.Error) as exc:
+            raise click.ClickException(" ".join(str(exc).split())) from None
+    return run
+
+
 @click.group()
 def dr() -> None:
     """Disaster recovery: back up, fail over to the backup, verify it, roll back, rehearse (ops_runbooks/runbook_dr.md)."""
@@ -41,6 +55,7 @@ def dr() -> None:
 
 @dr.command()
 @click.option("--s3", "s3_url", default=None, help="Also upload the backup to s3://bucket/prefix (endpoint: AWS_ENDPOINT_URL).")
+@_refusals_in_one_line
 def backup(s3_url: str | None) -> None:
     """Copy the warehouse (under the writer lock), landing zone and cold tier to the DR location."""
     from inventory_platform.dr.operations import backup as run_backup
@@ -60,6 +75,7 @@ def backup(s3_url: str | None) -> None:
 @dr.command()
 @click.option("--backup-id", default=None, help="Backup to restore [default: the newest].")
 @click.option("--s3", "s3_url", default=None, help="Fetch the backup from s3://bucket/prefix first.")
+@_refusals_in_one_line
 def failover(backup_id: str | None, s3_url: str | None) -> None:
     """Restore a backup and point the platform at it (the active-location pointer settings read)."""
     from inventory_platform.dr.operations import failover as run_failover
@@ -80,28 +96,28 @@ def failover(backup_id: str | None, s3_url: str | None) -> None:
 
 
 @dr.command()
+@_refusals_in_one_line
 def verify() -> None:
     """Run the checklist on the restored copy; exits 1 if any item fails."""
     from inventory_platform.dr.operations import verify as run_verify
 
     settings = load_settings()
-    try:
-        items = run_verify(settings)
-    except RuntimeError as exc:
-        raise click.ClickException(str(exc)) from None
+    items = run_verify(settings)
     console.print(_checklist_table(f"DR verification of {settings.active_location} ({settings.duckdb_path})", items))
     _exit_on_failure(items, "verify")
 
 
 @dr.command()
-def rollback() -> None:
-    """Point the platform back at the primary and check that the primary lost nothing."""
+@click.option("--carry-back", "carry", is_flag=True,
+              help="The DR copy took writes: make it the primary again (its warehouse file replaces the primary's, "
+                   "its new landing files are copied over); refused if the primary took writes of its own.")
+@_refusals_in_one_line
+def rollback(carry: bool) -> None:
+    """Point the platform back at the primary and check that nothing is lost; refused while the DR copy
+    holds writes the primary lacks (see --carry-back)."""
     from inventory_platform.dr.operations import rollback as run_rollback
 
-    try:
-        items = run_rollback(load_settings())
-    except (RuntimeError, FileNotFoundError) as exc:
-        raise click.ClickException(str(exc)) from None
+    items = run_rollback(load_settings(), carry=carry)
     settings = load_settings()
     console.print(_checklist_table(f"Primary after rollback ({settings.duckdb_path})", items))
     _exit_on_failure(items, "rollback")
@@ -109,8 +125,9 @@ def rollback() -> None:
 
 @dr.command()
 @click.option("--log", "log_path", type=click.Path(path_type=Path), default=None,
-              help=f"Drill log to append to [default: INVENTORY_DR_DRILL_LOG or {DEFAULT_DRILL_LOG.relative_to(REPO_ROOT)}].")
+              help=f"Drill log to append to [default: INVENTORY_DR_DRILL_LOG or <DR dir>/{DRILL_LOG}].")
 @click.option("--keep", is_flag=True, help="Keep the drill's backup and restored copy (kept anyway when it fails).")
+@_refusals_in_one_line
 def drill(log_path: Path | None, keep: bool) -> None:
     """Rehearse: backup, failover, verify and rollback on a copy; prints and logs the measured RPO and RTO."""
     from inventory_platform.dr.operations import drill as run_drill
@@ -119,7 +136,7 @@ def drill(log_path: Path | None, keep: bool) -> None:
     if settings.active_location != "primary":
         raise click.ClickException(f"the platform runs on {settings.active_location}; drill from the primary "
                                    "(`inventory-platform dr rollback` first)")
-    log_path = (log_path or Path(os.environ.get("INVENTORY_DR_DRILL_LOG", DEFAULT_DRILL_LOG))).resolve()
+    log_path = (log_path or Path(os.environ.get("INVENTORY_DR_DRILL_LOG", settings.dr_dir / DRILL_LOG))).resolve()
     result = run_drill(settings, log_path, keep=keep)
     console.print(_checklist_table(f"DR drill: verification of backup {result.backup_id}", result.items))
     console.print(_checklist_table("DR drill: primary after rollback", result.rollback_items))

@@ -8,9 +8,12 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
+import duckdb
+
 from inventory_platform.dr.active_location import clear_active_pointer, read_active_pointer, write_active_pointer
 from inventory_platform.dr.backup import Backup, create_backup, load_backup, restore_backup
 from inventory_platform.dr.checklist import CheckItem, run_checklist
+from inventory_platform.dr.failback import carry_back, diverged, locked
 from inventory_platform.dr.fingerprints import newest_loaded_at, read_only, table_fingerprints
 from inventory_platform.settings import Settings
 
@@ -74,28 +77,62 @@ def verify(settings: Settings, dr_dir: Path | None = None, with_dbt: bool = True
     return run_checklist(warehouse, manifest, settings.dr_freshness_hours, warehouse.parent / "verify")
 
 
-def rollback(settings: Settings, dr_dir: Path | None = None) -> list[CheckItem]:
-    """Point the platform back at the primary and check the primary still holds everything the backup
-    held (a table may have grown since, never shrunk or vanished). The restored copy stays for forensics."""
+def rollback(settings: Settings, dr_dir: Path | None = None, carry: bool = False) -> list[CheckItem]:
+    """Point the platform back at the primary, never losing what the DR copy took since the failover:
+    refused when the DR copy holds Bronze batches or landing files the primary lacks, unless `carry`
+    makes the DR copy the primary again (failback.carry_back), and refused when the primary lacks rows
+    the backup held (a table may have grown since, never shrunk or vanished). The restored copy stays
+    for forensics."""
     dr_dir = dr_dir or settings.dr_dir
     pointer = read_active_pointer(dr_dir)
     if pointer is None:
         raise RuntimeError(f"the platform already runs on the primary (no pointer in {dr_dir})")
     manifest = load_backup(dr_dir, pointer["backup_id"]).manifest
-    primary = Path(pointer["primary_duckdb_path"])
-    if not primary.exists():
-        raise FileNotFoundError(f"the primary warehouse {primary} is gone; stay on the restored copy")
-    clear_active_pointer(dr_dir)
-    with read_only(primary, consistent=True) as con:
+    copy, copy_landing = Path(pointer["duckdb_path"]), Path(pointer["landing_dir"])
+    primary, primary_landing = Path(pointer["primary_duckdb_path"]), Path(pointer["primary_landing_dir"])
+    items = []
+    with locked(copy, primary):
+        if carry:
+            done = carry_back(copy, copy_landing, primary, primary_landing)
+            kept = f"; the previous primary file is kept as {done.kept_primary}" if done.kept_primary else ""
+            items.append(CheckItem("primary: DR copy carried back", True,
+                                   f"carried {done.carried.describe()} from {copy}{kept}"))
+        elif not primary.exists():
+            raise FileNotFoundError(f"the primary warehouse {primary} is gone; stay on the restored copy, or "
+                                    "`inventory-platform dr rollback --carry-back` to make it the primary again")
+        missing = diverged(copy, copy_landing, primary, primary_landing)
+        if missing:
+            raise RuntimeError(
+                f"rollback refused: the DR copy {copy} took writes the primary {primary} lacks: {missing.describe()}; "
+                "rolling back would lose them. Run `inventory-platform dr rollback --carry-back` to make the DR copy "
+                "the primary again, or stay on the DR copy (runbook_dr.md, Rollback)")
+        items.append(CheckItem("primary: holds every write of the DR copy", True,
+                               f"no Bronze batch or landing file of {copy} is missing on the primary"))
+        items += _backup_rows_kept(primary, manifest)
+        if not all(i.passed for i in items) and not carry:
+            lost = "; ".join(f"{i.name.removeprefix('primary ').removesuffix(': nothing lost')} {i.detail}"
+                             for i in items if not i.passed)
+            raise RuntimeError(f"rollback refused: the primary {primary} lacks rows backup {pointer['backup_id']} held "
+                               f"({lost}); stay on the DR copy, or `--carry-back` to make it the primary again")
+        clear_active_pointer(dr_dir)
+    return items
+
+
+def _backup_rows_kept(primary: Path, manifest: dict) -> list[CheckItem]:
+    """The primary still holds every table of the backup with at least its rows. The caller holds its lock."""
+    con = duckdb.connect(str(primary), read_only=True)
+    try:
         actual = table_fingerprints(con)
+    finally:
+        con.close()
     if actual == manifest["tables"]:
         return [CheckItem("primary: nothing lost", True,
-                          f"all {len(actual)} tables identical to backup {pointer['backup_id']} (rows and checksums)")]
+                          f"all {len(actual)} tables identical to backup {manifest['backup_id']} (rows and checksums)")]
     lost = [(t, want["rows"], actual[t]["rows"] if t in actual else None) for t, want in sorted(manifest["tables"].items())
             if t not in actual or actual[t]["rows"] < want["rows"]]
     if not lost:
         return [CheckItem("primary: nothing lost", True,
-                          f"every table of the backup present with at least its rows (the primary moved on since)")]
+                          "every table of the backup present with at least its rows (the primary moved on since)")]
     return [CheckItem(f"primary {t}: nothing lost", False, "missing" if got is None else f"{got:,} rows (backup {want:,})")
             for t, want, got in lost]
 

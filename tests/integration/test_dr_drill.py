@@ -5,21 +5,16 @@ copy fails verification while rollback returns to an intact primary."""
 from __future__ import annotations
 
 import json
-import os
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import duckdb
 import pytest
 
 from inventory_platform.dr.active_location import pointer_path
-from inventory_platform.dr.fingerprints import table_fingerprints
-from inventory_platform.settings import load_settings
+from inventory_platform.settings import REPO_ROOT
 from tests.support.cdc import build_tiny_silver
-
-CLI = str(Path(sys.executable).parent / "inventory-platform")
+from tests.support.dr import assert_refused, checklist_rows, dr, fingerprints, flip_bytes, settings_with
 
 
 @pytest.fixture(scope="module")
@@ -29,39 +24,17 @@ def platform(tmp_path_factory) -> dict[str, str]:
     data.mkdir()
     build_tiny_silver(data)
     return {"INVENTORY_DATA_DIR": str(data), "INVENTORY_DR_DIR": str(root / "secondary"),
-            "INVENTORY_DR_DRILL_LOG": str(root / "dr_drill_log.md"), "DAGSTER_HOME": str(root / "dagster_home")}
+            "DAGSTER_HOME": str(root / "dagster_home")}
 
 
-def dr(env: dict[str, str], *args: str) -> subprocess.CompletedProcess:
-    clean = {k: v for k, v in os.environ.items() if k not in ("INVENTORY_DUCKDB_PATH", "INVENTORY_LANDING_DIR")}
-    return subprocess.run([CLI, "dr", *args], env={**clean, **env, "COLUMNS": "250"},
-                          capture_output=True, text=True, timeout=300)
-
-
-def fingerprints(path: Path) -> dict:
-    con = duckdb.connect(str(path), read_only=True)
-    try:
-        return table_fingerprints(con)
-    finally:
-        con.close()
-
-
-def checklist_rows(output: str) -> dict[str, str]:
-    """Check name -> PASS/FAIL from the rich tables."""
-    return {m.group(1).strip(): m.group(2) for m in re.finditer(r"│ (.+?)\s+│ (PASS|FAIL)\s+│", output)}
-
-
-def settings_with(env: dict[str, str], monkeypatch):
-    for key, value in env.items():
-        monkeypatch.setenv(key, value)
-    monkeypatch.delenv("INVENTORY_DUCKDB_PATH", raising=False)
-    monkeypatch.delenv("INVENTORY_LANDING_DIR", raising=False)
-    return load_settings()
+def checkout_files(folder: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in folder.iterdir() if p.is_file()}
 
 
 def test_drill_on_tiny_passes_every_item_and_logs_rpo_rto(platform):
     primary = Path(platform["INVENTORY_DATA_DIR"]) / "warehouse.duckdb"
     before = fingerprints(primary)
+    runbooks = checkout_files(REPO_ROOT / "ops_runbooks")
     proc = dr(platform, "drill")
     assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-3000:]
     rows = checklist_rows(proc.stdout)
@@ -72,7 +45,10 @@ def test_drill_on_tiny_passes_every_item_and_logs_rpo_rto(platform):
         "dbt tests green", "primary: nothing lost"} <= rows.keys()
     measured = re.search(r"RPO ([\d.]+) s .* RTO ([\d.]+) s", proc.stdout.replace("\n", " "))
     assert measured and float(measured.group(2)) > 0, proc.stdout[-1000:]
-    log_rows = [line for line in Path(platform["INVENTORY_DR_DRILL_LOG"]).read_text().splitlines() if "| tiny |" in line]
+    # The log goes to the DR dir: a drill leaves the checkout as it was.
+    assert checkout_files(REPO_ROOT / "ops_runbooks") == runbooks
+    log_rows = [line for line in (Path(platform["INVENTORY_DR_DIR"]) / "dr_drill_log.md").read_text().splitlines()
+                if "| tiny |" in line]
     assert len(log_rows) == 1 and log_rows[0].rstrip().endswith("| PASS |")
     assert f"| {measured.group(1)} s |" in log_rows[0] and f"| {measured.group(2)} s |" in log_rows[0]
     # The drill worked on a copy: the primary, the real backups and the platform's pointer are untouched.
@@ -105,18 +81,22 @@ def test_corrupted_restore_fails_verify_and_rollback_restores_the_primary(platfo
     finally:
         con.close()
     assert deleted > 0
+    landing_file = "inventory_transactions/date=2025-12-30/part-00000.parquet"
+    flip_bytes(settings.landing_dir / landing_file, 64)
 
     proc = dr(platform, "verify")
     assert proc.returncode == 1, proc.stdout[-3000:] + proc.stderr[-2000:]
     rows = checklist_rows(proc.stdout)
     failed = {name for name, state in rows.items() if state == "FAIL"}
     assert {"rows+checksum gold.gold_inventory_value_monthly", "rows+checksum silver.dim_warehouse",
-            "gold reconciliation: gold monthly = silver month-end snapshot"} <= failed, rows
+            "gold reconciliation: gold monthly = silver month-end snapshot", "landing files: SHA-256 as backed up"} <= failed, rows
+    assert f"landing/{landing_file}" in proc.stdout.replace("\n", ""), proc.stdout[-3000:]
     assert rows["rows+checksum bronze.inventory_transactions"] == "PASS"
 
     proc = dr(platform, "rollback")
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    assert checklist_rows(proc.stdout) == {"primary: nothing lost": "PASS"}
+    # The damaged landing file was never loaded on the copy: no write of the copy is lost by rolling back.
+    assert checklist_rows(proc.stdout) == {"primary: holds every write of the DR copy": "PASS", "primary: nothing lost": "PASS"}
     settings = settings_with(platform, monkeypatch)
     assert settings.active_location == "primary" and settings.duckdb_path == primary
     assert fingerprints(primary) == before, "the primary lost or changed data"
@@ -124,15 +104,10 @@ def test_corrupted_restore_fails_verify_and_rollback_restores_the_primary(platfo
     assert dr(platform, "verify").returncode != 0  # nothing to verify on the primary: a clear error, not a pass
 
 
-def test_failover_refuses_a_damaged_backup(platform, tmp_path, monkeypatch):
+@pytest.mark.parametrize("damaged", ["warehouse.duckdb", "landing/inventory_transactions/date=2025-12-31/part-00000.parquet"])
+def test_failover_refuses_a_damaged_backup_by_name(platform, tmp_path, monkeypatch, damaged):
     env = {**platform, "INVENTORY_DR_DIR": str(tmp_path / "secondary")}
     assert dr(env, "backup").returncode == 0
-    copy = next((tmp_path / "secondary" / "backups").glob("*/warehouse.duckdb"))
-    with copy.open("r+b") as handle:
-        handle.seek(copy.stat().st_size // 2)
-        byte = handle.read(1)
-        handle.seek(-1, 1)
-        handle.write(bytes([byte[0] ^ 0xFF]))
-    proc = dr(env, "failover")
-    assert proc.returncode != 0 and "SHA-256 differs" in proc.stderr + proc.stdout
+    flip_bytes(next((tmp_path / "secondary" / "backups").glob(f"*/{damaged}")), 64)
+    assert_refused(dr(env, "failover"), damaged, "SHA-256 differs")
     assert settings_with(env, monkeypatch).active_location == "primary"
