@@ -6,7 +6,7 @@ import click
 from rich.console import Console
 
 from inventory_platform.orchestration.run_recovery import (
-    OWNER_TAG, WRITER_POOL, Owner, force_fail_run, reclaim_dead_runs, writer_holders,
+    NOT_FINISHED_STATUSES, OWNER_TAG, WRITER_POOL, Owner, force_fail_run, reclaim_dead_runs, writer_holders,
 )
 
 console = Console()
@@ -21,14 +21,13 @@ def runs() -> None:
 def status() -> None:
     """Who holds the duckdb_writer pool, and which unfinished runs have a dead process."""
     import dagster as dg
-    from dagster._core.storage.dagster_run import NOT_FINISHED_STATUSES
 
     with dg.DagsterInstance.get() as instance:
         holders = writer_holders(instance)
         console.print(f"{WRITER_POOL}: {len(holders)} slot(s) held")
         for holder in holders:
             console.print(f"  {holder.describe()}")
-        for run in instance.get_runs(filters=dg.RunsFilter(statuses=NOT_FINISHED_STATUSES)):
+        for run in instance.get_runs(filters=dg.RunsFilter(statuses=list(NOT_FINISHED_STATUSES))):
             owner = Owner.parse(run.tags.get(OWNER_TAG, ""))
             if owner is None:
                 state = "owner not recorded"

@@ -32,7 +32,6 @@ from pathlib import Path
 
 import click
 import dagster as dg
-from dagster._core.storage.dagster_run import FINISHED_STATUSES, NOT_FINISHED_STATUSES
 
 WRITER_POOL = "duckdb_writer"
 OWNER_ENV = "INVENTORY_RUN_OWNER"
@@ -40,6 +39,9 @@ OWNER_TAG = "inventory/owner"  # host:pid:start-ticks of the process that execut
 WAIT_ENV = "INVENTORY_WRITER_WAIT_SECONDS"
 DEFAULT_WAIT_SECONDS = 900.0
 _PROC = Path("/proc")
+_S = dg.DagsterRunStatus
+FINISHED_STATUSES = (_S.SUCCESS, _S.FAILURE, _S.CANCELED)
+NOT_FINISHED_STATUSES = tuple(s for s in _S if s not in FINISHED_STATUSES)
 
 
 @dataclass(frozen=True)
@@ -206,7 +208,7 @@ def reclaim_dead_runs(instance: dg.DagsterInstance, pool: str = WRITER_POOL) -> 
     a finished run, and stop the processes the dead runs left behind."""
     reclaimed = []
     killed = kill_orphans()
-    for run in instance.get_runs(filters=dg.RunsFilter(statuses=NOT_FINISHED_STATUSES)):
+    for run in instance.get_runs(filters=dg.RunsFilter(statuses=list(NOT_FINISHED_STATUSES))):
         owner = _owner(run)
         if owner is not None:
             if not _is_dead(owner):

@@ -150,3 +150,24 @@ def test_a_daemon_launched_run_is_reclaimed_by_the_sensor_from_its_recorded_pid(
     assert "reclaimed 1" in result.skip_message
     assert instance.get_run_by_id(run_id).status == dg.DagsterRunStatus.FAILURE
     assert instance.event_log_storage.get_concurrency_info(WRITER_POOL).active_run_ids == set()
+
+
+def test_runs_recover_clears_a_dead_run_and_status_shows_the_pool_free(ws, instance, monkeypatch):
+    from click.testing import CliRunner
+
+    from inventory_platform.cli import main as cli
+
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait(timeout=30)
+    me = this_process()
+    run_id = started_run_holding_the_writer(instance, f"{me.host}:{dead.pid}:1", "build_silver_gold")
+    monkeypatch.setenv("DAGSTER_HOME", str(ws.dagster_home))
+    monkeypatch.setenv("COLUMNS", "250")  # rich wraps at 80 columns otherwise
+
+    before = CliRunner().invoke(cli, ["runs", "status"])
+    assert before.exit_code == 0 and "duckdb_writer: 1 slot(s) held" in before.output and "DEAD" in before.output
+    recovered = CliRunner().invoke(cli, ["runs", "recover"])
+    assert recovered.exit_code == 0, recovered.output
+    assert f"reclaimed run {run_id}" in recovered.output and "marked FAILURE" in recovered.output
+    assert "duckdb_writer: 0 slot(s) held" in recovered.output
+    assert instance.get_run_by_id(run_id).status == dg.DagsterRunStatus.FAILURE
