@@ -14,6 +14,7 @@ from rich.markup import escape
 from inventory_platform.bench.commands import bench
 from inventory_platform.cdc.commands import stream
 from inventory_platform.dr.commands import dr
+from inventory_platform.orchestration.run_commands import runs
 from inventory_platform.settings import load_settings
 
 console = Console()
@@ -140,6 +141,7 @@ def yoy(by: str, fmt: str, months: int, chart_path: Path | None) -> None:
 main.add_command(stream)
 main.add_command(bench)
 main.add_command(dr)
+main.add_command(runs)
 
 if __name__ == "__main__":
     main()

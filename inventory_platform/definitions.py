@@ -14,6 +14,7 @@ from inventory_platform.bronze.assets import build_bronze_assets, external_bronz
 from inventory_platform.catalog.asset_docs import document_assets
 from inventory_platform.cdc.assets import build_cdc_lag_check, cdc_events_spec
 from inventory_platform.cdc.sensors import build_cdc_bronze_sensor, build_cdc_lag_sensor
+from inventory_platform.orchestration.run_recovery import build_reclaim_dead_runs_sensor
 from inventory_platform.cold_tier.assets import build_cold_tier_definitions
 from inventory_platform.checks.source_freshness import build_source_freshness_checks
 from inventory_platform.landing_contract import SOURCE_TABLES
@@ -55,7 +56,8 @@ def build_defs(settings: Settings) -> dg.Definitions:
 
     jobs = build_jobs(settings, freshness_checks)
     assets = document_assets(assets, jobs, settings)
-    sensors = [build_cdc_bronze_sensor(settings), build_cdc_lag_sensor(settings)] if settings.is_local else []
+    sensors = [build_cdc_bronze_sensor(settings), build_cdc_lag_sensor(settings),
+               build_reclaim_dead_runs_sensor()] if settings.is_local else []
     core = dg.Definitions(
         assets=assets,
         asset_checks=[build_cdc_lag_check(settings), source_freshness],

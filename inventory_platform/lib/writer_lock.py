@@ -11,6 +11,8 @@ does not run (`stream run`, `report`).
 from __future__ import annotations
 
 import fcntl
+import os
+import sys
 import time
 from contextlib import contextmanager
 from pathlib import Path
@@ -37,12 +39,30 @@ def warehouse_lock(duckdb_path: Path, shared: bool = False, timeout_s: float | N
             except BlockingIOError:
                 if deadline is not None and time.monotonic() > deadline:
                     held_by = "a writer" if shared else "another reader or writer"
-                    raise TimeoutError(f"{held_by} has held the warehouse lock {path} for {timeout_s} s") from None
+                    raise TimeoutError(f"{held_by} has held the warehouse lock {path} for {timeout_s} s "
+                                       f"(last writer: {_last_writer(path)})") from None
                 time.sleep(0.05)
+        if not shared:  # name the holder for whoever waits (see fuser -v <lock> for readers)
+            handle.truncate(0)
+            handle.write(_holder_note())
+            handle.flush()
         try:
             yield
         finally:
             fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _holder_note() -> str:
+    # INVENTORY_RUN_OWNER names the Dagster run's process (orchestration/run_recovery.py) when there is one.
+    owner = os.environ.get("INVENTORY_RUN_OWNER")
+    return f"pid {os.getpid()} ({os.path.basename(sys.argv[0]) or 'python'}" + (f", run owner {owner})" if owner else ")")
+
+
+def _last_writer(path: Path) -> str:
+    try:
+        return path.read_text().strip() or "not recorded"
+    except OSError:
+        return "not recorded"
 
 
 def exclusive_writer(duckdb_path: Path, timeout_s: float | None = None):

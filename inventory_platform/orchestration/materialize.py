@@ -15,6 +15,7 @@ from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PART
 
 from inventory_platform.bronze.landing_inventory import loadable_days
 from inventory_platform.landing_contract import INVENTORY_TRANSACTIONS
+from inventory_platform.orchestration.run_recovery import claim_writer_turn
 
 
 @dataclass(frozen=True)
@@ -79,8 +80,9 @@ def materialize_everything(defs: dg.Definitions, instance: dg.DagsterInstance, l
     quiet = {"loggers": {"console": {"config": {"log_level": "INFO"}}}}
     summaries = []
     for job_name, tags in plan:
+        owner_tags = claim_writer_turn(instance)  # a dead earlier run must not hold the writer (run_recovery.py)
         result = defs.resolve_job_def(job_name).execute_in_process(
-            run_config=quiet, instance=instance, tags=tags, raise_on_error=False)
+            run_config=quiet, instance=instance, tags={**tags, **owner_tags}, raise_on_error=False)
         summaries.append(_summary(job_name, result))
         if not result.success:
             break

@@ -81,3 +81,22 @@ def test_a_reader_gives_up_after_its_wait_while_a_writer_holds_the_file(db):
         with pytest.raises(TimeoutError, match="a writer has held the warehouse lock"):
             with connect_duckdb(db, read_only=True, wait_seconds=0.3):
                 pass
+
+
+def test_a_timed_out_wait_names_the_writer_process(db, tmp_path):
+    holder = subprocess.Popen([sys.executable, "-c", textwrap.dedent("""
+        import sys, time
+        from pathlib import Path
+        from inventory_platform.lib.writer_lock import exclusive_writer
+        with exclusive_writer(Path(sys.argv[1])):
+            print("holding", flush=True)
+            time.sleep(30)
+    """), str(db)], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "holding"
+        with pytest.raises(TimeoutError, match=rf"last writer: pid {holder.pid} "):
+            with exclusive_writer(db, timeout_s=0.3):
+                pass
+    finally:
+        holder.kill()
+        holder.wait(timeout=30)
