@@ -30,7 +30,8 @@ def cdc_events_spec(settings: Settings) -> dg.AssetSpec:
         key=CDC_EVENTS_KEY,
         description=(
             "Inventory changes streamed from the source systems (CDC): one row per record of the clean Kinesis "
-            "stream, after the Lambda handler validated, standardized and deduplicated it. Two source tables: "
+            "stream, after the Lambda handler validated, standardized and deduplicated it (locally one row per "
+            "source change: a redelivered change is skipped). Two source tables: "
             f"inventory transactions and stock levels. Appended by {loaded_by}; Dagster does not run the load, "
             "`cdc_bronze_sensor` records each update and starts the `cdc_microbatch` job."),
         kinds={"kinesis", warehouse_kind(settings)},

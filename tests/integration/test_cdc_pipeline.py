@@ -11,13 +11,17 @@ import subprocess
 import sys
 import time
 
+import dagster as dg
 import duckdb
 import pytest
 
+from inventory_platform.cdc.sensors import build_cdc_bronze_sensor
 from inventory_platform.lib.duckdb_warehouse import connect_duckdb
+from inventory_platform.settings import load_settings
 from streaming.local_endpoint import LocalEndpoint, aws_client, ensure_streams
 from streaming.pipeline import mapping_checkpoint_file, poll_until_idle
 from streaming.producer import Faults, produce
+from streaming.shard_reader import ShardReader
 
 from ..support.cdc import assert_silver_is_truth, build_tiny_silver, new_lab, silver_state
 
@@ -65,51 +69,73 @@ def test_replaying_the_stream_twice_gives_identical_silver(lab):
     poll_until_idle(replay)
     assert replay.mapping.stats.records == stats.put and replay.loader.stats.loaded == 0
 
-    # Replay it again with the dedup table lost: every event reaches Bronze a second time, under new
-    # stream positions, and Silver must not change.
+    # Replay it again with the dedup table lost: every event reaches the clean stream a second time,
+    # under new stream positions, and Bronze skips each as a change it already holds.
     dynamodb = aws_client("dynamodb", lab.url)
     dynamodb.delete_table(TableName=lab.names.dedup_table)
     ensure_streams(lab.kinesis, dynamodb, lab.names, {})
     mapping_checkpoint_file(lab.root / "streaming", replay.mapping.reader).unlink()
-    poll_until_idle(lab.pipeline(dedup="dynamodb"))
-    assert bronze_count(lab.db) == 2 * stats.source_events
+    redelivered = lab.pipeline(dedup="dynamodb")
+    poll_until_idle(redelivered)
+    assert redelivered.loader.stats.redeliveries_skipped == stats.source_events
+    assert bronze_count(lab.db) == stats.source_events
 
     # Re-read the clean stream from its start: positions already loaded are not loaded again.
     con = duckdb.connect(str(lab.db))
     con.execute("delete from bronze.cdc_checkpoints")
     con.close()
     poll_until_idle(lab.pipeline())
-    assert bronze_count(lab.db) == 2 * stats.source_events
+    assert bronze_count(lab.db) == stats.source_events
     lab.refresh_silver()
     assert silver_state(lab.db) == first
 
 
-def test_loader_killed_with_sigkill_mid_batch_restarts_to_exact_truth(lab):
+def stream_env(lab) -> dict[str, str]:
+    return {**os.environ, "AWS_ENDPOINT_URL": lab.url, "INVENTORY_DATA_DIR": str(lab.root),
+            "INVENTORY_DUCKDB_PATH": str(lab.db), "INVENTORY_CDC_STREAM_PREFIX": lab.names.raw.removesuffix("-raw")}
+
+
+def test_stream_run_killed_with_sigkill_three_times_holds_each_event_once(lab):
+    """SIGKILL at seeded points while the handler forwards batches and the loader commits them: a batch
+    forwarded to the clean stream but not yet checkpointed is forwarded again after the restart, and
+    Bronze, `stream status` and the sensor must still hold and count each source change once."""
     source = lab.source(out_of_order_rate=0.2, late_rate=0.02)
-    stats = produce(lab.kinesis, lab.names.raw, source, 12_000, faults=Faults(duplicate=0.05))
-    env = {**os.environ, "AWS_ENDPOINT_URL": lab.url, "INVENTORY_DATA_DIR": str(lab.root),
-           "INVENTORY_DUCKDB_PATH": str(lab.db), "INVENTORY_CDC_STREAM_PREFIX": lab.names.raw.removesuffix("-raw")}
-    command = [sys.executable, "-m", "inventory_platform.cli", "stream", "run", "--batch-size", "200"]
-    rng = random.Random(3)
-    kills_mid_load = 0
-    for _ in range(4):
-        before = bronze_count(lab.db)
+    stats = produce(lab.kinesis, lab.names.raw, source, 10_000, faults=Faults(duplicate=0.05))
+    raw = ShardReader(lab.kinesis, lab.names.raw)
+    last = {s: raw.read(s, None, limit=10_000).records[-1]["SequenceNumber"] for s in raw.shard_ids()}
+    checkpoints = mapping_checkpoint_file(lab.root / "streaming", raw)
+    env = stream_env(lab)
+    command = [sys.executable, "-m", "inventory_platform.cli", "stream", "run"]
+    rng = random.Random(15)
+    for _ in range(3):
+        before = checkpoints.read_text() if checkpoints.exists() else ""
         proc = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        deadline = time.monotonic() + 120
-        while bronze_count(lab.db) == before and time.monotonic() < deadline:  # wait until it is loading
-            time.sleep(0.05)
-        time.sleep(rng.uniform(0.0, 0.4))
+        deadline = time.monotonic() + 60
+        while (not checkpoints.exists() or checkpoints.read_text() == before) and time.monotonic() < deadline:
+            time.sleep(0.01)  # until this run has handled a batch
+        time.sleep(rng.uniform(0.0, 0.6))
         proc.send_signal(signal.SIGKILL)
         proc.wait()
-        kills_mid_load += 0 < bronze_count(lab.db) < stats.source_events
-    assert kills_mid_load >= 2, "the kills should land while the stream was still being loaded"
-    subprocess.run([*command, "--until-idle"], env=env, check=True, capture_output=True, timeout=600)
+        handled = json.loads(checkpoints.read_text())
+        assert any(int(handled.get(s, 0)) < int(seq) for s, seq in last.items()), "killed after the raw stream drained"
+    subprocess.run([*command, "--until-idle"], env=env, check=True, capture_output=True, timeout=300)
 
     con = duckdb.connect(str(lab.db), read_only=True)
-    loaded, distinct_positions = con.execute(
-        "select count(*), count(distinct shard_id || sequence_number) from bronze.cdc_events").fetchone()
+    rows, events, positions = con.execute("""
+        select count(*), count(distinct partition_key || '#' || json_extract_string(payload, '$.source.lsn')),
+               count(distinct shard_id || sequence_number)
+        from bronze.cdc_events""").fetchone()
     con.close()
-    assert loaded == distinct_positions, "a clean-stream record was loaded twice"
+    assert (rows, events, positions) == (stats.source_events,) * 3, "Bronze must hold every event once"
+    status = json.loads(subprocess.run([sys.executable, "-m", "inventory_platform.cli", "stream", "status", "--json"],
+                                       env=env, check=True, capture_output=True, text=True).stdout)
+    assert status["bronze_events"] == stats.source_events
+    with pytest.MonkeyPatch.context() as mp:
+        for var, value in {**env, "INVENTORY_ENV": "local"}.items():
+            mp.setenv(var, value)
+        sensor = build_cdc_bronze_sensor(load_settings())
+    result = sensor(dg.build_sensor_context(instance=dg.DagsterInstance.ephemeral()))
+    assert result.asset_events[0].metadata["dagster/row_count"].value == stats.source_events
     lab.refresh_silver()
     assert_silver_is_truth(lab.db, source.truth())
 
