@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+GET_RECORDS_LIMIT = 10_000  # the most one GetRecords call returns
+
 
 @dataclass(frozen=True)
 class ShardBatch:
@@ -51,6 +53,19 @@ class ShardReader:
         else:
             self._iterators.pop(shard_id, None)
         return ShardBatch(shard_id, records, int(response.get("MillisBehindLatest", 0)))
+
+    def backlog(self, shard_id: str, after: str | None) -> tuple[int, dict | None]:
+        """(how many records follow `after` on the shard, the first of them): exact, paging through the
+        shard until it is caught up, since one GetRecords call returns at most 10,000 records."""
+        count, first = 0, None
+        while True:
+            batch = self.read(shard_id, after, limit=GET_RECORDS_LIMIT)
+            if batch.records:
+                first = first or batch.records[0]
+                count += len(batch.records)
+                after = batch.records[-1]["SequenceNumber"]
+            elif not batch.millis_behind_latest or shard_id not in self._iterators:  # caught up, or shard closed
+                return count, first
 
     def forget(self, shard_id: str) -> None:
         self._iterators.pop(shard_id, None)
