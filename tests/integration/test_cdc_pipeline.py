@@ -15,6 +15,8 @@ import dagster as dg
 import duckdb
 import pytest
 
+from inventory_platform.cdc.assets import CDC_CONSERVATION_CHECK, build_cdc_conservation_check
+from inventory_platform.cdc.conservation import read_conservation
 from inventory_platform.cdc.sensors import build_cdc_bronze_sensor
 from inventory_platform.lib.duckdb_warehouse import connect_duckdb
 from inventory_platform.settings import load_settings
@@ -134,8 +136,11 @@ def test_stream_run_killed_with_sigkill_three_times_holds_each_event_once(lab):
         for var, value in {**env, "INVENTORY_ENV": "local"}.items():
             mp.setenv(var, value)
         sensor = build_cdc_bronze_sensor(load_settings())
+        conservation = read_conservation(load_settings())
     result = sensor(dg.build_sensor_context(instance=dg.DagsterInstance.ephemeral()))
     assert result.asset_events[0].metadata["dagster/row_count"].value == stats.source_events
+    assert conservation.holds, conservation.summary()
+    assert (conservation.total("read"), conservation.total("clean")) == (stats.put, stats.source_events)
     lab.refresh_silver()
     assert_silver_is_truth(lab.db, source.truth())
 
@@ -178,3 +183,41 @@ def test_out_of_order_updates_and_deletes_end_in_the_source_state(lab):
     assert ops.get("d", 0) > 20 and ops.get("u", 0) > 100
     lab.refresh_silver()
     assert_silver_is_truth(lab.db, source.truth())
+
+
+def test_conservation_check_accounts_for_every_raw_record_and_names_lost_ones(lab, monkeypatch):
+    source = lab.source(seed=13)
+    stats = produce(lab.kinesis, lab.names.raw, source, 2_000,
+                    faults=Faults(duplicate=0.05, malformed=0.02, oversized=0.01))
+    pipeline = lab.pipeline()
+    poll_until_idle(pipeline)
+    for var, value in {**stream_env(lab), "INVENTORY_ENV": "local"}.items():
+        monkeypatch.setenv(var, value)
+    check = build_cdc_conservation_check(load_settings())
+
+    assert [k.name for k in check.check_keys] == [CDC_CONSERVATION_CHECK]
+    result = check()
+    assert result.passed, result.description
+    figures = {k: v.value for k, v in result.metadata.items() if isinstance(v.value, int)}
+    assert figures == {"read": stats.put, "clean": stats.source_events, "dead_lettered": stats.malformed + stats.oversized,
+                       "deduplicated": stats.duplicates, "in_flight": 0, "failure_destination": 0, "missing": 0,
+                       "not_read_yet": 0}
+
+    # Records on the clean stream not loaded yet are in flight, not missing.
+    produce(lab.kinesis, lab.names.raw, source, 50)
+    poll_until_idle(pipeline.mapping)
+    result = check()
+    assert result.passed and result.metadata["in_flight"].value >= 50, result.description
+
+    # A change that vanished from Bronze (as a bug would lose it) fails the check, by name.
+    poll_until_idle(pipeline.loader)
+    con = duckdb.connect(str(lab.db))
+    lost = [k for (k,) in con.execute("select event_key from bronze.cdc_event_keys order by event_key limit 3").fetchall()]
+    con.execute("delete from bronze.cdc_events where (shard_id, sequence_number) in "
+                "(select (shard_id, sequence_number) from bronze.cdc_event_keys where event_key in (?, ?, ?))", lost)
+    con.execute("delete from bronze.cdc_event_keys where event_key in (?, ?, ?)", lost)
+    con.close()
+    result = check()
+    assert not result.passed and result.severity == dg.AssetCheckSeverity.ERROR
+    assert result.metadata["missing"].value >= 3 and "MISSING" in result.description
+    assert lost[0] in result.description
