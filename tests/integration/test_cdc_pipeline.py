@@ -97,29 +97,52 @@ def stream_env(lab) -> dict[str, str]:
             "INVENTORY_DUCKDB_PATH": str(lab.db), "INVENTORY_CDC_STREAM_PREFIX": lab.names.raw.removesuffix("-raw")}
 
 
+def kill_after_forward_before_checkpoint(proc, clean: ShardReader, checkpoints, deadline: float) -> None:
+    """SIGKILL the runner once the clean stream holds records forwarded after the mapping's last checkpoint:
+    the handler has forwarded a batch the mapping has not recorded (the window is milliseconds; a miss
+    is an ordinary kill)."""
+    seen = {s: None for s in clean.shard_ids()}
+    for s in seen:
+        for record in clean.records_after(s, None):
+            seen[s] = record["SequenceNumber"]
+    while time.monotonic() < deadline:
+        position = checkpoints.read_text()
+        grew = False
+        for s in seen:
+            records = clean.read(s, seen[s]).records
+            if records:
+                seen[s], grew = records[-1]["SequenceNumber"], True
+        if grew and checkpoints.read_text() == position:
+            break
+    proc.send_signal(signal.SIGKILL)
+
+
 def test_stream_run_killed_with_sigkill_three_times_holds_each_event_once(lab):
-    """SIGKILL at seeded points while the handler forwards batches and the loader commits them: a batch
-    forwarded to the clean stream but not yet checkpointed is forwarded again after the restart, and
-    Bronze, `stream status` and the sensor must still hold and count each source change once."""
+    """SIGKILL while the handler forwards batches and the loader commits them, twice at seeded points
+    and once between a forward and the mapping's checkpoint: that batch is forwarded again after the
+    restart, and Bronze, `stream status` and the sensor must still hold and count each change once."""
     source = lab.source(out_of_order_rate=0.2, late_rate=0.02)
     stats = produce(lab.kinesis, lab.names.raw, source, 12_000, faults=Faults(duplicate=0.05))
-    raw = ShardReader(lab.kinesis, lab.names.raw)
-    last = {s: raw.read(s, None, limit=10_000).records[-1]["SequenceNumber"] for s in raw.shard_ids()}
+    raw, clean = ShardReader(lab.kinesis, lab.names.raw), ShardReader(lab.kinesis, lab.names.clean)
+    last = {s: max(int(r["SequenceNumber"]) for r in raw.records_after(s, None)) for s in raw.shard_ids()}
     checkpoints = mapping_checkpoint_file(lab.root / "streaming", raw)
     env = stream_env(lab)
     command = [sys.executable, "-m", "inventory_platform.cli", "stream", "run"]
     rng = random.Random(15)
-    for _ in range(3):
+    for kill in ("seeded", "between forward and checkpoint", "seeded"):
         before = checkpoints.read_text() if checkpoints.exists() else ""
         proc = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         deadline = time.monotonic() + 60
         while (not checkpoints.exists() or checkpoints.read_text() == before) and time.monotonic() < deadline:
             time.sleep(0.01)  # until this run has handled a batch
-        time.sleep(rng.uniform(0.0, 0.4))  # then within its next few batches
-        proc.send_signal(signal.SIGKILL)
+        if kill == "seeded":
+            time.sleep(rng.uniform(0.0, 0.4))  # then within its next few batches
+            proc.send_signal(signal.SIGKILL)
+        else:
+            kill_after_forward_before_checkpoint(proc, clean, checkpoints, deadline)
         proc.wait()
         handled = json.loads(checkpoints.read_text())
-        assert any(int(handled.get(s, 0)) < int(seq) for s, seq in last.items()), "killed after the raw stream drained"
+        assert any(int(handled.get(s, 0)) < seq for s, seq in last.items()), f"{kill}: killed after the raw stream drained"
     subprocess.run([*command, "--until-idle"], env=env, check=True, capture_output=True, timeout=300)
 
     con = duckdb.connect(str(lab.db), read_only=True)
