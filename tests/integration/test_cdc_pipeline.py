@@ -7,6 +7,7 @@ import json
 import os
 import random
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
@@ -97,30 +98,28 @@ def stream_env(lab) -> dict[str, str]:
             "INVENTORY_DUCKDB_PATH": str(lab.db), "INVENTORY_CDC_STREAM_PREFIX": lab.names.raw.removesuffix("-raw")}
 
 
-def kill_after_forward_before_checkpoint(proc, clean: ShardReader, checkpoints, deadline: float) -> None:
-    """SIGKILL the runner once the clean stream holds records forwarded after the mapping's last checkpoint:
-    the handler has forwarded a batch the mapping has not recorded (the window is milliseconds; a miss
-    is an ordinary kill)."""
-    seen = {s: None for s in clean.shard_ids()}
-    for s in seen:
-        for record in clean.records_after(s, None):
-            seen[s] = record["SequenceNumber"]
-    while time.monotonic() < deadline:
-        position = checkpoints.read_text()
-        grew = False
-        for s in seen:
-            records = clean.read(s, seen[s]).records
-            if records:
-                seen[s], grew = records[-1]["SequenceNumber"], True
-        if grew and checkpoints.read_text() == position:
-            break
-    proc.send_signal(signal.SIGKILL)
+def kill_after_forward_before_remembering(proc, clean: ShardReader, dedup_file, deadline: float) -> None:
+    """SIGKILL the runner after the handler forwarded a batch to the clean stream and before it recorded
+    that in its dedup store: the test holds the store's write lock (reads go on, in WAL mode), so the
+    handler forwards its next batch and then waits; once the clean stream grows, the kill lands there."""
+    positions = {s: max((r["SequenceNumber"] for r in clean.records_after(s, None)), key=int, default=None)
+                 for s in clean.shard_ids()}
+    blocker = sqlite3.connect(dedup_file, isolation_level=None)
+    try:
+        blocker.execute("begin immediate")
+        while time.monotonic() < deadline and not any(clean.read(s, after).records for s, after in positions.items()):
+            time.sleep(0.01)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+    finally:
+        blocker.close()
 
 
 def test_stream_run_killed_with_sigkill_three_times_holds_each_event_once(lab):
     """SIGKILL while the handler forwards batches and the loader commits them, twice at seeded points
-    and once between a forward and the mapping's checkpoint: that batch is forwarded again after the
-    restart, and Bronze, `stream status` and the sensor must still hold and count each change once."""
+    and once between a forward and the handler recording it (a window of milliseconds, held open here):
+    that batch is forwarded again after the restart, and Bronze, `stream status` and the sensor must
+    still hold and count each change once."""
     source = lab.source(out_of_order_rate=0.2, late_rate=0.02)
     stats = produce(lab.kinesis, lab.names.raw, source, 12_000, faults=Faults(duplicate=0.05))
     raw, clean = ShardReader(lab.kinesis, lab.names.raw), ShardReader(lab.kinesis, lab.names.clean)
@@ -129,7 +128,8 @@ def test_stream_run_killed_with_sigkill_three_times_holds_each_event_once(lab):
     env = stream_env(lab)
     command = [sys.executable, "-m", "inventory_platform.cli", "stream", "run"]
     rng = random.Random(15)
-    for kill in ("seeded", "between forward and checkpoint", "seeded"):
+    dedup_file = lab.root / "streaming" / f"dedup-{lab.names.dedup_table}.sqlite"
+    for kill in ("seeded", "between forward and record", "seeded"):
         before = checkpoints.read_text() if checkpoints.exists() else ""
         proc = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         deadline = time.monotonic() + 60
@@ -138,9 +138,9 @@ def test_stream_run_killed_with_sigkill_three_times_holds_each_event_once(lab):
         if kill == "seeded":
             time.sleep(rng.uniform(0.0, 0.4))  # then within its next few batches
             proc.send_signal(signal.SIGKILL)
+            proc.wait()
         else:
-            kill_after_forward_before_checkpoint(proc, clean, checkpoints, deadline)
-        proc.wait()
+            kill_after_forward_before_remembering(proc, clean, dedup_file, deadline)
         handled = json.loads(checkpoints.read_text())
         assert any(int(handled.get(s, 0)) < seq for s, seq in last.items()), f"{kill}: killed after the raw stream drained"
     subprocess.run([*command, "--until-idle"], env=env, check=True, capture_output=True, timeout=300)
