@@ -12,7 +12,7 @@ import dagster as dg
 
 from inventory_platform.bronze.assets import build_bronze_assets, external_bronze_specs
 from inventory_platform.catalog.asset_docs import document_assets
-from inventory_platform.cdc.assets import build_cdc_lag_check, cdc_events_spec
+from inventory_platform.cdc.assets import build_cdc_checks, cdc_events_spec
 from inventory_platform.cdc.sensors import build_cdc_bronze_sensor, build_cdc_lag_sensor
 from inventory_platform.orchestration.run_recovery import build_reclaim_dead_runs_sensor
 from inventory_platform.cold_tier.assets import build_cold_tier_definitions
@@ -60,7 +60,7 @@ def build_defs(settings: Settings) -> dg.Definitions:
                build_reclaim_dead_runs_sensor()] if settings.is_local else []
     core = dg.Definitions(
         assets=assets,
-        asset_checks=[build_cdc_lag_check(settings), source_freshness],
+        asset_checks=[*build_cdc_checks(settings), source_freshness],
         jobs=jobs,
         sensors=sensors,
         schedules=build_schedules(settings),

@@ -1,9 +1,15 @@
-"""Appends the clean CDC stream to the local Bronze table, exactly once.
+"""Appends the clean CDC stream to the local Bronze table, each source change exactly once.
 
 bronze.cdc_events has the columns of the Redshift streaming-ingestion materialized view (shard,
 sequence number, partition key, arrival time, payload) so Silver reads the same shape on both engines.
 Records and the per-shard checkpoint are written in one DuckDB transaction: a crash before COMMIT
 leaves neither, a crash after leaves both, and a restart resumes after the committed checkpoint.
+
+That makes each clean-stream position load once, but one change can sit at two positions: the
+handler forwards a batch and is killed before the event-source mapping checkpoints it, so the retry
+forwards it again (Lambda does the same after a timeout). bronze.cdc_event_keys therefore holds each
+change's identity, (table, row key, lsn), as the handler's dedup store and Silver define it; a record
+whose identity is already there is skipped in the same transaction, so a later delivery is not loaded.
 The connection is opened per flush and closed again, so the writer lock is held only briefly.
 """
 
@@ -29,6 +35,12 @@ create table if not exists bronze.cdc_events (
     _batch_id varchar not null,
     primary key (stream_name, shard_id, sequence_number)
 );
+create table if not exists bronze.cdc_event_keys (
+    event_key varchar primary key,
+    stream_name varchar not null,
+    shard_id varchar not null,
+    sequence_number varchar not null
+);
 create table if not exists bronze.cdc_checkpoints (
     stream_name varchar not null,
     stream_epoch varchar not null,
@@ -40,13 +52,40 @@ create table if not exists bronze.cdc_checkpoints (
 """
 
 
+# The clean stream's partition key is `<table>|<row key>` (streaming.contract.partition_key), so with the
+# source's lsn it names one source change: the (table, key, lsn) the handler and Silver deduplicate on.
+# A payload without an lsn (none passes today's contract) keeps its stream position as its identity.
+EVENT_KEY_SQL = ("coalesce(partition_key || '#' || json_extract_string(payload, '$.source.lsn'), "
+                 "'position#' || stream_name || '#' || shard_id || '#' || sequence_number)")
+
+
 def ensure_cdc_tables(con) -> None:
     con.execute(CDC_EVENTS_DDL)
+    unregistered = con.execute("select not exists (select 1 from bronze.cdc_event_keys) "
+                               "and exists (select 1 from bronze.cdc_events)").fetchone()[0]
+    if unregistered:  # loaded before the key table existed: register each change, drop its later deliveries
+        con.execute("begin")
+        con.execute(f"""
+            create temp table first_deliveries as
+            select event_key, stream_name, shard_id, sequence_number from (
+                select {EVENT_KEY_SQL} as event_key, stream_name, shard_id, sequence_number,
+                       row_number() over (partition by {EVENT_KEY_SQL}
+                                          order by approximate_arrival_timestamp, shard_id, length(sequence_number),
+                                                   sequence_number) as rank
+                from bronze.cdc_events)
+            where rank = 1""")
+        con.execute("insert into bronze.cdc_event_keys select * from first_deliveries")
+        con.execute("""delete from bronze.cdc_events as e where not exists (
+            select 1 from first_deliveries as f where (f.stream_name, f.shard_id, f.sequence_number)
+                                                       = (e.stream_name, e.shard_id, e.sequence_number))""")
+        con.execute("drop table first_deliveries")
+        con.execute("commit")
 
 
 @dataclass
 class LoaderStats:
     loaded: int = 0
+    redeliveries_skipped: int = 0
     flushes: int = 0
     millis_behind_latest: int = 0
 
@@ -65,7 +104,7 @@ class BronzeCdcLoader:
                 [reader.stream_name, reader.epoch]).fetchall())
 
     def poll(self) -> int:
-        """Read what is new on every shard and commit it with the checkpoints; returns rows loaded."""
+        """Read what is new on every shard and commit it with the checkpoints; returns records read."""
         batches = []
         behind = 0
         for shard_id in self.reader.shard_ids():
@@ -90,8 +129,20 @@ class BronzeCdcLoader:
             with self.connect() as con:
                 con.execute("begin")
                 con.register("incoming", table)
-                # Idempotent by stream position too: a reset checkpoint re-reads records already held.
-                con.execute("insert or ignore into bronze.cdc_events select * from incoming")
+                # The first delivery of each change not held yet; a re-read position is held already.
+                con.execute(f"""
+                    create temp table fresh as
+                    select * exclude (event_key, rank) from (
+                        select *, {EVENT_KEY_SQL} as event_key,
+                               row_number() over (partition by {EVENT_KEY_SQL}
+                                              order by shard_id, length(sequence_number), sequence_number) as rank
+                        from incoming) as i
+                    where rank = 1 and not exists (select 1 from bronze.cdc_event_keys as k where k.event_key = i.event_key)""")
+                con.execute("insert into bronze.cdc_events select * from fresh")
+                con.execute(f"insert into bronze.cdc_event_keys select {EVENT_KEY_SQL}, stream_name, shard_id, "
+                            "sequence_number from fresh")
+                loaded = con.execute("select count(*) from fresh").fetchone()[0]
+                con.execute("drop table fresh")
                 con.executemany(
                     "insert or replace into bronze.cdc_checkpoints values (?, ?, ?, ?, ?)",
                     [(self.reader.stream_name, self.reader.epoch, shard, seq, loaded_at) for shard, seq in positions.items()])
@@ -101,6 +152,7 @@ class BronzeCdcLoader:
                 self.reader.forget(shard)
             raise
         self.checkpoints.update(positions)
-        self.stats.loaded += len(rows)
+        self.stats.loaded += loaded
+        self.stats.redeliveries_skipped += len(rows) - loaded
         self.stats.flushes += 1
         return len(rows)

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Iterator
+
+GET_RECORDS_LIMIT = 10_000  # the most one GetRecords call returns
 
 
 @dataclass(frozen=True)
@@ -51,6 +54,25 @@ class ShardReader:
         else:
             self._iterators.pop(shard_id, None)
         return ShardBatch(shard_id, records, int(response.get("MillisBehindLatest", 0)))
+
+    def records_after(self, shard_id: str, after: str | None) -> Iterator[dict]:
+        """Every record of the shard after `after`, paging until caught up (one GetRecords call returns
+        at most 10,000 records)."""
+        while True:
+            batch = self.read(shard_id, after, limit=GET_RECORDS_LIMIT)
+            yield from batch.records
+            if batch.records:
+                after = batch.records[-1]["SequenceNumber"]
+            elif not batch.millis_behind_latest or shard_id not in self._iterators:  # caught up, or shard closed
+                return
+
+    def backlog(self, shard_id: str, after: str | None) -> tuple[int, dict | None]:
+        """(how many records follow `after` on the shard, exactly; the first of them)."""
+        count, first = 0, None
+        for record in self.records_after(shard_id, after):
+            first = first or record
+            count += 1
+        return count, first
 
     def forget(self, shard_id: str) -> None:
         self._iterators.pop(shard_id, None)

@@ -2,12 +2,14 @@
 
 import dagster as dg
 
+from inventory_platform.cdc.conservation import OUTCOMES, read_conservation
 from inventory_platform.cdc.status import read_status
 from inventory_platform.lib.engine import warehouse_kind
 from inventory_platform.settings import Settings
 
 CDC_EVENTS_KEY = dg.AssetKey(["bronze", "cdc_events"])
 CDC_LAG_CHECK = "cdc_lag_within_threshold"
+CDC_CONSERVATION_CHECK = "cdc_records_conserved"
 RUNBOOK = "ops_runbooks/runbook_cdc_lag.md"
 
 CDC_COLUMNS = dg.TableSchema(columns=[
@@ -30,7 +32,8 @@ def cdc_events_spec(settings: Settings) -> dg.AssetSpec:
         key=CDC_EVENTS_KEY,
         description=(
             "Inventory changes streamed from the source systems (CDC): one row per record of the clean Kinesis "
-            "stream, after the Lambda handler validated, standardized and deduplicated it. Two source tables: "
+            "stream, after the Lambda handler validated, standardized and deduplicated it (locally one row per "
+            "source change: a redelivered change is skipped). Two source tables: "
             f"inventory transactions and stock levels. Appended by {loaded_by}; Dagster does not run the load, "
             "`cdc_bronze_sensor` records each update and starts the `cdc_microbatch` job."),
         kinds={"kinesis", warehouse_kind(settings)},
@@ -71,3 +74,32 @@ def build_cdc_lag_check(settings: Settings) -> dg.AssetChecksDefinition:
         return dg.AssetCheckResult(**lag_check_result(settings, read_status(settings)))
 
     return _cdc_lag
+
+
+def conservation_check_result(conservation) -> dict:
+    return {
+        "passed": conservation.holds,
+        "severity": dg.AssetCheckSeverity.ERROR,
+        "description": conservation.summary(),
+        "metadata": {**{m: conservation.total(m) for m in ("read", *OUTCOMES, "not_read_yet")},
+                     "per_shard": dg.MetadataValue.json({s: f.as_dict() for s, f in conservation.shards.items()}),
+                     "missing_examples": dg.MetadataValue.json(conservation.missing_examples),
+                     "runbook": dg.MetadataValue.path(RUNBOOK)},
+    }
+
+
+def build_cdc_conservation_check(settings: Settings) -> dg.AssetChecksDefinition:
+    @dg.asset_check(asset=CDC_EVENTS_KEY, name=CDC_CONSERVATION_CHECK, blocking=False,
+                    description="Every record the CDC handler read from the raw stream is accounted for: CDC records "
+                                "read = clean (in Bronze) + dead-lettered + deduplicated + in flight on the clean stream "
+                                "+ sent to the failure destination, per shard; fails naming the records that are none "
+                                "of these. Reads the retained raw stream: run on demand.")
+    def _cdc_conserved() -> dg.AssetCheckResult:
+        return dg.AssetCheckResult(**conservation_check_result(read_conservation(settings)))
+
+    return _cdc_conserved
+
+
+def build_cdc_checks(settings: Settings) -> list[dg.AssetChecksDefinition]:
+    """Lag everywhere; conservation where the platform loads Bronze itself (locally)."""
+    return [build_cdc_lag_check(settings), *([build_cdc_conservation_check(settings)] if settings.is_local else [])]

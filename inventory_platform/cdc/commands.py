@@ -95,7 +95,7 @@ def run(until_idle: bool, duration: float | None, batch_size: int) -> None:
     m, l = pipe.mapping.stats, pipe.loader.stats
     console.print(f"handler: {m.records:,} records in {m.invocations:,} invocations ({m.retries} retries, "
                   f"{m.sent_to_failure_destination} to the failure destination); Bronze: {l.loaded:,} events loaded "
-                  f"in {l.flushes:,} commits")
+                  f"in {l.flushes:,} commits ({l.redeliveries_skipped:,} redelivered changes skipped)")
 
 
 @stream.command()
@@ -123,7 +123,7 @@ def status(as_json: bool) -> None:
         ("clean stream: records waiting for Bronze", f"{state.clean_unloaded:,}"),
         ("dead-letter stream: records", f"{state.dead_letters:,}"),
         ("failure destination: records", f"{state.mapping_failures:,}"),
-        ("Bronze cdc_events: rows", f"{state.bronze_events:,}"),
+        ("Bronze cdc_events: events (each change once)", f"{state.bronze_events:,}"),
         ("newest source commit in Bronze", state.newest_source_commit or "-"),
         ("newest Bronze load", state.newest_load or "-"),
     ]:

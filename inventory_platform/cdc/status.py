@@ -44,14 +44,14 @@ class CdcStatus:
         return {**asdict(self), "lag_seconds": self.lag_seconds}
 
 
-def _oldest_unprocessed(reader: ShardReader, checkpoints: dict[str, str], now: float, limit: int = 10_000) -> tuple[float, int]:
-    """(age in seconds of the oldest record after the checkpoints, records waiting up to `limit` per shard)."""
+def _oldest_unprocessed(reader: ShardReader, checkpoints: dict[str, str], now: float) -> tuple[float, int]:
+    """(age in seconds of the oldest record after the checkpoints, records waiting on all shards)."""
     age, waiting = 0.0, 0
     for shard_id in reader.shard_ids():
-        records = reader.read(shard_id, checkpoints.get(shard_id), limit=limit).records
-        if records:
-            waiting += len(records)
-            age = max(age, now - records[0]["ApproximateArrivalTimestamp"].timestamp())
+        count, first = reader.backlog(shard_id, checkpoints.get(shard_id))
+        if first:
+            waiting += count
+            age = max(age, now - first["ApproximateArrivalTimestamp"].timestamp())
     return age, waiting
 
 
@@ -75,8 +75,8 @@ def read_status(settings: Settings) -> CdcStatus:
     esm_positions = json.loads(esm_file.read_text()) if esm_file.exists() else {}
     raw_age, raw_waiting = _oldest_unprocessed(raw, esm_positions, now)
     clean_age, clean_waiting = _oldest_unprocessed(clean, loaded_positions, now)
-    dead_letters = sum(len(ShardReader(kinesis, names.dlq).read(s, None, limit=10_000).records)
-                       for s in ShardReader(kinesis, names.dlq).shard_ids())
+    dlq = ShardReader(kinesis, names.dlq)
+    dead_letters = sum(dlq.backlog(shard_id, None)[0] for shard_id in dlq.shard_ids())
     failures_file = settings.streaming_dir / f"esm-{names.raw}-failures.jsonl"
     failures = sum(json.loads(line)["batch_size"] for line in failures_file.read_text().splitlines()) if failures_file.exists() else 0
     commit = datetime.fromtimestamp(commit_ms / 1000, tz=timezone.utc) if commit_ms else None
