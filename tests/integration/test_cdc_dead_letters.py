@@ -4,35 +4,11 @@ does not dead-letter a bad record a second time."""
 from __future__ import annotations
 
 import json
-import os
 
-import pytest
-
-from streaming.local_endpoint import LocalEndpoint
 from streaming.pipeline import mapping_checkpoint_file, poll_until_idle
 from streaming.producer import Faults, produce
 
-from ..support.cdc import build_tiny_silver, new_lab
-
-os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
-
-
-@pytest.fixture(scope="module")
-def endpoint(tmp_path_factory):
-    local = LocalEndpoint(tmp_path_factory.mktemp("endpoint"))
-    local.up()
-    yield local
-    local.down()
-
-
-@pytest.fixture(scope="module")
-def silver_db(tmp_path_factory):
-    return build_tiny_silver(tmp_path_factory.mktemp("tiny_silver"))
-
-
-@pytest.fixture
-def lab(tmp_path, endpoint, silver_db, request):
-    return new_lab(tmp_path, endpoint, silver_db, prefix=request.node.name.replace("_", "-")[:40])
+from ..support.cdc_fixtures import endpoint, lab, silver_db  # noqa: F401 (pytest fixtures)
 
 
 def test_replaying_the_raw_stream_twice_leaves_each_bad_record_dead_lettered_once(lab):

@@ -6,38 +6,15 @@ clean stream -> Bronze -> dbt Silver."""
 from __future__ import annotations
 
 import json
-import os
 
 import duckdb
-import pytest
 
 from streaming.contract import partition_key
 from streaming.kinesis_io import put_records
-from streaming.local_endpoint import LocalEndpoint
 from streaming.pipeline import poll_until_idle
 
-from ..support.cdc import build_tiny_silver, new_lab
+from ..support.cdc_fixtures import endpoint, lab, silver_db  # noqa: F401 (pytest fixtures)
 from ..support.debezium_examples import example
-
-os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
-
-
-@pytest.fixture(scope="module")
-def endpoint(tmp_path_factory):
-    local = LocalEndpoint(tmp_path_factory.mktemp("endpoint"))
-    local.up()
-    yield local
-    local.down()
-
-
-@pytest.fixture(scope="module")
-def silver_db(tmp_path_factory):
-    return build_tiny_silver(tmp_path_factory.mktemp("tiny_silver"))
-
-
-@pytest.fixture
-def lab(tmp_path, endpoint, silver_db, request):
-    return new_lab(tmp_path, endpoint, silver_db, prefix=request.node.name.replace("_", "-")[:40])
 
 
 def _warehouse_facts(db):

@@ -21,32 +21,15 @@ from inventory_platform.cdc.conservation import read_conservation
 from inventory_platform.cdc.sensors import build_cdc_bronze_sensor
 from inventory_platform.lib.duckdb_warehouse import connect_duckdb
 from inventory_platform.settings import load_settings
-from streaming.local_endpoint import LocalEndpoint, aws_client, ensure_streams
+from streaming.local_endpoint import aws_client, ensure_streams
 from streaming.pipeline import mapping_checkpoint_file, poll_until_idle
 from streaming.producer import Faults, produce
 from streaming.shard_reader import ShardReader
 
-from ..support.cdc import assert_silver_is_truth, build_tiny_silver, new_lab, silver_state
-
-os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
-
-
-@pytest.fixture(scope="module")
-def endpoint(tmp_path_factory):
-    local = LocalEndpoint(tmp_path_factory.mktemp("endpoint"))
-    local.up()
-    yield local
-    local.down()
+from ..support.cdc_fixtures import endpoint, lab, silver_db  # noqa: F401 (pytest fixtures)
+from ..support.cdc import assert_silver_is_truth, silver_state
 
 
-@pytest.fixture(scope="module")
-def silver_db(tmp_path_factory):
-    return build_tiny_silver(tmp_path_factory.mktemp("tiny_silver"))
-
-
-@pytest.fixture
-def lab(tmp_path, endpoint, silver_db, request):
-    return new_lab(tmp_path, endpoint, silver_db, prefix=request.node.name.replace("_", "-")[:40])
 
 
 def bronze_count(db) -> int:

@@ -5,31 +5,22 @@ the row key and the reason. Pushed through the real path: local Kinesis -> handl
 from __future__ import annotations
 
 import json
-import os
 
 import duckdb
 import pytest
 
 from streaming.contract import partition_key
 from streaming.kinesis_io import put_records
-from streaming.local_endpoint import LocalEndpoint
 from streaming.pipeline import poll_until_idle
 
+from ..support.cdc_fixtures import endpoint  # noqa: F401 (pytest fixtures)
 from ..support.cdc import build_tiny_silver, new_lab
 from ..support.dbt_runner import failing_tests, run_dbt
 
-os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
 
 CDC_SILVER = ["cdc_inventory_transactions", "stock_levels_current", "cdc_rejects", "fct_inventory_transactions",
               "transaction_rejects"]
 
-
-@pytest.fixture(scope="module")
-def endpoint(tmp_path_factory):
-    local = LocalEndpoint(tmp_path_factory.mktemp("endpoint"))
-    local.up()
-    yield local
-    local.down()
 
 
 @pytest.fixture
