@@ -8,6 +8,7 @@ the Bronze check `every_landed_file_accounted_for` reports them (bronze/landing_
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass
 from datetime import date
@@ -27,18 +28,25 @@ class LandedFile:
 
 
 def landed_files(landing_dir: Path, table: SourceTable) -> list[LandedFile]:
-    """Every file under <landing_dir>/<table>/ in path order. Hidden files (a writer's temporary files)
-    are not landed yet and are left out."""
+    """Every file under <landing_dir>/<table>/ in path order, through symlinked folders (a landing zone
+    may link day folders in). Hidden files and folders (a writer's temporary files) are not landed yet
+    and are left out."""
     root = landing_dir / table.name
     if not root.is_dir():
         return []
-    found = []
-    for path in sorted(root.rglob("*")):
-        relative = path.relative_to(root)
-        if any(part.startswith(".") for part in relative.parts) or not path.is_file():
+    found, seen = [], set()
+    for folder, subfolders, names in os.walk(root, followlinks=True):
+        real = os.path.realpath(folder)
+        if real in seen:  # a symlink loop
+            subfolders.clear()
             continue
-        found.append(_classify(table, path, relative))
-    return found
+        seen.add(real)
+        subfolders[:] = [d for d in subfolders if not d.startswith(".")]
+        for name in names:
+            path = Path(folder) / name
+            if not name.startswith(".") and path.is_file():
+                found.append(_classify(table, path, path.relative_to(root)))
+    return sorted(found, key=lambda f: f.path)
 
 
 def _classify(table: SourceTable, path: Path, relative: Path) -> LandedFile:

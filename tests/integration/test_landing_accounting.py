@@ -186,3 +186,14 @@ def test_a_copy_of_a_loaded_file_is_accounted_for_and_not_loaded_again(tmp_path)
     assert evaluation(result, ACCOUNTING_CHECK).passed
     with duckdb.connect(str(tmp_path / "wh.duckdb")) as con:
         assert con.execute(f"SELECT count(*) FROM bronze.{LEDGER}").fetchone()[0] == 4
+
+
+def test_day_folders_linked_into_the_landing_zone_are_read(tmp_path):
+    """The bench (and a user) may link day folders in rather than copy them."""
+    elsewhere = land_day(tmp_path / "store", date(1999, 1, 3), first_id=1).parent
+    landing = tmp_path / "landing"
+    (landing / LEDGER).mkdir(parents=True)
+    (landing / LEDGER / elsewhere.name).symlink_to(elsewhere, target_is_directory=True)
+    (landing / LEDGER / "loop").symlink_to(landing / LEDGER, target_is_directory=True)
+    assert loadable_days(landing, INVENTORY_TRANSACTIONS) == [date(1999, 1, 3)]
+    assert [f.problem for f in landed_files(landing, INVENTORY_TRANSACTIONS)] == [None]  # the loop is walked once
