@@ -13,8 +13,9 @@ import pytest
 
 from inventory_platform.dr.active_location import pointer_path
 from inventory_platform.settings import REPO_ROOT
-from tests.support.cdc import build_tiny_silver
+from tests.support.dbt_runner import run_dbt
 from tests.support.dr import assert_refused, checklist_rows, dr, fingerprints, flip_bytes, settings_with
+from tests.support.tiny_bronze import build_tiny_bronze
 
 
 @pytest.fixture(scope="module")
@@ -22,7 +23,8 @@ def platform(tmp_path_factory) -> dict[str, str]:
     root = tmp_path_factory.mktemp("dr")
     data = root / "data"
     data.mkdir()
-    build_tiny_silver(data)
+    # Its own warehouse, not the session's shared tiny Silver: the DR copy must hold this data dir's landing paths.
+    run_dbt(["build"], "local", root, {"INVENTORY_DUCKDB_PATH": str(build_tiny_bronze(data, seed=11))})
     return {"INVENTORY_DATA_DIR": str(data), "INVENTORY_DR_DIR": str(root / "secondary"),
             "DAGSTER_HOME": str(root / "dagster_home")}
 
