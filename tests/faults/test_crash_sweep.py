@@ -106,9 +106,13 @@ def during_bronze_commit(victim: Materialize) -> None:
 
 
 def during_bronze_ledger(victim: Materialize) -> None:
+    """Killed right after a ledger batch committed (the WAL grew) while later batches still load: a timed
+    delay after the slot claim outlasted the whole load on a quiet machine."""
     victim.wait_for(lambda: "load_inventory_transactions" in slot_holders(victim.workspace), 180,
                     "the ledger load holding the writer slot")
-    time.sleep(random.Random(SEED).uniform(0.5, 2.0))
+    wal = victim.workspace.duckdb_path.with_name("warehouse.duckdb.wal")
+    size = wal.stat().st_size if wal.exists() else 0
+    victim.wait_for(lambda: (wal.stat().st_size if wal.exists() else 0) != size, 180, "a ledger batch's commit")
     assert "inventory_transactions:" not in victim.output(), "the ledger load finished before the kill"
 
 
