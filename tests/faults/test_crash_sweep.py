@@ -122,7 +122,7 @@ def during_dbt(victim: Materialize) -> None:
     assert victim.dbt_build(), "dbt finished before the kill"
 
 
-def test_every_killed_materialize_restarts_to_the_same_gold(landing, baseline, tmp_path):
+def test_every_killed_materialize_restarts_to_the_same_gold(landing, baseline, tmp_path, capsys):
     points = [("bronze-commit", during_bronze_commit, "fresh"), ("bronze-ledger", during_bronze_ledger, "fresh"),
               ("dbt-build", during_dbt, "loaded")]
     started = time.monotonic()
@@ -132,9 +132,10 @@ def test_every_killed_materialize_restarts_to_the_same_gold(landing, baseline, t
             shutil.copytree(baseline["ws"].root / "data", ws.root / "data")
         crash_and_restart(ws, point, trigger, baseline)
     total = time.monotonic() - started + baseline["seconds"]
-    print(f"\ncrash sweep: {len(FIGURES)} crash points tried, {sum(f['converged'] for f in FIGURES)} converged "
-          f"to the uninterrupted run's Gold ({len(baseline['gold'])} rows of {GOLD}, {baseline['bronze']:,} Bronze "
-          f"ledger rows); uninterrupted run {baseline['seconds']:.0f} s, sweep total {total:.0f} s")
-    for f in FIGURES:
-        print(f"  {f}")
+    with capsys.disabled():  # the figures belong in the test output (docs/reliability.md records them)
+        print(f"\ncrash sweep: {len(FIGURES)} crash points tried, {sum(f['converged'] for f in FIGURES)} converged "
+              f"to the uninterrupted run's Gold ({len(baseline['gold'])} rows of {GOLD}, {baseline['bronze']:,} Bronze "
+              f"ledger rows); uninterrupted run {baseline['seconds']:.0f} s, sweep total {total:.0f} s")
+        for f in FIGURES:
+            print(f"  {f}")
     assert len(FIGURES) == len(points) and all(f["converged"] for f in FIGURES)
