@@ -67,12 +67,13 @@ def account_for_landing(con: duckdb.DuckDBPyConnection, table: SourceTable, land
     `batch_ids`: the batches of this run, whose loaded files are checked row for row."""
     logged = con.execute(
         "SELECT source_file, file_sha256, file_size, status, batch_id, rows_loaded FROM bronze.load_log "
-        "WHERE source_table = ?", [table.name]).fetchall()
+        "WHERE source_table = ? ORDER BY loaded_at", [table.name]).fetchall()  # a path's latest status wins
     status_by_path = {path: status for path, _, _, status, _, _ in logged}
     loaded = {(size, sha) for _, sha, size, status, _, _ in logged if status == "loaded"}
+    loaded_sizes = {size for size, _ in loaded}
     files = {display_name(f.path): f for f in landed_files(landing_dir, table)}  # the load log's names
     unaccounted = [u for name, f in files.items() if name not in status_by_path
-                   if (u := _unaccounted(f, table, partitions, loaded)) is not None]
+                   if (u := _unaccounted(f, table, partitions, loaded, loaded_sizes)) is not None]
     for name, _, _, status, batch, rows_loaded in logged:
         if batch in batch_ids and status == "loaded" and name in files \
                 and (rows := file_rows(files[name].path)) != rows_loaded:
@@ -82,8 +83,8 @@ def account_for_landing(con: duckdb.DuckDBPyConnection, table: SourceTable, land
 
 
 def _unaccounted(f: LandedFile, table: SourceTable, partitions: tuple[date, date] | None,
-                 loaded: set[tuple[int, str]]) -> Unaccounted | None:
-    """`loaded`: (size, sha256) of every file loaded; a file is hashed only when its size matches one."""
+                 loaded: set[tuple[int, str]], loaded_sizes: set[int]) -> Unaccounted | None:
+    """`loaded`: (size, sha256) of every file loaded; a file is hashed only when its size is in `loaded_sizes`."""
     if f.problem is not None:
         return Unaccounted(f.path, f"not loaded: {f.problem}", file_rows(f.path))
     if f.day is not None and partitions is not None and not partitions[0] <= f.day <= partitions[1]:
@@ -91,7 +92,7 @@ def _unaccounted(f: LandedFile, table: SourceTable, partitions: tuple[date, date
                                    f"{partitions[0]}…{partitions[1]} (INVENTORY_HISTORY_START sets the first; "
                                    "unset, the partitions start on the earliest landed day)", file_rows(f.path))
     size = f.path.stat().st_size
-    if size in {s for s, _ in loaded} and (size, sha256_of(f.path)) in loaded:
+    if size in loaded_sizes and (size, sha256_of(f.path)) in loaded:
         return None  # the same content was loaded under another name: loading it again would double-count
     where = f"its partition {f.day}" if f.day is not None else f"bronze/{table.name}"
     return Unaccounted(f.path, f"landed, not loaded yet: materialize {where}", file_rows(f.path), pending=True)
