@@ -1,11 +1,11 @@
 {#
   The cold tier (docs/architecture/cold_tier.md): ledger history older than the retention window lives in
   Parquet partitioned by year/month, written by the ops/cold_tier_offload asset locally and by UNLOAD in
-  production (ops_runbooks/redshift/cold_tier.sql). The manifest table (source ops.cold_tier_offload) lists
+  production (inventory_platform/cold_tier/redshift_cold_tier.sql). The manifest table (source ops.cold_tier_offload) lists
   the committed offloads; its latest cutoff is the watermark: hot rows from it on, cold rows before it.
 #}
 
-{# The ledger's columns and types, as the contract in _silver__models.yml declares them. #}
+{# The ledger's columns and types, as the contract in models/silver/fct_inventory_transactions.yml declares them. #}
 {% macro ledger_columns() -%}
     {{ return({
         'transaction_id': 'bigint', 'event_ts': 'timestamp', 'event_date': 'date', 'month_end_date': 'date',
@@ -40,7 +40,7 @@
     {%- endif -%}
 {%- endmacro %}
 
-{# In production the manifest table is created with the external schema (ops_runbooks/redshift/cold_tier.sql). #}
+{# In production the manifest table is created with the external schema (inventory_platform/cold_tier/redshift_cold_tier.sql). #}
 {% macro redshift__cold_tier_watermark(manifest, table_name) -%}
     {{ cold_tier_watermark_from(manifest, table_name) }}
 {%- endmacro %}

@@ -4,7 +4,7 @@ ops/cold_tier_offload stands for the Parquet cold tier (INVENTORY_COLD_DIR) and 
 materialization moves ledger history older than INVENTORY_COLD_AFTER_MONTHS (36) before the newest event
 date out of the warehouse (offload.py), then the job rebuilds the hot ∪ cold view
 silver/fct_inventory_transactions_all_history and runs its reconciliation test. In production the offload is
-the UNLOAD procedure in ops_runbooks/redshift/cold_tier.sql, run outside Dagster: the asset is external there.
+the UNLOAD procedure in inventory_platform/cold_tier/redshift_cold_tier.sql, run outside Dagster: the asset is external there.
 """
 
 from datetime import timedelta
@@ -109,7 +109,7 @@ def build_cold_tier_checks(settings: Settings) -> dg.AssetChecksDefinition:
 
 
 def external_cold_tier_spec(settings: Settings) -> dg.AssetSpec:
-    """Production: the offload runs as ops_runbooks/redshift/cold_tier.sql (UNLOAD + Spectrum), outside Dagster."""
+    """Production: the offload runs as inventory_platform/cold_tier/redshift_cold_tier.sql (UNLOAD + Spectrum), outside Dagster."""
     return dg.AssetSpec(key=COLD_TIER_KEY, deps=[LEDGER_KEY], description=DESCRIPTION, group_name="ops",
                         owners=OWNERS, kinds={"parquet", warehouse_kind(settings)}, tags={"layer": "ops"},
                         metadata={RUNBOOK_METADATA_KEY: dg.MetadataValue.path(RUNBOOK)})

@@ -30,6 +30,11 @@ def _freshness(policy) -> str | None:
     return f"time_window(fail={fail.to_timedelta() if fail else None}, warn={warn.to_timedelta() if warn else None})"
 
 
+def _stable(key: str, value: str) -> str:
+    """dbt names a table database.schema.table, the database being the DuckDB file the manifest was parsed with."""
+    return ".".join(value.split(".")[-2:]) if key == "dagster/table_name" else value
+
+
 def serialize(defs: dg.Definitions) -> dict:
     repo = defs.get_repository_def()
     graph = repo.asset_graph
@@ -55,7 +60,7 @@ def serialize(defs: dg.Definitions) -> dict:
                            if node.automation_condition else None),
             "checks": dict(sorted(checks.get(key.to_user_string(), {}).items())),
             "metadata_keys": sorted(k for k in node.metadata if not k.startswith(VOLATILE_METADATA)),
-            "metadata": {k: str(getattr(v, "value", v)) for k, v in sorted(node.metadata.items())
+            "metadata": {k: _stable(k, str(getattr(v, "value", v))) for k, v in sorted(node.metadata.items())
                          if k.startswith(KEPT_METADATA)},
             "description": node.description,
         }
