@@ -14,7 +14,12 @@ from inventory_platform.lib.duckdb_warehouse import DuckDBWarehouse
 from inventory_platform.reporting.trend_chart import trend_chart_png
 from inventory_platform.reporting.yoy import yoy_trend
 from inventory_platform.transform.materialization_metadata import (
-    column_types, row_counts, trend_metadata, typed_schema, with_table_metadata)
+    column_types,
+    row_counts,
+    trend_metadata,
+    typed_schema,
+    with_table_metadata,
+)
 
 TREND_DDL = """CREATE TABLE gold.gold_inventory_value_trend (
     month_end_date DATE, month_key INTEGER, scope VARCHAR, scope_name VARCHAR, quantity_on_hand HUGEINT,
