@@ -26,10 +26,10 @@ from inventory_platform.bronze.landing_inventory import landed_files
 from inventory_platform.bronze.validation import (
     Rejection, check_columns, display_name, find_bad_rows, literal_path, typed_select,
 )
+from inventory_platform.cdc.bronze_table import ensure_cdc_tables
 from inventory_platform.landing_contract import SourceTable
 from inventory_platform.lib.file_digest import sha256_of
 from inventory_platform.lib.sql_quoting import quote_ident, quote_literal
-from streaming.bronze_loader import ensure_cdc_tables
 
 BRONZE_SCHEMA = "bronze"
 LOAD_METADATA_COLUMNS = (

@@ -11,11 +11,11 @@ import time
 from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
 
+from inventory_platform.cdc.local_pipeline import mapping_checkpoint_file
 from inventory_platform.cdc.local_stack import kinesis_client, stream_names
 from inventory_platform.lib.duckdb_warehouse import connect_duckdb
 from inventory_platform.settings import Settings
-from streaming.pipeline import mapping_checkpoint_file
-from streaming.shard_reader import ShardReader
+from streaming.local.shard_reader import ShardReader
 
 BRONZE_QUERY = """
     select count(*), max(approximate_arrival_timestamp), max(_loaded_at),

@@ -182,7 +182,7 @@ def parse_redshift(statement: str) -> exp.Expression:
 
 # Platform DDL kept outside dbt, rendered with example values for the snapshot.
 PLATFORM_DDL = {
-    REPO_ROOT / "streaming" / "redshift_streaming_ingestion.sql": {
+    REPO_ROOT / "inventory_platform" / "cdc" / "redshift_streaming_ingestion.sql": {
         "streaming_role_arn": "arn:aws:iam::123456789012:role/inventory-redshift-streaming",
         "clean_stream": "inventory-cdc-clean"},
     REPO_ROOT / "inventory_platform" / "cold_tier" / "redshift_cold_tier.sql": {

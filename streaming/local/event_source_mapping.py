@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-from streaming.shard_reader import ShardReader
+from streaming.local.shard_reader import ShardReader
 
 log = logging.getLogger(__name__)
 

@@ -67,7 +67,7 @@ class LocalEndpoint:
         port = _free_port()
         url = f"http://127.0.0.1:{port}"
         log = open(self.state_dir / "moto_server.log", "ab")
-        process = subprocess.Popen([sys.executable, "-m", "streaming.moto_server", "-H", "127.0.0.1", "-p", str(port)], stdout=log, stderr=log,
+        process = subprocess.Popen([sys.executable, "-m", "streaming.local.moto_server", "-H", "127.0.0.1", "-p", str(port)], stdout=log, stderr=log,
                                    stdin=subprocess.DEVNULL, start_new_session=True)
         deadline = time.monotonic() + timeout_s
         while not _responds(url):

@@ -8,12 +8,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Protocol
 
-from streaming.bronze_loader import BronzeCdcLoader
+from inventory_platform.cdc.bronze_loader import BronzeCdcLoader
 from streaming.dedup import DynamoDBDedupStore, SqliteDedupStore
-from streaming.event_source_mapping import EventSourceMapping, FileCheckpoints
 from streaming.lambda_handler import Runtime, handle
-from streaming.local_endpoint import StreamNames, aws_client
-from streaming.shard_reader import ShardReader
+from streaming.local.event_source_mapping import EventSourceMapping, FileCheckpoints
+from streaming.local.local_endpoint import StreamNames, aws_client
+from streaming.local.shard_reader import ShardReader
 
 
 class Poller(Protocol):
