@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import dagster as dg
 
-from inventory_platform.checks.source_freshness import SOURCE_FRESHNESS_CHECK, check_result
+from inventory_platform.transform.source_freshness import SOURCE_FRESHNESS_CHECK, check_result
 from inventory_platform.definitions import LAYER_POLICY, defs
 from inventory_platform.landing_contract import SOURCE_TABLES
 from inventory_platform.transform.dbt_assets import MANIFEST_PATH
