@@ -1,4 +1,7 @@
-"""The local CDC pipeline: raw stream -> handler (through the event-source mapping) -> clean stream -> Bronze."""
+"""The local CDC pipeline: raw stream -> handler (through the event-source mapping) -> clean stream -> Bronze.
+
+It composes the local AWS harness (streaming.local), the Lambda handler (streaming) and the DuckDB loader,
+so it lives in the platform: the harness never imports the platform."""
 
 from __future__ import annotations
 
