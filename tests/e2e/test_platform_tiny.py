@@ -129,7 +129,7 @@ def test_yoy_report_json_has_36_months_matching_independent_totals(platform):
     assert months[0] == pd.Timestamp("2023-01-31")
 
     totals = expected_monthly_totals(expected_gold_cells(settings.landing_dir))
-    for row, month in zip(rows, months):
+    for row, month in zip(rows, months, strict=True):
         want = totals[month]
         assert Decimal(str(row["value_usd"])).quantize(CENT) == want["value_usd"], month
         assert Decimal(str(row["prior_year_value_usd"])).quantize(CENT) == want["prior_year_value_usd"], month

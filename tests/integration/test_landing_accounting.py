@@ -14,14 +14,14 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from inventory_platform.dagster_adapter import PARTITION_RANGE_END_TAG, PARTITION_RANGE_START_TAG
 
 from inventory_platform.bronze.assets import build_bronze_asset
 from inventory_platform.bronze.landing_accounting import ACCOUNTING_CHECK, account_for_landing
 from inventory_platform.bronze.landing_inventory import landed_files, loadable_days
-from inventory_platform.bronze.loader import landing_files, load_files
-from inventory_platform.landing_contract import INVENTORY_TRANSACTIONS
 from inventory_platform.bronze.landing_zone import LandingZone
+from inventory_platform.bronze.loader import landing_files, load_files
+from inventory_platform.dagster_adapter import PARTITION_RANGE_END_TAG, PARTITION_RANGE_START_TAG
+from inventory_platform.landing_contract import INVENTORY_TRANSACTIONS
 from inventory_platform.lib.duckdb_warehouse import DuckDBWarehouse
 from inventory_platform.orchestration.materialize import partition_range
 from inventory_platform.settings import ledger_history_start

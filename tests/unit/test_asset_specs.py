@@ -59,7 +59,6 @@ def test_lineage_runs_bronze_to_silver_to_gold(specs):
 
 
 def test_dbt_tests_and_bronze_checks_are_asset_checks():
-    repo = defs.get_repository_def()
     checks = set(defs.resolve_asset_graph().asset_check_keys)
     quarantine_checks = {k.asset_key.path[1] for k in checks if k.name == "no_unresolved_quarantined_files"}
     assert quarantine_checks == set(SOURCE_TABLES)

@@ -196,10 +196,10 @@ def test_a_backfill_commits_month_sized_batches_and_reports_them_as_one_load(tmp
     """A range of days loads in one run, committed in batches of at most 31 days (so a four-year backfill
     never holds its rows uncommitted); the run reports every batch's rows."""
     import dagster as dg
-    from inventory_platform.dagster_adapter import PARTITION_RANGE_END_TAG, PARTITION_RANGE_START_TAG
 
     from inventory_platform.bronze.assets import build_bronze_asset
     from inventory_platform.bronze.landing_zone import LandingZone
+    from inventory_platform.dagster_adapter import PARTITION_RANGE_END_TAG, PARTITION_RANGE_START_TAG
     from inventory_platform.lib.duckdb_warehouse import DuckDBWarehouse
 
     landing = tmp_path / "landing"

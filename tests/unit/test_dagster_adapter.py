@@ -8,8 +8,7 @@ import dagster as dg
 from dagster._core.storage import tags as dagster_tags
 from dagster_dbt import DbtCliResource
 
-from inventory_platform.dagster_adapter import (PARTITION_RANGE_END_TAG, PARTITION_RANGE_START_TAG, InventoryDbtCli,
-                                                partition_range_tags)
+from inventory_platform.dagster_adapter import PARTITION_RANGE_END_TAG, PARTITION_RANGE_START_TAG, InventoryDbtCli, partition_range_tags
 from inventory_platform.settings import DBT_PROJECT_DIR
 from inventory_platform.transform.dbt_cli import dbt_executable
 

@@ -37,7 +37,7 @@ def test_every_domain_with_definitions_is_in_the_code_location():
 
 
 TOP = ("inventory_platform", "streaming", "dbt_project", "docs", "ops_runbooks", "tests", ".ci")
-PATH = re.compile(r"(?<![\w./-])((?:%s)/[\w./-]*[\w/])" % "|".join(map(re.escape, TOP)))
+PATH = re.compile(rf"(?<![\w./-])((?:{'|'.join(map(re.escape, TOP))})/[\w./-]*[\w/])")
 
 
 def _named_texts():

@@ -12,8 +12,8 @@ import pytest
 
 from inventory_platform.lib.duckdb_warehouse import DuckDBWarehouse
 from inventory_platform.reporting.trend_chart import trend_chart_png
-from inventory_platform.reporting.yoy import yoy_trend
 from inventory_platform.reporting.trend_metadata import TREND_KEY, trend_asset_metadata, trend_metadata
+from inventory_platform.reporting.yoy import yoy_trend
 from inventory_platform.transform.materialization_metadata import column_types, row_counts, typed_schema, with_table_metadata
 
 TREND_DDL = """CREATE TABLE gold.gold_inventory_value_trend (
