@@ -16,7 +16,6 @@ from pathlib import Path
 import duckdb
 
 from inventory_platform.lib.duckdb_warehouse import connect_duckdb
-
 from streaming.dedup import InMemoryDedupStore
 from streaming.lambda_handler import Runtime, handle
 from streaming.local.local_endpoint import LocalEndpoint, StreamNames, aws_client, ensure_streams

@@ -18,6 +18,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timezone
+
 import pyarrow as pa
 
 from inventory_platform.cdc.bronze_table import EVENT_KEY_SQL, ensure_cdc_tables
