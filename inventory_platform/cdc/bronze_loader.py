@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pyarrow as pa
 
@@ -58,13 +58,13 @@ class BronzeCdcLoader:
         self.stats.millis_behind_latest = behind
         if not batches:
             return 0
-        loaded_at = datetime.now(timezone.utc).replace(tzinfo=None)
+        loaded_at = datetime.now(UTC).replace(tzinfo=None)
         batch_id = str(uuid.uuid4())
         rows = [(self.reader.stream_name, b.shard_id, r["SequenceNumber"], r["PartitionKey"],
-                 r["ApproximateArrivalTimestamp"].astimezone(timezone.utc).replace(tzinfo=None),
+                 r["ApproximateArrivalTimestamp"].astimezone(UTC).replace(tzinfo=None),
                  r["Data"].decode("utf-8"), loaded_at, batch_id)
                 for b in batches for r in b.records]
-        table = pa.Table.from_arrays([pa.array(c) for c in zip(*rows)], names=[
+        table = pa.Table.from_arrays([pa.array(c) for c in zip(*rows, strict=True)], names=[
             "stream_name", "shard_id", "sequence_number", "partition_key", "approximate_arrival_timestamp",
             "payload", "_loaded_at", "_batch_id"])
         positions = {b.shard_id: b.records[-1]["SequenceNumber"] for b in batches}

@@ -59,7 +59,8 @@ def produce(events: int, rate: float | None, seed: int, duplicates: float, malfo
             out_of_order: float, late: float) -> None:
     """Emit simulated source changes continuing from the warehouse's history onto the raw stream."""
     from inventory_platform.cdc.local_stack import kinesis_client, load_source, save_source, stream_names
-    from streaming.local.producer import Faults, produce as run_producer
+    from streaming.local.producer import Faults
+    from streaming.local.producer import produce as run_producer
 
     settings = load_settings()
     source = load_source(settings, seed, out_of_order_rate=out_of_order, late_rate=late)
@@ -92,10 +93,10 @@ def run(until_idle: bool, duration: float | None, batch_size: int) -> None:
             run_hops_concurrently(pipe, lambda: stop["now"] or (duration is not None and time.monotonic() - started > duration))
     except KeyboardInterrupt:
         pass
-    m, l = pipe.mapping.stats, pipe.loader.stats
+    m, load = pipe.mapping.stats, pipe.loader.stats
     console.print(f"handler: {m.records:,} records in {m.invocations:,} invocations ({m.retries} retries, "
-                  f"{m.sent_to_failure_destination} to the failure destination); Bronze: {l.loaded:,} events loaded "
-                  f"in {l.flushes:,} commits ({l.redeliveries_skipped:,} redelivered changes skipped)")
+                  f"{m.sent_to_failure_destination} to the failure destination); Bronze: {load.loaded:,} events loaded "
+                  f"in {load.flushes:,} commits ({load.redeliveries_skipped:,} redelivered changes skipped)")
 
 
 @stream.command()

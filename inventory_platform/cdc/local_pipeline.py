@@ -7,9 +7,10 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Protocol
+from typing import Protocol
 
 from inventory_platform.cdc.bronze_loader import BronzeCdcLoader
 from streaming.dedup import DynamoDBDedupStore, SqliteDedupStore

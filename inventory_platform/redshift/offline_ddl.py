@@ -122,8 +122,8 @@ def render_redshift_ddl() -> list[str]:
 def render_incremental_selects() -> dict[str, str]:
     """Per incremental model, the SELECT a later run executes once the table exists (the restatement):
     on an empty cluster only the first run's CREATE renders, so this compiles the model as if it existed."""
-    from dbt.adapters.redshift.impl import RedshiftAdapter
     from dbt.adapters.contracts.relation import RelationType
+    from dbt.adapters.redshift.impl import RedshiftAdapter
 
     with tempfile.TemporaryDirectory(prefix="redshift-parse-") as tmp:
         _run_offline(["parse"], [], tmp)  # the prod target's configs: Gold is a materialized view there

@@ -15,9 +15,9 @@ import json
 import logging
 import os
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 from streaming.local.shard_reader import ShardReader
 

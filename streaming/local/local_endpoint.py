@@ -31,7 +31,7 @@ class StreamNames:
     dedup_table: str
 
     @classmethod
-    def from_prefix(cls, prefix: str) -> "StreamNames":
+    def from_prefix(cls, prefix: str) -> StreamNames:
         return cls(raw=f"{prefix}-raw", clean=f"{prefix}-clean", dlq=f"{prefix}-dlq", dedup_table=f"{prefix}-dedup")
 
 
