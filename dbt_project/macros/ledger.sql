@@ -10,9 +10,11 @@
   so an incremental build reads the days it restates, not the history. A key whose latest version
   moved before the cut drops out here, and the cut was chosen from all its versions
   (first_affected_day), so its old row is deleted with the restated days.
+
+  Relations come from the model (lineage stays in the model): `bronze_ledger` the Bronze ledger,
+  `streamed` cdc_inventory_transactions, `products` dim_product, `warehouses` dim_warehouse.
 #}
-{% macro resolved_ledger(restate_from=none) -%}
-{%- set bronze_ledger = source('bronze', 'inventory_transactions') -%}
+{% macro resolved_ledger(restate_from, bronze_ledger, streamed, products, warehouses) -%}
 with batch_ledger as (
     {% if restate_from is none -%}
     {{ latest_loaded_ranking_repeats(bronze_ledger, ['transaction_id']) }}
@@ -22,7 +24,7 @@ with batch_ledger as (
 ),
 
 streamed as (
-    select * from {{ ref('cdc_inventory_transactions') }}
+    select * from {{ streamed }}
 ),
 
 ledger as (
@@ -40,8 +42,8 @@ ledger as (
     where not is_deleted
 ),
 
-known_skus as (select distinct sku_id from {{ ref('dim_product') }}),
-known_warehouses as (select distinct warehouse_id from {{ ref('dim_warehouse') }}),
+known_skus as (select distinct sku_id from {{ products }}),
+known_warehouses as (select distinct warehouse_id from {{ warehouses }}),
 
 resolved as (
     select
@@ -65,11 +67,11 @@ resolved as (
         ks.sku_id is not null as sku_known,
         kw.warehouse_id is not null as warehouse_known
     from ledger as l
-    left join {{ ref('dim_product') }} as p
+    left join {{ products }} as p
         on p.sku_id = l.sku_id
         and cast(l.event_ts as date) >= p.effective_from
         and cast(l.event_ts as date) < p.effective_to
-    left join {{ ref('dim_warehouse') }} as w
+    left join {{ warehouses }} as w
         on w.warehouse_id = l.warehouse_id
         and cast(l.event_ts as date) >= w.effective_from
         and cast(l.event_ts as date) < w.effective_to

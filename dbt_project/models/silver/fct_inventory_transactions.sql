@@ -13,13 +13,16 @@
 -- nothing new it writes nothing. A first run or --full-refresh builds the whole ledger.
 -- depends_on: {{ ref('transaction_rejects') }}  (built first: the two share a watermark, macros/restatement.sql)
 {%- set restate_from = ledger_restate_from() if is_incremental() else none %}
+{%- set bronze = {} -%}
+{%- for table in snapshot_bronze_sources() -%}{%- do bronze.update({table: source('bronze', table)}) -%}{%- endfor -%}
 {%- set nothing_to_restate = is_incremental() and restate_from is none %}
 with resolved as (
-    {{ resolved_ledger(restate_from) }}
+    {{ resolved_ledger(restate_from, bronze['inventory_transactions'], ref('cdc_inventory_transactions'),
+                       ref('dim_product'), ref('dim_warehouse')) }}
 ),
 
 loads as (
-    {{ bronze_loaded_through() }}
+    {{ bronze_loaded_through(bronze) }}
 )
 
 select

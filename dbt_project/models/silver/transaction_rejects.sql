@@ -9,13 +9,16 @@
 -- Kept with the reason rather than dropped; a failing check counts them. Restated incrementally like
 -- fct_inventory_transactions: a reject leaves when the master data it lacked arrives.
 {%- set restate_from = ledger_restate_from() if is_incremental() else none %}
+{%- set bronze = {} -%}
+{%- for table in snapshot_bronze_sources() -%}{%- do bronze.update({table: source('bronze', table)}) -%}{%- endfor -%}
 {%- set nothing_to_restate = is_incremental() and restate_from is none %}
 with resolved as (
-    {{ resolved_ledger(restate_from) }}
+    {{ resolved_ledger(restate_from, bronze['inventory_transactions'], ref('cdc_inventory_transactions'),
+                       ref('dim_product'), ref('dim_warehouse')) }}
 ),
 
 loads as (
-    {{ bronze_loaded_through() }}
+    {{ bronze_loaded_through(bronze) }}
 )
 
 select
