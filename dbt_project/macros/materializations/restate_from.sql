@@ -8,14 +8,17 @@
   Incremental strategy `restate_from`: delete every row of the target on or after the restated day
   (`unique_key` names the day column), then insert the rebuilt rows, in one transaction. Unlike
   delete+insert it also clears days that no longer have any row (a streamed delete of a day's last
-  movement). The model names the macro that finds the day in its `restate_from_macro` config; the
-  model asks it too, and nothing writes Bronze in between (the warehouse writer lock), so both agree.
+  movement). The model names the macro that finds the day in its `restate_from_macro` config: it returns
+  the day as a SQL date, none (nothing to delete) or 'everything' (delete every row: the ledger's window
+  is the whole history while this table already exists). The model's rows come from the same decision.
 #}
 {% macro get_incremental_restate_from_sql(arg_dict) -%}
     {%- set target = arg_dict['target_relation'] -%}
     {%- set restate_from = context[config.require('restate_from_macro')]() -%}
     {%- set columns = get_quoted_csv(arg_dict['dest_columns'] | map(attribute='name')) -%}
-    {%- if restate_from is not none -%}
+    {%- if restate_from == 'everything' -%}
+    delete from {{ target }};
+    {% elif restate_from is not none -%}
     delete from {{ target }} where {{ arg_dict['unique_key'] }} >= {{ restate_from }};
     {% endif -%}
     insert into {{ target }} ({{ columns }})
@@ -32,26 +35,45 @@
     {{ return(none if day is none else "cast('" ~ day ~ "' as date)") }}
 {%- endmacro %}
 
-{# Ledger models (fct_inventory_transactions, transaction_rejects): the first event day that Bronze rows
-   loaded after the ledger's watermark affect. The watermark is the older of the two models' newest
-   `bronze_loaded_through`, shared because the rejects table is usually empty and then has none of its
-   own (every build would restate the whole history: 44 s of a 90 s daily run at `small`). Rejects is
-   built first (fct_inventory_transactions depends on it), so it reads the fact's previous watermark;
-   the older of two is never too new, and restating more than needed stays correct. #}
+{#
+  The ledger's restatement window (int_ledger_restate_window, the relation `window`) as this run reads it:
+  `everything` (rebuild the whole history) or `from`, the first restated day as a SQL date; neither when
+  nothing is new. int_ledger_resolved resolves these days and the ledger models replace them.
+#}
+{% macro ledger_window(window) -%}
+    {%- if not execute -%}{{ return({'everything': true, 'from': none}) }}{%- endif -%}
+    {%- set rows = run_query('select is_full_history, restated_from from ' ~ window).rows -%}
+    {%- if rows | length == 0 -%}
+        {#- The window always has one row, but the offline DDL renderer's recording connection answers none,
+            and so does `dbt run --empty` (it reads every ref as empty). Then render a first build while the
+            ledger table is new, and a restatement from 1900-01-01 once it exists. -#}
+        {%- set ledger = adapter.get_relation(database=this.database, schema=this.schema,
+                                              identifier='fct_inventory_transactions') -%}
+        {{ return({'everything': ledger is none, 'from': none if ledger is none else "cast('1900-01-01' as date)",
+                   'unread': true}) }}
+    {%- endif -%}
+    {{ return({'everything': rows[0][0], 'from': none if rows[0][1] is none else "cast('" ~ rows[0][1] ~ "' as date)"}) }}
+{%- endmacro %}
+
+{# Ledger models (fct_inventory_transactions, transaction_rejects): what the window restates. #}
 {% macro ledger_restate_from() -%}
-    {%- set marks = [] -%}
-    {%- for model in ['fct_inventory_transactions', 'transaction_rejects'] -%}
-        {%- set relation = adapter.get_relation(database=this.database, schema=this.schema, identifier=model) -%}
-        {%- if relation is not none -%}
-            {%- do marks.append('select max(bronze_loaded_through) as mark from ' ~ relation) -%}
-        {%- endif -%}
-    {%- endfor -%}
-    {%- set watermark = '(select min(mark) from (' ~ (marks | join(' union all ')) ~ ') as marks)' if marks else 'null' -%}
-    {%- set bronze = {} -%}
-    {%- for table in snapshot_bronze_sources() -%}{%- do bronze.update({table: source('bronze', table)}) -%}{%- endfor -%}
-    {{ return(restate_day(
-        'with ' ~ ledger_change_ctes(bronze['cdc_events']) ~ ' ' ~
-        first_affected_day('coalesce(' ~ watermark ~ ', ' ~ start_of_time() ~ ')', bronze))) }}
+    {%- set window = ledger_window(ref('int_ledger_restate_window')) -%}
+    {{ return('everything' if window.everything else window['from']) }}
+{%- endmacro %}
+
+{#
+  Ledger models: a first build or --full-refresh of one of them writes every row int_ledger_resolved
+  holds, so it must hold the whole history; after a daily window it holds a few days, and rebuilding from
+  it would lose the rest. Build the window with it instead (`dbt build --full-refresh --select
+  +fct_inventory_transactions +transaction_rejects`, or Dagster's build_silver_gold with full_refresh).
+#}
+{% macro assert_ledger_rebuild_reads_the_whole_history(window) -%}
+    {%- set read = ledger_window(window) if execute and not is_incremental() else {'everything': true} -%}
+    {%- if not read.everything and not read.unread -%}
+        {{ exceptions.raise_compiler_error(
+            this.identifier ~ ' would be rebuilt from int_ledger_resolved, which holds only the days of its last '
+            ~ 'window, not the whole history: select the ledger window with it (+' ~ this.identifier ~ ')') }}
+    {%- endif -%}
 {%- endmacro %}
 
 {# Gold monthly: the first month end to rewrite. The snapshot rewrites every month from its first
