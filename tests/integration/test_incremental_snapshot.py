@@ -132,6 +132,8 @@ def history(tmp_path_factory) -> dict:
     states["incremental_copy"] = work / "incremental_copy"
     states["incremental_copy"].mkdir()
     shutil.copy(path, states["incremental_copy"] / "warehouse.duckdb")
+    states["daily_copy"] = work / "daily_copy.duckdb"  # left as the last daily run wrote it
+    shutil.copy(path, states["daily_copy"])
     full = work / "full" / "warehouse.duckdb"
     full.parent.mkdir()
     shutil.copy(path, full)
@@ -301,7 +303,7 @@ def test_the_ledger_is_resolved_once_and_rerunning_a_ledger_model_alone_changes_
     re-applies that window under its watermark. A first build of one alone would read a daily window
     (not the history) and fails, naming what to select instead."""
     db = tmp_path / "warehouse.duckdb"
-    shutil.copy(history["incremental_copy"] / "warehouse.duckdb", db)
+    shutil.copy(history["daily_copy"], db)
     env = {"INVENTORY_DUCKDB_PATH": str(db)}
     window = query(db, "SELECT restated_from, is_full_history FROM silver.int_ledger_restate_window")
     assert len(window) == 1 and window[0][0] is not None and not window[0][1]  # the last run was a daily window
