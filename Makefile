@@ -10,7 +10,7 @@ DEMO_SCALE ?= small
 DOCS_DIR ?= $(CURDIR)/data/dbt_docs
 DEMO_SEED ?= 42
 
-.PHONY: setup manifest demo demo-stream dev docs test bench redshift-ddl clean
+.PHONY: setup manifest demo demo-stream dev docs lint test bench redshift-ddl clean
 
 setup:
 	@command -v uv >/dev/null 2>&1 || python3 -m uv --version >/dev/null 2>&1 || python3 -m pip install --quiet uv
@@ -49,6 +49,15 @@ docs: setup
 	@test -f "$(INVENTORY_DUCKDB_PATH)" || { echo "no warehouse at $(INVENTORY_DUCKDB_PATH): run make demo first" >&2; exit 1; }
 	cd dbt_project && $(VENV_BIN)/dbt docs generate --static --quiet --profiles-dir . --target local --target-path "$(DOCS_DIR)"
 	@echo "dbt docs: $(DOCS_DIR)/static_index.html"
+
+# ruff for the Python, then sqlfluff for the dbt SQL as dbt compiles it (config in pyproject.toml). dbt compiles
+# against a throwaway empty warehouse with its own target dir: the first-build branches, no wait on the real
+# warehouse's lock, and the project's target/ (Dagster's manifest, partial parse) left alone.
+lint: setup
+	$(VENV_BIN)/ruff check .
+	@lint_dir=$$(mktemp -d) && trap 'rm -rf "$$lint_dir"' EXIT && \
+		DBT_TARGET_PATH=$$lint_dir/target DBT_LOG_PATH=$$lint_dir/logs INVENTORY_DUCKDB_PATH=$$lint_dir/lint.duckdb \
+		$(VENV_BIN)/sqlfluff lint --disable-progress-bar dbt_project/models dbt_project/tests
 
 test: manifest
 	$(VENV_BIN)/pytest

@@ -530,12 +530,14 @@ insert into "inventory"."silver"."dim_category__dbt_tmp"
 
 -- Merchandise categories: every category any product version has used (current or historical),
 -- named as in its most recent product version.
-select category_code, category_name
+select
+    category_code,
+    category_name
 from (
     select
         category_code,
         category_name,
-        row_number() over (partition by category_code order by effective_from desc, sku_id) as recency
+        row_number() over (partition by category_code order by effective_from desc, sku_id asc) as recency
     from "inventory"."silver"."dim_product"
 ) as named
 where recency = 1
@@ -1070,15 +1072,39 @@ with bounds as (
         min(first_day) as first_day,
         max(last_day) as last_day
     from (
-        select min(as_of_date) as first_day, max(as_of_date) as last_day from "inventory"."silver"."opening_balances"
+        select
+            min(as_of_date) as first_day,
+            max(as_of_date) as last_day
+        from "inventory"."silver"."opening_balances"
         union all
         -- min/max of the column itself, then the cast: a cast inside the aggregate cost a full 302M-row scan at `medium`
-        select cast(min(event_ts) as date), cast(max(event_ts) as date) from "inventory"."bronze"."inventory_transactions"
+        select
+            cast(min(event_ts) as date) as first_day,
+            cast(max(event_ts) as date) as last_day
+        from "inventory"."bronze"."inventory_transactions"
     ) as edges
 ),
 
 digits as (
-    select 0 as n union all select 1 as n union all select 2 as n union all select 3 as n union all select 4 as n union all select 5 as n union all select 6 as n union all select 7 as n union all select 8 as n union all select 9 as n
+    select 0 as n
+    union all
+    select 1 as n
+    union all
+    select 2 as n
+    union all
+    select 3 as n
+    union all
+    select 4 as n
+    union all
+    select 5 as n
+    union all
+    select 6 as n
+    union all
+    select 7 as n
+    union all
+    select 8 as n
+    union all
+    select 9 as n
 ),
 
 numbers as (
@@ -1135,7 +1161,8 @@ calendar as (
         as date)
  as date) as month_end_date
     from days
-    where cast(extract(year from date_day) as integer)
+    where
+        cast(extract(year from date_day) as integer)
         <= (select cast(extract(year from last_day) as integer) from bounds)
 )
 
@@ -1180,7 +1207,7 @@ select
     month_end_date,
     date_day = month_end_date as is_month_end,
     case when calendar_month >= 2 then calendar_year + 1 else calendar_year end
-        - case when 2 = 1 then 1 else 0 end as fiscal_year,
+    - case when 2 = 1 then 1 else 0 end as fiscal_year,
     mod(calendar_month - 2 + 12, 12) + 1 as fiscal_period,
     cast(floor(mod(calendar_month - 2 + 12, 12) / 3.0) as integer) + 1 as fiscal_quarter,
     cast(
@@ -1465,7 +1492,8 @@ insert into "inventory"."silver"."fct_inventory_snapshot_month_end"
       
     select warehouse_id, warehouse_key, sku_id, product_key, category_code, month_end_date, month_key, quantity_on_hand, net_movement_quantity, movement_count, currency_code, unit_cost_local, value_local, month_end_usd_per_unit, value_usd, bronze_loaded_through
     from (
-        -- Redshift physical design: Distributed like the ledger it is derived from; sorted by month end for period scans and for the month-range delete of each restatement.
+        -- Redshift physical design: Distributed like the ledger it is derived from; sorted by month end for period scans
+-- and for the month-range delete of each restatement.
 
 -- Periodic snapshot: stock on hand per warehouse x SKU at each month end, from the opening balance
 -- plus the ledger's net movements. A pair appears from its first month with stock or movement;
@@ -1512,7 +1540,10 @@ movements as (
 ),
 
 opening as (
-    select warehouse_id, sku_id, cast(
+    select
+        warehouse_id,
+        sku_id,
+        cast(
     cast(
         
 
@@ -1532,7 +1563,8 @@ opening as (
 
 
         as date)
- as date) as month_end_date, quantity_on_hand
+ as date) as month_end_date,
+        quantity_on_hand
     from "inventory"."silver"."opening_balances"
     
 ),
@@ -1540,9 +1572,14 @@ opening as (
 -- Balances carried into the first restated month: the last stored month end before it. A pair
 -- without a row there had nothing on hand (a non-zero balance is stored every month).
 carried as (
-
-    select warehouse_id, sku_id, quantity_on_hand from opening where 1 = 0
-
+    
+    select
+        warehouse_id,
+        sku_id,
+        quantity_on_hand
+    from opening
+    where 1 = 0
+    
 ),
 
 last_month as (
@@ -1556,19 +1593,37 @@ month_ends as (
 ),
 
 pair_start as (
-    select warehouse_id, sku_id, min(month_end_date) as first_month_end
+    select
+        warehouse_id,
+        sku_id,
+        min(month_end_date) as first_month_end
     from (
-        select warehouse_id, sku_id, month_end_date from movements
+        select
+            warehouse_id,
+            sku_id,
+            month_end_date
+        from movements
         union all
-        select warehouse_id, sku_id, month_end_date from opening
+        select
+            warehouse_id,
+            sku_id,
+            month_end_date
+        from opening
         union all
-        select warehouse_id, sku_id, (select min(month_end_date) from month_ends) from carried
+        select
+            warehouse_id,
+            sku_id,
+            (select min(month_end_date) from month_ends) as month_end_date
+        from carried
     ) as activity
     group by warehouse_id, sku_id
 ),
 
 spine as (
-    select p.warehouse_id, p.sku_id, m.month_end_date
+    select
+        p.warehouse_id,
+        p.sku_id,
+        m.month_end_date
     from pair_start as p
     inner join month_ends as m
         on m.month_end_date >= p.first_month_end
@@ -1612,7 +1667,10 @@ select
     c.standard_cost as unit_cost_local,
     cast((b.quantity_on_hand * c.standard_cost) as numeric(38, 4)) as value_local,
     fx.month_end_usd_per_unit,
-    cast(((b.quantity_on_hand * c.standard_cost) * fx.month_end_usd_per_unit) as numeric(38, 12)) as value_usd,
+    cast(
+        ((b.quantity_on_hand * c.standard_cost) * fx.month_end_usd_per_unit)
+        as numeric(38, 12)
+    ) as value_usd,
     loads.loaded_at as bronze_loaded_through
 from balances as b
 cross join loads
@@ -1669,7 +1727,9 @@ insert into "inventory"."gold"."gold_inventory_value_monthly"
       
     select month_end_date, month_key, warehouse_id, warehouse_name, region, country_code, category_code, category_name, currency_code, quantity_on_hand, value_local, value_usd, value_constant_currency_usd, prior_year_value_usd, prior_year_quantity_on_hand, yoy_change_usd, yoy_pct, is_like_for_like, bronze_loaded_through
     from (
-        -- Redshift physical design: Read whole by trend queries: even distribution, sorted by month for period filters. An incremental table on every engine, Redshift included: as a materialized view its outer joins and UNION would force a full refresh of every cell on each refresh (docs/optimization/redshift_design.md).
+        -- Redshift physical design: Read whole by trend queries: even distribution, sorted by month for period filters.
+-- An incremental table on every engine, Redshift included: as a materialized view its outer joins and UNION
+-- would force a full refresh of every cell on each refresh (docs/optimization/redshift_design.md).
 
 -- Month-end inventory value per category x warehouse x month, with the prior year and YoY.
 -- A cell exists when the category had stock or movement in the warehouse in the month or in the same
@@ -1700,13 +1760,25 @@ watermark as (
 ),
 
 months as (
-    select distinct month_end_date, month_key from cells
+    select distinct
+        month_end_date,
+        month_key
+    from cells
 ),
 
 grid as (
-    select month_key, warehouse_id, category_code, currency_code from cells
+    select
+        month_key,
+        warehouse_id,
+        category_code,
+        currency_code
+    from cells
     union
-    select c.month_key + 100, c.warehouse_id, c.category_code, c.currency_code
+    select
+        c.month_key + 100 as month_key,
+        c.warehouse_id,
+        c.category_code,
+        c.currency_code
     from cells as c
     inner join months as m on m.month_key = c.month_key + 100
 ),
@@ -1866,12 +1938,26 @@ comparable_months as (
 ),
 
 scoped as (
-    select month_end_date, month_key, cast('TOTAL' as varchar) as scope, cast('All categories' as varchar) as scope_name,
-           value_usd, value_constant_currency_usd, prior_year_value_usd, quantity_on_hand
+    select
+        month_end_date,
+        month_key,
+        cast('TOTAL' as varchar) as scope,
+        cast('All categories' as varchar) as scope_name,
+        value_usd,
+        value_constant_currency_usd,
+        prior_year_value_usd,
+        quantity_on_hand
     from "inventory"."gold"."gold_inventory_value_monthly"
     union all
-    select month_end_date, month_key, category_code, category_name,
-           value_usd, value_constant_currency_usd, prior_year_value_usd, quantity_on_hand
+    select
+        month_end_date,
+        month_key,
+        category_code,
+        category_name,
+        value_usd,
+        value_constant_currency_usd,
+        prior_year_value_usd,
+        quantity_on_hand
     from "inventory"."gold"."gold_inventory_value_monthly"
 )
 
@@ -2043,7 +2129,8 @@ COMMIT;
 
 -- Later runs of incremental model fct_inventory_snapshot_month_end (the table exists): the SELECT whose rows replace the
 -- restated days or months (its incremental strategy deletes those, then inserts these rows).
--- Redshift physical design: Distributed like the ledger it is derived from; sorted by month end for period scans and for the month-range delete of each restatement.
+-- Redshift physical design: Distributed like the ledger it is derived from; sorted by month end for period scans
+-- and for the month-range delete of each restatement.
 
 -- Periodic snapshot: stock on hand per warehouse x SKU at each month end, from the opening balance
 -- plus the ledger's net movements. A pair appears from its first month with stock or movement;
@@ -2209,7 +2296,10 @@ movements as (
 ),
 
 opening as (
-    select warehouse_id, sku_id, cast(
+    select
+        warehouse_id,
+        sku_id,
+        cast(
     cast(
         
 
@@ -2229,7 +2319,8 @@ opening as (
 
 
         as date)
- as date) as month_end_date, quantity_on_hand
+ as date) as month_end_date,
+        quantity_on_hand
     from "inventory"."silver"."opening_balances"
     where cast(
     cast(
@@ -2257,14 +2348,17 @@ opening as (
 -- Balances carried into the first restated month: the last stored month end before it. A pair
 -- without a row there had nothing on hand (a non-zero balance is stored every month).
 carried as (
-
-    select warehouse_id, sku_id, quantity_on_hand
+    
+    select
+        warehouse_id,
+        sku_id,
+        quantity_on_hand
     from "inventory"."silver"."fct_inventory_snapshot_month_end"
     where month_end_date = (
         select max(month_end_date) from "inventory"."silver"."fct_inventory_snapshot_month_end"
         where month_end_date < (select month_end_date from restate_from)
     )
-
+    
 ),
 
 last_month as (
@@ -2278,19 +2372,37 @@ month_ends as (
 ),
 
 pair_start as (
-    select warehouse_id, sku_id, min(month_end_date) as first_month_end
+    select
+        warehouse_id,
+        sku_id,
+        min(month_end_date) as first_month_end
     from (
-        select warehouse_id, sku_id, month_end_date from movements
+        select
+            warehouse_id,
+            sku_id,
+            month_end_date
+        from movements
         union all
-        select warehouse_id, sku_id, month_end_date from opening
+        select
+            warehouse_id,
+            sku_id,
+            month_end_date
+        from opening
         union all
-        select warehouse_id, sku_id, (select min(month_end_date) from month_ends) from carried
+        select
+            warehouse_id,
+            sku_id,
+            (select min(month_end_date) from month_ends) as month_end_date
+        from carried
     ) as activity
     group by warehouse_id, sku_id
 ),
 
 spine as (
-    select p.warehouse_id, p.sku_id, m.month_end_date
+    select
+        p.warehouse_id,
+        p.sku_id,
+        m.month_end_date
     from pair_start as p
     inner join month_ends as m
         on m.month_end_date >= p.first_month_end
@@ -2334,7 +2446,10 @@ select
     c.standard_cost as unit_cost_local,
     cast((b.quantity_on_hand * c.standard_cost) as numeric(38, 4)) as value_local,
     fx.month_end_usd_per_unit,
-    cast(((b.quantity_on_hand * c.standard_cost) * fx.month_end_usd_per_unit) as numeric(38, 12)) as value_usd,
+    cast(
+        ((b.quantity_on_hand * c.standard_cost) * fx.month_end_usd_per_unit)
+        as numeric(38, 12)
+    ) as value_usd,
     loads.loaded_at as bronze_loaded_through
 from balances as b
 cross join loads
@@ -2416,7 +2531,9 @@ where r.reject_reason is null;
 
 -- Later runs of incremental model gold_inventory_value_monthly (the table exists): the SELECT whose rows replace the
 -- restated days or months (its incremental strategy deletes those, then inserts these rows).
--- Redshift physical design: Read whole by trend queries: even distribution, sorted by month for period filters. An incremental table on every engine, Redshift included: as a materialized view its outer joins and UNION would force a full refresh of every cell on each refresh (docs/optimization/redshift_design.md).
+-- Redshift physical design: Read whole by trend queries: even distribution, sorted by month for period filters.
+-- An incremental table on every engine, Redshift included: as a materialized view its outer joins and UNION
+-- would force a full refresh of every cell on each refresh (docs/optimization/redshift_design.md).
 
 -- Month-end inventory value per category x warehouse x month, with the prior year and YoY.
 -- A cell exists when the category had stock or movement in the warehouse in the month or in the same
@@ -2452,13 +2569,25 @@ watermark as (
 ),
 
 months as (
-    select distinct month_end_date, month_key from cells
+    select distinct
+        month_end_date,
+        month_key
+    from cells
 ),
 
 grid as (
-    select month_key, warehouse_id, category_code, currency_code from cells
+    select
+        month_key,
+        warehouse_id,
+        category_code,
+        currency_code
+    from cells
     union
-    select c.month_key + 100, c.warehouse_id, c.category_code, c.currency_code
+    select
+        c.month_key + 100 as month_key,
+        c.warehouse_id,
+        c.category_code,
+        c.currency_code
     from cells as c
     inner join months as m on m.month_key = c.month_key + 100
 ),

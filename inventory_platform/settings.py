@@ -69,6 +69,18 @@ class Settings:
     def dbt_target(self) -> str:
         return "local" if self.is_local else "prod"
 
+    @property
+    def warehouse_kind(self) -> str:
+        """The engine, as Dagster's asset kinds name it."""
+        return "duckdb" if self.is_local else "redshift"
+
+    @property
+    def schedules_start_running(self) -> bool:
+        """Schedules start STOPPED locally: a laptop has no nightly landing files (simulated history ends in
+        the past), and a schedule firing into a single-writer DuckDB file would lock out the analyst's own
+        queries and `make docs`. In prod they start RUNNING: the deployment exists to run them."""
+        return not self.is_local
+
 
 def load_settings() -> Settings:
     env = os.environ.get("INVENTORY_ENV", "local")

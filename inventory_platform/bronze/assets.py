@@ -12,7 +12,8 @@ from inventory_platform.bronze.validation import Rejection
 from inventory_platform.bronze.loader import (BRONZE_SCHEMA, LOAD_METADATA_COLUMNS, ensure_bronze_tables, landing_files,
                                               load_files, merged)
 from inventory_platform.landing_contract import SOURCE_TABLES, SourceTable
-from inventory_platform.lib.duckdb_warehouse import DuckDBWarehouse, LandingZone
+from inventory_platform.bronze.landing_zone import LandingZone
+from inventory_platform.lib.duckdb_warehouse import DuckDBWarehouse
 from inventory_platform.lib.sql_quoting import quote_ident
 
 QUARANTINE_CHECK = "no_unresolved_quarantined_files"
@@ -84,7 +85,6 @@ def build_bronze_asset(table: SourceTable, daily_partitions: dg.PartitionsDefini
         key=key,
         description=bronze_description(table, "Loaded by this asset from the local landing zone."),
         kinds={"python", "duckdb"},
-        tags={"layer": "bronze", "domain": "inventory"},
         metadata={"dagster/column_schema": column_schema(table), "dagster/table_name": f"{BRONZE_SCHEMA}.{table.name}"},
         partitions_def=daily_partitions if partitioned else None,
         backfill_policy=dg.BackfillPolicy.single_run() if partitioned else None,
@@ -194,7 +194,6 @@ def external_bronze_specs(daily_partitions: dg.PartitionsDefinition) -> list[dg.
             key=dg.AssetKey(["bronze", t.name]),
             description=bronze_description(t, "Loaded into Redshift from the S3 landing zone outside Dagster."),
             kinds={"redshift", "s3"},
-            tags={"layer": "bronze", "domain": "inventory"},
             metadata={"dagster/column_schema": column_schema(t), "dagster/table_name": f"{BRONZE_SCHEMA}.{t.name}"},
             partitions_def=daily_partitions if t.partitioned_by_day else None,
         )

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 import dagster as dg
 
-from inventory_platform.catalog.runbooks import runbook_metadata
+from inventory_platform.catalog.runbook_links import runbook_metadata
 from inventory_platform.orchestration.schedules import REFRESHING_JOBS, refresh_note
 from inventory_platform.settings import REPO_ROOT, Settings
 

@@ -4,7 +4,6 @@ import dagster as dg
 
 from inventory_platform.cdc.conservation import OUTCOMES, read_conservation
 from inventory_platform.cdc.status import read_status
-from inventory_platform.lib.engine import warehouse_kind
 from inventory_platform.settings import Settings
 
 CDC_EVENTS_KEY = dg.AssetKey(["bronze", "cdc_events"])
@@ -25,9 +24,12 @@ CDC_COLUMNS = dg.TableSchema(columns=[
 ])
 
 
+LOADED_BY = {"duckdb": "the streaming loader (`inventory-platform stream run`), exactly once per record",
+             "redshift": "the Redshift streaming-ingestion materialized view (AUTO REFRESH)"}
+
+
 def cdc_events_spec(settings: Settings) -> dg.AssetSpec:
-    loaded_by = ("the streaming loader (`inventory-platform stream run`), exactly once per record"
-                 if settings.is_local else "the Redshift streaming-ingestion materialized view (AUTO REFRESH)")
+    loaded_by = LOADED_BY[settings.warehouse_kind]
     return dg.AssetSpec(
         key=CDC_EVENTS_KEY,
         description=(
@@ -36,8 +38,7 @@ def cdc_events_spec(settings: Settings) -> dg.AssetSpec:
             "source change: a redelivered change is skipped). Two source tables: "
             f"inventory transactions and stock levels. Appended by {loaded_by}; Dagster does not run the load, "
             "`cdc_bronze_sensor` records each update and starts the `cdc_microbatch` job."),
-        kinds={"kinesis", warehouse_kind(settings)},
-        tags={"layer": "bronze", "domain": "inventory"},
+        kinds={"kinesis", settings.warehouse_kind},
         metadata={"dagster/column_schema": CDC_COLUMNS, "dagster/table_name": "bronze.cdc_events",
                   "runbook": dg.MetadataValue.path(RUNBOOK)},
     )
@@ -98,8 +99,3 @@ def build_cdc_conservation_check(settings: Settings) -> dg.AssetChecksDefinition
         return dg.AssetCheckResult(**conservation_check_result(read_conservation(settings)))
 
     return _cdc_conserved
-
-
-def build_cdc_checks(settings: Settings) -> list[dg.AssetChecksDefinition]:
-    """Lag everywhere; conservation where the platform loads Bronze itself (locally)."""
-    return [build_cdc_lag_check(settings), *([build_cdc_conservation_check(settings)] if settings.is_local else [])]

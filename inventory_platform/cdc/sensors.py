@@ -6,23 +6,13 @@ import dagster as dg
 import duckdb
 
 from inventory_platform.cdc.assets import CDC_EVENTS_KEY, CDC_LAG_CHECK, lag_check_result
+from inventory_platform.cdc.jobs import MICROBATCH_JOB
 from inventory_platform.cdc.status import read_status
 from inventory_platform.lib.duckdb_warehouse import connect_duckdb
 from inventory_platform.settings import Settings
 
-MICROBATCH_JOB = "cdc_microbatch"
 ACTIVE = [dg.DagsterRunStatus.QUEUED, dg.DagsterRunStatus.NOT_STARTED, dg.DagsterRunStatus.STARTING,
           dg.DagsterRunStatus.STARTED]
-
-
-def cdc_microbatch_job():
-    return dg.define_asset_job(
-        MICROBATCH_JOB,
-        # Silver and Gold downstream of the events; not ops assets such as the monthly cold-tier offload.
-        selection=dg.AssetSelection.assets(CDC_EVENTS_KEY).downstream(include_self=False)
-        - dg.AssetSelection.groups("ops", include_sources=True),
-        description="Merge newly streamed CDC events into Silver (ledger, stock levels) and refresh the Gold months "
-                    "they touch, with every dbt test. Started by cdc_bronze_sensor when Bronze grows.")
 
 
 def _bronze_totals(settings: Settings) -> tuple[int, str | None] | None:

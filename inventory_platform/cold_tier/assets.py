@@ -1,4 +1,4 @@
-"""The cold tier in the code location: the offload asset, its checks, and the monthly job that runs it.
+"""The cold tier's asset and its checks (its job and schedule: cold_tier/jobs.py).
 
 ops/cold_tier_offload stands for the Parquet cold tier (INVENTORY_COLD_DIR) and its manifest table. Each
 materialization moves ledger history older than INVENTORY_COLD_AFTER_MONTHS (36) before the newest event
@@ -7,14 +7,11 @@ silver/fct_inventory_transactions_all_history and runs its reconciliation test. 
 the UNLOAD procedure in inventory_platform/cold_tier/redshift_cold_tier.sql, run outside Dagster: the asset is external there.
 """
 
-from datetime import timedelta
-
 import dagster as dg
 
 from inventory_platform.cold_tier.offload import offload
 from inventory_platform.cold_tier.reconcile import cold_file_count, cold_mismatches, hot_rows_in_closed_months
 from inventory_platform.lib.duckdb_warehouse import connect_duckdb
-from inventory_platform.lib.engine import warehouse_kind
 from inventory_platform.monitoring.runbooks import RUNBOOK_METADATA_KEY
 from inventory_platform.settings import Settings
 
@@ -22,15 +19,9 @@ COLD_TIER_KEY = dg.AssetKey(["ops", "cold_tier_offload"])
 UNION_VIEW_KEY = dg.AssetKey(["silver", "fct_inventory_transactions_all_history"])
 LEDGER_KEY = dg.AssetKey(["silver", "fct_inventory_transactions"])
 BRONZE_LEDGER_KEY = dg.AssetKey(["bronze", "inventory_transactions"])
-OWNERS = ["team:data-platform"]
 FILES_MATCH_CHECK = "cold_files_match_offloaded_totals"
 NO_HIDDEN_ROWS_CHECK = "no_hot_rows_in_closed_months"
-JOB_NAME = "cold_tier_offload"
-# After monthly_close (06:00 on the 3rd): the newest month is closed, so the window moves by whole months.
-CRON = "0 8 3 * *"
-# Monthly cadence plus slack: a missed month warns, two fail.
 RUNBOOK = "ops_runbooks/runbook_cold_tier.md"
-FRESHNESS = dg.FreshnessPolicy.time_window(fail_window=timedelta(days=62), warn_window=timedelta(days=35))
 
 DESCRIPTION = (
     "The cold tier: ledger history older than the retention window (INVENTORY_COLD_AFTER_MONTHS, 36 months "
@@ -73,9 +64,8 @@ def _hidden_rows_result(settings: Settings) -> dg.AssetCheckResult:
 
 
 def build_cold_tier_asset(settings: Settings) -> dg.AssetsDefinition:
-    @dg.asset(key=COLD_TIER_KEY, deps=[LEDGER_KEY, BRONZE_LEDGER_KEY], description=DESCRIPTION, group_name="ops",
-              owners=OWNERS, kinds={"python", "parquet", warehouse_kind(settings)}, tags={"layer": "ops"},
-              freshness_policy=FRESHNESS, pool="duckdb_writer",
+    @dg.asset(key=COLD_TIER_KEY, deps=[LEDGER_KEY, BRONZE_LEDGER_KEY], description=DESCRIPTION,
+              kinds={"python", "parquet", settings.warehouse_kind}, pool="duckdb_writer",
               metadata={RUNBOOK_METADATA_KEY: dg.MetadataValue.path(RUNBOOK)})
     def cold_tier_offload(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
         with connect_duckdb(settings.duckdb_path) as con:
@@ -110,21 +100,6 @@ def build_cold_tier_checks(settings: Settings) -> dg.AssetChecksDefinition:
 
 def external_cold_tier_spec(settings: Settings) -> dg.AssetSpec:
     """Production: the offload runs as inventory_platform/cold_tier/redshift_cold_tier.sql (UNLOAD + Spectrum), outside Dagster."""
-    return dg.AssetSpec(key=COLD_TIER_KEY, deps=[LEDGER_KEY], description=DESCRIPTION, group_name="ops",
-                        owners=OWNERS, kinds={"parquet", warehouse_kind(settings)}, tags={"layer": "ops"},
+    return dg.AssetSpec(key=COLD_TIER_KEY, deps=[LEDGER_KEY], description=DESCRIPTION,
+                        kinds={"parquet", settings.warehouse_kind},
                         metadata={RUNBOOK_METADATA_KEY: dg.MetadataValue.path(RUNBOOK)})
-
-
-def build_cold_tier_definitions(settings: Settings) -> dg.Definitions:
-    if not settings.is_local:
-        return dg.Definitions(assets=[external_cold_tier_spec(settings)])
-    job = dg.define_asset_job(
-        JOB_NAME, selection=dg.AssetSelection.assets(COLD_TIER_KEY, UNION_VIEW_KEY),
-        description="Move ledger history older than the retention window to the Parquet cold tier, then rebuild "
-                    "the hot ∪ cold view and reconcile it with what was offloaded.")
-    schedule = dg.ScheduleDefinition(
-        name="cold_tier_offload_schedule", job_name=JOB_NAME, cron_schedule=CRON, execution_timezone="UTC",
-        default_status=dg.DefaultScheduleStatus.STOPPED,
-        description="cold_tier_offload on the 3rd of each month at 08:00 UTC, after monthly_close.")
-    return dg.Definitions(assets=[build_cold_tier_asset(settings)], asset_checks=[build_cold_tier_checks(settings)],
-                          jobs=[job], schedules=[schedule])

@@ -73,9 +73,7 @@ class DuckDBWarehouse(dg.ConfigurableResource):
             cursor = con.execute(sql, params)
             return cursor.fetchall() if cursor.description else []
 
-
-class LandingZone(dg.ConfigurableResource):
-    """Where source files land and where rejected files are copied with their reasons."""
-
-    path: str
-    quarantine_path: str
+    def exclusive_writer(self):
+        """The warehouse writer lock, for a writer outside this process (dbt-duckdb fails at once if
+        another process writes, so it queues here first)."""
+        return exclusive_writer(Path(self.path))

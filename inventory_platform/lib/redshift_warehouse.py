@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from typing import Any
 
 import dagster as dg
@@ -38,6 +38,10 @@ class RedshiftWarehouse(dg.ConfigurableResource):
     cluster_identifier: str | None = None
     serverless_work_group: str | None = None
     retry_attempts: int = 5
+
+    def exclusive_writer(self):
+        """Redshift serializes concurrent writers itself (and retries conflicts, see write_conflicts.py)."""
+        return nullcontext()
 
     def _connect(self):
         import redshift_connector

@@ -7,9 +7,9 @@
   (query `redshift_tables_needing_maintenance`) against INVENTORY_VACUUM_UNSORTED_PCT and
   INVENTORY_ANALYZE_STATS_OFF_PCT; Redshift's automatic vacuum and analyze lag on busy clusters.
 
-The job is in the `duckdb_writer` pool, so it never overlaps a load or a dbt build.
+The job that runs it (monitoring/jobs.py) is in the `duckdb_writer` pool, so it never overlaps a load or a
+dbt build.
 """
-
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -21,10 +21,8 @@ from inventory_platform.lib.duckdb_warehouse import DuckDBWarehouse
 from inventory_platform.lib.sql_quoting import quote_ident
 from inventory_platform.monitoring.disk_usage import read_duckdb_usage
 from inventory_platform.monitoring.queries import monitoring_query
-from inventory_platform.monitoring.storage_asset import STORAGE_ASSET
 from inventory_platform.settings import Settings
 
-MAINTENANCE_CRON = "30 3 * * *"  # after the nightly loads and dbt build, before the working day in EMEA
 
 
 @dataclass(frozen=True)
@@ -83,26 +81,3 @@ def maintain_duckdb(warehouse: DuckDBWarehouse, log) -> dict:
     return {"statements": 2, "wal_bytes_before": before.details["wal_bytes"], "wal_bytes_after": after.details["wal_bytes"],
             "file_bytes_before": before.details["file_bytes"], "file_bytes_after": after.details["file_bytes"],
             "free_block_pct": float(size[6] or 0)}
-
-
-def build_maintenance_job(settings: Settings) -> dg.JobDefinition:
-    @dg.op(name="maintain_warehouse", required_resource_keys={"warehouse"}, pool="duckdb_writer", out={},
-           description="VACUUM/ANALYZE the Redshift tables that need it, or ANALYZE and CHECKPOINT DuckDB.")
-    def maintain_warehouse(context: dg.OpExecutionContext):
-        warehouse = context.resources.warehouse
-        if isinstance(warehouse, DuckDBWarehouse):
-            summary = maintain_duckdb(warehouse, context.log)
-        else:
-            summary = maintain_redshift(warehouse, settings, context.log)
-        yield dg.AssetObservation(asset_key=STORAGE_ASSET, metadata={"maintenance": "auto_maintenance", **summary})
-
-    @dg.job(name="auto_maintenance", description=__doc__.splitlines()[0])
-    def auto_maintenance():
-        maintain_warehouse()
-
-    return auto_maintenance
-
-
-def build_maintenance_schedule(job: dg.JobDefinition) -> dg.ScheduleDefinition:
-    return dg.ScheduleDefinition(name="auto_maintenance_schedule", job=job, cron_schedule=MAINTENANCE_CRON,
-                                 execution_timezone="UTC", default_status=dg.DefaultScheduleStatus.RUNNING)

@@ -19,7 +19,6 @@ from inventory_platform.settings import Settings
 
 STORAGE_ASSET = dg.AssetKey(["ops", "warehouse_storage"])
 DISK_CHECK = "disk_usage_within_thresholds"
-OPS_OWNERS = ["team:data-platform"]
 
 
 def warehouse_storage_spec(warehouse_kind: str) -> dg.AssetSpec:
@@ -29,10 +28,7 @@ def warehouse_storage_spec(warehouse_kind: str) -> dg.AssetSpec:
             "Storage the warehouse occupies and how full its volume is: the DuckDB file, write-ahead log "
             "and spill directory on their disk locally; Redshift managed storage against its capacity in "
             "production. Observed every few minutes by warehouse_disk_sensor (no run needed)."),
-        group_name="ops",
-        owners=OPS_OWNERS,
         kinds={"python", warehouse_kind},
-        tags={"layer": "ops"},
         metadata={RUNBOOK_METADATA_KEY: dg.MetadataValue.path(DISK_SPACE)},
     )
 

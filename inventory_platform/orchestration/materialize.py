@@ -11,9 +11,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import dagster as dg
-from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PARTITION_RANGE_START_TAG
 
 from inventory_platform.bronze.landing_inventory import loadable_days
+from inventory_platform.dagster_adapter import partition_range_tags
 from inventory_platform.landing_contract import INVENTORY_TRANSACTIONS
 from inventory_platform.orchestration.run_recovery import claim_writer_turn
 
@@ -69,8 +69,7 @@ def materialize_everything(defs: dg.Definitions, instance: dg.DagsterInstance, l
     plan: list[tuple[str, dict[str, str]]] = [("load_reference_data", {})]
     days = partition_range(defs, landing_dir)
     if days:
-        plan.append(("load_inventory_transactions",
-                     {ASSET_PARTITION_RANGE_START_TAG: days[0], ASSET_PARTITION_RANGE_END_TAG: days[1]}))
+        plan.append(("load_inventory_transactions", partition_range_tags(*days)))
     plan.append(("build_silver_gold", {}))
     if only_jobs:
         tags = dict(plan)

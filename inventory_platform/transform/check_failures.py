@@ -69,7 +69,8 @@ def explained_check_results(events: Iterable, manifest: Mapping[str, Any], run_r
                 description = describe_failure(failure_messages(sql, query), count)
             except Exception as exc:  # noqa: BLE001 - the failure itself must still be reported
                 log(f"Could not read the failing rows of {event.check_name}: {exc!r}")
-        yield event._replace(severity=dg.AssetCheckSeverity.ERROR, description=description)
+        yield dg.AssetCheckResult(passed=False, asset_key=event.asset_key, check_name=event.check_name,
+                                  metadata=event.metadata, severity=dg.AssetCheckSeverity.ERROR, description=description)
 
 
 def _names(results: list[Mapping[str, Any]], limit: int = 5) -> str:

@@ -1,4 +1,5 @@
-"""How dbt nodes appear in Dagster: keys [layer, name], group = layer, kinds, tags, descriptions."""
+"""How dbt nodes appear in Dagster: keys [layer, name], kinds and descriptions (group, owners and tags come
+from the code location's layer policy, inventory_platform/definitions.py)."""
 
 from __future__ import annotations
 
@@ -29,12 +30,6 @@ class InventoryDbtTranslator(DagsterDbtTranslator):
     def get_asset_key(self, dbt_resource_props: Mapping[str, Any]) -> dg.AssetKey:
         return dg.AssetKey([dbt_layer(dbt_resource_props), dbt_resource_props["name"]])
 
-    def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str:
-        return dbt_layer(dbt_resource_props)
-
-    def get_tags(self, dbt_resource_props: Mapping[str, Any]) -> Mapping[str, str]:
-        return {**super().get_tags(dbt_resource_props), "layer": dbt_layer(dbt_resource_props), "domain": "inventory"}
-
     def get_description(self, dbt_resource_props: Mapping[str, Any]) -> str:
         # For analysts: what the table holds and its grain. The SQL is one click away (code reference).
         text = " ".join((dbt_resource_props.get("description") or "").split())
@@ -45,7 +40,10 @@ class InventoryDbtTranslator(DagsterDbtTranslator):
         spec = super().get_asset_check_spec(asset_spec, manifest, unique_id, project)
         if spec is None or spec.description:
             return spec
-        return spec._replace(description=describe_dbt_test(manifest["nodes"][unique_id]))
+        return dg.AssetCheckSpec(
+            spec.name, asset=spec.asset_key, description=describe_dbt_test(manifest["nodes"][unique_id]),
+            additional_deps=spec.additional_deps, blocking=spec.blocking, metadata=spec.metadata,
+            automation_condition=spec.automation_condition, partitions_def=spec.partitions_def)
 
     def get_asset_spec(self, manifest, unique_id, project) -> dg.AssetSpec:
         spec = super().get_asset_spec(manifest, unique_id, project)

@@ -1,5 +1,6 @@
 """Metadata recorded with each dbt materialization: row count, last-updated time and column types for
-every table, and for the executive trend the chart and YoY table analysts see on the asset page.
+every table, plus whatever metadata the code location adds for particular assets (the executive trend's
+chart, inventory_platform/reporting/trend_metadata.py).
 
 Read after dbt finishes, in two statements through the warehouse resource (either engine): DuckDB has
 one writer, so querying while the dbt process still holds the file would race it for the lock (which
@@ -8,17 +9,15 @@ is why dagster-dbt's fetch_row_counts/fetch_column_metadata are not used).
 
 from __future__ import annotations
 
-import base64
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 
 import dagster as dg
 
 from inventory_platform.lib.sql_quoting import quote_ident, quote_literal
-from inventory_platform.reporting.yoy import YoYRow, yoy_trend
-
-TREND_KEY = dg.AssetKey(["gold", "gold_inventory_value_trend"])
 Query = Callable[[str], Sequence[tuple]]
+# Metadata for one asset computed from the warehouse after dbt finished, keyed by the asset.
+ExtraMetadata = Mapping[dg.AssetKey, Callable[[Query], dict[str, dg.MetadataValue]]]
 
 
 def row_counts(query: Query, keys: Iterable[dg.AssetKey]) -> dict[dg.AssetKey, int]:
@@ -55,55 +54,6 @@ def typed_schema(declared: dg.TableSchema | None, columns: list[tuple[str, str]]
     return dg.TableSchema(columns=[dg.TableColumn(name, data_type, described.get(name)) for name, data_type in columns])
 
 
-def _money(value) -> float | None:
-    return None if value is None else round(float(value), 2)
-
-
-def _pct(value: float | None) -> float | None:
-    return None if value is None else round(value, 1)
-
-
-def yoy_table(rows: list[YoYRow]) -> dg.TableMetadataValue:
-    schema = dg.TableSchema(columns=[
-        dg.TableColumn("month_end", "date", "Calendar month end."),
-        dg.TableColumn("value_usd", "float", "Month-end inventory value, USD."),
-        dg.TableColumn("prior_year_value_usd", "float", "Value twelve months earlier, USD."),
-        dg.TableColumn("yoy_change_usd", "float", "Change on the prior year, USD."),
-        dg.TableColumn("yoy_pct", "float", "Change on the prior year, %."),
-        dg.TableColumn("constant_currency_yoy_pct", "float", "Change at the prior year's FX rates, %."),
-    ])
-    records = [dg.TableRecord({
-        "month_end": r.month_end_date.isoformat(), "value_usd": _money(r.value_usd),
-        "prior_year_value_usd": _money(r.prior_year_value_usd), "yoy_change_usd": _money(r.yoy_change_usd),
-        "yoy_pct": _pct(r.yoy_pct), "constant_currency_yoy_pct": _pct(r.constant_currency_yoy_pct),
-    }) for r in reversed(rows)]
-    return dg.MetadataValue.table(records, schema=schema)
-
-
-def trend_metadata(rows: list[YoYRow]) -> dict[str, dg.MetadataValue]:
-    """The executive view: chart (embedded PNG, so it needs no file server) and the YoY table."""
-    if not rows:
-        return {"trend_chart": dg.MetadataValue.md(
-            "No month end has a prior year yet: the chart appears once 13 months of history are loaded.")}
-    from inventory_platform.reporting.trend_chart import trend_chart_png  # matplotlib: 2 s to import, needed only here
-
-    image = base64.b64encode(trend_chart_png(rows)).decode("ascii")
-    latest = rows[-1]
-    yoy = "n/a" if latest.yoy_pct is None else f"{latest.yoy_pct:+.1f}%"
-    markdown = (
-        f"**Month-end inventory value, {rows[0].month_end_date:%b %Y} to {latest.month_end_date:%b %Y} (USD)**, "
-        f"company total with the prior year overlaid. Latest: USD {latest.value_usd:,.0f} ({yoy} YoY).\n\n"
-        f"![Month-end inventory value vs prior year, USD](data:image/png;base64,{image})"
-    )
-    return {
-        "trend_chart": dg.MetadataValue.md(markdown),
-        "yoy_table": yoy_table(rows),
-        "latest_month_end": dg.MetadataValue.text(latest.month_end_date.isoformat()),
-        "latest_value_usd": dg.MetadataValue.float(float(latest.value_usd)),
-        "latest_yoy_pct": dg.MetadataValue.float(_pct(latest.yoy_pct)) if latest.yoy_pct is not None else dg.MetadataValue.null(),
-    }
-
-
 def _asset_key(context: dg.AssetExecutionContext, event) -> dg.AssetKey | None:
     if isinstance(event, dg.Output):
         return context.asset_key_for_output(event.output_name)
@@ -112,8 +62,9 @@ def _asset_key(context: dg.AssetExecutionContext, event) -> dg.AssetKey | None:
     return None
 
 
-def table_metadata(context: dg.AssetExecutionContext, keys: list[dg.AssetKey], query: Query) -> dict[dg.AssetKey, dict]:
-    """Row count, last-updated time and typed column schema per built table; the executive view for the trend."""
+def table_metadata(context: dg.AssetExecutionContext, keys: list[dg.AssetKey], query: Query,
+                   extra: ExtraMetadata) -> dict[dg.AssetKey, dict]:
+    """Row count, last-updated time and typed column schema per built table, and the extra metadata."""
     counts = row_counts(query, keys)
     types = column_types(query, keys)
     updated = dg.MetadataValue.timestamp(time.time())
@@ -123,16 +74,18 @@ def table_metadata(context: dg.AssetExecutionContext, keys: list[dg.AssetKey], q
         if types.get(key):
             declared = context.assets_def.specs_by_key[key].metadata.get("dagster/column_schema")
             metadata[key]["dagster/column_schema"] = typed_schema(declared, types[key])
-    if TREND_KEY in metadata:
-        metadata[TREND_KEY] |= trend_metadata(yoy_trend(query, by="total"))
+    for key, compute in extra.items():
+        if key in metadata:
+            metadata[key] |= compute(query)
     return metadata
 
 
-def with_table_metadata(context: dg.AssetExecutionContext, events: list, query: Query) -> Iterator:
+def with_table_metadata(context: dg.AssetExecutionContext, events: list, query: Query,
+                        extra_metadata: ExtraMetadata) -> Iterator:
     """The dbt events, each materialization with its table metadata added."""
     built = [key for event in events if (key := _asset_key(context, event)) is not None]
     try:
-        extra = table_metadata(context, built, query)
+        extra = table_metadata(context, built, query, extra_metadata)
     except Exception as exc:  # noqa: BLE001 - metadata must never cost the materializations dbt already made
         context.log.warning(f"Row counts, column types and the trend chart were not recorded: {exc!r}")
         extra = {}

@@ -82,9 +82,9 @@ def expected_gold_cells(landing: Path) -> pd.DataFrame:
     valued = rows["standard_cost"].notna()
     rows["unvalued_quantity"] = rows["quantity"].where(~valued, 0)
     value_local = [Decimal(int(q)) * c if ok else Decimal(0)
-                   for q, c, ok in zip(rows["quantity"], rows["standard_cost"], valued)]
-    rows["value_usd"] = [v * r for v, r in zip(value_local, rows["rate"])]
-    rows["value_cc"] = [v * r if isinstance(r, Decimal) else None for v, r in zip(value_local, rows["prior_rate"])]
+                   for q, c, ok in zip(rows["quantity"], rows["standard_cost"], valued, strict=True)]
+    rows["value_usd"] = [v * r for v, r in zip(value_local, rows["rate"], strict=True)]
+    rows["value_cc"] = [v * r if isinstance(r, Decimal) else None for v, r in zip(value_local, rows["prior_rate"], strict=True)]
 
     def total(values: pd.Series):
         present = [v for v in values if v is not None]

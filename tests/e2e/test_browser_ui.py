@@ -12,7 +12,7 @@ import os
 import re
 import subprocess
 import time
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from types import SimpleNamespace
 
 import dagster as dg
@@ -20,11 +20,11 @@ import pytest
 from click.testing import CliRunner
 from playwright.sync_api import Page, expect, sync_playwright
 
-from inventory_platform.cli import main as cli
+from inventory_platform.bronze.landing_inventory import loadable_days
 from inventory_platform.bronze.loader import landing_files, load_files
+from inventory_platform.cli import main as cli
 from inventory_platform.landing_contract import INVENTORY_TRANSACTIONS
 from inventory_platform.lib.duckdb_warehouse import connect_duckdb
-from inventory_platform.bronze.landing_inventory import loadable_days
 from inventory_platform.settings import REPO_ROOT, load_settings
 from inventory_platform.simulation import simulate
 
@@ -87,7 +87,7 @@ def platform(tmp_path_factory):
         from inventory_platform.definitions import build_defs
 
         defs = build_defs(settings)
-        close_tick = datetime.combine(last_day + timedelta(days=3), datetime.min.time(), tzinfo=timezone.utc)
+        close_tick = datetime.combine(last_day + timedelta(days=3), datetime.min.time(), tzinfo=UTC)
         with dg.DagsterInstance.get() as instance:
             request = defs.get_schedule_def("monthly_close_schedule").evaluate_tick(
                 dg.build_schedule_context(instance=instance, scheduled_execution_time=close_tick)).run_requests[0]
@@ -227,8 +227,9 @@ def test_lineage_graph_shows_the_layers_with_their_checks(platform, page):
 
 def wait_for_freshness(port: int, asset_path: list[str], timeout_s: float = 120) -> str:
     """The freshness daemon evaluates every 30 s; the asset page shows the state it found at load."""
-    query = ('{ assetNodeOrError(assetKey: {path: %s}) { ... on AssetNode { freshnessStatusInfo { freshnessStatus } } } }'
-             % str(asset_path).replace("'", '"'))
+    path = str(asset_path).replace("'", '"')
+    query = ("{ assetNodeOrError(assetKey: {path: " + path + "}) "
+             "{ ... on AssetNode { freshnessStatusInfo { freshnessStatus } } } }")
     deadline = time.monotonic() + timeout_s
     while True:
         info = graphql(port, query)["assetNodeOrError"]["freshnessStatusInfo"]

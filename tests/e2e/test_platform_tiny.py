@@ -129,7 +129,7 @@ def test_yoy_report_json_has_36_months_matching_independent_totals(platform):
     assert months[0] == pd.Timestamp("2023-01-31")
 
     totals = expected_monthly_totals(expected_gold_cells(settings.landing_dir))
-    for row, month in zip(rows, months):
+    for row, month in zip(rows, months, strict=True):
         want = totals[month]
         assert Decimal(str(row["value_usd"])).quantize(CENT) == want["value_usd"], month
         assert Decimal(str(row["prior_year_value_usd"])).quantize(CENT) == want["prior_year_value_usd"], month
@@ -250,11 +250,11 @@ def test_bad_landing_file_is_quarantined_and_nothing_else_is_affected(platform):
                    bad_day / "part-00000.parquet")
     before = query(settings, "SELECT count(*) FROM bronze.inventory_transactions")[0][0]
 
-    from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PARTITION_RANGE_START_TAG
+    from inventory_platform.dagster_adapter import PARTITION_RANGE_END_TAG, PARTITION_RANGE_START_TAG
 
     result = platform["defs"].resolve_job_def("load_inventory_transactions").execute_in_process(
         instance=platform["instance"], raise_on_error=False,
-        tags={ASSET_PARTITION_RANGE_START_TAG: "2026-01-01", ASSET_PARTITION_RANGE_END_TAG: "2026-01-02"})
+        tags={PARTITION_RANGE_START_TAG: "2026-01-01", PARTITION_RANGE_END_TAG: "2026-01-02"})
     assert result.success
     checks = {c.check_name: c for c in result.get_asset_check_evaluations()}
     check = checks["no_unresolved_quarantined_files"]

@@ -15,13 +15,17 @@ import sys
 import textwrap
 import time
 import uuid
-from pathlib import Path
 
 import dagster as dg
 import pytest
 
 from inventory_platform.orchestration.run_recovery import (
-    OWNER_ENV, OWNER_TAG, WRITER_POOL, WriterUnavailable, claim_writer_turn, this_process,
+    OWNER_ENV,
+    OWNER_TAG,
+    WRITER_POOL,
+    WriterUnavailable,
+    claim_writer_turn,
+    this_process,
 )
 from tests.support.materialize_process import Materialize, Workspace, pid_alive
 

@@ -4,7 +4,7 @@ evaluations and Dagster's real freshness daemon in a real instance; it never rep
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import dagster as dg
@@ -118,7 +118,7 @@ def test_a_failed_run_alerts_once_with_the_serialization_runbook_and_recovers_on
 def test_freshness_warn_fail_and_recovery_each_notify_once(instance):
     ticker = AlertSensorTicker(instance)
     materialize_widget(instance, "pass")
-    materialized_at = datetime.now(timezone.utc)
+    materialized_at = datetime.now(UTC)
     origin = InProcessCodeLocationOrigin(LoadableTargetOrigin(
         python_file=str(Path(alerting_defs.__file__)), attribute="defs", working_directory=str(Path.cwd())))
     with create_test_daemon_workspace_context(InProcessWorkspaceLoadTarget([origin]), instance) as workspace:
@@ -143,7 +143,7 @@ def test_freshness_warn_fail_and_recovery_each_notify_once(instance):
         assert (failed["state"], failed["level"]) == ("FAIL", "FAIL")
 
         materialize_widget(instance, "pass")
-        assert freshness_daemon_at(datetime.now(timezone.utc)) == "PASS"
+        assert freshness_daemon_at(datetime.now(UTC)) == "PASS"
         [recovered] = ticker.tick()
         assert (recovered["state"], recovered["previous_state"], recovered["level"]) == ("PASS", "FAIL", "PASS")
         assert ticker.tick() == []
@@ -158,7 +158,7 @@ def test_a_cursor_from_another_version_starts_over_instead_of_misreading():
 
 
 def test_long_unseen_passing_jobs_leave_the_cursor_but_failing_ones_stay():
-    now = datetime(2026, 11, 27, tzinfo=timezone.utc).timestamp()
+    now = datetime(2026, 11, 27, tzinfo=UTC).timestamp()
     old, recent = now - timedelta(days=31).total_seconds(), now - timedelta(days=1).total_seconds()
     cursor = AlertCursor(states={
         "run:old_pass": {"level": "PASS", "state": "SUCCESS", "runbook": "r", "seen": old},

@@ -57,7 +57,7 @@ def test_documented_debezium_messages_load_into_silver(lab):
     pairs, tid, at, batch_rows = _warehouse_facts(lab.db)
     (w1, s1, *_), (w2, s2, *_), (w3, s3, *_) = pairs
     batch_a, batch_b = (dict(zip(("transaction_id", "event_ts", "warehouse_id", "sku_id", "movement_type",
-                                  "quantity", "reference_id"), row)) for row in batch_rows)
+                                  "quantity", "reference_id"), row, strict=True)) for row in batch_rows)
     txn = "inventory_transactions"
     messages = [
         # PostgreSQL: schemas enabled; key-only `before` images (REPLICA IDENTITY DEFAULT); transaction block.

@@ -26,10 +26,8 @@ from streaming.pipeline import mapping_checkpoint_file, poll_until_idle
 from streaming.producer import Faults, produce
 from streaming.shard_reader import ShardReader
 
-from ..support.cdc_fixtures import endpoint, lab, silver_db  # noqa: F401 (pytest fixtures)
 from ..support.cdc import assert_silver_is_truth, silver_state
-
-
+from ..support.cdc_fixtures import endpoint, lab, silver_db  # noqa: F401 (pytest fixtures)
 
 
 def bronze_count(db) -> int:

@@ -13,10 +13,9 @@ from streaming.contract import partition_key
 from streaming.kinesis_io import put_records
 from streaming.pipeline import poll_until_idle
 
-from ..support.cdc_fixtures import endpoint  # noqa: F401 (pytest fixtures)
 from ..support.cdc import build_tiny_silver, new_lab
+from ..support.cdc_fixtures import endpoint  # noqa: F401 (pytest fixtures)
 from ..support.dbt_runner import failing_tests, run_dbt
-
 
 CDC_SILVER = ["cdc_inventory_transactions", "stock_levels_current", "cdc_rejects", "fct_inventory_transactions",
               "transaction_rejects"]
@@ -60,7 +59,7 @@ def test_changes_for_unknown_warehouses_or_skus_stay_out_of_silver_and_fail_a_ch
     ]
     keys = ["-1|" + sku, f"{warehouse}|SKU-NEVER-HEARD-OF", f"{warehouse}|{sku}", str(tid)]
     assert not put_records(lab.kinesis, lab.names.raw, [
-        (json.dumps(e).encode(), partition_key(e["source"]["table"], k)) for e, k in zip(events, keys)])
+        (json.dumps(e).encode(), partition_key(e["source"]["table"], k)) for e, k in zip(events, keys, strict=True)])
     poll_until_idle(lab.pipeline())
 
     results = run_dbt(["build", "--select", *CDC_SILVER], "local", lab.root, {"INVENTORY_DUCKDB_PATH": str(lab.db)},

@@ -14,7 +14,8 @@ import duckdb
 import pytest
 
 from inventory_platform.cold_tier import offload as offload_module
-from inventory_platform.cold_tier.assets import COLD_TIER_KEY, FILES_MATCH_CHECK, JOB_NAME, build_cold_tier_checks
+from inventory_platform.cold_tier.assets import COLD_TIER_KEY, FILES_MATCH_CHECK, build_cold_tier_checks
+from inventory_platform.cold_tier.jobs import JOB_NAME
 from inventory_platform.cold_tier.layout import BRONZE_LEDGER, LEDGER, MANIFEST, cold_files
 from inventory_platform.cold_tier.offload import OffloadVerificationError, offload
 from inventory_platform.cold_tier.reconcile import cold_mismatches

@@ -4,14 +4,13 @@ portable SQL Redshift uses, and its Gold numbers equal DuckDB's for the same Bro
 from __future__ import annotations
 
 import shutil
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
 
 import duckdb
 import psycopg2
 import pytest
-
 
 from streaming.source_simulator import SourceSimulator
 from streaming.warehouse_catalog import catalog_from_warehouse
@@ -86,7 +85,7 @@ def test_gold_on_postgres_equals_gold_on_duckdb(built, postgres):
     def normal(row):
         return tuple(Decimal(v).quantize(Decimal("0.01")) if isinstance(v, Decimal) else v for v in row)
 
-    mismatches = [(d, p) for d, p in zip(duck_rows, pg_rows) if normal(d) != normal(p)]
+    mismatches = [(d, p) for d, p in zip(duck_rows, pg_rows, strict=True) if normal(d) != normal(p)]
     assert mismatches == []
     assert sum(r[5] for r in pg_rows) > 0
 
@@ -144,7 +143,7 @@ def duck_query(path: Path, sql: str, statement: str | None = None) -> list[tuple
 
 def test_late_movements_restate_the_same_months_on_postgres_as_on_duckdb(built, postgres):
     """The incremental path (delete+insert of the restated months) runs on PostgreSQL as on DuckDB."""
-    loaded_at = datetime.now(timezone.utc).replace(tzinfo=None).isoformat(sep=" ")
+    loaded_at = datetime.now(UTC).replace(tzinfo=None).isoformat(sep=" ")
     late = f"""
         INSERT INTO bronze.inventory_transactions
             (transaction_id, event_ts, warehouse_id, sku_id, movement_type, quantity, reference_id,

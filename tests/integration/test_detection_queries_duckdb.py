@@ -32,7 +32,7 @@ def run(path: Path, name: str) -> list[dict]:
     try:
         cursor = con.execute(monitoring_query(name).sql)
         columns = [d[0] for d in cursor.description]
-        return [dict(zip(columns, row)) for row in cursor.fetchall()]
+        return [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
     finally:
         con.close()
 

@@ -14,14 +14,15 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PARTITION_RANGE_START_TAG
 
 from inventory_platform.bronze.assets import build_bronze_asset
 from inventory_platform.bronze.landing_accounting import ACCOUNTING_CHECK, account_for_landing
 from inventory_platform.bronze.landing_inventory import landed_files, loadable_days
+from inventory_platform.bronze.landing_zone import LandingZone
 from inventory_platform.bronze.loader import landing_files, load_files
+from inventory_platform.dagster_adapter import PARTITION_RANGE_END_TAG, PARTITION_RANGE_START_TAG
 from inventory_platform.landing_contract import INVENTORY_TRANSACTIONS
-from inventory_platform.lib.duckdb_warehouse import DuckDBWarehouse, LandingZone
+from inventory_platform.lib.duckdb_warehouse import DuckDBWarehouse
 from inventory_platform.orchestration.materialize import partition_range
 from inventory_platform.settings import ledger_history_start
 from tests.unit.test_bronze_ingestion import TX_SCHEMA
@@ -47,7 +48,7 @@ def run_ledger(tmp_path: Path, first_partition: str, start: str, end: str) -> dg
     asset = build_bronze_asset(INVENTORY_TRANSACTIONS, dg.DailyPartitionsDefinition(
         start_date=first_partition, end_date="2000-01-01"))
     return dg.materialize(
-        [asset], tags={ASSET_PARTITION_RANGE_START_TAG: start, ASSET_PARTITION_RANGE_END_TAG: end},
+        [asset], tags={PARTITION_RANGE_START_TAG: start, PARTITION_RANGE_END_TAG: end},
         resources={"warehouse": DuckDBWarehouse(path=str(tmp_path / "wh.duckdb")),
                    "landing": LandingZone(path=str(tmp_path / "landing"), quarantine_path=str(tmp_path / "q"))},
         raise_on_error=False)

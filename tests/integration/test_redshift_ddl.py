@@ -8,6 +8,7 @@ import subprocess
 import sys
 
 import pytest
+import sqlglot.errors
 
 from inventory_platform.redshift.offline_ddl import SNAPSHOT, parse_redshift
 from inventory_platform.transform.dbt_assets import MANIFEST_PATH
@@ -86,7 +87,7 @@ def test_gold_monthly_is_an_incremental_table_restating_months(rendered):
 
 
 def test_a_redshift_syntax_error_is_caught():
-    with pytest.raises(Exception):
+    with pytest.raises(sqlglot.errors.ParseError):
         parse_redshift('create table "a"."b" diststyle key distkey as (select 1)')
 
 

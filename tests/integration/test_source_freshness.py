@@ -7,9 +7,9 @@ import dagster as dg
 import duckdb
 import pytest
 
-from inventory_platform.checks.source_freshness import SOURCE_FRESHNESS_CHECK
 from inventory_platform.landing_contract import SOURCE_TABLES
 from inventory_platform.settings import load_settings
+from inventory_platform.transform.source_freshness import SOURCE_FRESHNESS_CHECK
 
 from ..support.tiny_bronze import build_tiny_bronze
 

@@ -3,8 +3,6 @@ observation and a check result in a real Dagster instance, and its failure reach
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import dagster as dg
 import duckdb
 import pytest

@@ -101,10 +101,12 @@ def silver_state(db: Path) -> dict[str, dict]:
         con.close()
     return {
         "inventory_transactions": {str(r[0]): dict(zip(
-            ("transaction_id", "event_ts", "warehouse_id", "sku_id", "movement_type", "quantity", "reference_id"), r))
+            ("transaction_id", "event_ts", "warehouse_id", "sku_id", "movement_type", "quantity", "reference_id"), r,
+            strict=True))
             for r in txns},
         "stock_levels": {f"{r[0]}|{r[1]}": dict(zip(
-            ("warehouse_id", "sku_id", "quantity_on_hand", "unit_of_measure", "currency_code", "updated_at"), r))
+            ("warehouse_id", "sku_id", "quantity_on_hand", "unit_of_measure", "currency_code", "updated_at"), r,
+            strict=True))
             for r in stock},
         "ledger_ids": ledger_ids,
     }

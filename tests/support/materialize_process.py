@@ -104,9 +104,9 @@ class Materialize:
         """Exit code; a run still going after timeout_s is killed (whole session) and reported as a hang."""
         try:
             return self.proc.wait(timeout=timeout_s)
-        except subprocess.TimeoutExpired:
+        except subprocess.TimeoutExpired as hang:
             kill_session(self.proc.pid)
-            raise AssertionError(f"materialize hung: still running after {timeout_s} s\n{self.output()[-3000:]}")
+            raise AssertionError(f"materialize hung: still running after {timeout_s} s\n{self.output()[-3000:]}") from hang
         finally:
             self._out.close()
 

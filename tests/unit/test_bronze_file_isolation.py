@@ -4,7 +4,7 @@ with a reason naming it, and the rest of its day and the other days load. File n
 from __future__ import annotations
 
 import os
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
@@ -188,7 +188,7 @@ def test_a_file_that_cannot_be_opened_is_quarantined_and_one_gone_is_skipped(con
 def test_parquet_timestamps_with_a_time_zone_are_stored_in_utc_whatever_the_session_zone(con, tmp_path: Path):
     """Cast in the session's zone (the machine's), 03:00 UTC became 22:00 the day before in New York."""
     landing = tmp_path / "landing"
-    rows = tx_rows(1, 1) | {"event_ts": [datetime(2024, 1, 1, h, tzinfo=timezone.utc) for h in (0, 3, 23)]}
+    rows = tx_rows(1, 1) | {"event_ts": [datetime(2024, 1, 1, h, tzinfo=UTC) for h in (0, 3, 23)]}
     schema = pa.schema([pa.field("event_ts", pa.timestamp("us", tz="UTC")) if f.name == "event_ts" else f for f in TX_SCHEMA])
     aware = write_tx(landing, 1, rows, schema)
     plain = tx_rows(1, 10) | {"event_ts": [datetime(2024, 1, 1, h) for h in (1, 4, 22)]}

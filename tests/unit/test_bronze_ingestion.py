@@ -196,10 +196,11 @@ def test_a_backfill_commits_month_sized_batches_and_reports_them_as_one_load(tmp
     """A range of days loads in one run, committed in batches of at most 31 days (so a four-year backfill
     never holds its rows uncommitted); the run reports every batch's rows."""
     import dagster as dg
-    from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PARTITION_RANGE_START_TAG
 
     from inventory_platform.bronze.assets import build_bronze_asset
-    from inventory_platform.lib.duckdb_warehouse import DuckDBWarehouse, LandingZone
+    from inventory_platform.bronze.landing_zone import LandingZone
+    from inventory_platform.dagster_adapter import PARTITION_RANGE_END_TAG, PARTITION_RANGE_START_TAG
+    from inventory_platform.lib.duckdb_warehouse import DuckDBWarehouse
 
     landing = tmp_path / "landing"
     write_tx(landing, 1, tx_rows(1, 1))
@@ -210,7 +211,7 @@ def test_a_backfill_commits_month_sized_batches_and_reports_them_as_one_load(tmp
 
     asset = build_bronze_asset(INVENTORY_TRANSACTIONS, dg.DailyPartitionsDefinition(start_date="2024-01-01"))
     result = dg.materialize(
-        [asset], tags={ASSET_PARTITION_RANGE_START_TAG: "2024-01-01", ASSET_PARTITION_RANGE_END_TAG: "2024-02-15"},
+        [asset], tags={PARTITION_RANGE_START_TAG: "2024-01-01", PARTITION_RANGE_END_TAG: "2024-02-15"},
         resources={"warehouse": DuckDBWarehouse(path=str(tmp_path / "wh.duckdb")),
                    "landing": LandingZone(path=str(landing), quarantine_path=str(tmp_path / "quarantine"))})
     assert result.success

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from streaming.dedup import InMemoryDedupStore
 from streaming.event_source_mapping import EventSourceMapping, FileCheckpoints
@@ -127,7 +127,7 @@ class FakeReader:
 
 
 def raw_records(n):
-    at = datetime(2025, 12, 31, tzinfo=timezone.utc)
+    at = datetime(2025, 12, 31, tzinfo=UTC)
     return [{"SequenceNumber": str(i), "PartitionKey": f"k{i}", "Data": json.dumps({"n": i}).encode(),
              "ApproximateArrivalTimestamp": at} for i in range(n)]
 

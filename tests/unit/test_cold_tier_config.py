@@ -9,7 +9,8 @@ from datetime import date
 import dagster as dg
 import pytest
 
-from inventory_platform.cold_tier.assets import COLD_TIER_KEY, JOB_NAME, UNION_VIEW_KEY
+from inventory_platform.cold_tier.assets import COLD_TIER_KEY, UNION_VIEW_KEY
+from inventory_platform.cold_tier.jobs import JOB_NAME
 from inventory_platform.cold_tier.offload import cutoff_for
 from inventory_platform.redshift.offline_ddl import parse_redshift, render_platform_ddl
 from inventory_platform.settings import load_settings

@@ -35,5 +35,6 @@ def test_damaged_pointer_is_a_clear_error(dirs):
     path = pointer_path(dirs / "data-dr")
     path.parent.mkdir(parents=True)
     path.write_text('{"backup_id": "b1"}')
-    with pytest.raises(ValueError, match=r"active_location.json: not a valid active-location pointer \(missing or non-text 'duckdb_path'\)"):
+    with pytest.raises(ValueError, match=r"active_location.json: not a valid active-location pointer "
+                                         r"\(missing or non-text 'duckdb_path'\)"):
         load_settings()

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 import dagster as dg
 import pytest
-from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PARTITION_RANGE_START_TAG
 
+from inventory_platform.dagster_adapter import PARTITION_RANGE_END_TAG, PARTITION_RANGE_START_TAG
 from inventory_platform.definitions import build_defs
 from inventory_platform.orchestration.schedules import closed_month
 from inventory_platform.settings import load_settings
@@ -62,15 +62,15 @@ def test_schedules_run_in_utc_and_start_stopped_on_a_laptop(local_defs):
 
 
 def test_daily_batch_load_loads_the_day_that_just_ended(local_defs):
-    request = tick(local_defs, "daily_batch_load_schedule", datetime(2026, 3, 1, 2, tzinfo=timezone.utc))
+    request = tick(local_defs, "daily_batch_load_schedule", datetime(2026, 3, 1, 2, tzinfo=UTC))
     assert request.partition_key == "2026-02-28"
     assert request.run_key == "daily-2026-02-28"
 
 
 def test_monthly_close_covers_every_day_of_the_closed_month(local_defs):
-    request = tick(local_defs, "monthly_close_schedule", datetime(2024, 3, 3, 6, tzinfo=timezone.utc))
-    assert request.tags[ASSET_PARTITION_RANGE_START_TAG] == "2024-02-01"
-    assert request.tags[ASSET_PARTITION_RANGE_END_TAG] == "2024-02-29"  # leap year
+    request = tick(local_defs, "monthly_close_schedule", datetime(2024, 3, 3, 6, tzinfo=UTC))
+    assert request.tags[PARTITION_RANGE_START_TAG] == "2024-02-01"
+    assert request.tags[PARTITION_RANGE_END_TAG] == "2024-02-29"  # leap year
     assert request.run_key == "close-2024-02"
 
 
@@ -85,5 +85,5 @@ def test_in_production_the_schedules_run_and_bronze_is_loaded_outside_dagster(mo
     assert selected(defs, "daily_batch_load") == selected(defs, "monthly_close") == silver_gold
     for name in ("daily_batch_load_schedule", "monthly_close_schedule"):
         assert defs.get_schedule_def(name).default_status == dg.DefaultScheduleStatus.RUNNING
-    request = tick(defs, "monthly_close_schedule", datetime(2026, 1, 3, 6, tzinfo=timezone.utc))
-    assert ASSET_PARTITION_RANGE_START_TAG not in request.tags and request.tags["closing_month"] == "2025-12"
+    request = tick(defs, "monthly_close_schedule", datetime(2026, 1, 3, 6, tzinfo=UTC))
+    assert PARTITION_RANGE_START_TAG not in request.tags and request.tags["closing_month"] == "2025-12"

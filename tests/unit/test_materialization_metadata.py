@@ -12,9 +12,9 @@ import pytest
 
 from inventory_platform.lib.duckdb_warehouse import DuckDBWarehouse
 from inventory_platform.reporting.trend_chart import trend_chart_png
+from inventory_platform.reporting.trend_metadata import TREND_KEY, trend_asset_metadata, trend_metadata
 from inventory_platform.reporting.yoy import yoy_trend
-from inventory_platform.transform.materialization_metadata import (
-    column_types, row_counts, trend_metadata, typed_schema, with_table_metadata)
+from inventory_platform.transform.materialization_metadata import column_types, row_counts, typed_schema, with_table_metadata
 
 TREND_DDL = """CREATE TABLE gold.gold_inventory_value_trend (
     month_end_date DATE, month_key INTEGER, scope VARCHAR, scope_name VARCHAR, quantity_on_hand HUGEINT,
@@ -95,6 +95,6 @@ def test_a_warehouse_error_never_costs_the_materializations_dbt_made():
 
     events = [dg.AssetMaterialization(dg.AssetKey(["silver", "dim_category"]), metadata={"status": "success"}),
               dg.AssetCheckResult(check_name="unique", asset_key=dg.AssetKey(["silver", "dim_category"]), passed=True)]
-    out = list(with_table_metadata(dg.build_asset_context(), events, unreachable))
+    out = list(with_table_metadata(dg.build_asset_context(), events, unreachable, {TREND_KEY: trend_asset_metadata}))
     assert out == events
 

@@ -5,6 +5,7 @@ covers what the on-call engineer must be able to detect."""
 from __future__ import annotations
 
 import pytest
+import sqlglot.errors
 
 from inventory_platform.monitoring.queries import ENGINES, QUERIES_FILE, all_queries, monitoring_query, parse_queries
 from inventory_platform.redshift.offline_ddl import parse_redshift
@@ -27,7 +28,7 @@ def test_redshift_query_parses_as_redshift(query):
 
 
 def test_an_unparseable_redshift_statement_is_caught():
-    with pytest.raises(Exception):
+    with pytest.raises(sqlglot.errors.ParseError):
         parse_redshift("SELECT FROM WHERE svv_table_info")
     with pytest.raises(ValueError, match="unparsed command"):
         parse_redshift("VACUUM FULL bronze.products TO 95 PERCENT BOOST")

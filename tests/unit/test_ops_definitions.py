@@ -11,7 +11,7 @@ from inventory_platform.definitions import build_defs
 from inventory_platform.lib.redshift_warehouse import RedshiftWarehouse
 from inventory_platform.monitoring.alert_sensor import ALERT_SENSOR_INTERVAL_SECONDS
 from inventory_platform.monitoring.disk_sensor import DISK_SENSOR_INTERVAL_SECONDS
-from inventory_platform.monitoring.maintenance import MAINTENANCE_CRON
+from inventory_platform.monitoring.jobs import MAINTENANCE_CRON
 from inventory_platform.monitoring.runbooks import DISK_SPACE
 from inventory_platform.monitoring.storage_asset import DISK_CHECK, STORAGE_ASSET
 from inventory_platform.settings import load_settings

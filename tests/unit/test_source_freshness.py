@@ -7,10 +7,10 @@ from datetime import timedelta
 
 import dagster as dg
 
-from inventory_platform.checks.source_freshness import SOURCE_FRESHNESS_CHECK, check_result
 from inventory_platform.definitions import LAYER_POLICY, defs
 from inventory_platform.landing_contract import SOURCE_TABLES
 from inventory_platform.transform.dbt_assets import MANIFEST_PATH
+from inventory_platform.transform.source_freshness import SOURCE_FRESHNESS_CHECK, check_result
 
 _PERIOD = {"minute": timedelta(minutes=1), "hour": timedelta(hours=1), "day": timedelta(days=1)}
 

@@ -1,4 +1,6 @@
--- Redshift physical design: Read whole by trend queries: even distribution, sorted by month for period filters. An incremental table on every engine, Redshift included: as a materialized view its outer joins and UNION would force a full refresh of every cell on each refresh (docs/optimization/redshift_design.md).
+-- Redshift physical design: Read whole by trend queries: even distribution, sorted by month for period filters.
+-- An incremental table on every engine, Redshift included: as a materialized view its outer joins and UNION
+-- would force a full refresh of every cell on each refresh (docs/optimization/redshift_design.md).
 {{ config(
     dist='even', sort=['month_key', 'category_code'],
     materialized='incremental', incremental_strategy='restate_from', unique_key='month_end_date',
@@ -42,13 +44,25 @@ watermark as (
 ),
 
 months as (
-    select distinct month_end_date, month_key from cells
+    select distinct
+        month_end_date,
+        month_key
+    from cells
 ),
 
 grid as (
-    select month_key, warehouse_id, category_code, currency_code from cells
+    select
+        month_key,
+        warehouse_id,
+        category_code,
+        currency_code
+    from cells
     union
-    select c.month_key + 100, c.warehouse_id, c.category_code, c.currency_code
+    select
+        c.month_key + 100 as month_key,
+        c.warehouse_id,
+        c.category_code,
+        c.currency_code
     from cells as c
     inner join months as m on m.month_key = c.month_key + 100
 ),

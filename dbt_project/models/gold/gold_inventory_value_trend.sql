@@ -16,12 +16,26 @@ comparable_months as (
 ),
 
 scoped as (
-    select month_end_date, month_key, cast('TOTAL' as varchar) as scope, cast('All categories' as varchar) as scope_name,
-           value_usd, value_constant_currency_usd, prior_year_value_usd, quantity_on_hand
+    select
+        month_end_date,
+        month_key,
+        cast('TOTAL' as varchar) as scope,
+        cast('All categories' as varchar) as scope_name,
+        value_usd,
+        value_constant_currency_usd,
+        prior_year_value_usd,
+        quantity_on_hand
     from {{ ref('gold_inventory_value_monthly') }}
     union all
-    select month_end_date, month_key, category_code, category_name,
-           value_usd, value_constant_currency_usd, prior_year_value_usd, quantity_on_hand
+    select
+        month_end_date,
+        month_key,
+        category_code,
+        category_name,
+        value_usd,
+        value_constant_currency_usd,
+        prior_year_value_usd,
+        quantity_on_hand
     from {{ ref('gold_inventory_value_monthly') }}
 )
 

@@ -8,15 +8,26 @@ with bounds as (
         min(first_day) as first_day,
         max(last_day) as last_day
     from (
-        select min(as_of_date) as first_day, max(as_of_date) as last_day from {{ ref('opening_balances') }}
+        select
+            min(as_of_date) as first_day,
+            max(as_of_date) as last_day
+        from {{ ref('opening_balances') }}
         union all
         -- min/max of the column itself, then the cast: a cast inside the aggregate cost a full 302M-row scan at `medium`
-        select cast(min(event_ts) as date), cast(max(event_ts) as date) from {{ source('bronze', 'inventory_transactions') }}
+        select
+            cast(min(event_ts) as date) as first_day,
+            cast(max(event_ts) as date) as last_day
+        from {{ source('bronze', 'inventory_transactions') }}
     ) as edges
 ),
 
 digits as (
-    {% for d in range(10) %}select {{ d }} as n{% if not loop.last %} union all {% endif %}{% endfor %}
+    {%- for d in range(10) %}
+    select {{ d }} as n
+    {%- if not loop.last %}
+    union all
+    {%- endif %}
+    {%- endfor %}
 ),
 
 numbers as (
@@ -28,7 +39,8 @@ days as (
     select cast({{ dbt.dateadd('day', 'numbers.n', 'bounds.first_day') }} as date) as date_day
     from numbers
     cross join bounds
-    where numbers.n <= {{ dbt.datediff('bounds.first_day', "cast(" ~ dbt.date_trunc('year', 'bounds.last_day') ~ " as date)", 'day') }} + 366
+    {%- set last_year_start = "cast(" ~ dbt.date_trunc('year', 'bounds.last_day') ~ " as date)" %}
+    where numbers.n <= {{ dbt.datediff('bounds.first_day', last_year_start, 'day') | trim }} + 366
 ),
 
 calendar as (
@@ -41,7 +53,8 @@ calendar as (
         cast({{ dbt.date_trunc('month', 'date_day') }} as date) as month_start_date,
         {{ month_end('date_day') }} as month_end_date
     from days
-    where cast(extract(year from date_day) as integer)
+    where
+        cast(extract(year from date_day) as integer)
         <= (select cast(extract(year from last_day) as integer) from bounds)
 )
 
@@ -53,7 +66,9 @@ select
     calendar_month,
     {{ month_key('date_day') }} as month_key,
     case calendar_month
-        {% for name in ['January', 'February', 'March', 'April', 'May', 'June', 'July', 'August', 'September', 'October', 'November', 'December'] %}
+        {%- set month_names = ['January', 'February', 'March', 'April', 'May', 'June', 'July', 'August', 'September',
+                               'October', 'November', 'December'] %}
+        {% for name in month_names %}
         when {{ loop.index }} then cast('{{ name }}' as varchar)
         {% endfor %}
     end as month_name,
@@ -64,7 +79,7 @@ select
     month_end_date,
     date_day = month_end_date as is_month_end,
     case when calendar_month >= {{ var('fiscal_year_start_month') }} then calendar_year + 1 else calendar_year end
-        - case when {{ var('fiscal_year_start_month') }} = 1 then 1 else 0 end as fiscal_year,
+    - case when {{ var('fiscal_year_start_month') }} = 1 then 1 else 0 end as fiscal_year,
     mod(calendar_month - {{ var('fiscal_year_start_month') }} + 12, 12) + 1 as fiscal_period,
     cast(floor(mod(calendar_month - {{ var('fiscal_year_start_month') }} + 12, 12) / 3.0) as integer) + 1 as fiscal_quarter,
     cast({{ dbt.dateadd('year', -1, 'date_day') }} as date) as same_day_last_year,

@@ -1,4 +1,5 @@
--- Redshift physical design: Distributed like the ledger it is derived from; sorted by month end for period scans and for the month-range delete of each restatement.
+-- Redshift physical design: Distributed like the ledger it is derived from; sorted by month end for period scans
+-- and for the month-range delete of each restatement.
 {{ config(
     dist='sku_id', sort=['month_end_date', 'warehouse_id'],
     materialized='incremental', incremental_strategy='delete+insert', unique_key='month_end_date',
@@ -38,29 +39,45 @@ movements as (
         count(*) as movement_count
     -- hot and cold ledger: a full rebuild needs every month (docs/architecture/cold_tier.md)
     from {{ ref('fct_inventory_transactions_all_history') }}
-    {% if is_incremental() %}where month_end_date >= (select month_end_date from restate_from){% endif %}
+    {% if is_incremental() -%}
+    where month_end_date >= (select month_end_date from restate_from)
+    {%- endif %}
     group by warehouse_id, sku_id, month_end_date
 ),
 
 opening as (
-    select warehouse_id, sku_id, {{ month_end('as_of_date') }} as month_end_date, quantity_on_hand
+    select
+        warehouse_id,
+        sku_id,
+        {{ month_end('as_of_date') }} as month_end_date,
+        quantity_on_hand
     from {{ ref('opening_balances') }}
-    {% if is_incremental() %}where {{ month_end('as_of_date') }} >= (select month_end_date from restate_from){% endif %}
+    {% if is_incremental() -%}
+    where {{ month_end('as_of_date') }} >= (select month_end_date from restate_from)
+    {%- endif %}
 ),
 
 -- Balances carried into the first restated month: the last stored month end before it. A pair
 -- without a row there had nothing on hand (a non-zero balance is stored every month).
 carried as (
-{% if is_incremental() %}
-    select warehouse_id, sku_id, quantity_on_hand
+    {% if is_incremental() %}
+    select
+        warehouse_id,
+        sku_id,
+        quantity_on_hand
     from {{ this }}
     where month_end_date = (
         select max(month_end_date) from {{ this }}
         where month_end_date < (select month_end_date from restate_from)
     )
-{% else %}
-    select warehouse_id, sku_id, quantity_on_hand from opening where 1 = 0
-{% endif %}
+    {% else %}
+    select
+        warehouse_id,
+        sku_id,
+        quantity_on_hand
+    from opening
+    where 1 = 0
+    {% endif %}
 ),
 
 last_month as (
@@ -74,19 +91,37 @@ month_ends as (
 ),
 
 pair_start as (
-    select warehouse_id, sku_id, min(month_end_date) as first_month_end
+    select
+        warehouse_id,
+        sku_id,
+        min(month_end_date) as first_month_end
     from (
-        select warehouse_id, sku_id, month_end_date from movements
+        select
+            warehouse_id,
+            sku_id,
+            month_end_date
+        from movements
         union all
-        select warehouse_id, sku_id, month_end_date from opening
+        select
+            warehouse_id,
+            sku_id,
+            month_end_date
+        from opening
         union all
-        select warehouse_id, sku_id, (select min(month_end_date) from month_ends) from carried
+        select
+            warehouse_id,
+            sku_id,
+            (select min(month_end_date) from month_ends) as month_end_date
+        from carried
     ) as activity
     group by warehouse_id, sku_id
 ),
 
 spine as (
-    select p.warehouse_id, p.sku_id, m.month_end_date
+    select
+        p.warehouse_id,
+        p.sku_id,
+        m.month_end_date
     from pair_start as p
     inner join month_ends as m
         on m.month_end_date >= p.first_month_end
@@ -130,7 +165,10 @@ select
     c.standard_cost as unit_cost_local,
     cast({{ inventory_value_local('b.quantity_on_hand', 'c.standard_cost') }} as numeric(38, 4)) as value_local,
     fx.month_end_usd_per_unit,
-    cast({{ translate_to_reporting(inventory_value_local('b.quantity_on_hand', 'c.standard_cost'), 'fx.month_end_usd_per_unit') }} as numeric(38, 12)) as value_usd,
+    cast(
+        {{ translate_to_reporting(inventory_value_local('b.quantity_on_hand', 'c.standard_cost'), 'fx.month_end_usd_per_unit') }}
+        as numeric(38, 12)
+    ) as value_usd,
     loads.loaded_at as bronze_loaded_through
 from balances as b
 cross join loads

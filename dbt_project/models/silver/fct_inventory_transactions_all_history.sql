@@ -11,9 +11,7 @@ with watermark as (
 )
 
 select
-    {%- for name in ledger_columns() %}
-    hot.{{ name }}{{ "," if not loop.last }}
-    {%- endfor %}
+    hot.{{ ledger_columns() | join(',\n    hot.') }}
 from {{ ref('fct_inventory_transactions') }} as hot
 where hot.event_date >= (select cutoff_date from watermark)
 

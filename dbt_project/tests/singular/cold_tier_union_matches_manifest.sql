@@ -26,11 +26,15 @@ served as (
 select
     coalesce(recorded.year, served.year) as year,
     coalesce(recorded.month, served.month) as month,
-    recorded.row_count as recorded_rows, served.row_count as served_rows,
-    recorded.quantity_sum as recorded_quantity, served.quantity_sum as served_quantity,
-    recorded.value_sum as recorded_value, served.value_sum as served_value
+    recorded.row_count as recorded_rows,
+    served.row_count as served_rows,
+    recorded.quantity_sum as recorded_quantity,
+    served.quantity_sum as served_quantity,
+    recorded.value_sum as recorded_value,
+    served.value_sum as served_value
 from recorded
 full outer join served on served.year = recorded.year and served.month = recorded.month
-where recorded.row_count is distinct from served.row_count
-   or recorded.quantity_sum is distinct from served.quantity_sum
-   or recorded.value_sum is distinct from served.value_sum
+where
+    recorded.row_count is distinct from served.row_count
+    or recorded.quantity_sum is distinct from served.quantity_sum
+    or recorded.value_sum is distinct from served.value_sum

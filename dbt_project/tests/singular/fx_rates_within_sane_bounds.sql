@@ -11,24 +11,41 @@ with daily as (
 ),
 
 jumps as (
-    select currency_code, rate_date, 'moved more than 20% in a day' as problem
+    select
+        currency_code,
+        rate_date,
+        'moved more than 20% in a day' as problem
     from daily
     where previous_rate is not null and abs(usd_per_unit - previous_rate) > 0.2 * previous_rate
 ),
 
 usd as (
-    select currency_code, rate_date, 'USD rate is not 1' as problem
-    from daily where currency_code = '{{ var("reporting_currency") }}' and usd_per_unit <> 1
+    select
+        currency_code,
+        rate_date,
+        'USD rate is not 1' as problem
+    from daily
+    where currency_code = '{{ var("reporting_currency") }}' and usd_per_unit <> 1
 ),
 
 missing_month_end as (
-    select s.currency_code, s.month_end_date as rate_date, 'no closing rate for a month end in use' as problem
-    from (select distinct currency_code, month_end_date from {{ ref('fct_inventory_snapshot_month_end') }}) as s
+    select
+        s.currency_code,
+        s.month_end_date as rate_date,
+        'no closing rate for a month end in use' as problem
+    from (
+        select distinct
+            currency_code,
+            month_end_date
+        from {{ ref('fct_inventory_snapshot_month_end') }}
+    ) as s
     left join {{ ref('fx_rates_monthly') }} as fx
         on fx.currency_code = s.currency_code and fx.month_end_date = s.month_end_date
     where fx.month_end_usd_per_unit is null
 )
 
 select * from jumps
-union all select * from usd
-union all select * from missing_month_end
+union all
+select * from usd
+union all
+select * from missing_month_end

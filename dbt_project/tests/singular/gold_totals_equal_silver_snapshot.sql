@@ -12,7 +12,10 @@ with gold as (
 ),
 
 silver as (
-    select month_end_date, sum(value_usd) as silver_value_usd, sum(quantity_on_hand) as silver_quantity
+    select
+        month_end_date,
+        sum(value_usd) as silver_value_usd,
+        sum(quantity_on_hand) as silver_quantity
     from {{ ref('fct_inventory_snapshot_month_end') }}
     group by month_end_date
 )
@@ -20,5 +23,6 @@ silver as (
 select *
 from gold
 full outer join silver using (month_end_date)
-where gold_quantity is distinct from silver_quantity
-   or abs(coalesce(gold_value_usd, 0) - coalesce(silver_value_usd, 0)) > 0.005 * coalesce(gold_cells, 0)
+where
+    gold_quantity is distinct from silver_quantity
+    or abs(coalesce(gold_value_usd, 0) - coalesce(silver_value_usd, 0)) > 0.005 * coalesce(gold_cells, 0)

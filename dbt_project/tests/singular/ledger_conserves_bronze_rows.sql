@@ -17,7 +17,11 @@ with latest_batch as (
 ),
 
 streamed as (
-    select transaction_id, event_ts, is_deleted from {{ ref('cdc_inventory_transactions') }}
+    select
+        transaction_id,
+        event_ts,
+        is_deleted
+    from {{ ref('cdc_inventory_transactions') }}
 ),
 
 final_ids as (
@@ -44,17 +48,27 @@ expected as (
 ),
 
 bronze_rows as (
-    select cast(event_ts as date) as event_date, count(*) as bronze_rows
+    select
+        cast(event_ts as date) as event_date,
+        count(*) as bronze_rows
     from {{ bronze }}
     where event_ts >= cast({{ checked_from }} as timestamp)
     group by cast(event_ts as date)
 ),
 
 silver as (
-    select event_date, transaction_id, 1 as in_ledger from {{ ref('fct_inventory_transactions') }}
+    select
+        event_date,
+        transaction_id,
+        1 as in_ledger
+    from {{ ref('fct_inventory_transactions') }}
     where event_date >= {{ checked_from }}
     union all
-    select event_date, transaction_id, 0 as in_ledger from {{ ref('transaction_rejects') }}
+    select
+        event_date,
+        transaction_id,
+        0 as in_ledger
+    from {{ ref('transaction_rejects') }}
     where event_date >= {{ checked_from }}
 ),
 
@@ -88,12 +102,13 @@ select
     *,
     expected_rows - ledger_rows - rejected_rows as missing_rows,
     'event day ' || cast(event_date as varchar) || ': ' || cast(bronze_rows as varchar) || ' Bronze rows resolve to '
-        || cast(bronze_ids as varchar) || ' ids (' || cast(replaced_by_stream as varchar) || ' replaced and '
-        || cast(deleted_by_stream as varchar) || ' deleted by the stream), so ' || cast(expected_rows as varchar)
-        || ' rows expected; Silver holds ' || cast(ledger_rows as varchar) || ' ledger + '
-        || cast(rejected_rows as varchar) || ' rejected rows (' || cast(distinct_ids as varchar)
-        || ' distinct ids): ' || cast(expected_rows - ledger_rows - rejected_rows as varchar)
-        || ' missing; rebuild the ledger from that day (build_silver_gold) and open an incident' as failure_message
+    || cast(bronze_ids as varchar) || ' ids (' || cast(replaced_by_stream as varchar) || ' replaced and '
+    || cast(deleted_by_stream as varchar) || ' deleted by the stream), so ' || cast(expected_rows as varchar)
+    || ' rows expected; Silver holds ' || cast(ledger_rows as varchar) || ' ledger + '
+    || cast(rejected_rows as varchar) || ' rejected rows (' || cast(distinct_ids as varchar)
+    || ' distinct ids): ' || cast(expected_rows - ledger_rows - rejected_rows as varchar)
+    || ' missing; rebuild the ledger from that day (build_silver_gold) and open an incident' as failure_message
 from days
-where expected_rows <> ledger_rows + rejected_rows
-   or distinct_ids <> ledger_rows + rejected_rows
+where
+    expected_rows <> ledger_rows + rejected_rows
+    or distinct_ids <> ledger_rows + rejected_rows

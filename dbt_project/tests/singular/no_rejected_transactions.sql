@@ -10,12 +10,14 @@ select
     event_date,
     reject_reason,
     'transaction ' || cast(transaction_id as varchar) || ' (' || movement_type || ' of '
-        || cast(quantity as varchar) || ' on ' || cast(event_date as varchar) || ', warehouse '
-        || coalesce(warehouse_id, '(none)') || ', SKU ' || coalesce(sku_id, '(none)') || ') from '
-        || coalesce(source_file || ' row ' || cast(source_row as varchar), source_file, 'an unknown source')
-        || ': ' || reject_reason
-        || '; fix: load ' || case when reject_reason like '%warehouse%'
-                                  then 'warehouse ' || coalesce(warehouse_id, '(none)') || ' into the warehouse master'
-                                  else 'SKU ' || coalesce(sku_id, '(none)') || ' into the product master' end
-        || ' valid from ' || cast(event_date as varchar) || ' or earlier, or correct the row' as failure_message
+    || cast(quantity as varchar) || ' on ' || cast(event_date as varchar) || ', warehouse '
+    || coalesce(warehouse_id, '(none)') || ', SKU ' || coalesce(sku_id, '(none)') || ') from '
+    || coalesce(source_file || ' row ' || cast(source_row as varchar), source_file, 'an unknown source')
+    || ': ' || reject_reason
+    || '; fix: load ' || case
+        when reject_reason like '%warehouse%'
+            then 'warehouse ' || coalesce(warehouse_id, '(none)') || ' into the warehouse master'
+        else 'SKU ' || coalesce(sku_id, '(none)') || ' into the product master'
+    end
+    || ' valid from ' || cast(event_date as varchar) || ' or earlier, or correct the row' as failure_message
 from {{ ref('transaction_rejects') }}

@@ -17,20 +17,32 @@ with snapshot as (
 ),
 
 ledger as (
-    select warehouse_id, sku_id, month_end_date, sum(quantity) as net_quantity
+    select
+        warehouse_id,
+        sku_id,
+        month_end_date,
+        sum(quantity) as net_quantity
     from {{ ref('fct_inventory_transactions_all_history') }}  -- offloaded months included
     where month_end_date >= {{ checked_from }}
     group by warehouse_id, sku_id, month_end_date
 ),
 
 opening as (
-    select warehouse_id, sku_id, {{ month_end('as_of_date') }} as month_end_date, quantity_on_hand
+    select
+        warehouse_id,
+        sku_id,
+        {{ month_end('as_of_date') }} as month_end_date,
+        quantity_on_hand
     from {{ ref('opening_balances') }}
 )
 
-select s.*, l.net_quantity, o.quantity_on_hand as opening_quantity
+select
+    s.*,
+    l.net_quantity,
+    o.quantity_on_hand as opening_quantity
 from snapshot as s
 left join ledger as l using (warehouse_id, sku_id, month_end_date)
 left join opening as o using (warehouse_id, sku_id, month_end_date)
-where s.month_end_date >= {{ checked_from }}
-  and s.quantity_on_hand <> coalesce(s.previous_on_hand, 0) + coalesce(l.net_quantity, 0) + coalesce(o.quantity_on_hand, 0)
+where
+    s.month_end_date >= {{ checked_from }}
+    and s.quantity_on_hand <> coalesce(s.previous_on_hand, 0) + coalesce(l.net_quantity, 0) + coalesce(o.quantity_on_hand, 0)

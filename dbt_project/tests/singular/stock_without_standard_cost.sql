@@ -5,10 +5,13 @@
 -- warn so dbt does not withhold Gold, reported as a failed check (ERROR) by the platform. One row per
 -- SKU and cost currency, naming its warehouses, its month ends and the fix.
 with unvalued as (
-    select sku_id, currency_code, warehouse_id,
-           min(month_end_date) as first_month_end,
-           max(month_end_date) as last_month_end,
-           count(*) as month_ends
+    select
+        sku_id,
+        currency_code,
+        warehouse_id,
+        min(month_end_date) as first_month_end,
+        max(month_end_date) as last_month_end,
+        count(*) as month_ends
     from {{ ref('fct_inventory_snapshot_month_end') }}
     where unit_cost_local is null and quantity_on_hand <> 0
     group by sku_id, currency_code, warehouse_id
@@ -33,8 +36,8 @@ select
     last_month_end,
     warehouses,
     'SKU ' || sku_id || ' has stock but no ' || currency_code || ' standard cost in warehouse(s) ' || warehouses
-        || ' at month ends ' || cast(first_month_end as varchar) || ' to ' || cast(last_month_end as varchar)
-        || ' (' || cast(warehouse_month_ends as varchar) || ' warehouse-month balances unvalued): load a '
-        || currency_code || ' standard cost for ' || sku_id || ' effective on or before '
-        || cast(first_month_end as varchar) as failure_message
+    || ' at month ends ' || cast(first_month_end as varchar) || ' to ' || cast(last_month_end as varchar)
+    || ' (' || cast(warehouse_month_ends as varchar) || ' warehouse-month balances unvalued): load a '
+    || currency_code || ' standard cost for ' || sku_id || ' effective on or before '
+    || cast(first_month_end as varchar) as failure_message
 from by_sku

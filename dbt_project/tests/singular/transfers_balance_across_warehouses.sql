@@ -12,7 +12,8 @@ select
 from {{ ref('fct_inventory_transactions_all_history') }}
 where movement_type in ('TRANSFER_OUT', 'TRANSFER_IN')
 group by reference_id
-having sum(quantity) <> 0
+having
+    sum(quantity) <> 0
     or count(distinct warehouse_id) <> 2
     or count(distinct sku_id) <> 1
     or sum(case when movement_type = 'TRANSFER_OUT' then 1 else 0 end) = 0

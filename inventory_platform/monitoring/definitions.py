@@ -1,21 +1,21 @@
-"""Everything production operations adds to the code location, merged into it by definitions.build_defs."""
+"""What production operations adds to the code location: the warehouse storage asset and its disk check,
+nightly maintenance, and the disk and alert sensors (ops_runbooks/)."""
 
 from __future__ import annotations
 
 import dagster as dg
 
-from inventory_platform.lib.engine import warehouse_kind
 from inventory_platform.monitoring.alert_sensor import build_alert_sensor
 from inventory_platform.monitoring.disk_sensor import build_warehouse_disk_sensor
-from inventory_platform.monitoring.maintenance import build_maintenance_job, build_maintenance_schedule
+from inventory_platform.monitoring.jobs import build_maintenance_job, build_maintenance_schedule
 from inventory_platform.monitoring.storage_asset import build_disk_check, warehouse_storage_spec
 from inventory_platform.settings import Settings
 
 
-def build_ops_definitions(settings: Settings) -> dg.Definitions:
+def build(settings: Settings) -> dg.Definitions:
     maintenance = build_maintenance_job(settings)
     return dg.Definitions(
-        assets=[warehouse_storage_spec(warehouse_kind(settings))],
+        assets=[warehouse_storage_spec(settings.warehouse_kind)],
         asset_checks=[build_disk_check(settings)],
         jobs=[maintenance],
         schedules=[build_maintenance_schedule(maintenance)],

@@ -15,7 +15,7 @@ def runbooks_for(spec: dg.AssetSpec, settings: Settings) -> dict[str, str]:
     if RUNBOOK_METADATA_KEY in spec.metadata:
         return {}
     books = {"freshness": runbook_for_freshness(spec.key, spec.metadata), "data_checks": DATA_CHECKS}
-    if spec.key.path[0] in ("silver", "gold") and not settings.is_local:
+    if spec.key.path[0] in ("silver", "gold") and "redshift" in spec.kinds:
         books["write_conflicts"] = SERIALIZATION  # dbt writes on Redshift can hit error 1023
     return books
 

@@ -13,6 +13,7 @@ from typing import Any
 import dagster as dg
 from dagster_dbt import DbtCliResource
 
+from inventory_platform.landing_contract import SOURCE_TABLES
 from inventory_platform.transform.dbt_cli import keep_partial_parse
 
 SOURCE_FRESHNESS_CHECK = "dbt_source_freshness"
@@ -83,3 +84,9 @@ def build_source_freshness_checks(tables: Iterable[str]) -> dg.AssetChecksDefini
             yield check_result(table, results.get(table))
 
     return _bronze_source_freshness
+
+
+def source_freshness_selection() -> dg.AssetSelection:
+    """The source-freshness check on every Bronze source, for the jobs that run it before Silver and Gold."""
+    return dg.AssetSelection.checks(*(dg.AssetCheckKey(dg.AssetKey(["bronze", t]), SOURCE_FRESHNESS_CHECK)
+                                      for t in SOURCE_TABLES))
