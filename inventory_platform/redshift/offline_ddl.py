@@ -115,7 +115,7 @@ def render_redshift_ddl() -> list[str]:
     """Every statement that changes the warehouse in `dbt build --target prod` (seeds and models), in order."""
     log: list[str] = []
     with tempfile.TemporaryDirectory(prefix="redshift-ddl-") as tmp:
-        _run_offline(["build", "--exclude-resource-type", "test", "--exclude-resource-type", "unit_test"], log, tmp)
+        _run_offline(["build", "--exclude-resource-type", "test"], log, tmp)
     return _ddl_statements(log)
 
 
