@@ -42,7 +42,8 @@ insert into "inventory"."silver"."cdc_inventory_transactions__dbt_tmp"
       
     select transaction_id, event_ts, warehouse_id, sku_id, movement_type, quantity, reference_id, event_id, is_deleted, last_op, source_lsn, source_committed_at, stream_name, shard_id, sequence_number, arrived_at, loaded_at, load_batch_id
     from (
-        -- Redshift physical design: streamed movements (a small fraction of the ledger) distributed like the ledger on sku_id and sorted by the source log position, the order changes arrive in.
+        -- Redshift physical design: streamed movements (a small fraction of the ledger) distributed like the ledger on
+-- sku_id and sorted by the source log position, the order changes arrive in.
 
 -- The streamed inventory transactions as the source holds them now: per transaction_id the change
 -- with the highest lsn (last writer wins), redeliveries collapsed; deletes are kept as tombstones
@@ -806,7 +807,8 @@ select
     (cast('1970-01-01' as timestamp) + (source_ts_ms / 1000.0) * interval '1 second') as source_committed_at,
     _loaded_at as loaded_at
 from checked
-where op <> 'd'
+where
+    op <> 'd'
     and reject_reason is null
     ) as model_subq
     );
@@ -942,20 +944,41 @@ streamed as (
 
 ledger as (
     select
-        b.transaction_id, b.event_ts, b.warehouse_id, b.sku_id, b.movement_type, b.quantity, b.reference_id,
-        b._loaded_at, b._batch_id, b._source_file, b._source_row, cast(null as bigint) as source_lsn
+        b.transaction_id,
+        b.event_ts,
+        b.warehouse_id,
+        b.sku_id,
+        b.movement_type,
+        b.quantity,
+        b.reference_id,
+        b._loaded_at,
+        b._batch_id,
+        b._source_file,
+        b._source_row,
+        cast(null as bigint) as source_lsn
     from batch_ledger as b
     left join streamed as s on s.transaction_id = b.transaction_id
     where s.transaction_id is null
     union all
     select
-        transaction_id, event_ts, warehouse_id, sku_id, movement_type, quantity, reference_id,
-        loaded_at, load_batch_id, 'kinesis:' || stream_name || '/' || shard_id, cast(null as bigint), source_lsn
+        transaction_id,
+        event_ts,
+        warehouse_id,
+        sku_id,
+        movement_type,
+        quantity,
+        reference_id,
+        loaded_at as _loaded_at,
+        load_batch_id as _batch_id,
+        'kinesis:' || stream_name || '/' || shard_id as _source_file,
+        cast(null as bigint) as _source_row,
+        source_lsn
     from streamed
     where not is_deleted
 ),
 
 known_skus as (select distinct sku_id from "inventory"."silver"."dim_product"),
+
 known_warehouses as (select distinct warehouse_id from "inventory"."silver"."dim_warehouse"),
 
 resolved as (
@@ -1267,7 +1290,8 @@ insert into "inventory"."silver"."fct_inventory_transactions"
       
     select transaction_id, event_ts, event_date, month_end_date, warehouse_id, warehouse_key, sku_id, product_key, category_code, movement_type, quantity, currency_code, unit_cost_local, extended_value_local, reference_id, loaded_at, source_batch_id, source_file, source_row, source_lsn, bronze_loaded_through
     from (
-        -- Redshift physical design: Billions of rows: distributed on sku_id (100K values, co-located with costs and the snapshot), sorted by event date so daily increments and month ranges scan only their blocks.
+        -- Redshift physical design: Billions of rows: distributed on sku_id (100K values, co-located with costs and the
+-- snapshot), sorted by event date so daily increments and month ranges scan only their blocks.
 
 -- The inventory ledger at movement grain: one row per source movement, deduplicated by
 -- transaction_id, with the product and warehouse versions in force on the event date.
@@ -2469,7 +2493,8 @@ where b.quantity_on_hand <> 0 or b.movement_count > 0;
 
 -- Later runs of incremental model fct_inventory_transactions (the table exists): the SELECT whose rows replace the
 -- restated days or months (its incremental strategy deletes those, then inserts these rows).
--- Redshift physical design: Billions of rows: distributed on sku_id (100K values, co-located with costs and the snapshot), sorted by event date so daily increments and month ranges scan only their blocks.
+-- Redshift physical design: Billions of rows: distributed on sku_id (100K values, co-located with costs and the
+-- snapshot), sorted by event date so daily increments and month ranges scan only their blocks.
 
 -- The inventory ledger at movement grain: one row per source movement, deduplicated by
 -- transaction_id, with the product and warehouse versions in force on the event date.
@@ -2685,20 +2710,41 @@ streamed as (
 
 ledger as (
     select
-        b.transaction_id, b.event_ts, b.warehouse_id, b.sku_id, b.movement_type, b.quantity, b.reference_id,
-        b._loaded_at, b._batch_id, b._source_file, b._source_row, cast(null as bigint) as source_lsn
+        b.transaction_id,
+        b.event_ts,
+        b.warehouse_id,
+        b.sku_id,
+        b.movement_type,
+        b.quantity,
+        b.reference_id,
+        b._loaded_at,
+        b._batch_id,
+        b._source_file,
+        b._source_row,
+        cast(null as bigint) as source_lsn
     from batch_ledger as b
     left join streamed as s on s.transaction_id = b.transaction_id
     where s.transaction_id is null
     union all
     select
-        transaction_id, event_ts, warehouse_id, sku_id, movement_type, quantity, reference_id,
-        loaded_at, load_batch_id, 'kinesis:' || stream_name || '/' || shard_id, cast(null as bigint), source_lsn
+        transaction_id,
+        event_ts,
+        warehouse_id,
+        sku_id,
+        movement_type,
+        quantity,
+        reference_id,
+        loaded_at as _loaded_at,
+        load_batch_id as _batch_id,
+        'kinesis:' || stream_name || '/' || shard_id as _source_file,
+        cast(null as bigint) as _source_row,
+        source_lsn
     from streamed
     where not is_deleted
 ),
 
 known_skus as (select distinct sku_id from "inventory"."silver"."dim_product"),
+
 known_warehouses as (select distinct warehouse_id from "inventory"."silver"."dim_warehouse"),
 
 resolved as (

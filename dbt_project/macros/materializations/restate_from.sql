@@ -42,11 +42,13 @@
 #}
 {% macro ledger_window(window) -%}
     {%- if not execute -%}{{ return({'everything': true, 'from': none}) }}{%- endif -%}
-    {%- set rows = run_query('select is_full_history, restated_from from ' ~ window).rows -%}
+    {%- set built = adapter.get_relation(database=window.database, schema=window.schema, identifier=window.identifier) -%}
+    {%- set rows = run_query('select is_full_history, restated_from from ' ~ window).rows if built is not none else [] -%}
     {%- if rows | length == 0 -%}
-        {#- The window always has one row, but the offline DDL renderer's recording connection answers none,
-            and so does `dbt run --empty` (it reads every ref as empty). Then render a first build while the
-            ledger table is new, and a restatement from 1900-01-01 once it exists. -#}
+        {#- The window always has one row once built, but `dbt compile` before it is built has none, the
+            offline DDL renderer's recording connection answers none, and so does `dbt run --empty` (it reads
+            every ref as empty). Then render a first build while the ledger table is new, and a restatement
+            from 1900-01-01 once it exists. -#}
         {%- set ledger = adapter.get_relation(database=this.database, schema=this.schema,
                                               identifier='fct_inventory_transactions') -%}
         {{ return({'everything': ledger is none, 'from': none if ledger is none else "cast('1900-01-01' as date)",

@@ -27,20 +27,41 @@ streamed as (
 
 ledger as (
     select
-        b.transaction_id, b.event_ts, b.warehouse_id, b.sku_id, b.movement_type, b.quantity, b.reference_id,
-        b._loaded_at, b._batch_id, b._source_file, b._source_row, cast(null as bigint) as source_lsn
+        b.transaction_id,
+        b.event_ts,
+        b.warehouse_id,
+        b.sku_id,
+        b.movement_type,
+        b.quantity,
+        b.reference_id,
+        b._loaded_at,
+        b._batch_id,
+        b._source_file,
+        b._source_row,
+        cast(null as bigint) as source_lsn
     from batch_ledger as b
     left join streamed as s on s.transaction_id = b.transaction_id
     where s.transaction_id is null
     union all
     select
-        transaction_id, event_ts, warehouse_id, sku_id, movement_type, quantity, reference_id,
-        loaded_at, load_batch_id, 'kinesis:' || stream_name || '/' || shard_id, cast(null as bigint), source_lsn
+        transaction_id,
+        event_ts,
+        warehouse_id,
+        sku_id,
+        movement_type,
+        quantity,
+        reference_id,
+        loaded_at as _loaded_at,
+        load_batch_id as _batch_id,
+        'kinesis:' || stream_name || '/' || shard_id as _source_file,
+        cast(null as bigint) as _source_row,
+        source_lsn
     from streamed
     where not is_deleted
 ),
 
 known_skus as (select distinct sku_id from {{ ref('dim_product') }}),
+
 known_warehouses as (select distinct warehouse_id from {{ ref('dim_warehouse') }}),
 
 resolved as (

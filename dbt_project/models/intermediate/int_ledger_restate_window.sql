@@ -14,10 +14,8 @@
 {%- for table in snapshot_bronze_sources() -%}{%- do bronze.update({table: source('bronze', table)}) -%}{%- endfor -%}
 {%- set marks = [] -%}
 {%- for model in ['fct_inventory_transactions', 'transaction_rejects'] -%}
-    {%- set relation = adapter.get_relation(database=this.database, schema=this.schema, identifier=model) -%}
-    {%- if relation is not none -%}
-        {%- do marks.append('select max(bronze_loaded_through) as mark from ' ~ relation) -%}
-    {%- endif -%}
+{%- set relation = adapter.get_relation(database=this.database, schema=this.schema, identifier=model) -%}
+{%- if relation is not none -%}{%- do marks.append('select max(bronze_loaded_through) as mark from ' ~ relation) -%}{%- endif -%}
 {%- endfor -%}
 {%- set full_history = should_full_refresh() or marks | length < 2 %}
 with loads as (

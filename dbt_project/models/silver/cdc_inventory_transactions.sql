@@ -1,4 +1,5 @@
--- Redshift physical design: streamed movements (a small fraction of the ledger) distributed like the ledger on sku_id and sorted by the source log position, the order changes arrive in.
+-- Redshift physical design: streamed movements (a small fraction of the ledger) distributed like the ledger on
+-- sku_id and sorted by the source log position, the order changes arrive in.
 {{ config(dist='sku_id', sort=['source_lsn']) }}
 -- The streamed inventory transactions as the source holds them now: per transaction_id the change
 -- with the highest lsn (last writer wins), redeliveries collapsed; deletes are kept as tombstones

@@ -1,4 +1,5 @@
--- Redshift physical design: Billions of rows: distributed on sku_id (100K values, co-located with costs and the snapshot), sorted by event date so daily increments and month ranges scan only their blocks.
+-- Redshift physical design: Billions of rows: distributed on sku_id (100K values, co-located with costs and the
+-- snapshot), sorted by event date so daily increments and month ranges scan only their blocks.
 {{ config(
     dist='sku_id', sort=['event_date', 'warehouse_id'],
     materialized='incremental', incremental_strategy='restate_from', unique_key='event_date',

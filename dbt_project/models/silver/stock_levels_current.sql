@@ -27,5 +27,6 @@ select
     {{ epoch_ms_to_timestamp('source_ts_ms') }} as source_committed_at,
     _loaded_at as loaded_at
 from checked
-where op <> 'd'
+where
+    op <> 'd'
     and reject_reason is null
