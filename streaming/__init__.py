@@ -1,5 +1,7 @@
-"""CDC streaming: event contract, producer, Lambda handler, local event-source mapping and Bronze loader.
+"""The CDC processor as it ships to AWS Lambda: event contract, handler, dedup stores and Kinesis writes.
 
-`contract` and `lambda_handler` import only boto3, pydantic and aws-lambda-powertools so that the
-Lambda deployment package stays small; the rest runs on the platform side.
+Every module directly in this package is copied into the Lambda zip (docs/deploy_redshift.md, section 2)
+and imports only the standard library, boto3/botocore, pydantic, aws-lambda-powertools and this package
+(tests/unit/test_lambda_package.py). The local stand-in for AWS (moto server, event-source mapping,
+producer) is `streaming.local`; the warehouse side of CDC is `inventory_platform.cdc`.
 """

@@ -19,11 +19,10 @@ source position, `<table>#<row key>#<lsn>`, stands in for it.
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
-from typing import Annotated, Any, Literal, Union
+from datetime import UTC, datetime
+from typing import Annotated, Any, Literal
 
-from pydantic import (BaseModel, BeforeValidator, ConfigDict, Discriminator, Field, Tag, TypeAdapter, field_validator,
-                      model_validator)
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Discriminator, Field, Tag, TypeAdapter, field_validator, model_validator
 
 MOVEMENT_TYPES = ("RECEIPT", "SHIPMENT", "TRANSFER_OUT", "TRANSFER_IN", "RETURN", "ADJUSTMENT", "CYCLE_COUNT")
 POSITIVE_MOVEMENTS = ("RECEIPT", "TRANSFER_IN", "RETURN")
@@ -41,7 +40,7 @@ BINLOG_POS_BITS, BINLOG_ROW_BITS, BINLOG_FILE_BITS = 32, 12, 19
 def _utc(value: datetime) -> datetime:
     if value.tzinfo is None:
         raise ValueError("timestamp must carry a UTC offset (naive timestamps are ambiguous)")
-    return value.astimezone(timezone.utc)
+    return value.astimezone(UTC)
 
 
 class _Image(BaseModel):
@@ -73,7 +72,7 @@ class TransactionImage(_Image):
         return v
 
     @model_validator(mode="after")
-    def _sign_matches_movement(self) -> "TransactionImage":
+    def _sign_matches_movement(self) -> TransactionImage:
         if self.quantity == 0:
             raise ValueError("quantity must not be zero")
         if self.movement_type in POSITIVE_MOVEMENTS and self.quantity < 0:
@@ -140,7 +139,7 @@ def _before_image(full: type[_Image], key_only: type[_Image]):
         if isinstance(raw, dict):
             return "key" if raw.keys() <= key_only.model_fields.keys() else "full"
         return "key" if isinstance(raw, key_only) else "full"
-    return Annotated[Union[Annotated[full, Tag("full")], Annotated[key_only, Tag("key")]], Discriminator(kind)]
+    return Annotated[Annotated[full, Tag("full")] | Annotated[key_only, Tag("key")], Discriminator(kind)]
 
 
 def binlog_position(file: str, pos: int, row: int) -> int:
@@ -247,7 +246,7 @@ def _unwrap_schema(raw):
 
 # One validator for both tables, chosen by source.table; JSON is parsed by pydantic-core (Rust).
 EVENT = TypeAdapter(Annotated[
-    Union[Annotated[TransactionEvent, Tag("inventory_transactions")], Annotated[StockLevelEvent, Tag("stock_levels")]],
+    Annotated[TransactionEvent, Tag("inventory_transactions")] | Annotated[StockLevelEvent, Tag("stock_levels")],
     Discriminator(_table_of), BeforeValidator(_unwrap_schema)])
 
 

@@ -2,8 +2,9 @@
 
 The key is (table, key, lsn): every redelivery of a change, whatever its event id, carries the same
 source position. Dead-lettered records are remembered too, by raw stream position
-(lambda_handler.dead_letter_key), so that a replay does not dead-letter them again. Kinesis routes one row's changes to one shard and the event-source mapping runs one
-batch per shard at a time, so a read-then-write per batch cannot race with itself on a key.
+(lambda_handler.dead_letter_key), so that a replay does not dead-letter them again. Kinesis routes one
+row's changes to one shard and the event-source mapping runs one batch per shard at a time, so a
+read-then-write per batch cannot race with itself on a key.
 """
 
 from __future__ import annotations
@@ -11,8 +12,9 @@ from __future__ import annotations
 import sqlite3
 import time
 from collections import OrderedDict
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Iterable, Protocol
+from typing import Protocol
 
 DYNAMODB_GET_LIMIT = 100
 DYNAMODB_WRITE_LIMIT = 25

@@ -7,7 +7,7 @@ same calls run locally; leave it unset and they reach AWS.
 from __future__ import annotations
 
 import time
-from typing import Sequence
+from collections.abc import Sequence
 
 PUT_RECORDS_LIMIT = 500
 PUT_RECORDS_BYTES = 5 * 1024 * 1024
@@ -36,7 +36,7 @@ def put_records(client, stream_name: str, records: Sequence[tuple[bytes, str]], 
             if not response.get("FailedRecordCount"):
                 pending = []
                 break
-            pending = [i for i, r in zip(pending, response["Records"]) if "ErrorCode" in r]
+            pending = [i for i, r in zip(pending, response["Records"], strict=True) if "ErrorCode" in r]
             time.sleep(min(0.05 * 2 ** attempt, 1.0))
         failed.extend(pending)
     return failed

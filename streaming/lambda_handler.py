@@ -4,9 +4,9 @@ Per batch of Kinesis records: decode, validate and standardize each event agains
 drop duplicates (event id and (table, key, lsn), within the batch and across batches via the dedup
 table), forward good events to the clean stream and bad ones, with the reason, to the dead-letter
 stream. A bad record is dead-lettered once: its raw stream position is remembered in the dedup table
-too, so a replay of the raw stream does not dead-letter it again. Transient failures (records Kinesis refused) are reported as partial batch failures, so the
-event-source mapping retries from the first of them; already forwarded events are skipped as
-duplicates on that retry. Anything else raises, and the mapping retries or bisects the batch.
+too, so a replay of the raw stream does not dead-letter it again. Transient failures (records Kinesis
+refused) are reported as partial batch failures, so the event-source mapping retries from the first of
+them; already forwarded events are skipped as duplicates on that retry. Anything else raises, and the mapping retries or bisects the batch.
 
 Configuration (environment): CLEAN_STREAM_NAME, DLQ_STREAM_NAME, DEDUP_TABLE_NAME, DEDUP_TTL_DAYS.
 Locally, AWS_ENDPOINT_URL points boto3 at the moto server; in AWS it is unset.

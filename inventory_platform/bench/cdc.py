@@ -16,12 +16,11 @@ from pathlib import Path
 import duckdb
 
 from inventory_platform.lib.duckdb_warehouse import connect_duckdb
-
 from streaming.dedup import InMemoryDedupStore
 from streaming.lambda_handler import Runtime, handle
-from streaming.local_endpoint import LocalEndpoint, StreamNames, aws_client, ensure_streams
-from streaming.producer import Faults, ProduceStats, encode, produce
-from streaming.source_simulator import Catalog, SourceSimulator
+from streaming.local.local_endpoint import LocalEndpoint, StreamNames, aws_client, ensure_streams
+from streaming.local.producer import Faults, ProduceStats, encode, produce
+from streaming.local.source_simulator import Catalog, SourceSimulator
 
 
 def synthetic_catalog(warehouses: int = 50, skus: int = 200) -> Catalog:

@@ -43,7 +43,7 @@ def bench(quick: bool, only: tuple[str, ...], scale: str | None, rebuild: bool, 
     INVENTORY_BENCH_DIR (default ~/.cache/inventory-platform/bench), reused by later runs."""
     os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
     from inventory_platform.bench.machine import describe_machine
-    from inventory_platform.bench.report import RESULTS_JSON, REPORT_MD, save_section, write_report
+    from inventory_platform.bench.report import REPORT_MD, RESULTS_JSON, save_section, write_report
 
     scale = scale or ("tiny" if quick else "small")
     results_json, report_md = (out_dir / RESULTS_JSON.name, out_dir / REPORT_MD.name) if out_dir else (RESULTS_JSON, REPORT_MD)

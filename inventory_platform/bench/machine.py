@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import platform
 import resource
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import duckdb
 
@@ -16,7 +16,7 @@ def describe_machine() -> dict:
                platform.processor() or platform.machine())
     return {"cpu": cpu, "cores": os.cpu_count(), "memory_gb": round(mem_kb / 1024 / 1024, 1),
             "os": f"{platform.system()} {platform.release()}", "python": platform.python_version(),
-            "duckdb": duckdb.__version__, "measured_at": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+            "duckdb": duckdb.__version__, "measured_at": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
             # other work on the machine slows every number down: recorded so a reader can tell a busy run
             "load_average_1m": round(os.getloadavg()[0], 2)}
 

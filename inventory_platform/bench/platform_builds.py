@@ -10,7 +10,7 @@ import re
 import shutil
 import statistics
 import sys
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from inventory_platform.bench.bench_data import BenchData, History, platform_env
@@ -70,7 +70,7 @@ def build_history(data: BenchData, history: History) -> dict:
         "load_definitions_s": result["load_definitions_s"], "runs": result["runs"],
         "warehouse_mb": round(history.duckdb_path.stat().st_size / 1024 / 1024, 1),
         "slowest_dbt_nodes": slowest_dbt_nodes(measured.log),
-        "measured_at": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"), "machine": machine,
+        "measured_at": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"), "machine": machine,
         "dbt_project_digest": dbt_project_digest(),
     }
     data.save_build(history, record)

@@ -101,7 +101,8 @@ def _daily_rows(scale: str, section: dict) -> list[str]:
                else _at_size(h["median_wall_s"] <= DAILY_S, day_rows, "1M transactions/day"))
         rows.append(f"| daily increment: {h['day']} landed ({day_rows}), `daily_batch_load` for that day (Bronze load, "
                     f"source freshness, dbt build of Silver and Gold with {h['checks']} checks; history of "
-                    f"{h['history_ledger_rows']:,} ledger rows; {_runs(h['runs'])}{_slowest(h.get('slowest_dbt_nodes'))}) | `{scale}` | ≤ {DAILY_S} s at 1M/day | "
+                    f"{h['history_ledger_rows']:,} ledger rows; {_runs(h['runs'])}{_slowest(h.get('slowest_dbt_nodes'))}) "
+                    f"| `{scale}` | ≤ {DAILY_S} s at 1M/day | "
                     f"**{h['median_wall_s']} s** median end to end (run {h['median_job_s']} s + {h['median_load_definitions_s']} s "
                     f"loading the code location; peak RSS {h['peak_rss_mb']:,} MB) | {met} |")
     if len(r["histories"]) == 2:
@@ -122,7 +123,8 @@ def _build_rows(scale: str, section: dict) -> list[str]:
     met = ("met" if within else "not met") if scale == "full" else _at_size(within, f"`{scale}` ({rows})", "`full` scale")
     return [f"| full build from empty: Bronze → Silver → Gold with every check (`materialize_everything`, as "
             f"`inventory-platform materialize`; {rows}, warehouse file {r['warehouse_mb']:,} MB; measured "
-            f"{r['measured_at']}; {phases}{_slowest(r.get('slowest_dbt_nodes'))}) | `{scale}` | {TARGETS['full_build']} | **{r['wall_s'] / 60:.1f} min**, "
+            f"{r['measured_at']}; {phases}{_slowest(r.get('slowest_dbt_nodes'))}) | `{scale}` | {TARGETS['full_build']} "
+            f"| **{r['wall_s'] / 60:.1f} min**, "
             f"peak RSS **{r['peak_rss_mb']:,} MB** (largest single process) | {met} |"]
 
 

@@ -41,9 +41,9 @@ def differences(gold: list[tuple], raw: list[tuple], limit: int = 5) -> list[str
         only_gold = sorted(set(r[:2] for r in gold) - set(r[:2] for r in raw))[:limit]
         only_raw = sorted(set(r[:2] for r in raw) - set(r[:2] for r in gold))[:limit]
         return [f"rows differ: {len(gold)} from Gold, {len(raw)} from raw; only in Gold {only_gold}, only in raw {only_raw}"]
-    for g, r in zip(gold, raw):
+    for g, r in zip(gold, raw, strict=True):
         for name, a, b in zip(("value_usd", "prior_year_value_usd", "yoy_change_usd", "yoy_pct",
-                               "value_constant_currency_usd", "constant_currency_yoy_pct"), g[2:], r[2:]):
+                               "value_constant_currency_usd", "constant_currency_yoy_pct"), g[2:], r[2:], strict=True):
             same = (a is None and b is None) or (
                 a is not None and b is not None
                 and (Decimal(a) == Decimal(b) if isinstance(a, Decimal) else math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-9)))

@@ -2,17 +2,16 @@
 
 
 import warnings
-from datetime import date, timedelta, timezone
+from datetime import UTC, date, timedelta
 from pathlib import Path
 
 import dagster as dg
 
 from inventory_platform.bronze.landing_accounting import ACCOUNTING_CHECK, Accounting, account_for_landing, file_rows
-from inventory_platform.bronze.validation import Rejection
-from inventory_platform.bronze.loader import (BRONZE_SCHEMA, LOAD_METADATA_COLUMNS, ensure_bronze_tables, landing_files,
-                                              load_files, merged)
-from inventory_platform.landing_contract import SOURCE_TABLES, SourceTable
 from inventory_platform.bronze.landing_zone import LandingZone
+from inventory_platform.bronze.loader import BRONZE_SCHEMA, LOAD_METADATA_COLUMNS, ensure_bronze_tables, landing_files, load_files, merged
+from inventory_platform.bronze.validation import Rejection
+from inventory_platform.landing_contract import SOURCE_TABLES, SourceTable
 from inventory_platform.lib.duckdb_warehouse import DuckDBWarehouse
 from inventory_platform.lib.sql_quoting import quote_ident
 
@@ -110,7 +109,7 @@ def build_bronze_asset(table: SourceTable, daily_partitions: dg.PartitionsDefini
             result = merged([
                 load_files(con, table, landing_files(Path(landing.path), table, days), Path(landing.quarantine_path),
                            batch_id=batch_id)
-                for batch_id, days in zip(batch_ids, batches)])
+                for batch_id, days in zip(batch_ids, batches, strict=True)])
             accounting = account_for_landing(con, table, Path(landing.path), _partition_bounds(daily_partitions)
                                              if partitioned else None, batch_ids)
             total_rows, last_loaded = con.execute(
@@ -124,7 +123,7 @@ def build_bronze_asset(table: SourceTable, daily_partitions: dg.PartitionsDefini
             "dagster/row_count": total_rows,
             # When the table last gained rows (a run that finds no new file changes nothing).
             **({"dagster/last_updated_timestamp": dg.MetadataValue.timestamp(
-                last_loaded.replace(tzinfo=timezone.utc))} if last_loaded else {}),
+                last_loaded.replace(tzinfo=UTC))} if last_loaded else {}),
             "rows_loaded": result.rows_loaded,
             "files_loaded": len(result.files_loaded),
             "files_skipped_already_loaded": result.files_skipped,

@@ -17,19 +17,24 @@ import shutil
 import uuid
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import duckdb
 
 from inventory_platform.bronze.landing_inventory import landed_files
 from inventory_platform.bronze.validation import (
-    Rejection, check_columns, display_name, find_bad_rows, literal_path, typed_select,
+    Rejection,
+    check_columns,
+    display_name,
+    find_bad_rows,
+    literal_path,
+    typed_select,
 )
+from inventory_platform.cdc.bronze_table import ensure_cdc_tables
 from inventory_platform.landing_contract import SourceTable
 from inventory_platform.lib.file_digest import sha256_of
 from inventory_platform.lib.sql_quoting import quote_ident, quote_literal
-from streaming.bronze_loader import ensure_cdc_tables
 
 BRONZE_SCHEMA = "bronze"
 LOAD_METADATA_COLUMNS = (
@@ -162,7 +167,7 @@ def _bad_rows_one_query(con: duckdb.DuckDBPyConnection, table: SourceTable, file
     try:
         found = find_bad_rows(con, table, files)
         if len(files) == 1:
-            return {files[0]: r for r in found.values()}
+            return {files[0]: list(found.values())[-1]} if found else {}
         by_name = {os.path.normpath(f): f for f in files}
         # A name that matches no file read would let a bad file through: then each file on its own.
         return {by_name[os.path.normpath(name)]: r for name, r in found.items()}
@@ -269,7 +274,7 @@ def load_files(
     batch_id: str | None = None,
 ) -> LoadResult:
     ensure_bronze_tables(con, table)
-    now = datetime.now(timezone.utc).replace(tzinfo=None)
+    now = datetime.now(UTC).replace(tzinfo=None)
     result = LoadResult(table.name, batch_id or f"{table.name}-{now:%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}")
     with _utc_session(con):
         _load(con, table, files, result, now)

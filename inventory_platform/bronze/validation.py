@@ -129,7 +129,8 @@ def typed_expr(col: Column, from_text: bool, strict: bool = False) -> str:
     pattern = quote_literal(text_format[0])
     bad = f"error({quote_literal(f'value of {col.name} is not a valid {col.type}')})" if strict else "NULL"
     cast = "CAST" if strict else "TRY_CAST"
-    return f"CASE WHEN {value} IS NULL THEN NULL WHEN regexp_full_match({value}, {pattern}) THEN {cast}({value} AS {col.type}) ELSE {bad} END"
+    return (f"CASE WHEN {value} IS NULL THEN NULL WHEN regexp_full_match({value}, {pattern}) "
+            f"THEN {cast}({value} AS {col.type}) ELSE {bad} END")
 
 
 def _not_valid_reason(col: Column) -> str:

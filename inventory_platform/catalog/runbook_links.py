@@ -5,8 +5,7 @@ from __future__ import annotations
 
 import dagster as dg
 
-from inventory_platform.monitoring.runbooks import (
-    DATA_CHECKS, RUNBOOK_METADATA_KEY, SERIALIZATION, runbook_for_freshness)
+from inventory_platform.monitoring.runbooks import DATA_CHECKS, RUNBOOK_METADATA_KEY, SERIALIZATION, runbook_for_freshness
 from inventory_platform.settings import Settings
 
 

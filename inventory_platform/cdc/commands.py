@@ -24,7 +24,7 @@ def stream() -> None:
 def up() -> None:
     """Start the local Kinesis/DynamoDB endpoint on 127.0.0.1 and create the streams and dedup table."""
     from inventory_platform.cdc.local_stack import local_endpoint, shard_counts, stream_names
-    from streaming.local_endpoint import aws_client, ensure_streams
+    from streaming.local.local_endpoint import aws_client, ensure_streams
 
     settings = load_settings()
     url = local_endpoint(settings).up()
@@ -59,7 +59,8 @@ def produce(events: int, rate: float | None, seed: int, duplicates: float, malfo
             out_of_order: float, late: float) -> None:
     """Emit simulated source changes continuing from the warehouse's history onto the raw stream."""
     from inventory_platform.cdc.local_stack import kinesis_client, load_source, save_source, stream_names
-    from streaming.producer import Faults, produce as run_producer
+    from streaming.local.producer import Faults
+    from streaming.local.producer import produce as run_producer
 
     settings = load_settings()
     source = load_source(settings, seed, out_of_order_rate=out_of_order, late_rate=late)
@@ -77,8 +78,8 @@ def produce(events: int, rate: float | None, seed: int, duplicates: float, malfo
 @click.option("--batch-size", type=int, default=500, show_default=True, help="Records per handler invocation.")
 def run(until_idle: bool, duration: float | None, batch_size: int) -> None:
     """Run the pipeline: event-source mapping -> handler -> clean/DLQ -> Bronze loader (Ctrl-C stops)."""
+    from inventory_platform.cdc.local_pipeline import poll_until_idle, run_hops_concurrently
     from inventory_platform.cdc.local_stack import pipeline
-    from streaming.pipeline import poll_until_idle, run_hops_concurrently
 
     settings = load_settings()
     pipe = pipeline(settings, batch_size=batch_size)
@@ -92,10 +93,10 @@ def run(until_idle: bool, duration: float | None, batch_size: int) -> None:
             run_hops_concurrently(pipe, lambda: stop["now"] or (duration is not None and time.monotonic() - started > duration))
     except KeyboardInterrupt:
         pass
-    m, l = pipe.mapping.stats, pipe.loader.stats
+    m, load = pipe.mapping.stats, pipe.loader.stats
     console.print(f"handler: {m.records:,} records in {m.invocations:,} invocations ({m.retries} retries, "
-                  f"{m.sent_to_failure_destination} to the failure destination); Bronze: {l.loaded:,} events loaded "
-                  f"in {l.flushes:,} commits ({l.redeliveries_skipped:,} redelivered changes skipped)")
+                  f"{m.sent_to_failure_destination} to the failure destination); Bronze: {load.loaded:,} events loaded "
+                  f"in {load.flushes:,} commits ({load.redeliveries_skipped:,} redelivered changes skipped)")
 
 
 @stream.command()

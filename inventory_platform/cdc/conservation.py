@@ -22,12 +22,12 @@ from dataclasses import dataclass, field
 
 from pydantic import ValidationError
 
+from inventory_platform.cdc.local_pipeline import mapping_checkpoint_file
 from inventory_platform.cdc.local_stack import kinesis_client, stream_names
 from inventory_platform.lib.duckdb_warehouse import connect_duckdb
 from inventory_platform.settings import Settings
 from streaming.contract import parse_event_json, partition_key
-from streaming.pipeline import mapping_checkpoint_file
-from streaming.shard_reader import ShardReader
+from streaming.local.shard_reader import ShardReader
 
 OUTCOMES = ("clean", "dead_lettered", "deduplicated", "in_flight", "failure_destination", "missing")
 
@@ -65,7 +65,7 @@ class Conservation:
 
 def _event_key(data: bytes) -> str | None:
     """The change a record carries, named as Bronze names it (the handler's clean partition key and the
-    lsn, streaming.bronze_loader.EVENT_KEY_SQL); None when the contract refuses the record."""
+    lsn, inventory_platform.cdc.bronze_table.EVENT_KEY_SQL); None when the contract refuses the record."""
     try:
         event = parse_event_json(data)
     except ValidationError:

@@ -5,12 +5,12 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from inventory_platform.cdc.local_pipeline import LocalPipeline, build_pipeline
+from inventory_platform.cdc.source_catalog import catalog_from_warehouse
 from inventory_platform.lib.duckdb_warehouse import connect_duckdb
 from inventory_platform.settings import Settings
-from streaming.local_endpoint import LocalEndpoint, StreamNames, aws_client
-from streaming.pipeline import LocalPipeline, build_pipeline
-from streaming.source_simulator import SourceSimulator
-from streaming.warehouse_catalog import catalog_from_warehouse
+from streaming.local.local_endpoint import LocalEndpoint, StreamNames, aws_client
+from streaming.local.source_simulator import SourceSimulator
 
 SHARDS = {"raw": 2, "clean": 2, "dlq": 1}
 

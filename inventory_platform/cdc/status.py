@@ -9,13 +9,13 @@ from __future__ import annotations
 import json
 import time
 from dataclasses import asdict, dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
+from inventory_platform.cdc.local_pipeline import mapping_checkpoint_file
 from inventory_platform.cdc.local_stack import kinesis_client, stream_names
 from inventory_platform.lib.duckdb_warehouse import connect_duckdb
 from inventory_platform.settings import Settings
-from streaming.pipeline import mapping_checkpoint_file
-from streaming.shard_reader import ShardReader
+from streaming.local.shard_reader import ShardReader
 
 BRONZE_QUERY = """
     select count(*), max(approximate_arrival_timestamp), max(_loaded_at),
@@ -79,6 +79,6 @@ def read_status(settings: Settings) -> CdcStatus:
     dead_letters = sum(dlq.backlog(shard_id, None)[0] for shard_id in dlq.shard_ids())
     failures_file = settings.streaming_dir / f"esm-{names.raw}-failures.jsonl"
     failures = sum(json.loads(line)["batch_size"] for line in failures_file.read_text().splitlines()) if failures_file.exists() else 0
-    commit = datetime.fromtimestamp(commit_ms / 1000, tz=timezone.utc) if commit_ms else None
+    commit = datetime.fromtimestamp(commit_ms / 1000, tz=UTC) if commit_ms else None
     return CdcStatus(events, _iso(arrival), _iso(loaded), _iso(commit), round(raw_age, 3), round(clean_age, 3),
                      raw_waiting, clean_waiting, dead_letters, failures)

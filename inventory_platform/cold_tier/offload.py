@@ -19,7 +19,7 @@ import os
 import shutil
 import uuid
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import duckdb
@@ -195,7 +195,7 @@ def commit_offload(con: duckdb.DuckDBPyConnection, offload_id: str, cutoff: date
 def offload(con: duckdb.DuckDBPyConnection, cold_dir: Path, cold_after_months: int,
             now: datetime | None = None) -> OffloadResult:
     """Offload on an open writer connection (see the module docstring)."""
-    now = now or datetime.now(timezone.utc).replace(tzinfo=None)
+    now = now or datetime.now(UTC).replace(tzinfo=None)
     con.execute(layout.MANIFEST_DDL)
     orphans = remove_uncommitted_files(con, cold_dir)
     newest = con.execute(f"select max(event_date) from {HOT_RELATIONS[LEDGER]}").fetchone()[0]

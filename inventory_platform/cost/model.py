@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 
 from inventory_platform.settings import REPO_ROOT
 
@@ -82,7 +81,8 @@ def cost_lines(p: dict = PRICES, w: dict = WORKLOAD) -> dict[str, list[tuple[str
     dr_gb = gb["redshift"] * w["dr_changed_fraction_per_copy"] * w["dr_snapshot_copies_per_month"]
     shared = [
         ("Redshift Spectrum scans", f"{w['spectrum_tb_per_month']:.1f} TB", w["spectrum_tb_per_month"] * p["spectrum_tb_scanned"]),
-        ("Kinesis shard-hours", f"{w['kinesis_shards'] * HOURS_PER_MONTH:,.0f} shard-h", w["kinesis_shards"] * HOURS_PER_MONTH * p["kinesis_shard_hour"]),
+        ("Kinesis shard-hours", f"{w['kinesis_shards'] * HOURS_PER_MONTH:,.0f} shard-h",
+         w["kinesis_shards"] * HOURS_PER_MONTH * p["kinesis_shard_hour"]),
         ("Kinesis PUT payload units", f"{put_units / 1e6:,.1f} M", put_units / 1e6 * p["kinesis_put_units_million"]),
         ("Lambda requests", f"{invocations / 1e6:,.3f} M", invocations / 1e6 * p["lambda_requests_million"]),
         ("Lambda compute", f"{gb_seconds:,.0f} GB-s", gb_seconds * p["lambda_gb_second"]),

@@ -41,7 +41,7 @@ def main(argv: list[str]) -> int:
     if len(rest) % 2:
         print(f"aws_shim: every option takes one value, got {rest}", file=sys.stderr)
         return 2
-    options = dict(zip(rest[0::2], rest[1::2]))
+    options = dict(zip(rest[0::2], rest[1::2], strict=True))
     region, query, output = options.pop("--region", None), options.pop("--query", None), options.pop("--output", "json")
     client = boto3.client(service, region_name=region)
     method = operation.replace("-", "_")

@@ -22,7 +22,7 @@ from __future__ import annotations
 import json
 import shutil
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
@@ -51,7 +51,7 @@ class Backup:
 
 
 def _iso(value: datetime | None) -> str | None:
-    return value.replace(tzinfo=timezone.utc).isoformat() if value else None
+    return value.replace(tzinfo=UTC).isoformat() if value else None
 
 
 class BackupDamaged(RuntimeError):
@@ -110,7 +110,7 @@ def _landing_scale(landing_dir: Path) -> str | None:
 def create_backup(duckdb_path: Path, landing_dir: Path, cold_dir: Path, dr_dir: Path) -> Backup:
     if not duckdb_path.exists():
         raise FileNotFoundError(f"no warehouse to back up at {duckdb_path}")
-    taken = datetime.now(timezone.utc)
+    taken = datetime.now(UTC)
     backup_id = taken.strftime("%Y%m%dT%H%M%S%fZ")
     final = dr_dir / "backups" / backup_id
     stage = final.with_name(backup_id + ".partial")
@@ -149,7 +149,8 @@ def load_backup(dr_dir: Path, backup_id: str | None = None) -> Backup:
     """The named backup, or the newest complete one."""
     root = dr_dir / "backups"
     if backup_id is None:
-        complete = sorted(p.name for p in root.glob("*") if (p / BACKUP_MANIFEST).exists() and not p.name.endswith(".partial")) if root.exists() else []
+        complete = sorted(p.name for p in root.glob("*")
+                          if (p / BACKUP_MANIFEST).exists() and not p.name.endswith(".partial")) if root.exists() else []
         if not complete:
             raise FileNotFoundError(f"no complete backup under {root}; run `inventory-platform dr backup` first")
         backup_id = complete[-1]

@@ -13,7 +13,7 @@ import json
 import os
 import subprocess
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from inventory_platform.dr.backup import summarize, tree_problems
@@ -103,7 +103,7 @@ def warehouse_items(duckdb_path: Path, manifest: dict, freshness_hours: float, n
         items.append(_mismatch_item("gold reconciliation: gold by region = gold monthly",
                                     con.execute(REGION_VS_MONTHLY).fetchall(), months))
         newest = newest_loaded_at(con)
-    items.append(freshness_item(newest, freshness_hours, now or datetime.now(timezone.utc)))
+    items.append(freshness_item(newest, freshness_hours, now or datetime.now(UTC)))
     return items
 
 
@@ -111,7 +111,7 @@ def freshness_item(newest: datetime | None, freshness_hours: float, now: datetim
     name = f"freshness: newest loaded row within {freshness_hours:g} h"
     if newest is None:
         return CheckItem(name, False, "no Bronze table has a _loaded_at")
-    age_h = (now - newest.replace(tzinfo=timezone.utc)).total_seconds() / 3600
+    age_h = (now - newest.replace(tzinfo=UTC)).total_seconds() / 3600
     return CheckItem(name, age_h <= freshness_hours, f"newest {newest:%Y-%m-%d %H:%M:%S} UTC, {age_h:.2f} h old")
 
 

@@ -21,7 +21,7 @@ import os
 import shutil
 from contextlib import ExitStack
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
@@ -179,7 +179,7 @@ def carry_back(dr_warehouse: Path, dr_landing: Path, primary: Path, primary_land
         raise RuntimeError(f"carry-back refused: the copy of {dr_warehouse} differs from it (SHA-256); the primary is unchanged")
     kept = None
     if primary.exists():
-        kept = primary.with_name(f"{primary.name}.before-carry-back-{datetime.now(timezone.utc):%Y%m%dT%H%M%SZ}")
+        kept = primary.with_name(f"{primary.name}.before-carry-back-{datetime.now(UTC):%Y%m%dT%H%M%SZ}")
         os.link(primary, kept)  # the old inode outlives the rename below
     os.replace(tmp, primary)
     return CarriedBack(carried, kept)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import shutil
 import time
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
@@ -59,7 +59,7 @@ def failover(settings: Settings, dr_dir: Path | None = None, backup_id: str | No
         "landing_dir": str(landing),
         "primary_duckdb_path": str(duckdb_path),
         "primary_landing_dir": str(landing_dir),
-        "failed_over_at": datetime.now(timezone.utc).isoformat(),
+        "failed_over_at": datetime.now(UTC).isoformat(),
     }
     write_active_pointer(dr_dir, pointer)
     return pointer
@@ -155,9 +155,9 @@ class DrillResult:
 def drill(settings: Settings, log_path: Path, keep: bool = False, with_dbt: bool = True) -> DrillResult:
     """Backup, failover, verify, rollback on a throw-away secondary location `<dr dir>/drills/<stamp>/`:
     the real backups, the platform's active pointer and the primary's data are not changed."""
-    drill_dir = settings.dr_dir / "drills" / datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
+    drill_dir = settings.dr_dir / "drills" / datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
     taken = backup(settings, drill_dir)
-    failover_started = datetime.now(timezone.utc)
+    failover_started = datetime.now(UTC)
     started = time.monotonic()
     pointer = failover(settings, drill_dir, taken.id)
     manifest = taken.manifest
@@ -185,6 +185,6 @@ def append_drill_log(log_path: Path, result: DrillResult) -> None:
     passed = sum(i.passed for i in result.items)
     behind = "n/a" if result.behind_primary_s is None else f"{result.behind_primary_s:.1f} s"
     with log_path.open("a") as log:
-        log.write(f"| {datetime.now(timezone.utc):%Y-%m-%d %H:%M} | {result.scale or 'unknown'} | {result.backup_id} "
+        log.write(f"| {datetime.now(UTC):%Y-%m-%d %H:%M} | {result.scale or 'unknown'} | {result.backup_id} "
                   f"| {result.rpo_s:.1f} s | {behind} | {result.rto_s:.1f} s | {passed}/{len(result.items)} passed "
                   f"| {'PASS' if result.passed else 'FAIL'} |\n")

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
-from collections.abc import Sequence
-from typing import Any, Iterator
+from typing import Any
 
 import dagster as dg
 import duckdb

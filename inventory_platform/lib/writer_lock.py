@@ -14,9 +14,9 @@ import fcntl
 import os
 import sys
 import time
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
 
 
 def lock_path(duckdb_path: Path) -> Path:

@@ -9,7 +9,7 @@ time notifies only if it is not passing.
 
 import json
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import dagster as dg
 
@@ -85,7 +85,7 @@ def evaluate_alerts(context: dg.SensorEvaluationContext, settings: Settings) -> 
     cursor = AlertCursor.parse(context.cursor)
     observations, runs_after = observe_everything(context.instance, context.repository_def, cursor.runs_after)
     changes = cursor.transitions(observations)
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     notifiers = notifiers_from_env(settings, context.log) if changes else []
     described: dict[str, Observation] = {}
     for obs, known in changes:

@@ -9,7 +9,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import dagster as dg
 
@@ -109,8 +109,8 @@ def _run_target(instance: dg.DagsterInstance, run: dg.DagsterRun) -> tuple[str, 
 
 def run_observations(instance: dg.DagsterInstance, after: float | None) -> tuple[list[Observation], float | None]:
     """The newest finished run per job since the watermark, and the new watermark (update timestamp)."""
-    since = (datetime.fromtimestamp(after - RUN_WATERMARK_OVERLAP_SECONDS, timezone.utc) if after is not None
-             else datetime.now(timezone.utc) - FIRST_TICK_RUN_LOOKBACK)
+    since = (datetime.fromtimestamp(after - RUN_WATERMARK_OVERLAP_SECONDS, UTC) if after is not None
+             else datetime.now(UTC) - FIRST_TICK_RUN_LOOKBACK)
     records = instance.get_run_records(filters=dg.RunsFilter(statuses=list(_RUN_LEVELS), updated_after=since),
                                        order_by="update_timestamp", ascending=False, limit=MAX_RUNS_PER_TICK)
     newest: dict[str, Observation] = {}

@@ -5,7 +5,7 @@ from __future__ import annotations
 from enum import Enum
 
 
-class Level(str, Enum):
+class Level(str, Enum):  # noqa: UP042 - StrEnum changes what str() and format() give for a member
     PASS = "PASS"
     WARN = "WARN"
     FAIL = "FAIL"

@@ -24,7 +24,6 @@ from inventory_platform.monitoring.queries import monitoring_query
 from inventory_platform.settings import Settings
 
 
-
 @dataclass(frozen=True)
 class MaintenanceAction:
     table: str

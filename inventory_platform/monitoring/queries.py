@@ -57,7 +57,7 @@ def parse_queries(text: str, source: str = str(QUERIES_FILE)) -> list[Monitoring
         if name in seen:
             raise ValueError(f"{source}:{start}: query name {name!r} already used on line {seen[name]}")
         seen[name] = start
-        body = "\n".join(l for l in lines[body_from:] if not l.lstrip().startswith("--")).strip()
+        body = "\n".join(line for line in lines[body_from:] if not line.lstrip().startswith("--")).strip()
         if not body.endswith(";") or body.count(";") != 1:
             raise ValueError(f"{source}:{start}: query {name!r} must be one statement ending with ';'")
         queries.append(MonitoringQuery(name=name, engine=engine, detects=headers["detects"],

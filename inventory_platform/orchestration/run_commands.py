@@ -6,7 +6,13 @@ import click
 from rich.console import Console
 
 from inventory_platform.orchestration.run_recovery import (
-    NOT_FINISHED_STATUSES, OWNER_TAG, WRITER_POOL, Owner, force_fail_run, reclaim_dead_runs, writer_holders,
+    NOT_FINISHED_STATUSES,
+    OWNER_TAG,
+    WRITER_POOL,
+    Owner,
+    force_fail_run,
+    reclaim_dead_runs,
+    writer_holders,
 )
 
 console = Console()

@@ -126,8 +126,8 @@ RESTATEMENT_TABLES = ("int_ledger_restate_window", "int_ledger_resolved")
 def render_incremental_selects() -> dict[str, str]:
     """Per incremental model, the SELECT a later run executes once the table exists (the restatement):
     on an empty cluster only the first run's CREATE renders, so this compiles the model as if it existed."""
-    from dbt.adapters.redshift.impl import RedshiftAdapter
     from dbt.adapters.contracts.relation import RelationType
+    from dbt.adapters.redshift.impl import RedshiftAdapter
 
     with tempfile.TemporaryDirectory(prefix="redshift-parse-") as tmp:
         _run_offline(["parse"], [], tmp)  # the prod target's configs: Gold is a materialized view there
@@ -186,7 +186,7 @@ def parse_redshift(statement: str) -> exp.Expression:
 
 # Platform DDL kept outside dbt, rendered with example values for the snapshot.
 PLATFORM_DDL = {
-    REPO_ROOT / "streaming" / "redshift_streaming_ingestion.sql": {
+    REPO_ROOT / "inventory_platform" / "cdc" / "redshift_streaming_ingestion.sql": {
         "streaming_role_arn": "arn:aws:iam::123456789012:role/inventory-redshift-streaming",
         "clean_stream": "inventory-cdc-clean"},
     REPO_ROOT / "inventory_platform" / "cold_tier" / "redshift_cold_tier.sql": {

@@ -15,7 +15,6 @@ from dataclasses import asdict, dataclass
 from datetime import date
 from decimal import Decimal
 
-
 TREND = "gold.gold_inventory_value_trend"
 BY_REGION = "gold.gold_inventory_value_by_region"
 _COLUMNS = ("value_usd, prior_year_value_usd, yoy_change_usd, yoy_pct, "

@@ -74,7 +74,7 @@ def build_catalogue(scale: Scale, history: History, rng: np.random.Generator) ->
         noun[members] = rng.choice(np.array(cat.nouns), len(members))
         pool = brands[rng.choice(len(brands), brands_per_category, replace=False)]
         brand[members] = pool[rng.integers(0, len(pool), len(members))]
-    variant = np.array([VARIANTS[u][i % len(VARIANTS[u])] for u, i in zip(unit, rng.integers(0, 100, n))], dtype=object)
+    variant = np.array([VARIANTS[u][i % len(VARIANTS[u])] for u, i in zip(unit, rng.integers(0, 100, n), strict=True)], dtype=object)
     adjective = np.array(ADJECTIVES, dtype=object)[rng.integers(0, len(ADJECTIVES), n)]
     name = brand + " " + adjective + " " + noun + " " + variant
 

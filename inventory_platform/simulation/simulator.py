@@ -7,11 +7,17 @@ from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
-from rich.progress import (BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn,
-                           TimeRemainingColumn)
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
-from inventory_platform.landing_contract import (FX_RATES, INVENTORY_TRANSACTIONS, MANIFEST_FILE, OPENING_BALANCES,
-                                                 PRODUCTS, STANDARD_COSTS, WAREHOUSES)
+from inventory_platform.landing_contract import (
+    FX_RATES,
+    INVENTORY_TRANSACTIONS,
+    MANIFEST_FILE,
+    OPENING_BALANCES,
+    PRODUCTS,
+    STANDARD_COSTS,
+    WAREHOUSES,
+)
 
 from .assortment import build_assortment
 from .costs import build_standard_costs

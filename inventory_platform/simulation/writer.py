@@ -65,7 +65,7 @@ def to_arrow(table: SourceTable, columns: Mapping[str, Any]) -> pa.Table:
         raise ValueError(f"{table.name}: columns {sorted(columns)} do not match the contract {table.column_names}")
     schema = contract_schema(table)
     arrays = []
-    for field, spec in zip(schema, table.columns):
+    for field, spec in zip(schema, table.columns, strict=True):
         array = _column(columns[spec.name], field.type)
         if not spec.nullable and array.null_count:
             raise ValueError(f"{table.name}.{spec.name} has nulls but the contract says it is never empty")

@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 import dagster as dg
 
 from inventory_platform.lib.sql_quoting import quote_ident, quote_literal
+
 Query = Callable[[str], Sequence[tuple]]
 # Metadata for one asset computed from the warehouse after dbt finished, keyed by the asset.
 ExtraMetadata = Mapping[dg.AssetKey, Callable[[Query], dict[str, dg.MetadataValue]]]

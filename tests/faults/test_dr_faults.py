@@ -25,12 +25,12 @@ import duckdb
 import pytest
 from moto import mock_aws
 
+from inventory_platform.cdc.bronze_loader import BronzeCdcLoader
 from inventory_platform.dr import operations
 from inventory_platform.dr.active_location import read_active_pointer
 from inventory_platform.dr.backup import BackupDamaged, load_backup
 from inventory_platform.settings import Settings
-from streaming.bronze_loader import BronzeCdcLoader
-from streaming.shard_reader import ShardReader
+from streaming.local.shard_reader import ShardReader
 from tests.support.dr import fingerprints, flip_bytes, land_next_day, load_ledger, settings_with
 from tests.support.tiny_bronze import build_tiny_bronze
 

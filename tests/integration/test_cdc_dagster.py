@@ -11,11 +11,11 @@ import duckdb
 import pytest
 
 from inventory_platform.cdc.assets import CDC_EVENTS_KEY, CDC_LAG_CHECK
+from inventory_platform.cdc.local_pipeline import poll_until_idle
 from inventory_platform.cdc.sensors import build_cdc_bronze_sensor, build_cdc_lag_sensor
 from inventory_platform.settings import load_settings
-from streaming.local_endpoint import LocalEndpoint
-from streaming.pipeline import poll_until_idle
-from streaming.producer import produce
+from streaming.local.local_endpoint import LocalEndpoint
+from streaming.local.producer import produce
 
 from ..support.cdc import build_tiny_silver, new_lab
 

@@ -9,9 +9,9 @@ import json
 
 import duckdb
 
+from inventory_platform.cdc.local_pipeline import poll_until_idle
 from streaming.contract import partition_key
 from streaming.kinesis_io import put_records
-from streaming.pipeline import poll_until_idle
 
 from ..support.cdc_fixtures import endpoint, lab, silver_db  # noqa: F401 (pytest fixtures)
 from ..support.debezium_examples import example

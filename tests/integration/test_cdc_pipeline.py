@@ -18,13 +18,13 @@ import pytest
 
 from inventory_platform.cdc.assets import CDC_CONSERVATION_CHECK, build_cdc_conservation_check
 from inventory_platform.cdc.conservation import read_conservation
+from inventory_platform.cdc.local_pipeline import mapping_checkpoint_file, poll_until_idle
 from inventory_platform.cdc.sensors import build_cdc_bronze_sensor
 from inventory_platform.lib.duckdb_warehouse import connect_duckdb
 from inventory_platform.settings import load_settings
-from streaming.local_endpoint import aws_client, ensure_streams
-from streaming.pipeline import mapping_checkpoint_file, poll_until_idle
-from streaming.producer import Faults, produce
-from streaming.shard_reader import ShardReader
+from streaming.local.local_endpoint import aws_client, ensure_streams
+from streaming.local.producer import Faults, produce
+from streaming.local.shard_reader import ShardReader
 
 from ..support.cdc import assert_silver_is_truth, silver_state
 from ..support.cdc_fixtures import endpoint, lab, silver_db  # noqa: F401 (pytest fixtures)

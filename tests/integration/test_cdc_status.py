@@ -10,9 +10,9 @@ import sys
 
 import duckdb
 
-from streaming.bronze_loader import ensure_cdc_tables
+from inventory_platform.cdc.bronze_table import ensure_cdc_tables
 from streaming.kinesis_io import put_records
-from streaming.local_endpoint import LocalEndpoint, StreamNames, aws_client, ensure_streams
+from streaming.local.local_endpoint import LocalEndpoint, StreamNames, aws_client, ensure_streams
 
 
 def test_status_counts_more_than_ten_thousand_records_a_shard_exactly(tmp_path):

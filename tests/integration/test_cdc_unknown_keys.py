@@ -9,9 +9,9 @@ import json
 import duckdb
 import pytest
 
+from inventory_platform.cdc.local_pipeline import poll_until_idle
 from streaming.contract import partition_key
 from streaming.kinesis_io import put_records
-from streaming.pipeline import poll_until_idle
 
 from ..support.cdc import build_tiny_silver, new_lab
 from ..support.cdc_fixtures import endpoint  # noqa: F401 (pytest fixtures)

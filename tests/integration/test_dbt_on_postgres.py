@@ -12,8 +12,8 @@ import duckdb
 import psycopg2
 import pytest
 
-from streaming.source_simulator import SourceSimulator
-from streaming.warehouse_catalog import catalog_from_warehouse
+from inventory_platform.cdc.source_catalog import catalog_from_warehouse
+from streaming.local.source_simulator import SourceSimulator
 
 from ..support.bronze_copy import copy_bronze_to_postgres
 from ..support.cdc import append_streamed_events

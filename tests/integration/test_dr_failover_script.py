@@ -13,7 +13,7 @@ import pytest
 
 from inventory_platform.dr.s3_store import download_backup, latest_backup_id, upload_backup
 from inventory_platform.settings import REPO_ROOT
-from streaming.local_endpoint import LocalEndpoint
+from streaming.local.local_endpoint import LocalEndpoint
 
 SCRIPT = REPO_ROOT / "ops_runbooks" / "dr_failover.sh"
 COMMON = ["--source-region", "us-east-1", "--dr-region", "us-west-2", "--record-name", "warehouse.example.internal",

@@ -12,8 +12,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from streaming.source_simulator import SourceSimulator
-from streaming.warehouse_catalog import catalog_from_warehouse
+from inventory_platform.cdc.source_catalog import catalog_from_warehouse
+from streaming.local.source_simulator import SourceSimulator
 
 from ..support.cdc import append_streamed_events
 from ..support.dbt_runner import failing_tests, run_dbt

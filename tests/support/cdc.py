@@ -9,10 +9,10 @@ from pathlib import Path
 
 import duckdb
 
-from streaming.local_endpoint import LocalEndpoint, StreamNames, aws_client, ensure_streams
-from streaming.pipeline import LocalPipeline, build_pipeline
-from streaming.source_simulator import SourceSimulator
-from streaming.warehouse_catalog import catalog_from_warehouse
+from inventory_platform.cdc.local_pipeline import LocalPipeline, build_pipeline
+from inventory_platform.cdc.source_catalog import catalog_from_warehouse
+from streaming.local.local_endpoint import LocalEndpoint, StreamNames, aws_client, ensure_streams
+from streaming.local.source_simulator import SourceSimulator
 
 from .dbt_runner import run_dbt
 from .tiny_bronze import build_tiny_bronze
@@ -128,7 +128,7 @@ def assert_silver_is_truth(db: Path, truth: dict[str, dict]) -> None:
 def append_streamed_events(db: Path, source: SourceSimulator, count: int) -> int:
     """Write `count` source events into bronze.cdc_events as the handler and loader would, without a
     stream (for engines the stream cannot reach, e.g. the PostgreSQL copy of Bronze)."""
-    from streaming.bronze_loader import ensure_cdc_tables
+    from inventory_platform.cdc.bronze_table import ensure_cdc_tables
     from streaming.contract import parse_event
 
     events = []

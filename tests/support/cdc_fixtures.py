@@ -8,7 +8,7 @@ import os
 
 import pytest
 
-from streaming.local_endpoint import LocalEndpoint
+from streaming.local.local_endpoint import LocalEndpoint
 
 from .cdc import build_tiny_silver, new_lab
 

@@ -7,7 +7,7 @@ import json
 
 import duckdb
 
-from streaming.bronze_loader import ensure_cdc_tables
+from inventory_platform.cdc.bronze_table import ensure_cdc_tables
 
 OLD_DDL = """
 create schema bronze;

@@ -7,9 +7,9 @@ import json
 from datetime import UTC, datetime
 
 from streaming.dedup import InMemoryDedupStore
-from streaming.event_source_mapping import EventSourceMapping, FileCheckpoints
 from streaming.lambda_handler import Runtime, handle
-from streaming.shard_reader import ShardBatch
+from streaming.local.event_source_mapping import EventSourceMapping, FileCheckpoints
+from streaming.local.shard_reader import ShardBatch
 
 
 class FakeKinesis:

@@ -2,7 +2,7 @@
 
 from moto.kinesis.models import Shard
 
-from streaming.moto_server import _max_sequence_number, _min_sequence_number
+from streaming.local.moto_server import _max_sequence_number, _min_sequence_number
 
 
 def test_sequence_number_lookups_match_moto_over_a_growing_shard():

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from streaming.source_simulator import Catalog
+from streaming.local.source_simulator import Catalog
 
 CATALOG_QUERIES = {
     "warehouses": "select warehouse_id, currency_code from silver.dim_warehouse where is_current and close_date is null",

@@ -15,7 +15,7 @@ import time
 import uuid
 from collections import deque
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 
 TXN = "inventory_transactions"
 STOCK = "stock_levels"
@@ -51,7 +51,7 @@ class SourceState:
 
 
 def _iso(ts: datetime) -> str:
-    return ts.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return ts.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 class SourceSimulator:
@@ -72,7 +72,7 @@ class SourceSimulator:
                 state.stock_levels[pair] = self._stock_image(wh, sku, qty, datetime.fromisoformat(state.clock.replace("Z", "+00:00")))
 
     @classmethod
-    def start(cls, catalog: Catalog, seed: int, **kwargs) -> "SourceSimulator":
+    def start(cls, catalog: Catalog, seed: int, **kwargs) -> SourceSimulator:
         return cls(SourceState(catalog=catalog, seed=seed), **kwargs)
 
     # ---------------------------------------------------------------- persistence
@@ -81,7 +81,7 @@ class SourceSimulator:
         return json.dumps(asdict(self.s))
 
     @classmethod
-    def loads(cls, text: str, **kwargs) -> "SourceSimulator":
+    def loads(cls, text: str, **kwargs) -> SourceSimulator:
         raw = json.loads(text)
         raw["catalog"] = Catalog(**raw["catalog"])
         return cls(SourceState(**raw), **kwargs)
@@ -157,7 +157,7 @@ class SourceSimulator:
         if self.rng.random() < self.late_rate:
             # A late receipt dated in an already-loaded period (receipts only: a late shipment could
             # turn a past balance negative, which the source would not have allowed).
-            since = datetime.fromisoformat(self.s.catalog.pair_since.get(pair, "1970-01-01")).replace(tzinfo=timezone.utc)
+            since = datetime.fromisoformat(self.s.catalog.pair_since.get(pair, "1970-01-01")).replace(tzinfo=UTC)
             event_ts = max(at - timedelta(days=self.rng.randint(20, 70)), since + timedelta(hours=12))
         if on_hand < 10 or self.rng.random() < 0.35 or event_ts != at:
             movement, qty = "RECEIPT", self.rng.randint(10, 120)

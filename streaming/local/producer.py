@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 from streaming.contract import partition_key
 from streaming.kinesis_io import put_records
-from streaming.source_simulator import SourceSimulator
+from streaming.local.source_simulator import SourceSimulator
 
 
 @dataclass(frozen=True)

@@ -17,69 +17,12 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
+
 import pyarrow as pa
 
-from streaming.shard_reader import ShardReader
-
-CDC_EVENTS_DDL = """
-create schema if not exists bronze;
-create table if not exists bronze.cdc_events (
-    stream_name varchar not null,
-    shard_id varchar not null,
-    sequence_number varchar not null,
-    partition_key varchar not null,
-    approximate_arrival_timestamp timestamp not null,
-    payload varchar not null,
-    _loaded_at timestamp not null,
-    _batch_id varchar not null,
-    primary key (stream_name, shard_id, sequence_number)
-);
-create table if not exists bronze.cdc_event_keys (
-    event_key varchar primary key,
-    stream_name varchar not null,
-    shard_id varchar not null,
-    sequence_number varchar not null
-);
-create table if not exists bronze.cdc_checkpoints (
-    stream_name varchar not null,
-    stream_epoch varchar not null,
-    shard_id varchar not null,
-    sequence_number varchar not null,
-    updated_at timestamp not null,
-    primary key (stream_name, stream_epoch, shard_id)
-);
-"""
-
-
-# The clean stream's partition key is `<table>|<row key>` (streaming.contract.partition_key), so with the
-# source's lsn it names one source change: the (table, key, lsn) the handler and Silver deduplicate on.
-# A payload without an lsn (none passes today's contract) keeps its stream position as its identity.
-EVENT_KEY_SQL = ("coalesce(partition_key || '#' || json_extract_string(payload, '$.source.lsn'), "
-                 "'position#' || stream_name || '#' || shard_id || '#' || sequence_number)")
-
-
-def ensure_cdc_tables(con) -> None:
-    con.execute(CDC_EVENTS_DDL)
-    unregistered = con.execute("select not exists (select 1 from bronze.cdc_event_keys) "
-                               "and exists (select 1 from bronze.cdc_events)").fetchone()[0]
-    if unregistered:  # loaded before the key table existed: register each change, drop its later deliveries
-        con.execute("begin")
-        con.execute(f"""
-            create temp table first_deliveries as
-            select event_key, stream_name, shard_id, sequence_number from (
-                select {EVENT_KEY_SQL} as event_key, stream_name, shard_id, sequence_number,
-                       row_number() over (partition by {EVENT_KEY_SQL}
-                                          order by approximate_arrival_timestamp, shard_id, length(sequence_number),
-                                                   sequence_number) as rank
-                from bronze.cdc_events)
-            where rank = 1""")
-        con.execute("insert into bronze.cdc_event_keys select * from first_deliveries")
-        con.execute("""delete from bronze.cdc_events as e where not exists (
-            select 1 from first_deliveries as f where (f.stream_name, f.shard_id, f.sequence_number)
-                                                       = (e.stream_name, e.shard_id, e.sequence_number))""")
-        con.execute("drop table first_deliveries")
-        con.execute("commit")
+from inventory_platform.cdc.bronze_table import EVENT_KEY_SQL, ensure_cdc_tables
+from streaming.local.shard_reader import ShardReader
 
 
 @dataclass
@@ -115,13 +58,13 @@ class BronzeCdcLoader:
         self.stats.millis_behind_latest = behind
         if not batches:
             return 0
-        loaded_at = datetime.now(timezone.utc).replace(tzinfo=None)
+        loaded_at = datetime.now(UTC).replace(tzinfo=None)
         batch_id = str(uuid.uuid4())
         rows = [(self.reader.stream_name, b.shard_id, r["SequenceNumber"], r["PartitionKey"],
-                 r["ApproximateArrivalTimestamp"].astimezone(timezone.utc).replace(tzinfo=None),
+                 r["ApproximateArrivalTimestamp"].astimezone(UTC).replace(tzinfo=None),
                  r["Data"].decode("utf-8"), loaded_at, batch_id)
                 for b in batches for r in b.records]
-        table = pa.Table.from_arrays([pa.array(c) for c in zip(*rows)], names=[
+        table = pa.Table.from_arrays([pa.array(c) for c in zip(*rows, strict=True)], names=[
             "stream_name", "shard_id", "sequence_number", "partition_key", "approximate_arrival_timestamp",
             "payload", "_loaded_at", "_batch_id"])
         positions = {b.shard_id: b.records[-1]["SequenceNumber"] for b in batches}

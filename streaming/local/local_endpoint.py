@@ -31,7 +31,7 @@ class StreamNames:
     dedup_table: str
 
     @classmethod
-    def from_prefix(cls, prefix: str) -> "StreamNames":
+    def from_prefix(cls, prefix: str) -> StreamNames:
         return cls(raw=f"{prefix}-raw", clean=f"{prefix}-clean", dlq=f"{prefix}-dlq", dedup_table=f"{prefix}-dedup")
 
 
@@ -67,8 +67,8 @@ class LocalEndpoint:
         port = _free_port()
         url = f"http://127.0.0.1:{port}"
         log = open(self.state_dir / "moto_server.log", "ab")
-        process = subprocess.Popen([sys.executable, "-m", "streaming.moto_server", "-H", "127.0.0.1", "-p", str(port)], stdout=log, stderr=log,
-                                   stdin=subprocess.DEVNULL, start_new_session=True)
+        process = subprocess.Popen([sys.executable, "-m", "streaming.local.moto_server", "-H", "127.0.0.1", "-p", str(port)],
+                                   stdout=log, stderr=log, stdin=subprocess.DEVNULL, start_new_session=True)
         deadline = time.monotonic() + timeout_s
         while not _responds(url):
             if process.poll() is not None or time.monotonic() > deadline:

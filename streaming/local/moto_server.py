@@ -1,4 +1,5 @@
-"""moto's server with one emulator fix, started by LocalEndpoint: `python -m streaming.moto_server -H ... -p ...`.
+"""moto's server with one emulator fix, started by LocalEndpoint as
+`python -m streaming.local.moto_server -H ... -p ...`.
 
 moto 5.x finds a shard's newest sequence number with `list(self.records.keys())[-1]`, once per record
 put, so putting n records costs O(n^2): at 2,000 events/s the emulator spent most of a core copying key

@@ -1,6 +1,6 @@
 -- Redshift streaming ingestion of the clean CDC stream into Bronze (production's counterpart of the
--- local loader, streaming/bronze_loader.py). Redshift reads the Kinesis stream itself: no Firehose,
--- no S3 hop. The materialized view has the columns of the local bronze.cdc_events table, so Silver
+-- local loader, inventory_platform/cdc/bronze_loader.py). Redshift reads the Kinesis stream itself:
+-- no Firehose, no S3 hop. The materialized view has the columns of the local bronze.cdc_events table, so Silver
 -- reads one shape on both engines (the payload is SUPER here, JSON text locally; see
 -- dbt_project/macros/cdc.sql).
 -- Placeholders: ${streaming_role_arn} (the RedshiftStreamingRole of the CloudFormation template) and

@@ -15,11 +15,11 @@ import json
 import logging
 import os
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
-from streaming.shard_reader import ShardReader
+from streaming.local.shard_reader import ShardReader
 
 log = logging.getLogger(__name__)
 

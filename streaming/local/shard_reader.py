@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Iterator
 
 GET_RECORDS_LIMIT = 10_000  # the most one GetRecords call returns
 

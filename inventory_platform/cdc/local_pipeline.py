@@ -1,19 +1,23 @@
-"""The local CDC pipeline: raw stream -> handler (through the event-source mapping) -> clean stream -> Bronze."""
+"""The local CDC pipeline: raw stream -> handler (through the event-source mapping) -> clean stream -> Bronze.
+
+It composes the local AWS harness (streaming.local), the Lambda handler (streaming) and the DuckDB loader,
+so it lives in the platform: the harness never imports the platform."""
 
 from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Protocol
+from typing import Protocol
 
-from streaming.bronze_loader import BronzeCdcLoader
+from inventory_platform.cdc.bronze_loader import BronzeCdcLoader
 from streaming.dedup import DynamoDBDedupStore, SqliteDedupStore
-from streaming.event_source_mapping import EventSourceMapping, FileCheckpoints
 from streaming.lambda_handler import Runtime, handle
-from streaming.local_endpoint import StreamNames, aws_client
-from streaming.shard_reader import ShardReader
+from streaming.local.event_source_mapping import EventSourceMapping, FileCheckpoints
+from streaming.local.local_endpoint import StreamNames, aws_client
+from streaming.local.shard_reader import ShardReader
 
 
 class Poller(Protocol):
