@@ -33,9 +33,9 @@
 {#
   CTEs `cdc_events` and `cdc_changes`: change events of one source table, one row per source change;
   redeliveries (same table, key and lsn) collapse to the first that arrived. `fields` maps image
-  fields to types; `key_fields` form the row key.
+  fields to types; `key_fields` form the row key; `events` is the Bronze relation bronze.cdc_events.
 #}
-{% macro cdc_change_ctes(table_name, fields, key_fields) -%}
+{% macro cdc_change_ctes(events, table_name, fields, key_fields) -%}
     cdc_events as (
         select
             {{ json_value('payload', ['event_id'], 'varchar') }} as event_id,
@@ -53,7 +53,7 @@
             approximate_arrival_timestamp,
             _loaded_at,
             _batch_id
-        from {{ source('bronze', 'cdc_events') }}
+        from {{ events }}
         where {{ json_value('payload', ['source', 'table'], 'varchar') }} = '{{ table_name }}'
     ),
 
@@ -86,9 +86,10 @@
 {#
   `relation` with `reject_reason`: why Silver cannot apply the change (a warehouse or SKU that no
   version of the conformed dimension knows), or null. Same reasons, in the same order, as the ledger's
-  (resolved_ledger), so a key is refused alike on the batch and the streaming path.
+  (resolved_ledger), so a key is refused alike on the batch and the streaming path. `products` and
+  `warehouses` are the relations dim_product and dim_warehouse.
 #}
-{% macro cdc_key_check(relation) -%}
+{% macro cdc_key_check(relation, products, warehouses) -%}
     {#- Joins to the distinct keys, not correlated EXISTS in the select list, which Redshift does not support. #}
     select
         changes.*,
@@ -97,8 +98,8 @@
             when known_warehouses.warehouse_id is null then cast('unknown warehouse_id' as varchar)
         end as reject_reason
     from {{ relation }} as changes
-    left join (select distinct sku_id from {{ ref('dim_product') }}) as known_skus
+    left join (select distinct sku_id from {{ products }}) as known_skus
         on known_skus.sku_id = changes.sku_id
-    left join (select distinct warehouse_id from {{ ref('dim_warehouse') }}) as known_warehouses
+    left join (select distinct warehouse_id from {{ warehouses }}) as known_warehouses
         on known_warehouses.warehouse_id = changes.warehouse_id
 {%- endmacro %}

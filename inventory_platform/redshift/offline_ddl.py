@@ -119,6 +119,10 @@ def render_redshift_ddl() -> list[str]:
     return _ddl_statements(log)
 
 
+# Tables rebuilt every run whose SELECT, too, reads only the restated days once the ledger exists.
+RESTATEMENT_TABLES = ("int_ledger_restate_window", "int_ledger_resolved")
+
+
 def render_incremental_selects() -> dict[str, str]:
     """Per incremental model, the SELECT a later run executes once the table exists (the restatement):
     on an empty cluster only the first run's CREATE renders, so this compiles the model as if it existed."""
@@ -128,8 +132,8 @@ def render_incremental_selects() -> dict[str, str]:
     with tempfile.TemporaryDirectory(prefix="redshift-parse-") as tmp:
         _run_offline(["parse"], [], tmp)  # the prod target's configs: Gold is a materialized view there
         manifest = json.loads(Path(tmp, "target", "manifest.json").read_text())
-    models = sorted(n["name"] for n in manifest["nodes"].values()
-                    if n["resource_type"] == "model" and n["config"]["materialized"] == "incremental")
+    models = sorted(n["name"] for n in manifest["nodes"].values() if n["resource_type"] == "model" and (
+        n["config"]["materialized"] == "incremental" or n["name"] in RESTATEMENT_TABLES))
     original = RedshiftAdapter.get_relation
 
     def every_relation_exists(self, database, schema, identifier):
@@ -206,11 +210,13 @@ def render_snapshot(statements: list[str], incremental_selects: dict[str, str]) 
         "-- what `dbt build --target prod` executes on an empty cluster, in order. Reviewed snapshot: a test\n"
         "-- fails when the models render differently; regenerate and review the diff.\n"
     )
-    later_runs = "".join(
-        f"\n-- Later runs of incremental model {name} (the table exists): the SELECT whose rows replace the\n"
-        f"-- restated days or months (its incremental strategy deletes those, then inserts these rows).\n"
-        f"{sql};\n"
-        for name, sql in incremental_selects.items())
+    def later_run(name: str) -> str:
+        if name in RESTATEMENT_TABLES:
+            return f"\n-- Later runs of {name} (the ledger exists): the SELECT the table is rebuilt from.\n"
+        return (f"\n-- Later runs of incremental model {name} (the table exists): the SELECT whose rows replace the\n"
+                f"-- restated days or months (its incremental strategy deletes those, then inserts these rows).\n")
+
+    later_runs = "".join(f"{later_run(name)}{sql};\n" for name, sql in incremental_selects.items())
     return header + "".join(f"\n{s};\n" for s in statements) + later_runs
 
 

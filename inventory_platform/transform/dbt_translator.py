@@ -13,10 +13,13 @@ from inventory_platform.transform.dbt_test_descriptions import describe_dbt_test
 
 
 def dbt_layer(props: Mapping[str, Any]) -> str:
-    """The layer a dbt node belongs to: the source name for sources, the models/ subfolder otherwise."""
+    """The layer a dbt node belongs to: the source name for sources, the models/ subfolder otherwise, except
+    that intermediate models belong to the layer whose schema holds them (silver), so that keys stay
+    [schema, table]."""
     if props["resource_type"] == "source":
         return props["source_name"]
-    return props["fqn"][1]
+    folder = props["fqn"][1]
+    return props["config"]["schema"] if folder == "intermediate" else folder
 
 
 class InventoryDbtTranslator(DagsterDbtTranslator):

@@ -132,6 +132,8 @@ def history(tmp_path_factory) -> dict:
     states["incremental_copy"] = work / "incremental_copy"
     states["incremental_copy"].mkdir()
     shutil.copy(path, states["incremental_copy"] / "warehouse.duckdb")
+    states["daily_copy"] = work / "daily_copy.duckdb"  # left as the last daily run wrote it
+    shutil.copy(path, states["daily_copy"])
     full = work / "full" / "warehouse.duckdb"
     full.parent.mkdir()
     shutil.copy(path, full)
@@ -295,3 +297,23 @@ def test_the_snapshot_reconciliation_checks_the_months_the_latest_build_wrote(hi
     assert failing_tests(every_row) == {"snapshot_reconciles_to_ledger"}
     break_one_row(first_rewritten)
     assert failing_tests(run_dbt(reconciliation, "local", tmp_path, env, expect_success=False)) == {"snapshot_reconciles_to_ledger"}
+
+
+def test_the_ledger_is_resolved_once_and_rerunning_a_ledger_model_alone_changes_nothing(history, tmp_path):
+    """Both ledger models read one resolution (int_ledger_resolved) of one window: re-running either alone
+    re-applies that window under its watermark. A first build of one alone would read a daily window
+    (not the history) and fails, naming what to select instead."""
+    db = tmp_path / "warehouse.duckdb"
+    shutil.copy(history["daily_copy"], db)
+    env = {"INVENTORY_DUCKDB_PATH": str(db)}
+    window = query(db, "SELECT restated_from, is_full_history FROM silver.int_ledger_restate_window")
+    assert len(window) == 1 and window[0][0] is not None and not window[0][1]  # the last run was a daily window
+    assert query(db, "SELECT min(event_date) FROM silver.int_ledger_resolved") >= [(window[0][0],)]
+    before = ledger(db), rejects(db)
+    run_dbt(["run", "--select", "fct_inventory_transactions", "transaction_rejects"], "local", tmp_path, env)
+    assert (ledger(db), rejects(db)) == before  # watermark included
+    refused = run_dbt(["run", "--full-refresh", "--select", "fct_inventory_transactions"], "local", tmp_path, env,
+                      expect_success=False)
+    assert [r["status"] for r in refused] == ["error"]
+    assert "holds only the days of its last window" in refused[0]["message"]
+    assert ledger(db) == before[0]

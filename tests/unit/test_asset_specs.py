@@ -13,7 +13,8 @@ from inventory_platform.settings import REPO_ROOT, load_settings
 
 EXPECTED_SILVER_GOLD = {
     "silver": {"dim_product", "dim_warehouse", "dim_category", "dim_date", "dim_currency", "standard_cost_history", "fx_rates_daily",
-               "fx_rates_monthly", "opening_balances", "fct_inventory_transactions", "transaction_rejects",
+               "fx_rates_monthly", "opening_balances", "int_ledger_restate_window", "int_ledger_resolved",
+               "fct_inventory_transactions", "transaction_rejects",
                "fct_inventory_snapshot_month_end", "cdc_inventory_transactions", "stock_levels_current", "cdc_rejects",
                "fct_inventory_transactions_all_history"},
     "gold": {"gold_inventory_value_monthly", "gold_inventory_value_by_region", "gold_inventory_value_trend",
@@ -52,8 +53,10 @@ def test_every_asset_has_group_owners_kinds_description_schema_and_freshness(spe
 
 def test_lineage_runs_bronze_to_silver_to_gold(specs):
     deps = {key: {d.asset_key for d in spec.deps} for key, spec in specs.items()}
-    ledger = dg.AssetKey(["silver", "fct_inventory_transactions"])
-    assert dg.AssetKey(["bronze", "inventory_transactions"]) in deps[ledger]
+    resolved, window = dg.AssetKey(["silver", "int_ledger_resolved"]), dg.AssetKey(["silver", "int_ledger_restate_window"])
+    assert dg.AssetKey(["bronze", "inventory_transactions"]) in deps[resolved] & deps[window]
+    for ledger in ("fct_inventory_transactions", "transaction_rejects"):  # the ledger is resolved once
+        assert {resolved, window} <= deps[dg.AssetKey(["silver", ledger])]
     gold = dg.AssetKey(["gold", "gold_inventory_value_monthly"])
     assert dg.AssetKey(["silver", "fct_inventory_snapshot_month_end"]) in deps[gold]
 

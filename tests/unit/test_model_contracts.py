@@ -18,7 +18,7 @@ PORTABLE_TYPE = re.compile(
 def models() -> dict[str, dict]:
     manifest = json.loads(MANIFEST_PATH.read_text())
     return {n["name"]: n for n in manifest["nodes"].values()
-            if n["resource_type"] == "model" and n["fqn"][1] in ("silver", "gold")}
+            if n["resource_type"] == "model" and n["config"]["schema"] in ("silver", "gold")}
 
 
 def test_every_built_silver_and_gold_model_enforces_its_contract(models):

@@ -1,9 +1,10 @@
--- Redshift physical design: streamed movements (a small fraction of the ledger) distributed like the ledger on sku_id and sorted by the source log position, the order changes arrive in.
+-- Redshift physical design: streamed movements (a small fraction of the ledger) distributed like the ledger on
+-- sku_id and sorted by the source log position, the order changes arrive in.
 {{ config(dist='sku_id', sort=['source_lsn']) }}
 -- The streamed inventory transactions as the source holds them now: per transaction_id the change
 -- with the highest lsn (last writer wins), redeliveries collapsed; deletes are kept as tombstones
 -- (is_deleted) because they also remove a batch-loaded row with the same id from the ledger.
-with {{ cdc_change_ctes('inventory_transactions', {
+with {{ cdc_change_ctes(source('bronze', 'cdc_events'), 'inventory_transactions', {
         'transaction_id': 'bigint', 'event_ts': 'timestamp', 'warehouse_id': 'varchar', 'sku_id': 'varchar',
         'movement_type': 'varchar', 'quantity': 'bigint', 'reference_id': 'varchar'}, ['transaction_id']) }},
 

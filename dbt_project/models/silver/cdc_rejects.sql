@@ -7,7 +7,7 @@
 --   stock_levels: kept out of stock_levels_current.
 --   inventory_transactions: the change still replaces a batch row with the same id (the source no
 --   longer holds that version), and the ledger refuses it like a batch row (transaction_rejects).
-with {{ cdc_change_ctes('stock_levels', {'warehouse_id': 'varchar', 'sku_id': 'varchar'},
+with {{ cdc_change_ctes(source('bronze', 'cdc_events'), 'stock_levels', {'warehouse_id': 'varchar', 'sku_id': 'varchar'},
                         ['warehouse_id', 'sku_id']) }},
 
 latest_stock_levels as (
@@ -15,11 +15,11 @@ latest_stock_levels as (
 ),
 
 stock_levels as (
-    {{ cdc_key_check('latest_stock_levels') }}
+    {{ cdc_key_check('latest_stock_levels', ref('dim_product'), ref('dim_warehouse')) }}
 ),
 
 transactions as (
-    {{ cdc_key_check(ref('cdc_inventory_transactions')) }}
+    {{ cdc_key_check(ref('cdc_inventory_transactions'), ref('dim_product'), ref('dim_warehouse')) }}
 )
 
 select

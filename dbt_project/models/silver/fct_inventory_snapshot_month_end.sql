@@ -14,17 +14,19 @@
 -- Bronze row loaded since the last build affects, and leaves earlier months untouched: a restated
 -- month's balance = the balance at the last month end before it (read from this table) + its net
 -- movements. With nothing new loaded the run writes nothing; a first run or --full-refresh builds all.
+{% set bronze = {} -%}
+{%- for table in snapshot_bronze_sources() -%}{%- do bronze.update({table: source('bronze', table)}) -%}{%- endfor -%}
 with loads as (
-    {{ bronze_loaded_through() }}
+    {{ bronze_loaded_through(bronze) }}
 ),
 
 {% if is_incremental() %}
-{{ ledger_change_ctes() }},
+{{ ledger_change_ctes(bronze['cdc_events']) }},
 
 restate_from as (
     select {{ month_end('first_day') }} as month_end_date
     from ({{ first_affected_day(
-        '(select coalesce(max(bronze_loaded_through), ' ~ start_of_time() ~ ') from ' ~ this ~ ')') }}) as affected
+        '(select coalesce(max(bronze_loaded_through), ' ~ start_of_time() ~ ') from ' ~ this ~ ')', bronze) }}) as affected
 ),
 {% endif %}
 

@@ -1,4 +1,5 @@
--- Redshift physical design: Billions of rows: distributed on sku_id (100K values, co-located with costs and the snapshot), sorted by event date so daily increments and month ranges scan only their blocks.
+-- Redshift physical design: Billions of rows: distributed on sku_id (100K values, co-located with costs and the
+-- snapshot), sorted by event date so daily increments and month ranges scan only their blocks.
 {{ config(
     dist='sku_id', sort=['event_date', 'warehouse_id'],
     materialized='incremental', incremental_strategy='restate_from', unique_key='event_date',
@@ -8,20 +9,10 @@
 -- The inventory ledger at movement grain: one row per source movement, deduplicated by
 -- transaction_id, with the product and warehouse versions in force on the event date.
 --
--- Incremental (docs/late_arriving.md): a run restates every day from the earliest day that any Bronze
--- row loaded since the last build affects (macros/ledger.sql) and reads only those days' keys; with
--- nothing new it writes nothing. A first run or --full-refresh builds the whole ledger.
--- depends_on: {{ ref('transaction_rejects') }}  (built first: the two share a watermark, macros/restatement.sql)
-{%- set restate_from = ledger_restate_from() if is_incremental() else none %}
-{%- set nothing_to_restate = is_incremental() and restate_from is none %}
-with resolved as (
-    {{ resolved_ledger(restate_from) }}
-),
-
-loads as (
-    {{ bronze_loaded_through() }}
-)
-
+-- Incremental (docs/late_arriving.md): a run replaces the days int_ledger_restate_window restates with
+-- the resolved rows of int_ledger_resolved, which resolves only those days; with nothing new it writes
+-- nothing. A first run or --full-refresh builds the whole ledger (with its window).
+{{ assert_ledger_rebuild_reads_the_whole_history(ref('int_ledger_restate_window')) }}
 select
     r.transaction_id,
     r.event_ts,
@@ -43,15 +34,12 @@ select
     r.source_file,
     r.source_row,
     r.source_lsn,
-    loads.loaded_at as bronze_loaded_through
-from resolved as r
-cross join loads
+    w.bronze_loaded_through
+from {{ ref('int_ledger_resolved') }} as r
+cross join {{ ref('int_ledger_restate_window') }} as w
 left join {{ ref('standard_cost_history') }} as c
     on c.sku_id = r.sku_id
     and c.currency_code = r.currency_code
     and r.event_date >= c.effective_from
     and r.event_date < c.effective_to
 where r.reject_reason is null
-{%- if nothing_to_restate %}
-    and 1 = 0
-{%- endif %}

@@ -3,7 +3,7 @@
 -- Current stock on hand per warehouse x SKU as the source system reports it through CDC: per key
 -- the change with the highest lsn; keys whose last change is a delete are gone. A key whose warehouse
 -- or SKU the conformed dimensions do not know is not applied: it is in cdc_rejects, whose check fails.
-with {{ cdc_change_ctes('stock_levels', {
+with {{ cdc_change_ctes(source('bronze', 'cdc_events'), 'stock_levels', {
         'warehouse_id': 'varchar', 'sku_id': 'varchar', 'quantity_on_hand': 'bigint',
         'unit_of_measure': 'varchar', 'currency_code': 'varchar', 'updated_at': 'timestamp'},
         ['warehouse_id', 'sku_id']) }},
@@ -13,7 +13,7 @@ latest as (
 ),
 
 checked as (
-    {{ cdc_key_check('latest') }}
+    {{ cdc_key_check('latest', ref('dim_product'), ref('dim_warehouse')) }}
 )
 
 select
@@ -27,5 +27,6 @@ select
     {{ epoch_ms_to_timestamp('source_ts_ms') }} as source_committed_at,
     _loaded_at as loaded_at
 from checked
-where op <> 'd'
+where
+    op <> 'd'
     and reject_reason is null

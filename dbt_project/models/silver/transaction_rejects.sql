@@ -7,17 +7,9 @@
 ) }}
 -- Ledger rows that reference an unknown SKU or warehouse, or fall outside every dimension version.
 -- Kept with the reason rather than dropped; a failing check counts them. Restated incrementally like
--- fct_inventory_transactions: a reject leaves when the master data it lacked arrives.
-{%- set restate_from = ledger_restate_from() if is_incremental() else none %}
-{%- set nothing_to_restate = is_incremental() and restate_from is none %}
-with resolved as (
-    {{ resolved_ledger(restate_from) }}
-),
-
-loads as (
-    {{ bronze_loaded_through() }}
-)
-
+-- fct_inventory_transactions (the same window, the same resolved rows): a reject leaves when the master
+-- data it lacked arrives.
+{{ assert_ledger_rebuild_reads_the_whole_history(ref('int_ledger_restate_window')) }}
 select
     r.transaction_id,
     r.event_ts,
@@ -32,10 +24,7 @@ select
     r.source_batch_id,
     r.source_file,
     r.source_row,
-    loads.loaded_at as bronze_loaded_through
-from resolved as r
-cross join loads
+    w.bronze_loaded_through
+from {{ ref('int_ledger_resolved') }} as r
+cross join {{ ref('int_ledger_restate_window') }} as w
 where r.reject_reason is not null
-{%- if nothing_to_restate %}
-    and 1 = 0
-{%- endif %}

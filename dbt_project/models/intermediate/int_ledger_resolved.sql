@@ -1,0 +1,132 @@
+-- Redshift physical design: distributed and sorted like the ledger it feeds (sku_id; event date).
+{{ config(dist='sku_id', sort=['event_date']) }}
+-- The ledger, resolved once a run for the days of int_ledger_restate_window: the deduplicated movements
+-- of batch files and the CDC stream (one ledger: a streamed change of a transaction_id replaces the
+-- batch row with that id, a streamed delete removes it), each with the product and warehouse versions
+-- in force on its event day and, for rows that cannot be resolved, the reason.
+-- fct_inventory_transactions keeps the resolved rows, transaction_rejects the others.
+--
+-- A daily run reads and stores only the restated days: Bronze rows of keys with some version on or after
+-- the first restated day. A key whose latest version moved before that day drops out here, and the day
+-- was chosen from all its versions (first_affected_day), so its old row is deleted with the restated
+-- days. A first build or --full-refresh resolves (and stores) the whole history; with nothing new, no row.
+{%- set window = ledger_window(ref('int_ledger_restate_window')) %}
+{%- set restate_from = none if window.everything else window['from'] %}
+{%- set bronze_ledger = source('bronze', 'inventory_transactions') %}
+with batch_ledger as (
+    {% if restate_from is none -%}
+    {{ latest_loaded_ranking_repeats(bronze_ledger, ['transaction_id']) }}
+    {%- else -%}
+    {{ latest_loaded(restated_key_versions(bronze_ledger, restate_from), ['transaction_id']) }}
+    {%- endif %}
+),
+
+streamed as (
+    select * from {{ ref('cdc_inventory_transactions') }}
+),
+
+ledger as (
+    select
+        b.transaction_id,
+        b.event_ts,
+        b.warehouse_id,
+        b.sku_id,
+        b.movement_type,
+        b.quantity,
+        b.reference_id,
+        b._loaded_at,
+        b._batch_id,
+        b._source_file,
+        b._source_row,
+        cast(null as bigint) as source_lsn
+    from batch_ledger as b
+    left join streamed as s on s.transaction_id = b.transaction_id
+    where s.transaction_id is null
+    union all
+    select
+        transaction_id,
+        event_ts,
+        warehouse_id,
+        sku_id,
+        movement_type,
+        quantity,
+        reference_id,
+        loaded_at as _loaded_at,
+        load_batch_id as _batch_id,
+        'kinesis:' || stream_name || '/' || shard_id as _source_file,
+        cast(null as bigint) as _source_row,
+        source_lsn
+    from streamed
+    where not is_deleted
+),
+
+known_skus as (select distinct sku_id from {{ ref('dim_product') }}),
+
+known_warehouses as (select distinct warehouse_id from {{ ref('dim_warehouse') }}),
+
+resolved as (
+    select
+        l.transaction_id,
+        l.event_ts,
+        cast(l.event_ts as date) as event_date,
+        l.warehouse_id,
+        l.sku_id,
+        l.movement_type,
+        l.quantity,
+        l.reference_id,
+        l._loaded_at as loaded_at,
+        l._batch_id as source_batch_id,
+        l._source_file as source_file,
+        l._source_row as source_row,
+        l.source_lsn,
+        p.product_key,
+        p.category_code,
+        w.warehouse_key,
+        w.currency_code,
+        ks.sku_id is not null as sku_known,
+        kw.warehouse_id is not null as warehouse_known
+    from ledger as l
+    -- SCD2 as-of joins: the version whose [effective_from, effective_to) holds the event day.
+    left join {{ ref('dim_product') }} as p
+        on p.sku_id = l.sku_id
+        and cast(l.event_ts as date) >= p.effective_from
+        and cast(l.event_ts as date) < p.effective_to
+    left join {{ ref('dim_warehouse') }} as w
+        on w.warehouse_id = l.warehouse_id
+        and cast(l.event_ts as date) >= w.effective_from
+        and cast(l.event_ts as date) < w.effective_to
+    left join known_skus as ks on ks.sku_id = l.sku_id
+    left join known_warehouses as kw on kw.warehouse_id = l.warehouse_id
+    {% if restate_from is not none -%}
+    where l.event_ts >= cast({{ restate_from }} as timestamp)
+    {%- endif %}
+)
+
+select
+    transaction_id,
+    event_ts,
+    event_date,
+    warehouse_id,
+    sku_id,
+    movement_type,
+    quantity,
+    reference_id,
+    loaded_at,
+    source_batch_id,
+    source_file,
+    source_row,
+    source_lsn,
+    product_key,
+    category_code,
+    warehouse_key,
+    currency_code,
+    case
+        when not sku_known then cast('unknown sku_id' as varchar)
+        when not warehouse_known then cast('unknown warehouse_id' as varchar)
+        when product_key is null then cast('no product version valid at event date' as varchar)
+        when warehouse_key is null then cast('no warehouse version valid at event date' as varchar)
+    end as reject_reason
+from resolved
+{%- if not window.everything and restate_from is none %}
+where 1 = 0
+{%- endif %}
