@@ -202,7 +202,7 @@ def test_catalog_search_finds_an_asset_by_name(platform, page):
 
 
 def test_lineage_graph_shows_the_layers_with_their_checks(platform, page):
-    open_ui(page, platform, f"/assets/{TREND}?view=lineage&lineageScope=upstream&lineageDepth=5")
+    open_ui(page, platform, f"/assets/{TREND}?view=lineage&lineageScope=upstream&lineageDepth=10")  # deeper than the graph: all of it
     graph = page.locator("svg").filter(has_text="gold_")
     for layer in ("bronze", "silver", "gold"):
         expect(graph.get_by_text(layer, exact=True).first).to_be_visible()

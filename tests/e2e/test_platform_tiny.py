@@ -176,7 +176,11 @@ def test_materializing_again_adds_nothing_anywhere(platform):
     before = table_counts(settings)
     again = materialize_everything(platform["defs"], platform["instance"], settings.landing_dir)
     assert all(s.success and not s.failed_checks for s in again)
-    assert table_counts(settings) == before
+    after = table_counts(settings)
+    # The build's working table holds the days of the latest ledger window: none when nothing was new.
+    assert after.pop("silver.int_ledger_resolved") == 0
+    before.pop("silver.int_ledger_resolved")
+    assert after == before
 
 
 def gold_cells(settings) -> dict[tuple, tuple]:

@@ -58,8 +58,8 @@ class CdcLab:
                               lambda: closing(duckdb.connect(str(self.db))), dedup=dedup)
 
     def refresh_silver(self, command: str = "run") -> list[dict]:
-        return run_dbt([command, "--select", "cdc_inventory_transactions", "stock_levels_current",
-                        "fct_inventory_transactions"] if command == "run" else [command],
+        return run_dbt([command, "--select", "cdc_inventory_transactions", "stock_levels_current", "int_ledger_restate_window",
+                        "int_ledger_resolved", "fct_inventory_transactions"] if command == "run" else [command],
                        "local", self.root, {"INVENTORY_DUCKDB_PATH": str(self.db)})
 
     def dead_letters(self) -> list[bytes]:
