@@ -80,3 +80,44 @@
         {% endfor -%}
     ) as per_input
 {%- endmacro %}
+
+{#
+  Chunked passes (docs/late_arriving.md "Chunks"): a pass restates [from, ∞) as whole-month chunks, each
+  one dbt invocation. A chunk ends before the first month whose rows would take it past
+  var('ledger_chunk_rows') (at least one month); unset (or 0), there is no bound: one chunk, as on
+  Redshift. `restated_from` is a SQL date expression, null for the whole history.
+  Returns the first day after the chunk, or null when the chunk runs to the end of the ledger.
+#}
+{% macro ledger_chunk_until(bronze_ledger, restated_from) -%}
+    {%- set budget = var('ledger_chunk_rows', none) -%}
+    {%- if budget is none or budget | int <= 0 -%}
+    cast(null as date)
+    {%- else -%}
+    (
+        select min(month_start)
+        from (
+            select
+                month_start,
+                row_number() over (order by month_start) as month_number,
+                sum(ledger_rows) over (order by month_start rows between unbounded preceding and current row) as rows_through
+            from ({{ ledger_rows_by_month(bronze_ledger, 'coalesce(' ~ restated_from ~ ", cast('1900-01-01' as date))") }}) as per_month
+        ) as running
+        where month_number > 1 and rows_through > {{ budget | int }}
+    )
+    {%- endif -%}
+{%- endmacro %}
+
+{# Bronze ledger rows per event month (its first day) from the month of `from_day` on. A scan of one
+   column; an engine with cheaper statistics can dispatch its own. #}
+{% macro ledger_rows_by_month(bronze_ledger, from_day) -%}
+    {{ return(adapter.dispatch('ledger_rows_by_month', 'inventory_platform')(bronze_ledger, from_day)) }}
+{%- endmacro %}
+
+{% macro default__ledger_rows_by_month(bronze_ledger, from_day) -%}
+    select
+        cast({{ dbt.date_trunc('month', 'event_ts') }} as date) as month_start,
+        count(*) as ledger_rows
+    from {{ bronze_ledger }}
+    where event_ts >= cast({{ dbt.date_trunc('month', from_day) }} as timestamp)
+    group by cast({{ dbt.date_trunc('month', 'event_ts') }} as date)
+{%- endmacro %}

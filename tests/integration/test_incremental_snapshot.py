@@ -154,7 +154,8 @@ def restated_day(work: Path, model: str) -> str | None:
 
 
 def without_watermark(table: list[tuple]) -> list[tuple]:
-    return [r[:-1] for r in table]
+    """Rows without their stamps (bronze_loaded_through, build_id: the last two columns)."""
+    return [r[:-2] for r in table]
 
 
 def split(table: list[tuple], month_end: date) -> tuple[list[tuple], list[tuple]]:
@@ -176,7 +177,7 @@ def test_late_movements_restate_their_month_and_later_months_only(history):
     assert {(w, s) for w, s, _ in moved} == pair
     assert {k[2] for k in moved} == {k[2] for k in new if (k[0], k[1]) in pair}  # in every later month
     assert {new[k][7] - old[k][7] for k in moved & old.keys()} == {5 + 6}  # both late quantities, carried forward
-    # Restated months are rewritten whole under the new watermark; earlier months keep the old one.
+    # Restated months are rewritten whole by the new build; earlier months keep the old one.
     assert len({r[-1] for r in split(after, march)[1]}) == 1
     assert {r[-1] for r in split(after, march)[1]}.isdisjoint({r[-1] for r in before})
 
@@ -263,15 +264,15 @@ def test_ledger_tests_check_the_rows_the_latest_build_wrote(history):
     accepted = ("accepted_values_fct_inventory_transactions_movement_type"
                 "__RECEIPT__SHIPMENT__TRANSFER_OUT__TRANSFER_IN__RETURN__ADJUSTMENT__CYCLE_COUNT")
     ledger_tests = ["test", "--select", "fct_inventory_transactions,test_type:generic"]
-    latest = f"(SELECT max(bronze_loaded_through) FROM {LEDGER})"
+    latest = f"(SELECT max(build_id) FROM {LEDGER})"
     execute(db, f"""UPDATE {LEDGER} SET movement_type = 'BOGUS' WHERE transaction_id = (
-                     SELECT min(transaction_id) FROM {LEDGER} WHERE bronze_loaded_through < {latest})""")
+                     SELECT min(transaction_id) FROM {LEDGER} WHERE build_id < {latest})""")
     assert accepted not in failing_tests(run_dbt(ledger_tests, "local", work, env, expect_success=False))
     every_row = run_dbt([*ledger_tests, "--vars", "{test_all_rows: true}"], "local", work, env, expect_success=False)
     assert failing_tests(every_row) == {accepted}
     execute(db, f"UPDATE {LEDGER} SET movement_type = 'RECEIPT' WHERE movement_type = 'BOGUS'",
             f"""UPDATE {LEDGER} SET movement_type = 'BOGUS' WHERE transaction_id = (
-                 SELECT min(transaction_id) FROM {LEDGER} WHERE bronze_loaded_through = {latest})""")
+                 SELECT min(transaction_id) FROM {LEDGER} WHERE build_id = {latest})""")
     assert failing_tests(run_dbt(ledger_tests, "local", work, env, expect_success=False)) == {accepted}
 
 
@@ -281,8 +282,8 @@ def test_the_snapshot_reconciliation_checks_the_months_the_latest_build_wrote(hi
     shutil.copy(history["incremental_copy"] / "warehouse.duckdb", db)
     env = {"INVENTORY_DUCKDB_PATH": str(db)}
     reconciliation = ["test", "--select", "snapshot_reconciles_to_ledger"]
-    latest = f"(SELECT max(bronze_loaded_through) FROM {SNAPSHOT})"
-    first_rewritten = query(db, f"SELECT min(month_end_date) FROM {SNAPSHOT} WHERE bronze_loaded_through = {latest}")[0][0]
+    latest = f"(SELECT max(build_id) FROM {SNAPSHOT})"
+    first_rewritten = query(db, f"SELECT min(month_end_date) FROM {SNAPSHOT} WHERE build_id = {latest}")[0][0]
     oldest = query(db, f"SELECT min(month_end_date) FROM {SNAPSHOT}")[0][0]
     assert (first_rewritten - oldest).days > 62  # the broken month and the one after it are both out of scope
 
@@ -306,8 +307,9 @@ def test_the_ledger_is_resolved_once_and_rerunning_a_ledger_model_alone_changes_
     db = tmp_path / "warehouse.duckdb"
     shutil.copy(history["daily_copy"], db)
     env = {"INVENTORY_DUCKDB_PATH": str(db)}
-    window = query(db, "SELECT restated_from, is_full_history FROM silver.int_ledger_restate_window")
-    assert len(window) == 1 and window[0][0] is not None and not window[0][1]  # the last run was a daily window
+    window = query(db, """SELECT restated_from, is_full_history FROM silver.int_ledger_restate_window
+                          ORDER BY build_id DESC LIMIT 1""")
+    assert window[0][0] is not None and not window[0][1]  # the last run was a daily window
     assert query(db, "SELECT min(event_date) FROM silver.int_ledger_resolved") >= [(window[0][0],)]
     before = ledger(db), rejects(db)
     run_dbt(["run", "--select", "fct_inventory_transactions", "transaction_rejects"], "local", tmp_path, env)

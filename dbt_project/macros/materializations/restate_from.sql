@@ -36,25 +36,31 @@
 {%- endmacro %}
 
 {#
-  The ledger's restatement window (int_ledger_restate_window, the relation `window`) as this run reads it:
-  `everything` (rebuild the whole history) or `from`, the first restated day as a SQL date; neither when
-  nothing is new. int_ledger_resolved resolves these days and the ledger models replace them.
+  The ledger's restatement window (the newest row of int_ledger_restate_window, the relation `window`) as
+  this run reads it: `everything` (rebuild from the first day of the history), or `from`, the first
+  restated day as a SQL date (neither when nothing is new), and `until`, the first day after the chunk
+  (none: to the end). int_ledger_resolved resolves these days and the ledger models replace them.
 #}
 {% macro ledger_window(window) -%}
-    {%- if not execute -%}{{ return({'everything': true, 'from': none}) }}{%- endif -%}
+    {%- if not execute -%}{{ return({'everything': true, 'from': none, 'until': none}) }}{%- endif -%}
     {%- set built = adapter.get_relation(database=window.database, schema=window.schema, identifier=window.identifier) -%}
-    {%- set rows = run_query('select is_full_history, restated_from from ' ~ window).rows if built is not none else [] -%}
+    {%- set rows = run_query('select is_full_history, restated_from, restated_until from ' ~ window ~
+                             ' where build_id = (select max(build_id) from ' ~ window ~ ')').rows
+                   if built is not none else [] -%}
     {%- if rows | length == 0 -%}
-        {#- The window always has one row once built, but `dbt compile` before it is built has none, the
+        {#- The window always has a row once built, but `dbt compile` before it is built has none, the
             offline DDL renderer's recording connection answers none, and so does `dbt run --empty` (it reads
             every ref as empty). Then render a first build while the ledger table is new, and a restatement
             from 1900-01-01 once it exists. -#}
         {%- set ledger = adapter.get_relation(database=this.database, schema=this.schema,
                                               identifier='fct_inventory_transactions') -%}
         {{ return({'everything': ledger is none, 'from': none if ledger is none else "cast('1900-01-01' as date)",
-                   'unread': true}) }}
+                   'until': none, 'unread': true}) }}
     {%- endif -%}
-    {{ return({'everything': rows[0][0], 'from': none if rows[0][1] is none else "cast('" ~ rows[0][1] ~ "' as date)"}) }}
+    {%- set day = "cast('{}' as date)" -%}
+    {{ return({'everything': rows[0][0] and rows[0][1] is none,
+               'from': none if rows[0][1] is none else day.format(rows[0][1]),
+               'until': none if rows[0][2] is none else day.format(rows[0][2])}) }}
 {%- endmacro %}
 
 {# Ledger models (fct_inventory_transactions, transaction_rejects): what the window restates. #}
@@ -63,11 +69,19 @@
     {{ return('everything' if window.everything else window['from']) }}
 {%- endmacro %}
 
+{# The month-end snapshot: the month of the ledger's window on (whole months). #}
+{% macro snapshot_restate_from() -%}
+    {%- set window = ledger_window(ref('int_ledger_restate_window')) -%}
+    {{ return('everything' if window.everything else none if window['from'] is none else month_end(window['from'])) }}
+{%- endmacro %}
+
 {#
   Ledger models: a first build or --full-refresh of one of them writes every row int_ledger_resolved
-  holds, so it must hold the whole history; after a daily window it holds a few days, and rebuilding from
-  it would lose the rest. Build the window with it instead (`dbt build --full-refresh --select
-  +fct_inventory_transactions +transaction_rejects`, or Dagster's build_silver_gold with full_refresh).
+  holds, so it must hold the history from its first day: a whole-history window (in a chunked pass, its
+  first chunk; the next chunks append to the table). After a daily window it holds a few days, and
+  rebuilding from it would lose the rest. Build the window with it instead (`dbt build --full-refresh
+  --select +fct_inventory_transactions +transaction_rejects`, or Dagster's build_silver_gold with
+  full_refresh).
 #}
 {% macro assert_ledger_rebuild_reads_the_whole_history(window) -%}
     {%- set read = ledger_window(window) if execute and not is_incremental() else {'everything': true} -%}
@@ -78,15 +92,15 @@
     {%- endif -%}
 {%- endmacro %}
 
-{# Gold monthly: the first month end to rewrite. The snapshot rewrites every month from its first
-   restated month on under a new watermark, so: its earliest row newer than Gold's watermark. Category
-   names are current-name-everywhere (type 1): a renamed category rewrites Gold from its first month. #}
+{# Gold monthly: the first month end to rewrite. The snapshot rewrites every month of a chunk under the
+   chunk's build_id, so: its earliest row of a build newer than Gold's newest (one chunk of a pass at a
+   time). Category names are current-name-everywhere (type 1): a renamed category rewrites Gold from its
+   first month. #}
 {% macro gold_restate_from() -%}
     {{ return(restate_day(
         'select min(month_end_date) from (' ~
         ' select min(month_end_date) as month_end_date from ' ~ ref('fct_inventory_snapshot_month_end') ~
-        ' where bronze_loaded_through > (select coalesce(max(bronze_loaded_through), ' ~ start_of_time() ~
-        ') from ' ~ this ~ ')' ~
+        ' where build_id > (select coalesce(max(build_id), 0) from ' ~ this ~ ')' ~
         ' union all' ~
         ' select min(g.month_end_date) from ' ~ this ~ ' as g inner join ' ~ ref('dim_category') ~ ' as c' ~
         ' on c.category_code = g.category_code where c.category_name <> g.category_name' ~

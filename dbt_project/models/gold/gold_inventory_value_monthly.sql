@@ -11,7 +11,8 @@
 -- month a year earlier, so prior-year totals always equal the prior year's own totals.
 -- Balances are semi-additive: sum across categories and warehouses within a month, never across months.
 --
--- Incremental: a run rewrites the months the snapshot restated since the last run (their prior-year
+-- Incremental: a run rewrites the months the snapshot restated since the last run (rows of a newer
+-- build_id: in a chunked pass, the chunk's months on; their prior-year
 -- columns included, which are later months of the same suffix) and every month of a renamed category,
 -- reading the snapshot for those months and the same months a year earlier; with nothing restated it
 -- writes nothing.
@@ -27,7 +28,8 @@ with cells as (
         cast(sum(quantity_on_hand) as bigint) as quantity_on_hand,
         sum(value_local) as value_local,
         sum(value_usd) as value_usd,
-        max(bronze_loaded_through) as bronze_loaded_through
+        max(bronze_loaded_through) as bronze_loaded_through,
+        max(build_id) as build_id
     from {{ ref('fct_inventory_snapshot_month_end') }}
     {% if restate_from is not none -%}
     -- the restated months and their prior-year months, not the eleven months between: two months of
@@ -40,7 +42,10 @@ with cells as (
 ),
 
 watermark as (
-    select max(bronze_loaded_through) as bronze_loaded_through from cells
+    select
+        max(bronze_loaded_through) as bronze_loaded_through,
+        max(build_id) as build_id
+    from cells
 ),
 
 months as (
@@ -114,7 +119,8 @@ select
         w.open_date <= j.prior_year_month_end_date
         and (w.close_date is null or w.close_date > j.month_end_date)
     ) as is_like_for_like,
-    watermark.bronze_loaded_through
+    watermark.bronze_loaded_through,
+    watermark.build_id
 from joined as j
 cross join watermark
 left join {{ ref('dim_warehouse') }} as w

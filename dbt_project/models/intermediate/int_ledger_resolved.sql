@@ -10,14 +10,20 @@
 -- the first restated day. A key whose latest version moved before that day drops out here, and the day
 -- was chosen from all its versions (first_affected_day), so its old row is deleted with the restated
 -- days. A first build or --full-refresh resolves (and stores) the whole history; with nothing new, no row.
+-- In a chunked pass (docs/late_arriving.md "Chunks") the window also ends (restate_until): the rows whose
+-- latest version falls in [restate_from, restate_until), so memory and storage follow the chunk.
 {%- set window = ledger_window(ref('int_ledger_restate_window')) %}
 {%- set restate_from = none if window.everything else window['from'] %}
+{%- set restate_until = window.get('until') %}
 {%- set bronze_ledger = source('bronze', 'inventory_transactions') %}
 with batch_ledger as (
-    {% if restate_from is none -%}
+    {% if restate_from is none and restate_until is none -%}
     {{ latest_loaded_ranking_repeats(bronze_ledger, ['transaction_id']) }}
-    {%- else -%}
+    {%- elif restate_until is none -%}
     {{ latest_loaded(restated_key_versions(bronze_ledger, restate_from), ['transaction_id']) }}
+    {%- else -%}
+    {#- a chunk is large (a month or more): rank only its repeated keys, as for the whole history -#}
+    {{ latest_loaded_ranking_repeats(restated_key_versions(bronze_ledger, restate_from, restate_until), ['transaction_id']) }}
     {%- endif %}
 ),
 
@@ -97,8 +103,8 @@ resolved as (
         and cast(l.event_ts as date) < w.effective_to
     left join known_skus as ks on ks.sku_id = l.sku_id
     left join known_warehouses as kw on kw.warehouse_id = l.warehouse_id
-    {% if restate_from is not none -%}
-    where l.event_ts >= cast({{ restate_from }} as timestamp)
+    {% if restate_from is not none or restate_until is not none -%}
+    where {{ in_restated_days(restate_from, restate_until, 'l.event_ts') }}
     {%- endif %}
 )
 

@@ -2,33 +2,32 @@
 -- and for the month-range delete of each restatement.
 {{ config(
     dist='sku_id', sort=['month_end_date', 'warehouse_id'],
-    materialized='incremental', incremental_strategy='delete+insert', unique_key='month_end_date',
-    on_schema_change='fail'
+    materialized='incremental', incremental_strategy='restate_from', unique_key='month_end_date',
+    restate_from_macro='snapshot_restate_from', on_schema_change='fail'
 ) }}
 -- Periodic snapshot: stock on hand per warehouse x SKU at each month end, from the opening balance
 -- plus the ledger's net movements. A pair appears from its first month with stock or movement;
 -- months with neither stock nor movement are not stored (no densification). Valued with the standard
 -- cost in force at month end, translated at the month-end closing rate.
 --
--- Incremental (docs/late_arriving.md): a run restates whole months from the earliest month that any
--- Bronze row loaded since the last build affects, and leaves earlier months untouched: a restated
--- month's balance = the balance at the last month end before it (read from this table) + its net
--- movements. With nothing new loaded the run writes nothing; a first run or --full-refresh builds all.
-{% set bronze = {} -%}
-{%- for table in snapshot_bronze_sources() -%}{%- do bronze.update({table: source('bronze', table)}) -%}{%- endfor -%}
-with loads as (
-    {{ bronze_loaded_through(bronze) }}
+-- Incremental (docs/late_arriving.md): a run restates whole months of the ledger's window
+-- (int_ledger_restate_window: the earliest month any Bronze row loaded since the last complete pass
+-- affects, up to the chunk's end), deletes every later month and leaves earlier months untouched: a
+-- restated month's balance = the balance at the last month end before it (read from this table) + its
+-- net movements. With nothing new loaded the run writes nothing; a first run or --full-refresh builds
+-- the window's months from the first.
+{%- set window = ledger_window(ref('int_ledger_restate_window')) %}
+{%- set restating = is_incremental() and not window.everything %}
+{#- nothing new: a null month, so no movement qualifies and nothing is written -#}
+{%- set first_month = (month_end(window['from']) if window['from'] is not none else 'cast(null as date)') if restating else none %}
+{%- set until_month = month_end(window.get('until')) if window.get('until') is not none else none %}
+with window_row as (
+    select
+        build_id,
+        bronze_loaded_through
+    from {{ ref('int_ledger_restate_window') }}
+    where build_id = (select max(build_id) from {{ ref('int_ledger_restate_window') }})
 ),
-
-{% if is_incremental() %}
-{{ ledger_change_ctes(bronze['cdc_events']) }},
-
-restate_from as (
-    select {{ month_end('first_day') }} as month_end_date
-    from ({{ first_affected_day(
-        '(select coalesce(max(bronze_loaded_through), ' ~ start_of_time() ~ ') from ' ~ this ~ ')', bronze) }}) as affected
-),
-{% endif %}
 
 movements as (
     select
@@ -39,9 +38,9 @@ movements as (
         count(*) as movement_count
     -- hot and cold ledger: a full rebuild needs every month (docs/architecture/cold_tier.md)
     from {{ ref('fct_inventory_transactions_all_history') }}
-    {% if is_incremental() -%}
-    where month_end_date >= (select month_end_date from restate_from)
-    {%- endif %}
+    where true
+        {%- if first_month is not none %} and month_end_date >= {{ first_month }}{% endif %}
+        {%- if until_month is not none %} and month_end_date < {{ until_month }}{% endif %}
     group by warehouse_id, sku_id, month_end_date
 ),
 
@@ -52,15 +51,15 @@ opening as (
         {{ month_end('as_of_date') }} as month_end_date,
         quantity_on_hand
     from {{ ref('opening_balances') }}
-    {% if is_incremental() -%}
-    where {{ month_end('as_of_date') }} >= (select month_end_date from restate_from)
-    {%- endif %}
+    where true
+        {%- if first_month is not none %} and {{ month_end('as_of_date') }} >= {{ first_month }}{% endif %}
+        {%- if until_month is not none %} and {{ month_end('as_of_date') }} < {{ until_month }}{% endif %}
 ),
 
 -- Balances carried into the first restated month: the last stored month end before it. A pair
 -- without a row there had nothing on hand (a non-zero balance is stored every month).
 carried as (
-    {% if is_incremental() %}
+    {% if restating %}
     select
         warehouse_id,
         sku_id,
@@ -68,7 +67,7 @@ carried as (
     from {{ this }}
     where month_end_date = (
         select max(month_end_date) from {{ this }}
-        where month_end_date < (select month_end_date from restate_from)
+        where month_end_date < {{ first_month }}
     )
     {% else %}
     select
@@ -169,9 +168,10 @@ select
         {{ translate_to_reporting(inventory_value_local('b.quantity_on_hand', 'c.standard_cost'), 'fx.month_end_usd_per_unit') }}
         as numeric(38, 12)
     ) as value_usd,
-    loads.loaded_at as bronze_loaded_through
+    window_row.bronze_loaded_through,
+    window_row.build_id
 from balances as b
-cross join loads
+cross join window_row
 left join {{ ref('dim_warehouse') }} as w
     on w.warehouse_id = b.warehouse_id
     and b.month_end_date >= w.effective_from and b.month_end_date < w.effective_to

@@ -34,9 +34,11 @@ select
     r.source_file,
     r.source_row,
     r.source_lsn,
-    w.bronze_loaded_through
+    w.bronze_loaded_through,
+    w.build_id
 from {{ ref('int_ledger_resolved') }} as r
-cross join {{ ref('int_ledger_restate_window') }} as w
+inner join {{ ref('int_ledger_restate_window') }} as w
+    on w.build_id = (select max(build_id) from {{ ref('int_ledger_restate_window') }})
 left join {{ ref('standard_cost_history') }} as c
     on c.sku_id = r.sku_id
     and c.currency_code = r.currency_code

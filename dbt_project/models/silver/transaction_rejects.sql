@@ -24,7 +24,9 @@ select
     r.source_batch_id,
     r.source_file,
     r.source_row,
-    w.bronze_loaded_through
+    w.bronze_loaded_through,
+    w.build_id
 from {{ ref('int_ledger_resolved') }} as r
-cross join {{ ref('int_ledger_restate_window') }} as w
+inner join {{ ref('int_ledger_restate_window') }} as w
+    on w.build_id = (select max(build_id) from {{ ref('int_ledger_restate_window') }})
 where r.reject_reason is not null
