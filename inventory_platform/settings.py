@@ -55,6 +55,9 @@ class Settings:
     # event date moves to Parquet under cold_dir (year=/month= partitions).
     cold_dir: Path | None = None
     cold_after_months: int = 36
+    # Ledger restatement chunks (docs/late_arriving.md "Chunks"): a pass of at most this many Bronze ledger
+    # rows per dbt invocation, in whole months; None: one chunk (the dbt var unset).
+    ledger_chunk_rows: int | None = None
 
     @property
     def is_local(self) -> bool:
@@ -116,7 +119,27 @@ def load_settings() -> Settings:
         active_location=f"dr:{active['backup_id']}" if active else "primary",
         cold_dir=_path("INVENTORY_COLD_DIR", data_dir / "cold"),
         cold_after_months=_positive_int("INVENTORY_COLD_AFTER_MONTHS", 36),
+        ledger_chunk_rows=_chunk_rows(env),
     )
+
+
+# About one month at `full` (1M movements a day): `tiny` and `small` (30M rows) build in one chunk, `medium`
+# (302M) in about eight. Redshift restates in one chunk unless INVENTORY_CHUNK_ROWS says otherwise.
+DEFAULT_LOCAL_CHUNK_ROWS = 40_000_000
+
+
+def _chunk_rows(env: str) -> int | None:
+    """INVENTORY_CHUNK_ROWS: Bronze ledger rows per restatement chunk; 0 for no bound."""
+    if "INVENTORY_CHUNK_ROWS" not in os.environ:
+        return DEFAULT_LOCAL_CHUNK_ROWS if env == "local" else None
+    raw = os.environ["INVENTORY_CHUNK_ROWS"]
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ValueError(f"INVENTORY_CHUNK_ROWS must be a whole number of rows (0: no bound), got {raw!r}") from None
+    if value < 0:
+        raise ValueError(f"INVENTORY_CHUNK_ROWS must be 0 (no bound) or positive, got {value}")
+    return value or None
 
 
 def ledger_history_start(landing_dir: Path) -> date:

@@ -21,8 +21,9 @@ from ..support.tiny_bronze import build_tiny_bronze
 
 SNAPSHOT = "silver.fct_inventory_snapshot_month_end"
 LEDGER = "silver.fct_inventory_transactions"
-# Gold monthly and what it reads (the snapshot and the ledger included), and the ledger's rejects.
-REBUILD = ["run", "--select", "+gold_inventory_value_monthly", "transaction_rejects"]
+# Gold monthly and what it reads (the snapshot and the ledger included), the ledger's rejects, and the mark
+# that the ledger's pass completed (int_ledger_chunk_done, built after all of them).
+REBUILD = ["run", "--select", "+int_ledger_chunk_done"]
 NOW = "CAST(now() AT TIME ZONE 'UTC' AS TIMESTAMP)"
 
 
