@@ -45,7 +45,7 @@ def gold_and_bronze(ws: Workspace) -> tuple[list[tuple], int]:
     try:
         cols = [c for (c,) in con.execute(
             "SELECT column_name FROM information_schema.columns WHERE table_schema = 'gold' "
-            "AND table_name = 'gold_inventory_value_monthly' AND column_name <> 'bronze_loaded_through' "
+            "AND table_name = 'gold_inventory_value_monthly' AND column_name NOT IN ('bronze_loaded_through', 'build_id') "
             "ORDER BY ordinal_position").fetchall()]
         select = ", ".join(f'"{c}"' for c in cols)
         gold = con.execute(f"SELECT {select} FROM {GOLD} ORDER BY ALL").fetchall()

@@ -20,16 +20,23 @@
 {%- set bronze_ledger = bronze['inventory_transactions'] -%}
 {%- set ledger_tables = [] -%}
 {%- for model in ['fct_inventory_transactions', 'transaction_rejects'] -%}
-{%- if adapter.get_relation(database=this.database, schema=this.schema, identifier=model) is not none -%}{%- do ledger_tables.append(model) -%}{%- endif -%}
+{%- if adapter.get_relation(database=this.database, schema=this.schema, identifier=model) is not none -%}
+{%- do ledger_tables.append(model) -%}
+{%- endif -%}
 {%- endfor -%}
 {%- set done_log = adapter.get_relation(database=this.database, schema=this.schema, identifier='int_ledger_chunk_done') -%}
 {%- set state = {'last': 0, 'done': none, 'completed': none, 'resume_from': none} -%}
-{%- if execute and is_incremental() and 'build_id' in (adapter.get_columns_in_relation(this) | map(attribute='name') | map('lower') | list) -%}
+{#- a log from before build_id (an upgrade) counts as none: the ledger is rebuilt -#}
+{%- set logged = is_incremental() and 'build_id' in (adapter.get_columns_in_relation(this) | map(attribute='name')
+                                                     | map('lower') | list) -%}
+{%- if execute and logged -%}
     {%- set rows = run_query('select coalesce(max(build_id), 0) from ' ~ this).rows -%}
     {%- do state.update({'last': rows[0][0] if rows | length > 0 else 0}) -%}
     {%- if done_log is not none -%}
         {%- set done_query -%}
-            select d.build_id, d.restated_until, d.restated_until is not null and loads.loaded_at <= d.bronze_loaded_through,
+            select
+                d.build_id, d.restated_until,
+                d.restated_until is not null and loads.loaded_at <= d.bronze_loaded_through,
                    (select max(l.build_id) from {{ this }} as l inner join {{ done_log }} as c on c.build_id = l.build_id
                     where l.restated_until is null)
             from {{ this }} as d

@@ -21,6 +21,11 @@
 {#- nothing new: a null month, so no movement qualifies and nothing is written -#}
 {%- set first_month = (month_end(window['from']) if window['from'] is not none else 'cast(null as date)') if restating else none %}
 {%- set until_month = month_end(window.get('until')) if window.get('until') is not none else none %}
+{%- set in_window = {'movements': [], 'opening': []} %}
+{%- for name, column in [('movements', 'month_end_date'), ('opening', month_end('as_of_date'))] %}
+{%- if first_month is not none %}{% do in_window[name].append(column ~ ' >= ' ~ first_month) %}{% endif %}
+{%- if until_month is not none %}{% do in_window[name].append(column ~ ' < ' ~ until_month) %}{% endif %}
+{%- endfor %}
 with window_row as (
     select
         build_id,
@@ -38,9 +43,7 @@ movements as (
         count(*) as movement_count
     -- hot and cold ledger: a full rebuild needs every month (docs/architecture/cold_tier.md)
     from {{ ref('fct_inventory_transactions_all_history') }}
-    where true
-        {%- if first_month is not none %} and month_end_date >= {{ first_month }}{% endif %}
-        {%- if until_month is not none %} and month_end_date < {{ until_month }}{% endif %}
+    where {{ in_window.movements | join(' and ') or 'true' }}
     group by warehouse_id, sku_id, month_end_date
 ),
 
@@ -51,9 +54,7 @@ opening as (
         {{ month_end('as_of_date') }} as month_end_date,
         quantity_on_hand
     from {{ ref('opening_balances') }}
-    where true
-        {%- if first_month is not none %} and {{ month_end('as_of_date') }} >= {{ first_month }}{% endif %}
-        {%- if until_month is not none %} and {{ month_end('as_of_date') }} < {{ until_month }}{% endif %}
+    where {{ in_window.opening | join(' and ') or 'true' }}
 ),
 
 -- Balances carried into the first restated month: the last stored month end before it. A pair

@@ -5,7 +5,7 @@
 -- collapsed, and a streamed delete removes its id. One row per day that does not add up, with its figures:
 -- Bronze rows dated that day, the ids they resolve to, streamed replacements and deletes, ledger and
 -- rejected rows, and how many rows are missing (negative: extra).
--- In a chunked pass the days after the chunk are not rebuilt yet: checked up to its end (until).
+-- In a chunked pass it checks up to the chunk's end: later days are not rebuilt yet.
 {%- set checked_from = latest_build_from(ref('fct_inventory_transactions'), 'event_date') %}
 {%- set until = ledger_window(ref('int_ledger_restate_window')).get('until') %}
 {%- set bronze = source('bronze', 'inventory_transactions') %}

@@ -1,0 +1,235 @@
+"""The ledger's chunked restatement pass through the real CLI (docs/late_arriving.md "Chunks").
+
+`inventory-platform materialize --job build_silver_gold` with a small INVENTORY_CHUNK_ROWS builds the
+ledger chain (window, resolved ledger, fact, rejects, snapshot, Gold) a few months per dbt invocation.
+Whatever happens to a pass (a kill between chunks, a failing check in a chunk, new Bronze landed while
+it is interrupted), Silver and Gold end equal, row for row, to a one-chunk build of the same Bronze; a
+daily run stays one dbt invocation.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from datetime import date
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+import pytest
+from dagster._core.events import DagsterEventType
+from dagster._core.instance.ref import InstanceRef
+
+from ..support.dbt_runner import run_dbt
+from ..support.tiny_bronze import build_tiny_bronze
+
+CHUNK_ROWS = "160000"  # `tiny` has ~9K ledger rows a month: three chunks of ~17 months
+WINDOW = "silver.int_ledger_restate_window"
+DONE_KEY = dg.AssetKey(["silver", "int_ledger_chunk_done"])
+NOW = "CAST(now() AT TIME ZONE 'UTC' AS TIMESTAMP)"
+# Bronze that lands after the build: two movements of June 2022 (the pass restates from there), and one of
+# January 2024 with a movement type the contract does not know (its chunk's accepted_values test fails).
+LATE_ROWS = f"""
+    INSERT INTO bronze.inventory_transactions
+    SELECT 990000000 + n, event_ts + (n * INTERVAL 600 DAY), warehouse_id, sku_id,
+           CASE WHEN n = 1 THEN 'BOGUS' ELSE 'ADJUSTMENT' END, 3 + n, 'LATE-' || n,
+           'late', _source_file, _source_row, {NOW}
+    FROM (SELECT * FROM bronze.inventory_transactions
+          WHERE CAST(event_ts AS DATE) = DATE '2022-06-14' ORDER BY transaction_id LIMIT 1) AS first_one,
+         range(0, 3) AS t(n)"""
+CORRECTION = f"""
+    INSERT INTO bronze.inventory_transactions
+    SELECT transaction_id, event_ts, warehouse_id, sku_id, 'ADJUSTMENT', quantity, reference_id,
+           'corrected', _source_file, _source_row, {NOW}
+    FROM bronze.inventory_transactions WHERE movement_type = 'BOGUS'"""
+A_NEW_DAY = f"""
+    INSERT INTO bronze.inventory_transactions
+    SELECT 980000000 + n, event_ts + INTERVAL 1 DAY, warehouse_id, sku_id, 'ADJUSTMENT', n, 'NEW-' || n,
+           'daily', _source_file, _source_row, {NOW}
+    FROM (SELECT * FROM bronze.inventory_transactions ORDER BY event_ts DESC, transaction_id LIMIT 1) AS last_one,
+         range(1, 4) AS t(n)"""
+
+
+def query(db: Path, sql: str) -> list[tuple]:
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        return con.execute(sql).fetchall()
+    finally:
+        con.close()
+
+
+def execute(db: Path, *statements: str) -> None:
+    con = duckdb.connect(str(db))
+    try:
+        for sql in statements:
+            con.execute(sql)
+    finally:
+        con.close()
+
+
+def silver_and_gold(db: Path) -> dict[str, list[tuple]]:
+    """Every Silver and Gold table, rows sorted, without build_id (which counts invocations); the working
+    tables of the pass itself left out."""
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        tables = con.execute("""
+            SELECT table_schema || '.' || table_name FROM information_schema.tables
+            WHERE table_schema IN ('silver', 'gold')
+              AND table_name NOT IN ('int_ledger_restate_window', 'int_ledger_chunk_done', 'int_ledger_resolved')
+            ORDER BY 1""").fetchall()
+        out = {}
+        for (table,) in tables:
+            schema, name = table.split(".")
+            columns = [c for (c,) in con.execute(
+                "SELECT column_name FROM information_schema.columns WHERE table_schema = ? AND table_name = ? "
+                "AND column_name <> 'build_id' ORDER BY ordinal_position", [schema, name]).fetchall()]
+            out[table] = con.execute(f"SELECT {', '.join(columns)} FROM {table} ORDER BY ALL").fetchall()
+        return out
+    finally:
+        con.close()
+
+
+def window_log(db: Path) -> list[tuple]:
+    return query(db, f"""SELECT w.build_id, w.pass_from, w.restated_from, w.restated_until, w.is_full_history,
+                                d.build_id IS NOT NULL AS done
+                         FROM {WINDOW} AS w LEFT JOIN silver.int_ledger_chunk_done AS d USING (build_id)
+                         ORDER BY w.build_id""")
+
+
+def cli_env(work: Path, landing: Path) -> dict[str, str]:
+    return {**os.environ, "INVENTORY_ENV": "local", "INVENTORY_DATA_DIR": str(work),
+            "INVENTORY_DUCKDB_PATH": str(work / "warehouse.duckdb"), "INVENTORY_LANDING_DIR": str(landing),
+            "INVENTORY_QUARANTINE_DIR": str(work / "quarantine"), "DAGSTER_HOME": str(work / "dagster_home"),
+            "INVENTORY_CHUNK_ROWS": CHUNK_ROWS, "COLUMNS": "200"}
+
+
+def materialize(work: Path, landing: Path) -> subprocess.CompletedProcess:
+    (work / "dagster_home").mkdir(exist_ok=True)
+    return subprocess.run([str(Path(sys.executable).with_name("inventory-platform")), "materialize", "--job",
+                           "build_silver_gold"], env=cli_env(work, landing), cwd=work, capture_output=True,
+                          text=True, timeout=900)
+
+
+def done_marks(work: Path) -> int:
+    """Chunks the runs so far recorded done (read from Dagster's event log, as the UI would)."""
+    with dg.DagsterInstance.from_ref(InstanceRef.from_dir(str(work / "dagster_home"))) as instance:
+        return len(instance.fetch_materializations(DONE_KEY, limit=100).records)
+
+
+def materialize_killed_after(work: Path, landing: Path, chunks: int) -> None:
+    """Start materialize and SIGKILL it (and its dbt) as soon as `chunks` chunks are done."""
+    (work / "dagster_home").mkdir(exist_ok=True)
+    proc = subprocess.Popen([str(Path(sys.executable).with_name("inventory-platform")), "materialize", "--job",
+                             "build_silver_gold"], env=cli_env(work, landing), cwd=work, start_new_session=True,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 600
+        while done_marks(work) < chunks:
+            assert proc.poll() is None, "materialize ended before the chunks to kill it after"
+            assert time.monotonic() < deadline
+            time.sleep(0.2)
+    finally:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+
+
+def run_events(work: Path, event_type: DagsterEventType) -> list:
+    with dg.DagsterInstance.from_ref(InstanceRef.from_dir(str(work / "dagster_home"))) as instance:
+        run_id = instance.get_runs(limit=1)[0].run_id
+        return [r.event_log_entry.dagster_event for r in
+                instance.get_records_for_run(run_id, of_type=event_type, limit=10_000).records]
+
+
+def one_chunk_build(bronze: Path, work: Path, *args: str) -> dict[str, list[tuple]]:
+    """Silver and Gold of a dbt build of everything in one chunk (the chunk var unset)."""
+    work.mkdir()
+    shutil.copy(bronze, work / "warehouse.duckdb")
+    run_dbt(["run", *args], "local", work, {"INVENTORY_DUCKDB_PATH": str(work / "warehouse.duckdb")})
+    return silver_and_gold(work / "warehouse.duckdb")
+
+
+@pytest.fixture(scope="module")
+def history(tmp_path_factory) -> dict:
+    root = tmp_path_factory.mktemp("chunked_pass")
+    bronze = build_tiny_bronze(root, seed=3)
+    landing = root / "landing"
+    states: dict = {"one_chunk": one_chunk_build(bronze, root / "one_chunk")}
+
+    # A first build, killed after its second chunk, then rerun.
+    work = root / "chunked"
+    work.mkdir()
+    shutil.copy(bronze, work / "warehouse.duckdb")
+    materialize_killed_after(work, landing, chunks=2)
+    states["log_killed"] = window_log(work / "warehouse.duckdb")
+    states["resumed"] = materialize(work, landing)
+    states["log_resumed"] = window_log(work / "warehouse.duckdb")
+    states["chunked"] = silver_and_gold(work / "warehouse.duckdb")
+
+    # A daily run: one new day.
+    execute(work / "warehouse.duckdb", A_NEW_DAY)
+    states["daily"] = materialize(work, landing)
+    states["log_daily"] = window_log(work / "warehouse.duckdb")
+    states["daily_fct_materializations"] = [
+        e for e in run_events(work, DagsterEventType.ASSET_MATERIALIZATION)
+        if e.asset_key == dg.AssetKey(["silver", "fct_inventory_transactions"])]
+
+    # Late rows restate from June 2022; one of them fails its chunk's check; the correction lands while
+    # the pass is interrupted.
+    execute(work / "warehouse.duckdb", LATE_ROWS)
+    states["failed"] = materialize(work, landing)
+    states["log_failed"] = window_log(work / "warehouse.duckdb")
+    execute(work / "warehouse.duckdb", CORRECTION)
+    states["corrected"] = materialize(work, landing)
+    states["log_corrected"] = window_log(work / "warehouse.duckdb")
+    states["after_correction"] = silver_and_gold(work / "warehouse.duckdb")
+    states["rebuilt"] = one_chunk_build(work / "warehouse.duckdb", root / "rebuilt", "--full-refresh")
+    return states
+
+
+def test_a_chunked_first_build_equals_a_one_chunk_build(history):
+    assert history["resumed"].returncode == 0, history["resumed"].stdout[-3000:]
+    log = history["log_resumed"]
+    assert len([row for row in log if row[5]]) >= 3 and all(full for *_, full, _ in log)  # one whole-history pass
+    assert log[-1][3] is None and log[-1][5]  # its last chunk runs to the end, done
+    assert len(history["one_chunk"]["silver.fct_inventory_transactions"]) > 400_000
+    assert history["chunked"] == history["one_chunk"]
+
+
+def test_a_killed_pass_resumes_at_its_next_chunk(history):
+    killed, resumed = history["log_killed"], history["log_resumed"]
+    assert [done for *_, done in killed[:2]] == [True, True]
+    # The rerun continues the pass: each chunk starts where the one before ended, none from the start again.
+    assert [row[2] for row in resumed if row[5]] == [None] + [row[3] for row in resumed if row[5]][:-1]
+    assert [row[2] for row in resumed].count(None) == 1
+
+
+def test_a_failing_chunk_fails_the_run_naming_its_days(history):
+    failed, log = history["failed"], history["log_failed"]
+    assert failed.returncode == 1
+    pass_start = max(row[0] for row in log if row[2] == row[1] and not row[4])  # this pass's first chunk
+    chunks = [row for row in log if row[0] >= pass_start]
+    assert chunks[0][1].isoformat() == "2022-06-14" and chunks[0][5]  # the late rows' day; chunk 1 done
+    bad = chunks[-1]
+    assert not bad[5] and bad[2] <= date(2024, 2, 4) < bad[3]  # the BOGUS row's day
+    assert f"event days {bad[2].isoformat()}" in failed.stdout
+    assert "accepted_values_fct_inventory_transactions_movement_type" in failed.stdout
+
+
+def test_new_bronze_during_an_interrupted_pass_starts_a_new_pass_that_ends_equal_to_a_rebuild(history):
+    assert history["corrected"].returncode == 0, history["corrected"].stdout[-3000:]
+    before = {row[0] for row in history["log_failed"]}
+    new = [row for row in history["log_corrected"] if row[0] not in before]
+    assert new[0][2] == new[0][1] and new[0][1].isoformat() == "2022-06-14"  # a new pass from the late day
+    assert all(done for *_, done in new) and new[-1][3] is None
+    assert history["after_correction"] == history["rebuilt"]
+
+
+def test_a_daily_run_is_one_dbt_invocation(history):
+    assert history["daily"].returncode == 0, history["daily"].stdout[-3000:]
+    new = history["log_daily"][len(history["log_resumed"]):]
+    assert len(new) == 1 and new[0][3] is None and new[0][5]  # one window row: one invocation, pass complete
+    assert len(history["daily_fct_materializations"]) == 1
