@@ -332,10 +332,13 @@ alter table "inventory"."silver"."fx_rates_daily__dbt_tmp" rename to "fx_rates_d
 drop table if exists "inventory"."silver"."fx_rates_daily__dbt_backup" cascade;
 
 create  table
-    "inventory"."silver"."int_ledger_restate_window__dbt_tmp"
+    "inventory"."silver"."int_ledger_restate_window"
     
   (
+    build_id integer,
+    pass_from date,
     restated_from date,
+    restated_until date,
     is_full_history boolean,
     bronze_loaded_through timestamp
     
@@ -345,24 +348,25 @@ create  table
     
     diststyle all;
 
-insert into "inventory"."silver"."int_ledger_restate_window__dbt_tmp"
+insert into "inventory"."silver"."int_ledger_restate_window"
     (
       
-    select restated_from, is_full_history, bronze_loaded_through
+    select build_id, pass_from, restated_from, restated_until, is_full_history, bronze_loaded_through
     from (
-        -- Redshift physical design: one row, read by three models in every run: copied to every node.
+        -- Redshift physical design: a few rows a day, read by every ledger model in every run: copied to every node.
 
--- The ledger's restatement window for this run, decided once (docs/late_arriving.md): the earliest event
--- day that Bronze rows loaded after the ledger's watermark affect (and every earlier version of their
--- keys), or the whole history on a first build, when a ledger table is missing, or under --full-refresh.
--- int_ledger_resolved resolves exactly these days; fct_inventory_transactions and transaction_rejects
--- delete them and insert its rows, stamped with this row's bronze_loaded_through.
---
--- The watermark is the older of the two ledger tables' newest bronze_loaded_through: what both have
--- applied. It is read through adapter.get_relation, not ref (they are built from this model): a run
--- that fails after this model restates the same days, or more, the next time. The rejects table is
--- usually empty and has no watermark of its own; the ledger's then decides.
-
+-- The ledger's restatement window, one row per dbt invocation (docs/late_arriving.md "Chunks"): every
+-- ledger model reads the newest row (ledger_window). A pass restates the days from the earliest event day
+-- that Bronze rows loaded since the last complete pass affect (and every earlier version of their keys), or
+-- the whole history (first build, a ledger table missing, --full-refresh), in whole-month chunks of at most
+-- var('ledger_chunk_rows') Bronze rows; each chunk is one invocation. int_ledger_chunk_done records the
+-- chunks whose whole chain (ledger, rejects, snapshot, Gold monthly and their tests) succeeded, so:
+--   * the newest done chunk ends before the ledger's end (restated_until set) and nothing was loaded since
+--     its pass began: the pass resumes with the next chunk (a killed first build resumes where it stopped);
+--   * otherwise a new pass starts; "loaded since" means after the watermark of the last complete pass, so a
+--     failed or interrupted chunk, or new Bronze during a pass, restates its days again.
+-- The log is never rebuilt (full_refresh=false): --full-refresh starts a whole-history pass in it instead,
+-- so build_id only grows and the stamps on the tables (build_id) stay comparable.
 with loads as (
     select max(loaded_at) as loaded_at
     from (
@@ -384,16 +388,15 @@ with loads as (
 )
 
 select
+    1 as build_id,
+    cast(null as date) as pass_from,
     cast(null as date) as restated_from,
+    cast(null as date) as restated_until,
     cast(true as boolean) as is_full_history,
     loads.loaded_at as bronze_loaded_through
 from loads
     ) as model_subq
     );
-
-alter table "inventory"."silver"."int_ledger_restate_window__dbt_tmp" rename to "int_ledger_restate_window";
-
-drop table if exists "inventory"."silver"."int_ledger_restate_window__dbt_backup" cascade;
 
 create  table
     "inventory"."silver"."opening_balances__dbt_tmp"
@@ -918,6 +921,8 @@ insert into "inventory"."silver"."int_ledger_resolved__dbt_tmp"
 -- the first restated day. A key whose latest version moved before that day drops out here, and the day
 -- was chosen from all its versions (first_affected_day), so its old row is deleted with the restated
 -- days. A first build or --full-refresh resolves (and stores) the whole history; with nothing new, no row.
+-- In a chunked pass (docs/late_arriving.md "Chunks") the window also ends (restate_until): the rows whose
+-- latest version falls in [restate_from, restate_until), so memory and storage follow the chunk.
 with batch_ledger as (
     select src.*, 1 as _load_rank
     from "inventory"."bronze"."inventory_transactions" as src
@@ -1275,7 +1280,8 @@ create  table
     source_file varchar(1024),
     source_row bigint,
     source_lsn bigint,
-    bronze_loaded_through timestamp
+    bronze_loaded_through timestamp,
+    build_id integer
     
     )
 
@@ -1288,7 +1294,7 @@ create  table
 insert into "inventory"."silver"."fct_inventory_transactions"
     (
       
-    select transaction_id, event_ts, event_date, month_end_date, warehouse_id, warehouse_key, sku_id, product_key, category_code, movement_type, quantity, currency_code, unit_cost_local, extended_value_local, reference_id, loaded_at, source_batch_id, source_file, source_row, source_lsn, bronze_loaded_through
+    select transaction_id, event_ts, event_date, month_end_date, warehouse_id, warehouse_key, sku_id, product_key, category_code, movement_type, quantity, currency_code, unit_cost_local, extended_value_local, reference_id, loaded_at, source_batch_id, source_file, source_row, source_lsn, bronze_loaded_through, build_id
     from (
         -- Redshift physical design: Billions of rows: distributed on sku_id (100K values, co-located with costs and the
 -- snapshot), sorted by event date so daily increments and month ranges scan only their blocks.
@@ -1341,9 +1347,11 @@ select
     r.source_file,
     r.source_row,
     r.source_lsn,
-    w.bronze_loaded_through
+    w.bronze_loaded_through,
+    w.build_id
 from "inventory"."silver"."int_ledger_resolved" as r
-cross join "inventory"."silver"."int_ledger_restate_window" as w
+inner join "inventory"."silver"."int_ledger_restate_window" as w
+    on w.build_id = (select max(build_id) from "inventory"."silver"."int_ledger_restate_window")
 left join "inventory"."silver"."standard_cost_history" as c
     on c.sku_id = r.sku_id
     and c.currency_code = r.currency_code
@@ -1370,7 +1378,8 @@ create  table
     source_batch_id varchar,
     source_file varchar(1024),
     source_row bigint,
-    bronze_loaded_through timestamp
+    bronze_loaded_through timestamp,
+    build_id integer
     
     )
 
@@ -1383,7 +1392,7 @@ create  table
 insert into "inventory"."silver"."transaction_rejects"
     (
       
-    select transaction_id, event_ts, event_date, warehouse_id, sku_id, movement_type, quantity, reference_id, reject_reason, loaded_at, source_batch_id, source_file, source_row, bronze_loaded_through
+    select transaction_id, event_ts, event_date, warehouse_id, sku_id, movement_type, quantity, reference_id, reject_reason, loaded_at, source_batch_id, source_file, source_row, bronze_loaded_through, build_id
     from (
         -- Redshift physical design: Expected near-empty; even distribution, newest loads found by sort key.
 
@@ -1406,9 +1415,11 @@ select
     r.source_batch_id,
     r.source_file,
     r.source_row,
-    w.bronze_loaded_through
+    w.bronze_loaded_through,
+    w.build_id
 from "inventory"."silver"."int_ledger_resolved" as r
-cross join "inventory"."silver"."int_ledger_restate_window" as w
+inner join "inventory"."silver"."int_ledger_restate_window" as w
+    on w.build_id = (select max(build_id) from "inventory"."silver"."int_ledger_restate_window")
 where r.reject_reason is not null
     ) as model_subq
     );
@@ -1501,7 +1512,8 @@ create  table
     value_local numeric(38,4),
     month_end_usd_per_unit numeric(18,8),
     value_usd numeric(38,12),
-    bronze_loaded_through timestamp
+    bronze_loaded_through timestamp,
+    build_id integer
     
     )
 
@@ -1514,7 +1526,7 @@ create  table
 insert into "inventory"."silver"."fct_inventory_snapshot_month_end"
     (
       
-    select warehouse_id, warehouse_key, sku_id, product_key, category_code, month_end_date, month_key, quantity_on_hand, net_movement_quantity, movement_count, currency_code, unit_cost_local, value_local, month_end_usd_per_unit, value_usd, bronze_loaded_through
+    select warehouse_id, warehouse_key, sku_id, product_key, category_code, month_end_date, month_key, quantity_on_hand, net_movement_quantity, movement_count, currency_code, unit_cost_local, value_local, month_end_usd_per_unit, value_usd, bronze_loaded_through, build_id
     from (
         -- Redshift physical design: Distributed like the ledger it is derived from; sorted by month end for period scans
 -- and for the month-range delete of each restatement.
@@ -1524,31 +1536,19 @@ insert into "inventory"."silver"."fct_inventory_snapshot_month_end"
 -- months with neither stock nor movement are not stored (no densification). Valued with the standard
 -- cost in force at month end, translated at the month-end closing rate.
 --
--- Incremental (docs/late_arriving.md): a run restates whole months from the earliest month that any
--- Bronze row loaded since the last build affects, and leaves earlier months untouched: a restated
--- month's balance = the balance at the last month end before it (read from this table) + its net
--- movements. With nothing new loaded the run writes nothing; a first run or --full-refresh builds all.
-with loads as (
-    select max(loaded_at) as loaded_at
-    from (
-        select max(_loaded_at) as loaded_at from "inventory"."bronze"."inventory_transactions"
-        union all
-        select max(_loaded_at) as loaded_at from "inventory"."bronze"."cdc_events"
-        union all
-        select max(_loaded_at) as loaded_at from "inventory"."bronze"."opening_balances"
-        union all
-        select max(_loaded_at) as loaded_at from "inventory"."bronze"."standard_costs"
-        union all
-        select max(_loaded_at) as loaded_at from "inventory"."bronze"."fx_rates"
-        union all
-        select max(_loaded_at) as loaded_at from "inventory"."bronze"."products"
-        union all
-        select max(_loaded_at) as loaded_at from "inventory"."bronze"."warehouses"
-        
-        ) as per_source
+-- Incremental (docs/late_arriving.md): a run restates whole months of the ledger's window
+-- (int_ledger_restate_window: the earliest month any Bronze row loaded since the last complete pass
+-- affects, up to the chunk's end), deletes every later month and leaves earlier months untouched: a
+-- restated month's balance = the balance at the last month end before it (read from this table) + its
+-- net movements. With nothing new loaded the run writes nothing; a first run or --full-refresh builds
+-- the window's months from the first.
+with window_row as (
+    select
+        build_id,
+        bronze_loaded_through
+    from "inventory"."silver"."int_ledger_restate_window"
+    where build_id = (select max(build_id) from "inventory"."silver"."int_ledger_restate_window")
 ),
-
-
 
 movements as (
     select
@@ -1559,7 +1559,7 @@ movements as (
         count(*) as movement_count
     -- hot and cold ledger: a full rebuild needs every month (docs/architecture/cold_tier.md)
     from "inventory"."silver"."fct_inventory_transactions_all_history"
-    
+    where true
     group by warehouse_id, sku_id, month_end_date
 ),
 
@@ -1590,7 +1590,7 @@ opening as (
  as date) as month_end_date,
         quantity_on_hand
     from "inventory"."silver"."opening_balances"
-    
+    where true
 ),
 
 -- Balances carried into the first restated month: the last stored month end before it. A pair
@@ -1695,9 +1695,10 @@ select
         ((b.quantity_on_hand * c.standard_cost) * fx.month_end_usd_per_unit)
         as numeric(38, 12)
     ) as value_usd,
-    loads.loaded_at as bronze_loaded_through
+    window_row.bronze_loaded_through,
+    window_row.build_id
 from balances as b
-cross join loads
+cross join window_row
 left join "inventory"."silver"."dim_warehouse" as w
     on w.warehouse_id = b.warehouse_id
     and b.month_end_date >= w.effective_from and b.month_end_date < w.effective_to
@@ -1736,7 +1737,8 @@ create  table
     yoy_change_usd numeric(38,2),
     yoy_pct double precision,
     is_like_for_like boolean,
-    bronze_loaded_through timestamp
+    bronze_loaded_through timestamp,
+    build_id integer
     
     )
 
@@ -1749,7 +1751,7 @@ create  table
 insert into "inventory"."gold"."gold_inventory_value_monthly"
     (
       
-    select month_end_date, month_key, warehouse_id, warehouse_name, region, country_code, category_code, category_name, currency_code, quantity_on_hand, value_local, value_usd, value_constant_currency_usd, prior_year_value_usd, prior_year_quantity_on_hand, yoy_change_usd, yoy_pct, is_like_for_like, bronze_loaded_through
+    select month_end_date, month_key, warehouse_id, warehouse_name, region, country_code, category_code, category_name, currency_code, quantity_on_hand, value_local, value_usd, value_constant_currency_usd, prior_year_value_usd, prior_year_quantity_on_hand, yoy_change_usd, yoy_pct, is_like_for_like, bronze_loaded_through, build_id
     from (
         -- Redshift physical design: Read whole by trend queries: even distribution, sorted by month for period filters.
 -- An incremental table on every engine, Redshift included: as a materialized view its outer joins and UNION
@@ -1760,7 +1762,8 @@ insert into "inventory"."gold"."gold_inventory_value_monthly"
 -- month a year earlier, so prior-year totals always equal the prior year's own totals.
 -- Balances are semi-additive: sum across categories and warehouses within a month, never across months.
 --
--- Incremental: a run rewrites the months the snapshot restated since the last run (their prior-year
+-- Incremental: a run rewrites the months the snapshot restated since the last run (rows of a newer
+-- build_id: in a chunked pass, the chunk's months on; their prior-year
 -- columns included, which are later months of the same suffix) and every month of a renamed category,
 -- reading the snapshot for those months and the same months a year earlier; with nothing restated it
 -- writes nothing.
@@ -1774,13 +1777,17 @@ with cells as (
         cast(sum(quantity_on_hand) as bigint) as quantity_on_hand,
         sum(value_local) as value_local,
         sum(value_usd) as value_usd,
-        max(bronze_loaded_through) as bronze_loaded_through
+        max(bronze_loaded_through) as bronze_loaded_through,
+        max(build_id) as build_id
     from "inventory"."silver"."fct_inventory_snapshot_month_end"
     group by month_end_date, month_key, warehouse_id, category_code, currency_code
 ),
 
 watermark as (
-    select max(bronze_loaded_through) as bronze_loaded_through from cells
+    select
+        max(bronze_loaded_through) as bronze_loaded_through,
+        max(build_id) as build_id
+    from cells
 ),
 
 months as (
@@ -1857,7 +1864,8 @@ select
         w.open_date <= j.prior_year_month_end_date
         and (w.close_date is null or w.close_date > j.month_end_date)
     ) as is_like_for_like,
-    watermark.bronze_loaded_through
+    watermark.bronze_loaded_through,
+    watermark.build_id
 from joined as j
 cross join watermark
 left join "inventory"."silver"."dim_warehouse" as w
@@ -2012,6 +2020,37 @@ drop materialized view if exists "inventory"."gold"."gold_inventory_value_trend_
 
 drop materialized view if exists "inventory"."gold"."gold_inventory_value_trend__dbt_tmp" cascade;
 
+create  table
+    "inventory"."silver"."int_ledger_chunk_done"
+    
+  (
+    build_id integer
+    
+    )
+
+    
+    
+    diststyle all;
+
+insert into "inventory"."silver"."int_ledger_chunk_done"
+    (
+      
+    select build_id
+    from (
+        -- Redshift physical design: a few rows a day, read once an invocation: copied to every node.
+
+-- The chunks of the ledger's passes that completed (docs/late_arriving.md "Chunks"): the newest window's
+-- build_id, appended once the ledger, the rejects, the snapshot and Gold monthly rebuilt its days and
+-- their tests passed; dbt skips this model when any of them failed, so the chunk is not counted as
+-- applied and int_ledger_restate_window restates it again.
+-- depends_on: "inventory"."silver"."fct_inventory_transactions", "inventory"."silver"."transaction_rejects"
+-- depends_on: "inventory"."silver"."fct_inventory_snapshot_month_end", "inventory"."gold"."gold_inventory_value_monthly"
+select w.build_id
+from "inventory"."silver"."int_ledger_restate_window" as w
+where w.build_id = (select max(build_id) from "inventory"."silver"."int_ledger_restate_window")
+    ) as model_subq
+    );
+
 CREATE EXTERNAL SCHEMA IF NOT EXISTS kinesis_cdc
 FROM KINESIS
 IAM_ROLE 'arn:aws:iam::123456789012:role/inventory-redshift-streaming';
@@ -2161,65 +2200,30 @@ COMMIT;
 -- months with neither stock nor movement are not stored (no densification). Valued with the standard
 -- cost in force at month end, translated at the month-end closing rate.
 --
--- Incremental (docs/late_arriving.md): a run restates whole months from the earliest month that any
--- Bronze row loaded since the last build affects, and leaves earlier months untouched: a restated
--- month's balance = the balance at the last month end before it (read from this table) + its net
--- movements. With nothing new loaded the run writes nothing; a first run or --full-refresh builds all.
-with loads as (
-    select max(loaded_at) as loaded_at
-    from (
-        select max(_loaded_at) as loaded_at from "inventory"."bronze"."inventory_transactions"
-        union all
-        select max(_loaded_at) as loaded_at from "inventory"."bronze"."cdc_events"
-        union all
-        select max(_loaded_at) as loaded_at from "inventory"."bronze"."opening_balances"
-        union all
-        select max(_loaded_at) as loaded_at from "inventory"."bronze"."standard_costs"
-        union all
-        select max(_loaded_at) as loaded_at from "inventory"."bronze"."fx_rates"
-        union all
-        select max(_loaded_at) as loaded_at from "inventory"."bronze"."products"
-        union all
-        select max(_loaded_at) as loaded_at from "inventory"."bronze"."warehouses"
-        
-        ) as per_source
+-- Incremental (docs/late_arriving.md): a run restates whole months of the ledger's window
+-- (int_ledger_restate_window: the earliest month any Bronze row loaded since the last complete pass
+-- affects, up to the chunk's end), deletes every later month and leaves earlier months untouched: a
+-- restated month's balance = the balance at the last month end before it (read from this table) + its
+-- net movements. With nothing new loaded the run writes nothing; a first run or --full-refresh builds
+-- the window's months from the first.
+with window_row as (
+    select
+        build_id,
+        bronze_loaded_through
+    from "inventory"."silver"."int_ledger_restate_window"
+    where build_id = (select max(build_id) from "inventory"."silver"."int_ledger_restate_window")
 ),
 
-
-cdc_events as (
-        select
-            cast(payload."event_id" as varchar) as event_id,
-            cast(payload."op" as varchar) as op,
-            cast(payload."source"."lsn" as bigint) as source_lsn,
-            cast(payload."source"."ts_ms" as bigint) as source_ts_ms,
-            coalesce(cast(payload."after"."transaction_id" as bigint), cast(payload."before"."transaction_id" as bigint)) as transaction_id,
-            cast(replace(replace(coalesce(cast(payload."after"."event_ts" as varchar), cast(payload."before"."event_ts" as varchar)), 'T', ' '), 'Z', '') as timestamp) as event_ts,
-            stream_name,
-            shard_id,
-            sequence_number,
-            approximate_arrival_timestamp,
-            _loaded_at,
-            _batch_id
-        from "inventory"."bronze"."cdc_events"
-        where cast(payload."source"."table" as varchar) = 'inventory_transactions'
-    ),
-
-    cdc_deliveries as (
-        select
-            cdc_events.*,
-            row_number() over (
-                partition by transaction_id, source_lsn
-                order by approximate_arrival_timestamp, shard_id, sequence_number
-            ) as delivery_rank
-        from cdc_events
-    ),
-
-    cdc_changes as (
-        select * from cdc_deliveries where delivery_rank = 1
-    ),
-
-restate_from as (
-    select cast(
+movements as (
+    select
+        warehouse_id,
+        sku_id,
+        month_end_date,
+        sum(quantity) as net_quantity,
+        count(*) as movement_count
+    -- hot and cold ledger: a full rebuild needs every month (docs/architecture/cold_tier.md)
+    from "inventory"."silver"."fct_inventory_transactions_all_history"
+    where month_end_date >= cast(
     cast(
         
 
@@ -2231,7 +2235,7 @@ restate_from as (
     dateadd(
         month,
         1,
-        date_trunc('month', first_day)
+        date_trunc('month', cast('1900-01-01' as date))
         )
 
 
@@ -2239,83 +2243,7 @@ restate_from as (
 
 
         as date)
- as date) as month_end_date
-    from (select min(first_day) as first_day
-    from (
-        select min(every_version.event_day) as first_day
-        from (
-        select transaction_id, cast(event_ts as date) as event_day, _loaded_at
-        from "inventory"."bronze"."inventory_transactions"
-        union all
-        select transaction_id, cast(event_ts as date) as event_day, _loaded_at
-        from cdc_changes
-    ) as every_version
-        inner join (
-            select distinct transaction_id from (
-        select transaction_id, cast(event_ts as date) as event_day, _loaded_at
-        from "inventory"."bronze"."inventory_transactions"
-        union all
-        select transaction_id, cast(event_ts as date) as event_day, _loaded_at
-        from cdc_changes
-    ) as loaded
-            where loaded._loaded_at > (select coalesce(max(bronze_loaded_through), cast('1900-01-01 00:00:00' as timestamp)) from "inventory"."silver"."fct_inventory_snapshot_month_end")
-        ) as reloaded
-            on reloaded.transaction_id = every_version.transaction_id
-        union all
-        select min(every_version.as_of_date) as first_day
-        from "inventory"."bronze"."opening_balances" as every_version
-        inner join (
-            select distinct warehouse_id, sku_id from "inventory"."bronze"."opening_balances" as loaded
-            where loaded._loaded_at > (select coalesce(max(bronze_loaded_through), cast('1900-01-01 00:00:00' as timestamp)) from "inventory"."silver"."fct_inventory_snapshot_month_end")
-        ) as reloaded
-            on reloaded.warehouse_id = every_version.warehouse_id and reloaded.sku_id = every_version.sku_id
-        union all
-        select min(every_version.effective_date) as first_day
-        from "inventory"."bronze"."standard_costs" as every_version
-        inner join (
-            select distinct sku_id, currency_code, effective_date from "inventory"."bronze"."standard_costs" as loaded
-            where loaded._loaded_at > (select coalesce(max(bronze_loaded_through), cast('1900-01-01 00:00:00' as timestamp)) from "inventory"."silver"."fct_inventory_snapshot_month_end")
-        ) as reloaded
-            on reloaded.sku_id = every_version.sku_id and reloaded.currency_code = every_version.currency_code and reloaded.effective_date = every_version.effective_date
-        union all
-        select min(every_version.rate_date) as first_day
-        from "inventory"."bronze"."fx_rates" as every_version
-        inner join (
-            select distinct rate_date, currency_code from "inventory"."bronze"."fx_rates" as loaded
-            where loaded._loaded_at > (select coalesce(max(bronze_loaded_through), cast('1900-01-01 00:00:00' as timestamp)) from "inventory"."silver"."fct_inventory_snapshot_month_end")
-        ) as reloaded
-            on reloaded.rate_date = every_version.rate_date and reloaded.currency_code = every_version.currency_code
-        union all
-        select min(every_version.valid_from) as first_day
-        from "inventory"."bronze"."products" as every_version
-        inner join (
-            select distinct sku_id, valid_from from "inventory"."bronze"."products" as loaded
-            where loaded._loaded_at > (select coalesce(max(bronze_loaded_through), cast('1900-01-01 00:00:00' as timestamp)) from "inventory"."silver"."fct_inventory_snapshot_month_end")
-        ) as reloaded
-            on reloaded.sku_id = every_version.sku_id and reloaded.valid_from = every_version.valid_from
-        union all
-        select min(every_version.valid_from) as first_day
-        from "inventory"."bronze"."warehouses" as every_version
-        inner join (
-            select distinct warehouse_id, valid_from from "inventory"."bronze"."warehouses" as loaded
-            where loaded._loaded_at > (select coalesce(max(bronze_loaded_through), cast('1900-01-01 00:00:00' as timestamp)) from "inventory"."silver"."fct_inventory_snapshot_month_end")
-        ) as reloaded
-            on reloaded.warehouse_id = every_version.warehouse_id and reloaded.valid_from = every_version.valid_from
-        
-        ) as per_input) as affected
-),
-
-
-movements as (
-    select
-        warehouse_id,
-        sku_id,
-        month_end_date,
-        sum(quantity) as net_quantity,
-        count(*) as movement_count
-    -- hot and cold ledger: a full rebuild needs every month (docs/architecture/cold_tier.md)
-    from "inventory"."silver"."fct_inventory_transactions_all_history"
-    where month_end_date >= (select month_end_date from restate_from)
+ as date)
     group by warehouse_id, sku_id, month_end_date
 ),
 
@@ -2366,7 +2294,27 @@ opening as (
 
 
         as date)
- as date) >= (select month_end_date from restate_from)
+ as date) >= cast(
+    cast(
+        
+
+    dateadd(
+        day,
+        -1,
+        
+
+    dateadd(
+        month,
+        1,
+        date_trunc('month', cast('1900-01-01' as date))
+        )
+
+
+        )
+
+
+        as date)
+ as date)
 ),
 
 -- Balances carried into the first restated month: the last stored month end before it. A pair
@@ -2380,7 +2328,27 @@ carried as (
     from "inventory"."silver"."fct_inventory_snapshot_month_end"
     where month_end_date = (
         select max(month_end_date) from "inventory"."silver"."fct_inventory_snapshot_month_end"
-        where month_end_date < (select month_end_date from restate_from)
+        where month_end_date < cast(
+    cast(
+        
+
+    dateadd(
+        day,
+        -1,
+        
+
+    dateadd(
+        month,
+        1,
+        date_trunc('month', cast('1900-01-01' as date))
+        )
+
+
+        )
+
+
+        as date)
+ as date)
     )
     
 ),
@@ -2474,9 +2442,10 @@ select
         ((b.quantity_on_hand * c.standard_cost) * fx.month_end_usd_per_unit)
         as numeric(38, 12)
     ) as value_usd,
-    loads.loaded_at as bronze_loaded_through
+    window_row.bronze_loaded_through,
+    window_row.build_id
 from balances as b
-cross join loads
+cross join window_row
 left join "inventory"."silver"."dim_warehouse" as w
     on w.warehouse_id = b.warehouse_id
     and b.month_end_date >= w.effective_from and b.month_end_date < w.effective_to
@@ -2544,9 +2513,11 @@ select
     r.source_file,
     r.source_row,
     r.source_lsn,
-    w.bronze_loaded_through
+    w.bronze_loaded_through,
+    w.build_id
 from "inventory"."silver"."int_ledger_resolved" as r
-cross join "inventory"."silver"."int_ledger_restate_window" as w
+inner join "inventory"."silver"."int_ledger_restate_window" as w
+    on w.build_id = (select max(build_id) from "inventory"."silver"."int_ledger_restate_window")
 left join "inventory"."silver"."standard_cost_history" as c
     on c.sku_id = r.sku_id
     and c.currency_code = r.currency_code
@@ -2565,7 +2536,8 @@ where r.reject_reason is null;
 -- month a year earlier, so prior-year totals always equal the prior year's own totals.
 -- Balances are semi-additive: sum across categories and warehouses within a month, never across months.
 --
--- Incremental: a run rewrites the months the snapshot restated since the last run (their prior-year
+-- Incremental: a run rewrites the months the snapshot restated since the last run (rows of a newer
+-- build_id: in a chunked pass, the chunk's months on; their prior-year
 -- columns included, which are later months of the same suffix) and every month of a renamed category,
 -- reading the snapshot for those months and the same months a year earlier; with nothing restated it
 -- writes nothing.
@@ -2579,7 +2551,8 @@ with cells as (
         cast(sum(quantity_on_hand) as bigint) as quantity_on_hand,
         sum(value_local) as value_local,
         sum(value_usd) as value_usd,
-        max(bronze_loaded_through) as bronze_loaded_through
+        max(bronze_loaded_through) as bronze_loaded_through,
+        max(build_id) as build_id
     from "inventory"."silver"."fct_inventory_snapshot_month_end"
     -- the restated months and their prior-year months, not the eleven months between: two months of
     -- the snapshot for a daily run, not thirteen
@@ -2590,7 +2563,10 @@ with cells as (
 ),
 
 watermark as (
-    select max(bronze_loaded_through) as bronze_loaded_through from cells
+    select
+        max(bronze_loaded_through) as bronze_loaded_through,
+        max(build_id) as build_id
+    from cells
 ),
 
 months as (
@@ -2667,7 +2643,8 @@ select
         w.open_date <= j.prior_year_month_end_date
         and (w.close_date is null or w.close_date > j.month_end_date)
     ) as is_like_for_like,
-    watermark.bronze_loaded_through
+    watermark.bronze_loaded_through,
+    watermark.build_id
 from joined as j
 cross join watermark
 left join "inventory"."silver"."dim_warehouse" as w
@@ -2676,6 +2653,20 @@ left join "inventory"."silver"."dim_warehouse" as w
 left join "inventory"."silver"."dim_category" as cat
     on cat.category_code = j.category_code
 where j.month_key >= (cast(extract(year from cast('1900-01-01' as date)) as integer) * 100 + cast(extract(month from cast('1900-01-01' as date)) as integer));
+
+-- Later runs of incremental model int_ledger_chunk_done (the table exists): the SELECT whose rows replace the
+-- restated days or months (its incremental strategy deletes those, then inserts these rows).
+-- Redshift physical design: a few rows a day, read once an invocation: copied to every node.
+
+-- The chunks of the ledger's passes that completed (docs/late_arriving.md "Chunks"): the newest window's
+-- build_id, appended once the ledger, the rejects, the snapshot and Gold monthly rebuilt its days and
+-- their tests passed; dbt skips this model when any of them failed, so the chunk is not counted as
+-- applied and int_ledger_restate_window restates it again.
+-- depends_on: "inventory"."silver"."fct_inventory_transactions", "inventory"."silver"."transaction_rejects"
+-- depends_on: "inventory"."silver"."fct_inventory_snapshot_month_end", "inventory"."gold"."gold_inventory_value_monthly"
+select w.build_id
+from "inventory"."silver"."int_ledger_restate_window" as w
+where w.build_id = (select max(build_id) from "inventory"."silver"."int_ledger_restate_window");
 
 -- Later runs of int_ledger_resolved (the ledger exists): the SELECT the table is rebuilt from.
 -- Redshift physical design: distributed and sorted like the ledger it feeds (sku_id; event date).
@@ -2690,6 +2681,8 @@ where j.month_key >= (cast(extract(year from cast('1900-01-01' as date)) as inte
 -- the first restated day. A key whose latest version moved before that day drops out here, and the day
 -- was chosen from all its versions (first_affected_day), so its old row is deleted with the restated
 -- days. A first build or --full-refresh resolves (and stores) the whole history; with nothing new, no row.
+-- In a chunked pass (docs/late_arriving.md "Chunks") the window also ends (restate_until): the rows whose
+-- latest version falls in [restate_from, restate_until), so memory and storage follow the chunk.
 with batch_ledger as (
     select * from (
         select
@@ -2810,19 +2803,20 @@ select
 from resolved;
 
 -- Later runs of int_ledger_restate_window (the ledger exists): the SELECT the table is rebuilt from.
--- Redshift physical design: one row, read by three models in every run: copied to every node.
+-- Redshift physical design: a few rows a day, read by every ledger model in every run: copied to every node.
 
--- The ledger's restatement window for this run, decided once (docs/late_arriving.md): the earliest event
--- day that Bronze rows loaded after the ledger's watermark affect (and every earlier version of their
--- keys), or the whole history on a first build, when a ledger table is missing, or under --full-refresh.
--- int_ledger_resolved resolves exactly these days; fct_inventory_transactions and transaction_rejects
--- delete them and insert its rows, stamped with this row's bronze_loaded_through.
---
--- The watermark is the older of the two ledger tables' newest bronze_loaded_through: what both have
--- applied. It is read through adapter.get_relation, not ref (they are built from this model): a run
--- that fails after this model restates the same days, or more, the next time. The rejects table is
--- usually empty and has no watermark of its own; the ledger's then decides.
-
+-- The ledger's restatement window, one row per dbt invocation (docs/late_arriving.md "Chunks"): every
+-- ledger model reads the newest row (ledger_window). A pass restates the days from the earliest event day
+-- that Bronze rows loaded since the last complete pass affect (and every earlier version of their keys), or
+-- the whole history (first build, a ledger table missing, --full-refresh), in whole-month chunks of at most
+-- var('ledger_chunk_rows') Bronze rows; each chunk is one invocation. int_ledger_chunk_done records the
+-- chunks whose whole chain (ledger, rejects, snapshot, Gold monthly and their tests) succeeded, so:
+--   * the newest done chunk ends before the ledger's end (restated_until set) and nothing was loaded since
+--     its pass began: the pass resumes with the next chunk (a killed first build resumes where it stopped);
+--   * otherwise a new pass starts; "loaded since" means after the watermark of the last complete pass, so a
+--     failed or interrupted chunk, or new Bronze during a pass, restates its days again.
+-- The log is never rebuilt (full_refresh=false): --full-refresh starts a whole-history pass in it instead,
+-- so build_id only grows and the stamps on the tables (build_id) stay comparable.
 with loads as (
     select max(loaded_at) as loaded_at
     from (
@@ -2841,109 +2835,14 @@ with loads as (
         select max(_loaded_at) as loaded_at from "inventory"."bronze"."warehouses"
         
         ) as per_source
-),
-
-cdc_events as (
-        select
-            cast(payload."event_id" as varchar) as event_id,
-            cast(payload."op" as varchar) as op,
-            cast(payload."source"."lsn" as bigint) as source_lsn,
-            cast(payload."source"."ts_ms" as bigint) as source_ts_ms,
-            coalesce(cast(payload."after"."transaction_id" as bigint), cast(payload."before"."transaction_id" as bigint)) as transaction_id,
-            cast(replace(replace(coalesce(cast(payload."after"."event_ts" as varchar), cast(payload."before"."event_ts" as varchar)), 'T', ' '), 'Z', '') as timestamp) as event_ts,
-            stream_name,
-            shard_id,
-            sequence_number,
-            approximate_arrival_timestamp,
-            _loaded_at,
-            _batch_id
-        from "inventory"."bronze"."cdc_events"
-        where cast(payload."source"."table" as varchar) = 'inventory_transactions'
-    ),
-
-    cdc_deliveries as (
-        select
-            cdc_events.*,
-            row_number() over (
-                partition by transaction_id, source_lsn
-                order by approximate_arrival_timestamp, shard_id, sequence_number
-            ) as delivery_rank
-        from cdc_events
-    ),
-
-    cdc_changes as (
-        select * from cdc_deliveries where delivery_rank = 1
-    ),
-
-affected as (
-    select min(first_day) as first_day
-    from (
-        select min(every_version.event_day) as first_day
-        from (
-        select transaction_id, cast(event_ts as date) as event_day, _loaded_at
-        from "inventory"."bronze"."inventory_transactions"
-        union all
-        select transaction_id, cast(event_ts as date) as event_day, _loaded_at
-        from cdc_changes
-    ) as every_version
-        inner join (
-            select distinct transaction_id from (
-        select transaction_id, cast(event_ts as date) as event_day, _loaded_at
-        from "inventory"."bronze"."inventory_transactions"
-        union all
-        select transaction_id, cast(event_ts as date) as event_day, _loaded_at
-        from cdc_changes
-    ) as loaded
-            where loaded._loaded_at > coalesce((select min(mark) from (select max(bronze_loaded_through) as mark from "inventory"."silver"."fct_inventory_transactions" union all select max(bronze_loaded_through) as mark from "inventory"."silver"."transaction_rejects") as marks), cast('1900-01-01 00:00:00' as timestamp))
-        ) as reloaded
-            on reloaded.transaction_id = every_version.transaction_id
-        union all
-        select min(every_version.as_of_date) as first_day
-        from "inventory"."bronze"."opening_balances" as every_version
-        inner join (
-            select distinct warehouse_id, sku_id from "inventory"."bronze"."opening_balances" as loaded
-            where loaded._loaded_at > coalesce((select min(mark) from (select max(bronze_loaded_through) as mark from "inventory"."silver"."fct_inventory_transactions" union all select max(bronze_loaded_through) as mark from "inventory"."silver"."transaction_rejects") as marks), cast('1900-01-01 00:00:00' as timestamp))
-        ) as reloaded
-            on reloaded.warehouse_id = every_version.warehouse_id and reloaded.sku_id = every_version.sku_id
-        union all
-        select min(every_version.effective_date) as first_day
-        from "inventory"."bronze"."standard_costs" as every_version
-        inner join (
-            select distinct sku_id, currency_code, effective_date from "inventory"."bronze"."standard_costs" as loaded
-            where loaded._loaded_at > coalesce((select min(mark) from (select max(bronze_loaded_through) as mark from "inventory"."silver"."fct_inventory_transactions" union all select max(bronze_loaded_through) as mark from "inventory"."silver"."transaction_rejects") as marks), cast('1900-01-01 00:00:00' as timestamp))
-        ) as reloaded
-            on reloaded.sku_id = every_version.sku_id and reloaded.currency_code = every_version.currency_code and reloaded.effective_date = every_version.effective_date
-        union all
-        select min(every_version.rate_date) as first_day
-        from "inventory"."bronze"."fx_rates" as every_version
-        inner join (
-            select distinct rate_date, currency_code from "inventory"."bronze"."fx_rates" as loaded
-            where loaded._loaded_at > coalesce((select min(mark) from (select max(bronze_loaded_through) as mark from "inventory"."silver"."fct_inventory_transactions" union all select max(bronze_loaded_through) as mark from "inventory"."silver"."transaction_rejects") as marks), cast('1900-01-01 00:00:00' as timestamp))
-        ) as reloaded
-            on reloaded.rate_date = every_version.rate_date and reloaded.currency_code = every_version.currency_code
-        union all
-        select min(every_version.valid_from) as first_day
-        from "inventory"."bronze"."products" as every_version
-        inner join (
-            select distinct sku_id, valid_from from "inventory"."bronze"."products" as loaded
-            where loaded._loaded_at > coalesce((select min(mark) from (select max(bronze_loaded_through) as mark from "inventory"."silver"."fct_inventory_transactions" union all select max(bronze_loaded_through) as mark from "inventory"."silver"."transaction_rejects") as marks), cast('1900-01-01 00:00:00' as timestamp))
-        ) as reloaded
-            on reloaded.sku_id = every_version.sku_id and reloaded.valid_from = every_version.valid_from
-        union all
-        select min(every_version.valid_from) as first_day
-        from "inventory"."bronze"."warehouses" as every_version
-        inner join (
-            select distinct warehouse_id, valid_from from "inventory"."bronze"."warehouses" as loaded
-            where loaded._loaded_at > coalesce((select min(mark) from (select max(bronze_loaded_through) as mark from "inventory"."silver"."fct_inventory_transactions" union all select max(bronze_loaded_through) as mark from "inventory"."silver"."transaction_rejects") as marks), cast('1900-01-01 00:00:00' as timestamp))
-        ) as reloaded
-            on reloaded.warehouse_id = every_version.warehouse_id and reloaded.valid_from = every_version.valid_from
-        
-        ) as per_input
 )
 
 select
-    cast((select first_day from affected) as date) as restated_from,
-    cast(false as boolean) as is_full_history,
+    1 as build_id,
+    cast(null as date) as pass_from,
+    cast(null as date) as restated_from,
+    cast(null as date) as restated_until,
+    cast(true as boolean) as is_full_history,
     loads.loaded_at as bronze_loaded_through
 from loads;
 
@@ -2970,7 +2869,9 @@ select
     r.source_batch_id,
     r.source_file,
     r.source_row,
-    w.bronze_loaded_through
+    w.bronze_loaded_through,
+    w.build_id
 from "inventory"."silver"."int_ledger_resolved" as r
-cross join "inventory"."silver"."int_ledger_restate_window" as w
+inner join "inventory"."silver"."int_ledger_restate_window" as w
+    on w.build_id = (select max(build_id) from "inventory"."silver"."int_ledger_restate_window")
 where r.reject_reason is not null;
