@@ -48,7 +48,7 @@ CORRECTION = f"""
     FROM bronze.inventory_transactions WHERE movement_type = 'BOGUS'"""
 A_NEW_DAY = f"""
     INSERT INTO bronze.inventory_transactions
-    SELECT 980000000 + n, event_ts + INTERVAL 1 DAY, warehouse_id, sku_id, 'ADJUSTMENT', n, 'NEW-' || n,
+    SELECT 980000000 + n, event_ts, warehouse_id, sku_id, 'ADJUSTMENT', n, 'NEW-' || n,
            'daily', _source_file, _source_row, {NOW}
     FROM (SELECT * FROM bronze.inventory_transactions ORDER BY event_ts DESC, transaction_id LIMIT 1) AS last_one,
          range(1, 4) AS t(n)"""
@@ -169,7 +169,7 @@ def history(tmp_path_factory) -> dict:
     states["log_resumed"] = window_log(work / "warehouse.duckdb")
     states["chunked"] = silver_and_gold(work / "warehouse.duckdb")
 
-    # A daily run: one new day.
+    # A daily run: movements of the newest day.
     execute(work / "warehouse.duckdb", A_NEW_DAY)
     states["daily"] = materialize(work, landing)
     states["log_daily"] = window_log(work / "warehouse.duckdb")
