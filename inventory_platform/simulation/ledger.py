@@ -67,11 +67,32 @@ def _grouped_by_day(book: dict[int, list], day: np.ndarray, *columns: np.ndarray
             book.setdefault(int(day[chunk[0]]), []).append(tuple(c[order[chunk]] for c in columns))
 
 
+def _book_arrays(name: str, book: dict[int, list]) -> dict[str, np.ndarray]:
+    """A book as flat arrays: its days, the row count of each, and each column's rows in day order."""
+    days = sorted(book)
+    columns = [_concatenated(book[d]) for d in days]
+    arrays = {f"{name}_days": np.array(days, dtype=np.int64),
+              f"{name}_counts": np.array([len(c[0]) for c in columns], dtype=np.int64)}
+    for i in range(3):
+        arrays[f"{name}_{i}"] = np.concatenate([c[i] for c in columns]) if columns else np.zeros(0, dtype=np.int64)
+    return arrays
+
+
+def _book_from_arrays(name: str, arrays: dict[str, np.ndarray]) -> dict[int, list]:
+    bounds = np.cumsum(arrays[f"{name}_counts"])[:-1]
+    parts = [np.split(arrays[f"{name}_{i}"], bounds) for i in range(3)]
+    return {int(d): [tuple(p[k] for p in parts)] for k, d in enumerate(arrays[f"{name}_days"])}
+
+
+def _concatenated(chunks: list) -> tuple[np.ndarray, ...]:
+    return tuple(np.concatenate([c[i] for c in chunks]) for i in range(len(chunks[0])))
+
+
 def _pop(book: dict[int, list], t: int, n_columns: int) -> tuple[np.ndarray, ...]:
     chunks = book.pop(t, [])
     if not chunks:
         return tuple(np.zeros(0, dtype=np.int64) for _ in range(n_columns))
-    return tuple(np.concatenate([c[i] for c in chunks]) for i in range(n_columns))
+    return _concatenated(chunks)
 
 
 class Ledger:
@@ -110,6 +131,26 @@ class Ledger:
         self.count_groups = {int(keys[g[0]]): order[g] for g in np.split(np.arange(n), bounds) if len(g)}
 
         self.prefixes = pa.array([f"{REFERENCE_PREFIX[m]}-" for m in MOVEMENT_TYPES], pa.string())
+
+    # ---- checkpoint -----------------------------------------------------------------------------------
+    def checkpoint_state(self) -> tuple[dict, dict[str, np.ndarray]]:
+        """Everything that changes from day to day (the random stream is saved by the caller)."""
+        scalars = {"counters": self.counters, "next_transaction_id": self.next_transaction_id,
+                   "policy_day": self._policy_day}
+        arrays = {"on_hand": self.on_hand, "on_order": self.on_order,
+                  **_book_arrays("arrivals", self.arrivals), **_book_arrays("returns", self.returns)}
+        return scalars, arrays
+
+    def restore(self, scalars: dict, arrays: dict[str, np.ndarray]) -> None:
+        self.counters = dict(scalars["counters"])
+        self.next_transaction_id = scalars["next_transaction_id"]
+        self.on_hand = arrays["on_hand"].copy()
+        self.on_order = arrays["on_order"].copy()
+        self.arrivals = _book_from_arrays("arrivals", arrays)
+        self.returns = _book_from_arrays("returns", arrays)
+        self._policy_day = -1
+        if scalars["policy_day"] >= 0:
+            self._plan(scalars["policy_day"])  # the policy is a pure function of its day
 
     # ---- planning -------------------------------------------------------------------------------------
     def _plan(self, t: int) -> None:
