@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -29,7 +30,7 @@ from .scales import get_scale
 from .seasonality import Seasonality
 from .timeline import DEFAULT_END, DEFAULT_START, History
 from .warehouses import build_warehouses
-from .writer import LandingWriter, read_manifest, to_arrow
+from .writer import BackgroundWriter, LandingWriter, read_manifest, to_arrow
 
 _MICROS_PER_DAY = 86_400 * 1_000_000
 
@@ -93,16 +94,18 @@ def simulate(scale: str, seed: int, out_dir: Path, start: date | None = None, en
                TextColumn("{task.fields[rows]:,} rows"), TimeElapsedColumn(), TimeRemainingColumn()]
     total_rows = sum(f["rows"] for f in writer.files if f["table"] == INVENTORY_TRANSACTIONS.name)
     days = history.days
-    with Progress(*columns, disable=not progress) as bar:
+    with Progress(*columns, disable=not progress) as bar, BackgroundWriter(writer) as background:
         task = bar.add_task(f"Simulating {spec.name} ledger (days)", total=history.n_days, completed=first_day,
                             rows=total_rows)
         for t in range(first_day, history.n_days):
             day = days[t]
             movements = ledger.step(t)
             if len(movements):
-                table = _transactions(movements, day, assortment.wh, assortment.sku, wh_ids, sku_ids, movement_names)
-                total_rows += writer.write(INVENTORY_TRANSACTIONS, _day_path(day), table)
+                background.submit(INVENTORY_TRANSACTIONS, _day_path(day), partial(
+                    _transactions, movements, day, assortment.wh, assortment.sku, wh_ids, sku_ids, movement_names))
+                total_rows += len(movements)
             if t + 1 < history.n_days and _month(days[t + 1]) != _month(day):
+                background.wait()
                 checkpoint.save(out_dir, _checkpoint(key, t + 1, writer, previous_paths, streams, ledger))
             bar.update(task, advance=1, rows=total_rows)
 
@@ -169,5 +172,5 @@ def _transactions(m: DayMovements, day: np.datetime64, pair_wh: np.ndarray, pair
         "sku_id": sku_ids.take(pa.array(pair_sku[m.pair])),
         "movement_type": movement_names.take(pa.array(m.movement)),
         "quantity": m.quantity,
-        "reference_id": m.reference,
+        "reference_id": m.reference(),
     })
