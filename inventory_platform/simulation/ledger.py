@@ -64,6 +64,35 @@ class DayMovements:
         return pc.binary_join_element_wise(_PREFIXES.take(pa.array(self.movement)), digits, "")
 
 
+@dataclass(frozen=True)
+class DayParts:
+    """A day's movements phase by phase, with their transaction ids and time-ordered document numbers already
+    reserved by the ledger; movements() puts them in time order (on the writer's thread, off the simulation's)."""
+
+    parts: list  # (movement type, pair, quantity, second of day, document number or None to number after sorting)
+    first_transaction_id: int
+    first_number: dict[str, int]  # first number reserved for each of NUMBERED_IN_TIME_ORDER
+
+    def __len__(self) -> int:
+        return sum(len(p[1]) for p in self.parts)
+
+    def movements(self) -> DayMovements:
+        parts = self.parts
+        movement = np.concatenate([np.full(len(p[1]), CODE[p[0]], dtype=np.int8) for p in parts])
+        pair = np.concatenate([p[1] for p in parts]).astype(np.int64, copy=False)
+        qty = np.concatenate([p[2] for p in parts]).astype(np.int64, copy=False)
+        second = np.concatenate([p[3] for p in parts]).astype(np.int64, copy=False)
+        number = np.concatenate([np.zeros(len(p[1]), np.int64) if p[4] is None else p[4] for p in parts])
+        order = _stable_order(second)
+        movement, pair, qty, second, number = movement[order], pair[order], qty[order], second[order], number[order]
+        for name in NUMBERED_IN_TIME_ORDER:
+            rows = np.flatnonzero(movement == CODE[name])
+            number[rows] = np.arange(self.first_number[name], self.first_number[name] + len(rows), dtype=np.int64)
+        ids = np.arange(self.first_transaction_id, self.first_transaction_id + len(order), dtype=np.int64)
+        return DayMovements(transaction_id=ids, second=second, pair=pair, movement=movement, quantity=qty,
+                            number=number)
+
+
 def _grouped_by_day(book: dict[int, list], day: np.ndarray, *columns: np.ndarray) -> None:
     order = np.argsort(day, kind="stable")
     day = day[order]
@@ -78,6 +107,12 @@ def _stable_order(second: np.ndarray) -> np.ndarray:
     keys stably by radix, several times faster than a merge sort of int64)."""
     low = np.argsort((second & 0xFFFF).astype(np.uint16), kind="stable")
     return low[np.argsort((second[low] >> 16).astype(np.uint16), kind="stable")]
+
+
+def _sorted_unique(values: np.ndarray) -> np.ndarray:
+    """np.unique(values) for a 1-d array; numpy 2's hash-based unique is several times slower on large ones."""
+    values = np.sort(values)
+    return values[np.concatenate(([True], values[1:] != values[:-1]))] if len(values) else values
 
 
 def _book_arrays(name: str, book: dict[int, list]) -> dict[str, np.ndarray]:
@@ -203,7 +238,7 @@ class Ledger:
         return self.on_hand.copy()
 
     # ---- one day ----------------------------------------------------------------------------------------
-    def step(self, t: int) -> DayMovements:
+    def step(self, t: int) -> DayParts:
         a = self.a
         self._plan(t)
         selling = np.less_equal(a.start_day, t, out=self._selling)
@@ -238,9 +273,14 @@ class Ledger:
         lo, hi = WINDOWS[phase]
         return self.rng.integers(lo, hi, n)
 
-    def _take_numbers(self, prefix: str, n: int) -> np.ndarray:
+    def _reserve_numbers(self, prefix: str, n: int) -> int:
+        """The first of n consecutive document numbers."""
         first = self.counters[prefix] + 1
         self.counters[prefix] += n
+        return first
+
+    def _take_numbers(self, prefix: str, n: int) -> np.ndarray:
+        first = self._reserve_numbers(prefix, n)
         return np.arange(first, first + n, dtype=np.int64)
 
     def _destinations(self, source: np.ndarray) -> np.ndarray:
@@ -257,7 +297,7 @@ class Ledger:
         rop = self.reorder_point
         # rebalancing: a pair whose stock fell below its reorder point (a PO is on the way) is topped up to it
         # from the stock above the reorder point of the same SKU at a random same-region warehouse
-        source = np.unique(self.rng.integers(0, len(a), 25 * self.max_transfers))
+        source = _sorted_unique(self.rng.integers(0, len(a), 25 * self.max_transfers))
         source = source[selling[source] & (on_hand[source] > rop[source] + 1)]
         dest = self._destinations(source)
         ok = dest >= 0
@@ -324,7 +364,7 @@ class Ledger:
 
     def _adjustments(self, selling: np.ndarray):
         rng, on_hand = self.rng, self.on_hand
-        pair = np.unique(rng.integers(0, len(self.a), 4 * self.max_adjustments))
+        pair = _sorted_unique(rng.integers(0, len(self.a), 4 * self.max_adjustments))
         pair = pair[selling[pair] & (on_hand[pair] > 0)]
         pair = pair[rng.permutation(len(pair))[: self.max_adjustments]]
         size = rng.geometric(0.45, len(pair))
@@ -368,19 +408,9 @@ class Ledger:
         _grouped_by_day(self.arrivals, arrival[due], need[due], qty[due], po[due])
 
     # ---- output -----------------------------------------------------------------------------------------
-    def _assemble(self, parts) -> DayMovements:
-        movement = np.concatenate([np.full(len(p[1]), CODE[p[0]], dtype=np.int8) for p in parts])
-        pair = np.concatenate([p[1] for p in parts]).astype(np.int64)
-        qty = np.concatenate([p[2] for p in parts]).astype(np.int64)
-        second = np.concatenate([p[3] for p in parts]).astype(np.int64)
-        number = np.concatenate([np.zeros(len(p[1]), np.int64) if p[4] is None else p[4] for p in parts])
-        order = _stable_order(second)
-        movement, pair, qty, second, number = movement[order], pair[order], qty[order], second[order], number[order]
-        for name in NUMBERED_IN_TIME_ORDER:
-            rows = np.flatnonzero(movement == CODE[name])
-            number[rows] = self._take_numbers(REFERENCE_PREFIX[name], len(rows))
-
-        ids = np.arange(self.next_transaction_id, self.next_transaction_id + len(order), dtype=np.int64)
-        self.next_transaction_id += len(order)
-        return DayMovements(transaction_id=ids, second=second, pair=pair, movement=movement, quantity=qty,
-                            number=number)
+    def _assemble(self, parts) -> DayParts:
+        first_number = {name: self._reserve_numbers(REFERENCE_PREFIX[name], sum(len(p[1]) for p in parts if p[0] == name))
+                        for name in NUMBERED_IN_TIME_ORDER}
+        day = DayParts(parts=parts, first_transaction_id=self.next_transaction_id, first_number=first_number)
+        self.next_transaction_id += len(day)
+        return day

@@ -24,7 +24,7 @@ from . import checkpoint
 from .assortment import build_assortment
 from .costs import build_standard_costs
 from .fx import build_fx
-from .ledger import MOVEMENT_TYPES, DayMovements, Ledger
+from .ledger import MOVEMENT_TYPES, DayParts, Ledger
 from .products import build_catalogue
 from .scales import get_scale
 from .seasonality import Seasonality
@@ -162,8 +162,9 @@ def _remove_stale_files(out_dir: Path, previous_paths: list[str], current: set[s
             path.parent.rmdir()
 
 
-def _transactions(m: DayMovements, day: np.datetime64, pair_wh: np.ndarray, pair_sku: np.ndarray,
+def _transactions(parts: DayParts, day: np.datetime64, pair_wh: np.ndarray, pair_sku: np.ndarray,
                   wh_ids: pa.Array, sku_ids: pa.Array, movement_names: pa.Array) -> pa.Table:
+    m = parts.movements()
     micros = day.astype("datetime64[D]").astype(np.int64) * _MICROS_PER_DAY + m.second * 1_000_000
     return to_arrow(INVENTORY_TRANSACTIONS, {
         "transaction_id": m.transaction_id,
