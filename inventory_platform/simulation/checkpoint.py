@@ -11,7 +11,6 @@ the run completes.
 from __future__ import annotations
 
 import hashlib
-import io
 import json
 import os
 import shutil
@@ -61,16 +60,14 @@ def save(out_dir: Path, checkpoint: Checkpoint) -> None:
     meta = {"key": checkpoint.key, "next_day": checkpoint.next_day, "files": checkpoint.files,
             "previous_paths": checkpoint.previous_paths, "rng_states": checkpoint.rng_states,
             "ledger": checkpoint.ledger}
-    buffer = io.BytesIO()
-    np.savez(buffer, **{_META: np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8)}, **checkpoint.arrays)
     path = _path(out_dir)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp")
     with open(tmp, "wb") as f:
-        f.write(buffer.getbuffer())
+        np.savez(f, **{_META: np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8)}, **checkpoint.arrays)
         f.flush()
         os.fsync(f.fileno())
-    os.replace(tmp, path)
+    os.replace(tmp, path)  # a kill at any point leaves either the previous checkpoint or this one
 
 
 def load(out_dir: Path) -> Checkpoint | None:
