@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from inventory_platform.landing_contract import MANIFEST_FILE
-from inventory_platform.simulation import simulate
+from inventory_platform.simulation import simulate, writer
 from inventory_platform.simulation.checkpoint import CHECKPOINT_DIR
 
 SEED = 7
@@ -89,5 +89,23 @@ def test_unreadable_checkpoint_starts_over(tmp_path, uninterrupted):
     _kill_midway(tmp_path)
     (checkpoint,) = (tmp_path / CHECKPOINT_DIR).iterdir()
     checkpoint.write_bytes(checkpoint.read_bytes()[:100])
+    simulate("tiny", SEED, tmp_path, start=START, end=END, progress=False)
+    assert _files(tmp_path) == uninterrupted
+
+
+def test_a_failed_write_stops_the_run_and_the_rerun_continues(tmp_path, uninterrupted, monkeypatch):
+    write = writer.LandingWriter.write
+
+    def disk_full_on_the_kill_day(self, table, relative_path, data):
+        if f"date={KILL_DAY}" in relative_path:
+            raise OSError(28, "No space left on device")
+        return write(self, table, relative_path, data)
+
+    monkeypatch.setattr(writer.LandingWriter, "write", disk_full_on_the_kill_day)
+    with pytest.raises(OSError, match="No space left"):  # raised on the writer's thread, reported by the run
+        simulate("tiny", SEED, tmp_path, start=START, end=END, progress=False)
+    assert not (tmp_path / MANIFEST_FILE).exists() and (tmp_path / CHECKPOINT_DIR).is_dir()
+
+    monkeypatch.setattr(writer.LandingWriter, "write", write)
     simulate("tiny", SEED, tmp_path, start=START, end=END, progress=False)
     assert _files(tmp_path) == uninterrupted
