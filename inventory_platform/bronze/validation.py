@@ -6,6 +6,7 @@ A file is accepted whole or rejected whole. A rejection names the file, the firs
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -181,9 +182,39 @@ def typed_select(table: SourceTable, files: list[Path], strict: bool = False) ->
 
 
 def find_bad_rows(con: duckdb.DuckDBPyConnection, table: SourceTable, files: list[Path]) -> dict[str, Rejection]:
-    """Rejections keyed by filename for every file (of one format) that has at least one bad row."""
+    """Rejections keyed by filename for every file (of one format) that has at least one bad row.
+
+    Two phases, so that clean files never pay for the duplicate-key window (a sort of every row by key):
+    1. one streaming aggregate over every file: rows matching any rule, and rows minus distinct keys;
+    2. the windowed query that names each file's first bad row, only over the files phase 1 flagged.
+    """
     if not files:
         return {}
+    flagged = _flagged_files(con, table, files)
+    if not flagged:
+        return {}
+    by_name = {os.path.normpath(f): f for f in files}
+    subset = [by_name.get(os.path.normpath(name)) for name in flagged]
+    return _first_bad_rows(con, table, files if None in subset else subset)
+
+
+def _flagged_files(con: duckdb.DuckDBPyConnection, table: SourceTable, files: list[Path]) -> list[str]:
+    """Phase 1: the files with a row that breaks a rule or a key seen twice (filenames as read)."""
+    checks = _violations(table, files[0].suffix != ".parquet")[:-1]  # the last one is the duplicate-key window
+    any_bad = " OR ".join(f"coalesce({cond}, false)" for cond, _, _ in checks)
+    key = ", ".join(quote_ident(k) for k in table.key)
+    distinct_keys = f"count(DISTINCT {key})" if len(table.key) == 1 else f"count(DISTINCT row({key}))"
+    # The hash of every value as read makes the reader decode every page: a test for NULL alone does not,
+    # and a corrupt page of a nullable text column would pass unread.
+    every_value = ", ".join(quote_ident("raw_" + c) for c in table.column_names)
+    return [name for name, in con.execute(f"""
+        SELECT filename FROM ({typed_select(table, files)})
+        GROUP BY filename
+        HAVING count_if({any_bad}) > 0 OR count(*) > {distinct_keys} OR bit_xor(hash({every_value})) IS NULL""").fetchall()]
+
+
+def _first_bad_rows(con: duckdb.DuckDBPyConnection, table: SourceTable, files: list[Path]) -> dict[str, Rejection]:
+    """Phase 2: per file, the first bad row (its rule, column and value) and how many rows are bad."""
     from_text = files[0].suffix != ".parquet"
     checks = _violations(table, from_text)
     case_index = " ".join(f"WHEN {cond} THEN {i}" for i, (cond, _, _) in enumerate(checks))
