@@ -7,7 +7,7 @@ columns. Its columns and values are exactly those of the old table: the contract
 strict insert cast them, `_batch_id`, `_source_file`, `_source_row`, `_loaded_at` and `_row_hash`.
 
 - An explicit file list, never a glob: a glob would also read quarantined and half-written files.
-- Paths are stored relative to the landing root (`bronze.landing_root`), so a copy of the warehouse and
+- Paths are stored relative to the landing root (the view `bronze.landing_root`), so a copy of the warehouse and
   its landing folder elsewhere (a DR restore, a carry-back) is re-pointed with `point_at_landing`.
 - A file the view could not read as landed, because it is CSV or its timestamps carry a time zone (cast
   in the reading session's zone), is written once as typed Parquet into `<landing>/.bronze_store/`
@@ -59,7 +59,7 @@ def row_hash_expr(table: SourceTable) -> str:
 def ensure_load_log_columns(con: duckdb.DuckDBPyConnection) -> None:
     for name, typ in _LOAD_LOG_ADDED:
         con.execute(f"ALTER TABLE {LOAD_LOG} ADD COLUMN IF NOT EXISTS {name} {typ}")
-    con.execute(f"CREATE TABLE IF NOT EXISTS {LANDING_ROOT} (path VARCHAR)")
+    con.execute(f"CREATE VIEW IF NOT EXISTS {LANDING_ROOT} AS SELECT CAST(NULL AS VARCHAR) AS path WHERE false")
 
 
 def landing_root(con: duckdb.DuckDBPyConnection) -> Path | None:
@@ -158,8 +158,9 @@ def create_views(con: duckdb.DuckDBPyConnection, table: SourceTable) -> None:
 
 
 def point_at_landing(con: duckdb.DuckDBPyConnection, landing_dir: Path, tables: list[SourceTable]) -> None:
-    """Record `landing_dir` as the root of the load log's relative paths and re-create the views over it
-    (a restored or carried-back copy of the warehouse reads its own landing folder). One transaction."""
+    """Make `landing_dir` the root of the load log's relative paths and re-create the views over it: a
+    restored or carried-back copy of the warehouse reads its own landing folder. One transaction; no table
+    changes (a restored copy's tables still match its backup's checksums)."""
     con.execute("BEGIN TRANSACTION")
     try:
         set_landing_root(con, landing_dir)
@@ -172,8 +173,8 @@ def point_at_landing(con: duckdb.DuckDBPyConnection, landing_dir: Path, tables: 
 
 
 def set_landing_root(con: duckdb.DuckDBPyConnection, landing_dir: Path) -> None:
-    con.execute(f"DELETE FROM {LANDING_ROOT}")
-    con.execute(f"INSERT INTO {LANDING_ROOT} VALUES (?)", [str(landing_dir.resolve())])
+    """A one-row view, not a table: where this copy's files are is not data (a DR copy differs only here)."""
+    con.execute(f"CREATE OR REPLACE VIEW {LANDING_ROOT} AS SELECT {quote_literal(str(landing_dir.resolve()))} AS path")
 
 
 def is_view(con: duckdb.DuckDBPyConnection, table: SourceTable) -> bool:

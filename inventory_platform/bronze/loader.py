@@ -373,6 +373,15 @@ def _register(con: duckdb.DuckDBPyConnection, table: SourceTable, files: list[Pa
     """The in-place load: validate, then register the accepted files in the load log and re-create the
     view over them, in one transaction. No row is copied (a CSV or zoned-timestamp file once, into the store)."""
     fresh, rejected = _accepted(con, table, files, result)
+    registered = {f for f, in con.execute(
+        f"SELECT DISTINCT source_file FROM {BRONZE_SCHEMA}.load_log WHERE source_table = ? AND status = 'loaded' "
+        "AND read_path IS NOT NULL", [table.name]).fetchall()}
+    for f, _, _ in fresh:
+        if display_name(f) in registered:
+            rejected[f] = Rejection(f, "changed in place after it was loaded: Bronze reads loaded files in place, so "
+                                       "restore the loaded version and land a correction under a new file name")
+    if not fresh:
+        return
     # Validated files are not read again: one changed since it was hashed is read now, as the view will.
     changed = [f for f, _, st in fresh if f not in rejected and st is not None and _stat_of(f) != _stat_key(st)]
     culprits = _failing_alone(con, table, changed)
@@ -394,6 +403,11 @@ def _register(con: duckdb.DuckDBPyConnection, table: SourceTable, files: list[Pa
         except (duckdb.Error, OSError) as exc:
             rejected[f] = _unreadable(exc, f)
     rows = _rows_by_file(con, list(reads.values()))
+    gone = [c for c in in_place.changed_files(con, table) if c.reason.startswith("missing")] if reads else []
+    if gone:  # the view cannot be re-created over a lost file; rows are never dropped silently
+        raise FileNotFoundError(f"Bronze reads loaded files in place and {len(gone)} of them are gone "
+                                f"({'; '.join(c.message() for c in gone[:3])}): restore them (check "
+                                "bronze_files_unchanged), then load again")
 
     con.execute("BEGIN TRANSACTION")
     try:
@@ -416,7 +430,8 @@ def _register(con: duckdb.DuckDBPyConnection, table: SourceTable, files: list[Pa
                         file_mtime_ns, status, rows_loaded, loaded_at, load_file_key, read_path, read_size,
                         read_mtime_ns, read_sha256) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""", log_rows)
         _record_quarantine(con, table, result, now, fresh, rejected)
-        in_place.create_views(con, table)
+        if reads:
+            in_place.create_views(con, table)
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")
