@@ -9,8 +9,9 @@ strict insert cast them, `_batch_id`, `_source_file`, `_source_row`, `_loaded_at
 - An explicit file list, never a glob: a glob would also read quarantined and half-written files.
 - Paths are stored relative to the landing root (the view `bronze.landing_root`), so a copy of the warehouse and
   its landing folder elsewhere (a DR restore, a carry-back) is re-pointed with `point_at_landing`.
-- A file the view could not read as landed, because it is CSV or its timestamps carry a time zone (cast
-  in the reading session's zone), is written once as typed Parquet into `<landing>/.bronze_store/`
+- A file the view could not read as landed (CSV, or Parquet whose columns are not exactly the contract's,
+  such as timestamps with a time zone, cast in the reading session's zone) is written once as typed
+  Parquet into `<landing>/.bronze_store/`
   (hidden: not a landed file, but inside the landing root, so DR copies and carries it like the rest).
 - Files of months the cold tier has offloaded carry the offload's id in the load log and leave the view
   (`offloaded_relation` reads them for the cold tier's reconciliation).
@@ -25,7 +26,7 @@ from pathlib import Path
 
 import duckdb
 
-from inventory_platform.bronze.validation import literal_path, reader_sql, typed_select
+from inventory_platform.bronze.validation import literal_path, reader_sql, typed_expr, typed_select
 from inventory_platform.landing_contract import SourceTable
 from inventory_platform.lib.file_digest import sha256_of
 from inventory_platform.lib.sql_quoting import quote_ident, quote_literal
@@ -82,13 +83,15 @@ def resolve(read_path_: str, root: Path | None) -> Path:
     return path if path.is_absolute() or root is None else root / path
 
 
-def needs_store(con: duckdb.DuckDBPyConnection, file: Path) -> bool:
-    """A file the view cannot read as it landed: CSV (text), or Parquet whose timestamps carry a time zone
-    (a cast to the contract's TIMESTAMP depends on the reading session's zone)."""
+def needs_store(con: duckdb.DuckDBPyConnection, table: SourceTable, file: Path) -> bool:
+    """A file the view does not read as it landed: CSV (text), or Parquet whose columns are not exactly the
+    contract's, in its order and types (an INT32 quantity, a timestamp with a time zone, whose cast would
+    depend on the reading session's zone). The view can then take every file's schema from the first."""
     if file.suffix != ".parquet":
         return True
     described = con.execute(f"DESCRIBE SELECT * FROM {reader_sql([file])}").fetchall()
-    return any("TIME ZONE" in typ.upper() for _, typ, *_ in described)
+    physical = [(name, typ.upper()) for name, typ, *_ in described if name not in ("filename", "file_row_number")]
+    return physical != [(c.name, c.type.upper()) for c in table.columns]
 
 
 def write_store_copy(con: duckdb.DuckDBPyConnection, table: SourceTable, file: Path, sha256: str,
@@ -130,18 +133,24 @@ def _empty_select(table: SourceTable) -> str:
 
 
 def _files_select(table: SourceTable, files: list[LoadedFile]) -> str:
-    """Contract columns, the file's load key and row number. One read_parquet for plain paths; a path with a
-    glob character alone (DuckDB miscounts rows when a list mixes an escaped pattern with other paths)."""
+    """Contract columns, the file's load key and row number. Every file holds exactly the contract's columns
+    and types (`needs_store`), so the reader takes the schema from the first file instead of opening every
+    file to unite them (0.5 s a query over 1,461 files), and maps rows to files by `file_index`, an integer,
+    not by comparing each row's path. A path with a glob character is read alone (DuckDB miscounts rows
+    when a list mixes an escaped pattern with other paths)."""
     if not files:
         return _empty_select(table)
-    keys = "(VALUES " + ", ".join(f"({quote_literal(str(f.path))}, {int(f.key)})" for f in files) + ") AS k(path, key)"
-    plain = [f.path for f in files if literal_path(f.path) == str(f.path)]
-    groups = ([plain] if plain else []) + [[f.path] for f in files if literal_path(f.path) != str(f.path)]
-    cols = ", ".join(quote_ident(c) for c in table.column_names)
-    reads = " UNION ALL ".join(
-        f"SELECT {cols}, filename, file_row_number FROM ({typed_select(table, group, strict=True)})" for group in groups)
-    return (f"SELECT r.* EXCLUDE (filename), k.key AS load_file_key FROM ({reads}) AS r "
-            f"JOIN {keys} ON k.path = r.filename")
+    plain = [f for f in files if literal_path(f.path) == str(f.path)]
+    groups = ([plain] if plain else []) + [[f] for f in files if literal_path(f.path) != str(f.path)]
+    cols = ", ".join(f"{typed_expr(c, from_text=False, strict=True)} AS {quote_ident(c.name)}" for c in table.columns)
+    parts = []
+    for group in groups:
+        paths = ", ".join(quote_literal(literal_path(f.path)) for f in group)
+        keys = "(VALUES " + ", ".join(f"({i}, {int(f.key)})" for i, f in enumerate(group)) + ") AS k(idx, key)"
+        parts.append(f"SELECT {cols}, r.file_row_number, k.key AS load_file_key "
+                     f"FROM read_parquet([{paths}], file_row_number = true, union_by_name = false, hive_partitioning = false) AS r "
+                     f"JOIN {keys} ON k.idx = r.file_index")
+    return " UNION ALL ".join(parts)
 
 
 def create_views(con: duckdb.DuckDBPyConnection, table: SourceTable) -> None:

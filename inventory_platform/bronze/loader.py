@@ -399,7 +399,7 @@ def _register(con: duckdb.DuckDBPyConnection, table: SourceTable, files: list[Pa
         try:
             inside = root is not None and not Path(in_place.read_path(f, root)).is_absolute()
             reads[f] = (in_place.write_store_copy(con, table, f, sha, store_root if inside else default_store_parent)
-                        if in_place.needs_store(con, f) else f)
+                        if in_place.needs_store(con, table, f) else f)
         except (duckdb.Error, OSError) as exc:
             rejected[f] = _unreadable(exc, f)
     rows = _rows_by_file(con, list(reads.values()))

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import duckdb
 
+from inventory_platform.bronze.in_place import IN_PLACE_TABLES
 from inventory_platform.lib.sql_quoting import quote_ident
 from inventory_platform.lib.writer_lock import exclusive_writer, shared_reader
 
@@ -36,10 +37,16 @@ def read_only(path: Path, consistent: bool = False) -> Iterator[duckdb.DuckDBPyC
 
 
 def user_tables(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str]]:
+    """Every table, and the Bronze ledger where it is a view over the landed files read in place
+    (bronze/in_place.py): its rows are data the warehouse serves, like a table's."""
     return [tuple(r) for r in con.execute("""
         select schema_name, table_name from duckdb_tables()
         where database_name = current_database() and not internal
-        order by schema_name, table_name""").fetchall()]
+        union all
+        select schema_name, view_name from duckdb_views()
+        where database_name = current_database() and not internal and schema_name = 'bronze'
+          and view_name in (select unnest(?))
+        order by 1, 2""", [list(IN_PLACE_TABLES)]).fetchall()]
 
 
 def table_fingerprints(con: duckdb.DuckDBPyConnection) -> dict[str, dict]:
