@@ -146,7 +146,7 @@ def _files_select(table: SourceTable, files: list[LoadedFile]) -> str:
     parts = []
     for group in groups:
         paths = ", ".join(quote_literal(literal_path(f.path)) for f in group)
-        keys = "(VALUES " + ", ".join(f"({i}, {int(f.key)})" for i, f in enumerate(group)) + ") AS k(idx, key)"
+        keys = "(VALUES " + ", ".join(f"({i}::UBIGINT, {int(f.key)})" for i, f in enumerate(group)) + ") AS k(idx, key)"
         parts.append(f"SELECT {cols}, r.file_row_number, k.key AS load_file_key "
                      f"FROM read_parquet([{paths}], file_row_number = true, union_by_name = false, hive_partitioning = false) AS r "
                      f"JOIN {keys} ON k.idx = r.file_index")
