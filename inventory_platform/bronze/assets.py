@@ -37,9 +37,9 @@ def column_schema(table: SourceTable) -> dg.TableSchema:
     return dg.TableSchema(columns=columns)
 
 
-def bronze_description(table: SourceTable, loaded: str) -> str:
+def bronze_description(table: SourceTable, loaded: str, local: bool = True) -> str:
     kept = ("The landed Parquet read in place (a view over every loaded file, joined to the load log; CSV typed "
-            "once into the Bronze store), with load metadata" if in_place.reads_in_place(table)
+            "once into the Bronze store), with load metadata" if local and in_place.reads_in_place(table)
             else "Append-only copy of the landing files with load metadata")
     return (
         f"{table.description} {loaded} {kept}; a file is "
@@ -227,7 +227,7 @@ def external_bronze_specs(daily_partitions: dg.PartitionsDefinition) -> list[dg.
     return [
         dg.AssetSpec(
             key=dg.AssetKey(["bronze", t.name]),
-            description=bronze_description(t, "Loaded into Redshift from the S3 landing zone outside Dagster."),
+            description=bronze_description(t, "Loaded into Redshift from the S3 landing zone outside Dagster.", local=False),
             kinds={"redshift", "s3"},
             metadata={"dagster/column_schema": column_schema(t), "dagster/table_name": f"{BRONZE_SCHEMA}.{t.name}"},
             partitions_def=daily_partitions if t.partitioned_by_day else None,
