@@ -214,3 +214,31 @@ def test_the_duplicate_key_window_reads_only_the_files_with_a_problem(tmp_path: 
 @pytest.fixture(autouse=True)
 def _utc(monkeypatch):
     monkeypatch.setenv("TZ", "UTC")
+
+
+def test_nightly_maintenance_rehashes_the_files_a_stat_cannot_tell_apart(tmp_path: Path):
+    """A byte changed in place with size and modification time restored passes the per-load stat check;
+    the nightly maintenance re-computes each file's SHA-256 and names it."""
+    from inventory_platform.bronze import in_place
+    from inventory_platform.lib.duckdb_warehouse import DuckDBWarehouse
+    from inventory_platform.monitoring.maintenance import maintain_duckdb
+
+    landing = tmp_path / "landing"
+    kept, tampered = write_tx(landing, 1, tx_rows(1, 1)), write_tx(landing, 2, tx_rows(2, 10))
+    db = tmp_path / "wh.duckdb"
+    with duckdb.connect(str(db)) as con:
+        load_files(con, INVENTORY_TRANSACTIONS, [kept, tampered], tmp_path / "q", landing_dir=landing)
+    stat = tampered.stat()
+    data = bytearray(tampered.read_bytes())
+    data[len(data) // 3] ^= 0x01
+    tampered.write_bytes(bytes(data))
+    os.utime(tampered, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    with duckdb.connect(str(db)) as con:
+        assert in_place.changed_files(con, INVENTORY_TRANSACTIONS) == []
+
+    result = maintain_duckdb(DuckDBWarehouse(path=str(db)), dg.get_dagster_logger())
+
+    assert result["bronze_files_changed"] == 1
+    with duckdb.connect(str(db)) as con:
+        [changed] = in_place.changed_files(con, INVENTORY_TRANSACTIONS, verify_sha256=True)
+    assert changed.path == tampered and "SHA-256" in changed.reason
