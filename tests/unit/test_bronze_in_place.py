@@ -242,3 +242,28 @@ def test_nightly_maintenance_rehashes_the_files_a_stat_cannot_tell_apart(tmp_pat
     with duckdb.connect(str(db)) as con:
         [changed] = in_place.changed_files(con, INVENTORY_TRANSACTIONS, verify_sha256=True)
     assert changed.path == tampered and "SHA-256" in changed.reason
+
+
+def test_a_warehouse_with_the_copied_ledger_table_is_converted_to_the_view(tmp_path: Path):
+    """A warehouse from before Bronze read in place holds the ledger as a table; its files are still landed:
+    the next load registers them for the view and drops the copy, and serves the same rows."""
+    landing = tmp_path / "landing"
+    first, second = write_tx(landing, 1, tx_rows(1, 1)), write_tx(landing, 2, tx_rows(2, 10))
+    loaded_at = datetime(2026, 1, 1, 8)
+    with duckdb.connect(str(tmp_path / "wh.duckdb")) as con:  # the layout the copying loader left
+        con.execute("CREATE SCHEMA bronze")
+        con.execute("""CREATE TABLE bronze.load_log (batch_id VARCHAR, source_table VARCHAR, source_file VARCHAR,
+            file_sha256 VARCHAR, file_size BIGINT, file_mtime_ns BIGINT, status VARCHAR, rows_loaded BIGINT, loaded_at TIMESTAMP)""")
+        con.execute("""CREATE TABLE bronze.inventory_transactions AS SELECT *, 'old-batch' AS _batch_id,
+            filename AS _source_file, file_row_number + 1 AS _source_row, ?::TIMESTAMP AS _loaded_at
+            FROM read_parquet(?, filename = true, file_row_number = true)""", [loaded_at, str(first)])
+        st = first.stat()
+        con.execute("INSERT INTO bronze.load_log VALUES ('old-batch', 'inventory_transactions', ?, ?, ?, ?, 'loaded', 3, ?)",
+                    [str(first), hashlib.sha256(first.read_bytes()).hexdigest(), st.st_size, st.st_mtime_ns, loaded_at])
+
+        result = load_files(con, INVENTORY_TRANSACTIONS, [first, second], tmp_path / "q", landing_dir=landing)
+
+        assert result.files_loaded == [str(second)] and result.files_skipped == 1
+        assert con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = 'inventory_transactions'").fetchone() == (0,)
+        log = logged(con)
+        assert served(con) == expected_rows({first: log[str(first)], second: log[str(second)]})
