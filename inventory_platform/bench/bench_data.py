@@ -3,9 +3,13 @@ through the real platform up to a chosen day (a "history").
 
 Layout under INVENTORY_BENCH_DIR (default ~/.cache/inventory-platform/bench):
     <scale>-seed<seed>/landing/                  the simulator's output (Parquet by day), all days
+    <scale>-seed<seed>/simulate.json             how that simulation went (time, memory, resumed or not)
     <scale>-seed<seed>/history-<last day>/       a platform instance: landing/ (symlinks to the simulated
                                                  files up to <last day>), warehouse.duckdb, dagster_home/,
-                                                 build.json (how the full build that made it went)
+                                                 build.json (how the full build that made it went),
+                                                 build-inputs.json (what the build is made from, written
+                                                 as it starts: a build interrupted midway is continued
+                                                 when the inputs are unchanged)
 A history's landing zone is a view of the simulated one, so "one new day lands" is one more day folder
 appearing in it, exactly as an ERP export would.
 """
@@ -21,7 +25,6 @@ from datetime import date
 from pathlib import Path
 
 from inventory_platform.landing_contract import INVENTORY_TRANSACTIONS, SOURCE_TABLES
-from inventory_platform.simulation import simulate
 from inventory_platform.simulation.timeline import DEFAULT_START
 from inventory_platform.simulation.writer import read_manifest
 
@@ -51,6 +54,10 @@ class History:
     @property
     def build_record(self) -> Path:
         return self.root / BUILD_RECORD
+
+    @property
+    def build_inputs(self) -> Path:
+        return self.root / "build-inputs.json"
 
     @property
     def is_built(self) -> bool:
@@ -88,14 +95,24 @@ class BenchData:
     def landing(self) -> Path:
         return self.root / "landing"
 
-    def ensure_landing(self, progress: bool = True) -> dict:
-        """The simulated landing zone (simulated on first use) and its manifest."""
+    @property
+    def simulate_record(self) -> Path:
+        """How the landing zone's simulation went (written when it completes)."""
+        return self.root / "simulate.json"
+
+    @property
+    def simulate_attempt(self) -> Path:
+        """Present while a simulation runs: one found at the start of another means that one was interrupted."""
+        return self.root / "simulate-attempt.json"
+
+    def landing_manifest(self) -> dict | None:
+        """The landing zone's manifest when it holds this simulation completely, else None."""
         manifest = read_manifest(self.landing)
         wanted = (self.scale, self.seed, self.start.isoformat())
         if manifest and (manifest["scale"], manifest["seed"], manifest["start"]) == wanted \
                 and all((self.landing / f["path"]).exists() for f in manifest["files"]):
             return manifest
-        return simulate(self.scale, self.seed, self.landing, start=self.start, progress=progress)
+        return None
 
     def days(self) -> list[date]:
         folder = self.landing / INVENTORY_TRANSACTIONS.name
@@ -132,8 +149,19 @@ class BenchData:
 
     @staticmethod
     def save_build(history: History, record: dict) -> None:
-        history.build_record.write_text(json.dumps(record, indent=2, default=str) + "\n")
+        save_json(history.build_record, record)
 
     @staticmethod
     def load_build(history: History) -> dict:
         return json.loads(history.build_record.read_text())
+
+
+def save_json(path: Path, record: dict) -> None:
+    """Written whole or not at all: a record read back by a resumed bench is never half a file."""
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(record, indent=2, default=str) + "\n")
+    os.replace(tmp, path)
+
+
+def load_json(path: Path) -> dict | None:
+    return json.loads(path.read_text()) if path.exists() else None

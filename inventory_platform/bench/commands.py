@@ -3,20 +3,23 @@
 from __future__ import annotations
 
 import os
+import time
 from datetime import date
 from pathlib import Path
 
 import click
 from rich.console import Console
 
+from inventory_platform.bench.machine import describe_machine
 from inventory_platform.settings import REPO_ROOT
 
 console = Console()
 CDC_SECTIONS = ("cdc_handler", "cdc_lag")
-WAREHOUSE_SECTIONS = ("full_build", "gold_yoy", "raw_yoy", "daily_increment")
+# In order of cost, each saved as it finishes: an interrupted run keeps the cheap answers.
+WAREHOUSE_SECTIONS = ("simulate", "full_build", "gold_yoy", "adhoc_fact_query", "raw_yoy", "daily_increment")
 SECTIONS = CDC_SECTIONS + WAREHOUSE_SECTIONS
 EXPLAIN_TXT = REPO_ROOT / "docs" / "optimization" / "explain_plans.txt"
-# (gold_yoy runs, raw_yoy runs, daily increments per history)
+# (gold_yoy runs, raw_yoy and adhoc_fact_query runs, daily increments per history)
 # --quick simulates 14 months instead of 4 years: loading 1,461 daily partitions takes minutes even at tiny scale.
 QUICK_HISTORY_START = date(2024, 11, 1)
 RUNS = {"quick": (5, 2, 1), "tiny": (20, 5, 3), "small": (20, 3, 2), "medium": (20, 3, 1), "full": (20, 3, 1)}
@@ -42,7 +45,6 @@ def bench(quick: bool, only: tuple[str, ...], scale: str | None, rebuild: bool, 
     Warehouse sections simulate the scale once and build it through the platform into
     INVENTORY_BENCH_DIR (default ~/.cache/inventory-platform/bench), reused by later runs."""
     os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
-    from inventory_platform.bench.machine import describe_machine
     from inventory_platform.bench.report import REPORT_MD, RESULTS_JSON, save_section, write_report
 
     scale = scale or ("tiny" if quick else "small")
@@ -50,6 +52,7 @@ def bench(quick: bool, only: tuple[str, ...], scale: str | None, rebuild: bool, 
     if out_dir:
         out_dir.mkdir(parents=True, exist_ok=True)
     everything = {}
+    started = time.perf_counter()
     selected = only or SECTIONS
     for section in (s for s in CDC_SECTIONS if s in selected):
         console.print(f"[bold]bench[/] {section}{' (quick)' if quick else ''} ...")
@@ -59,8 +62,13 @@ def bench(quick: bool, only: tuple[str, ...], scale: str | None, rebuild: bool, 
         console.print(results)
     warehouse = [s for s in WAREHOUSE_SECTIONS if s in selected]
     if warehouse or explain:
-        for section, machine, results in _warehouse_sections(warehouse, scale, quick, rebuild, explain, out_dir):
+        reused = {}
+        for section, machine, results in _warehouse_sections(warehouse, scale, quick, rebuild, explain, out_dir, reused):
             everything = save_section(section, machine, results, quick, results_json, scale=scale)
+        if set(warehouse) == set(WAREHOUSE_SECTIONS):
+            everything = save_section("bench_run", describe_machine(), {
+                "wall_s": round(time.perf_counter() - started, 1), "sections": list(selected), "reused": reused,
+                "measures_everything": not any(reused.values())}, quick, results_json, scale=scale)
     write_report(everything, report_md)
     console.print(f"[green]Wrote[/] {report_md} and {results_json}")
 
@@ -74,23 +82,28 @@ def _cdc_section(section: str, quick: bool):
 
 
 def _warehouse_sections(sections: list[str], scale: str, quick: bool, rebuild: bool, explain: bool,
-                        out_dir: Path | None):
+                        out_dir: Path | None, reused: dict):
     """Yields (section, machine as the section started, results) as each finishes, so a long run keeps what it
-    measured."""
+    measured. `reused` learns which expensive steps were taken from the cache instead of measured."""
+    from inventory_platform.bench.adhoc_query import measure_adhoc_fact_query
     from inventory_platform.bench.bench_data import BenchData
-    from inventory_platform.bench.machine import describe_machine
-    from inventory_platform.bench.platform_builds import ensure_history, measure_daily_increment
+    from inventory_platform.bench.platform_builds import ensure_history, ensure_landing, measure_daily_increment
     from inventory_platform.bench.yoy_queries import explain_plans, measure_gold_yoy, measure_raw_yoy
 
     gold_runs, raw_runs, daily_runs = RUNS["quick" if quick else scale]
     data = BenchData(scale, start=QUICK_HISTORY_START if quick else None)
     console.print(f"[bold]bench[/] data: {scale} under {data.root} ...")
-    data.ensure_landing(progress=not quick)
+    simulated = ensure_landing(data)
+    reused["simulate"] = simulated.get("reused_from_cache", False)
+    if "simulate" in sections:
+        console.print(simulated)
+        yield "simulate", simulated.get("machine", describe_machine()), simulated
     days = data.days()
     long_last, short_last = days[-2], days[max(len(days) // 10, 2) - 1]
     console.print(f"[bold]bench[/] warehouse through {long_last} ({'rebuilding' if rebuild else 'reused when built'}) ...")
     machine = describe_machine()
     long, long_build = ensure_history(data, long_last, rebuild)
+    reused["full_build"] = long_build.get("reused_from_cache", False)
     if "full_build" in sections:
         console.print(long_build)
         yield "full_build", long_build.get("machine", machine), long_build
@@ -100,6 +113,12 @@ def _warehouse_sections(sections: list[str], scale: str, quick: bool, rebuild: b
         results = measure_gold_yoy(long.duckdb_path, gold_runs)
         console.print(results)
         yield "gold_yoy", machine, results
+    if "adhoc_fact_query" in sections:
+        machine = describe_machine()
+        console.print(f"[bold]bench[/] adhoc_fact_query ({raw_runs} runs) ...")
+        results = measure_adhoc_fact_query(long.duckdb_path, raw_runs)
+        console.print(results)
+        yield "adhoc_fact_query", machine, results
     if "raw_yoy" in sections:
         machine = describe_machine()
         console.print(f"[bold]bench[/] raw_yoy ({raw_runs} runs) ...")

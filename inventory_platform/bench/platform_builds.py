@@ -1,6 +1,11 @@
-"""Timed runs of the real platform on bench data: the full build (Bronze -> Silver -> Gold through
-`materialize_everything`, what `inventory-platform materialize` runs) and the daily increment (one new
-day landed, then the daily_batch_load job for that day, as its schedule starts it)."""
+"""Timed runs of the real platform on bench data: the simulation of the landing files, the full build
+(Bronze -> Silver -> Gold through `materialize_everything`, what `inventory-platform materialize` runs) and
+the daily increment (one new day landed, then the daily_batch_load job for that day, as its schedule
+starts it).
+
+Each is resumable across bench runs: what took time is kept under INVENTORY_BENCH_DIR with the inputs it
+was made from, and a run interrupted midway is continued (the simulator and the platform both resume
+their own work) rather than started over. The record then says `resumed` and which attempts it timed."""
 
 from __future__ import annotations
 
@@ -13,13 +18,15 @@ import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from inventory_platform.bench.bench_data import BenchData, History, platform_env
+from inventory_platform.bench.bench_data import BenchData, History, load_json, platform_env, save_json
 from inventory_platform.bench.child_process import Measured, run_measured
 from inventory_platform.bench.machine import describe_machine
 from inventory_platform.bench.platform_run import RESULT_PREFIX
+from inventory_platform.bench.storage import footprint
+from inventory_platform.landing_contract import MANIFEST_FILE
 from inventory_platform.lib.duckdb_warehouse import connect_duckdb
 from inventory_platform.lib.file_digest import sha256_of
-from inventory_platform.settings import DBT_PROJECT_DIR
+from inventory_platform.settings import DBT_PROJECT_DIR, REPO_ROOT
 from inventory_platform.transform.dbt_assets import MANIFEST_PATH
 
 
@@ -55,23 +62,61 @@ def _platform_run(args: list[str], env: dict[str, str], log: Path) -> tuple[Meas
     return measured, json.loads(lines[-1][len(RESULT_PREFIX):])
 
 
+def ensure_landing(data: BenchData) -> dict:
+    """The simulated landing zone and how its simulation went: simulated (in a measured child process) when
+    missing; an interrupted simulation is continued and its record says so."""
+    if data.landing_manifest():
+        return {**(load_json(data.simulate_record) or {"scale": data.scale, "note": "simulated before bench records were kept"}),
+                "reused_from_cache": True}
+    data.root.mkdir(parents=True, exist_ok=True)
+    earlier = load_json(data.simulate_attempt) or {"attempts": 0}
+    save_json(data.simulate_attempt, {"attempts": earlier["attempts"] + 1,
+                                      "started_at": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")})
+    machine = describe_machine()
+    measured, result = _platform_run(["simulate", data.scale, str(data.seed), data.start.isoformat(), str(data.landing)],
+                                     platform_env(data.root, data.landing, data.root / "unused.duckdb"),
+                                     data.root / "logs" / "simulate.log")
+    record = {"scale": data.scale, "seed": data.seed, "start": data.start.isoformat(), **result,
+              "days": len(data.days()), "wall_s": measured.wall_s, "peak_rss_mb": measured.peak_rss_mb,
+              "resumed": earlier["attempts"] > 0, "earlier_attempts_not_timed": earlier["attempts"],
+              "landing_bytes": sum(p.stat().st_size for p in data.landing.rglob("*") if p.is_file()),
+              "measured_at": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"), "machine": machine}
+    save_json(data.simulate_record, record)
+    data.simulate_attempt.unlink()
+    return record
+
+
 def build_history(data: BenchData, history: History) -> dict:
-    """A fresh platform instance holding every day up to history.last_day, built from empty: the full build."""
-    if history.root.exists():
-        shutil.rmtree(history.root)
-    data.prepare_landing_view(history)
+    """A platform instance holding every day up to history.last_day, built from empty: the full build. A build
+    of the same inputs that was interrupted (no build.json yet) is continued: the platform resumes its own
+    first build, so an interruption costs the unfinished part, not the hours before it."""
+    inputs = build_inputs(data)
+    started = load_json(history.build_inputs)
+    resuming = (started is not None and started["digest"] == inputs["digest"] and history.duckdb_path.exists()
+                and not history.build_record.exists())
+    if not resuming:
+        if history.root.exists():
+            shutil.rmtree(history.root)
+        data.prepare_landing_view(history)
+        started = {**inputs, "attempts": []}
+    attempt = len(started["attempts"]) + 1
+    started["attempts"].append({"started_at": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")})
+    save_json(history.build_inputs, started)
     env = platform_env(history.root, history.landing, history.duckdb_path)
     machine = describe_machine()
-    measured, result = _platform_run(["full"], env, history.root / "logs" / "full_build.log")
+    measured, result = _platform_run(["full"], env, history.root / "logs" / f"full_build-{attempt}.log")
+    ledger_rows = data.ledger_rows_through(history.last_day)
     record = {
         "scale": data.scale, "history_last_day": history.last_day.isoformat(),
-        "ledger_rows": data.ledger_rows_through(history.last_day),
+        "ledger_rows": ledger_rows,
         "wall_s": measured.wall_s, "peak_rss_mb": measured.peak_rss_mb,
+        "resumed": attempt > 1, "earlier_attempts_not_timed": attempt - 1,
         "load_definitions_s": result["load_definitions_s"], "runs": result["runs"],
         "warehouse_mb": round(history.duckdb_path.stat().st_size / 1024 / 1024, 1),
+        **footprint(history.root, history.duckdb_path, history.landing, ledger_rows),
         "slowest_dbt_nodes": slowest_dbt_nodes(measured.log),
         "measured_at": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"), "machine": machine,
-        "dbt_project_digest": dbt_project_digest(),
+        "inputs_digest": inputs["digest"],
     }
     data.save_build(history, record)
     return record
@@ -79,9 +124,11 @@ def build_history(data: BenchData, history: History) -> dict:
 
 def ensure_history(data: BenchData, last_day, rebuild: bool = False) -> tuple[History, dict]:
     history = data.history(last_day)
-    # A warehouse built by other models is no base for an increment of these (the tables differ).
-    if history.is_built and not rebuild and data.load_build(history).get("dbt_project_digest") == dbt_project_digest():
-        return history, data.load_build(history)
+    # A warehouse built by other code or from other landing files is no base for an increment of these.
+    if history.is_built and not rebuild and data.load_build(history).get("inputs_digest") == build_inputs(data)["digest"]:
+        return history, {**data.load_build(history), "reused_from_cache": True}
+    if rebuild and history.build_inputs.exists():
+        history.build_inputs.unlink()
     return history, build_history(data, history)
 
 
@@ -94,6 +141,7 @@ def daily_increment(data: BenchData, history: History) -> dict:
     if work.exists():
         shutil.rmtree(work)
     work.mkdir(parents=True)
+    _require_free_disk(work, 2 * history.duckdb_path.stat().st_size + (2 << 30), "a copy of the warehouse and the day's run")
     shutil.copy2(history.duckdb_path, work / history.duckdb_path.name)
     duckdb_path = work / history.duckdb_path.name
     # The day lands in the history's own landing zone (the paths the warehouse already loaded from stay
@@ -121,6 +169,13 @@ def daily_increment(data: BenchData, history: History) -> dict:
             "checks": result["runs"][0]["checks"], "gold_latest_month_end": str(gold_month), "slowest_dbt_nodes": slowest}
 
 
+def _require_free_disk(path: Path, needed: int, purpose: str) -> None:
+    free = shutil.disk_usage(path).free
+    if free < needed:
+        raise BenchRunFailed(f"{purpose} needs about {needed / 2**30:.1f} GB free under {path}; "
+                             f"{free / 2**30:.1f} GB are (set INVENTORY_BENCH_DIR to a larger disk)")
+
+
 def measure_daily_increment(data: BenchData, history: History, runs: int) -> dict:
     """Median of `runs` increments of the same day, each on a fresh copy of the history's warehouse."""
     samples = [daily_increment(data, history) for _ in range(runs)]
@@ -134,10 +189,35 @@ def measure_daily_increment(data: BenchData, history: History, runs: int) -> dic
             "slowest_dbt_nodes": samples[-1]["slowest_dbt_nodes"], "materializations": model_materializations()}
 
 
+# What decides a built warehouse's content: the dbt project, the platform code that loads and builds
+# (not its catalog, reports or monitoring), and the landing files.
+BUILD_CODE = ("inventory_platform/bronze", "inventory_platform/cdc", "inventory_platform/transform",
+              "inventory_platform/orchestration", "inventory_platform/cold_tier", "inventory_platform/lib",
+              "inventory_platform/settings.py", "inventory_platform/landing_contract.py")
+
+
+def _digest_files(digest, root: Path, paths) -> None:
+    for path in sorted(paths):
+        digest.update(f"{path.relative_to(root)}\0{sha256_of(path)}\0".encode())
+
+
 def dbt_project_digest() -> str:
     """Identity of the dbt project's models, macros, tests and configuration."""
     digest = hashlib.sha256()
-    for path in sorted(p for p in DBT_PROJECT_DIR.rglob("*") if p.is_file() and p.suffix in (".sql", ".yml", ".csv")
-                       and not {"target", "logs"} & set(p.relative_to(DBT_PROJECT_DIR).parts)):
-        digest.update(f"{path.relative_to(DBT_PROJECT_DIR)}\0{sha256_of(path)}\0".encode())
+    _digest_files(digest, DBT_PROJECT_DIR, (p for p in DBT_PROJECT_DIR.rglob("*") if p.is_file()
+                                            and p.suffix in (".sql", ".yml", ".csv")
+                                            and not {"target", "logs"} & set(p.relative_to(DBT_PROJECT_DIR).parts)))
     return digest.hexdigest()
+
+
+def build_inputs(data: BenchData) -> dict:
+    """The inputs of a full build and one digest over them."""
+    code = hashlib.sha256()
+    for entry in BUILD_CODE:
+        path = REPO_ROOT / entry
+        _digest_files(code, REPO_ROOT, path.rglob("*.py") if path.is_dir() else [path])
+    manifest = data.landing / MANIFEST_FILE
+    parts = {"dbt_project": dbt_project_digest(), "platform_code": code.hexdigest(),
+             "landing_manifest": sha256_of(manifest) if manifest.exists() else None}
+    digest = hashlib.sha256("\0".join(f"{k}={v}" for k, v in sorted(parts.items())).encode()).hexdigest()
+    return {"digest": digest, **parts}

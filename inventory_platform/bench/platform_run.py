@@ -2,6 +2,8 @@
 
     python -m inventory_platform.bench.platform_run full        everything, as `inventory-platform materialize`
     python -m inventory_platform.bench.platform_run daily DAY   the daily_batch_load job for DAY, as its schedule asks
+    python -m inventory_platform.bench.platform_run simulate SCALE SEED START OUT
+                                                                the landing files, as `inventory-platform simulate`
 
 Paths come from the environment (INVENTORY_DUCKDB_PATH, INVENTORY_LANDING_DIR, DAGSTER_HOME, ...). Prints
 one JSON line: per run, job, success, seconds and failed checks; exits 1 when a run or a check failed.
@@ -14,7 +16,21 @@ import time
 RESULT_PREFIX = "BENCH_RESULT "
 
 
+def _simulate(scale: str, seed: str, start: str, out: str) -> int:
+    from datetime import date
+    from pathlib import Path
+
+    from inventory_platform.simulation import simulate
+
+    manifest = simulate(scale, int(seed), Path(out), start=date.fromisoformat(start), progress=False)
+    print(RESULT_PREFIX + json.dumps({"rows": sum(f["rows"] for f in manifest["files"]),
+                                      "files": len(manifest["files"])}), flush=True)
+    return 0
+
+
 def main(argv: list[str]) -> int:
+    if argv[0] == "simulate":
+        return _simulate(*argv[1:])
     started = time.perf_counter()
     import dagster as dg
 
@@ -43,7 +59,7 @@ def main(argv: list[str]) -> int:
                          "failed_checks": [f"{e.asset_key.to_user_string()}:{e.check_name}" for e in checks if not e.passed],
                          "checks": len(checks), "seconds": round(time.perf_counter() - job_started, 2)})
         else:
-            raise SystemExit(f"unknown mode {argv[0]!r}: full | daily DAY")
+            raise SystemExit(f"unknown mode {argv[0]!r}: full | daily DAY | simulate SCALE SEED START OUT")
     print(RESULT_PREFIX + json.dumps({"load_definitions_s": round(loaded_s, 2), "runs": runs}), flush=True)
     return 0 if all(r["success"] and not r["failed_checks"] for r in runs) else 1
 

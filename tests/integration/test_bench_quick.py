@@ -23,14 +23,26 @@ def test_quick_bench_measures_every_section(tmp_path):
     assert all(r["loaded"] == r["events"] > 0 and 0 <= r["lag_p50_s"] <= r["lag_p95_s"] for r in lags.values())
 
     tiny = {name: results[name]["by_scale"]["tiny"]["results"]
-            for name in ("full_build", "gold_yoy", "raw_yoy", "daily_increment")}
+            for name in ("simulate", "full_build", "gold_yoy", "adhoc_fact_query", "raw_yoy", "daily_increment", "bench_run")}
+    simulated = tiny["simulate"]
+    assert simulated["rows"] > 100_000 and simulated["wall_s"] > 0 and simulated["peak_rss_mb"] > 0
+    assert simulated["resumed"] is False and simulated["landing_bytes"] > 0
     build = tiny["full_build"]
-    assert build["ledger_rows"] > 100_000 and build["peak_rss_mb"] > 0
+    assert build["ledger_rows"] > 100_000 and build["peak_rss_mb"] > 0 and build["resumed"] is False
+    assert simulated["rows"] > build["ledger_rows"]  # the landing zone also holds the reference files' rows
+    # the disk figure: the file and what lives beside it, per ledger row, with the tables that make it up
+    assert build["bytes_total"] >= build["warehouse_file_bytes"] > 0
+    assert build["bytes_per_ledger_row"] == round(build["bytes_total"] / build["ledger_rows"], 2)
+    assert "silver.fct_inventory_transactions" in build["table_bytes"]
+    assert 0 < sum(build["table_bytes"].values()) <= build["used_block_bytes"]
+    assert build["landing_bytes_per_ledger_row"] > 0
     assert [r["job"] for r in build["runs"]] == ["load_reference_data", "load_inventory_transactions", "build_silver_gold"]
     gold = tiny["gold_yoy"]
     # --quick simulates 14 months: the latest 3 month ends have a prior year (the full run has 36)
     assert gold["months"] == 3 and gold["scopes"] > 1 and gold["rows_returned"] == 3 * gold["scopes"]
     assert 0 < gold["median_ms"] and gold["ledger_rows"] == build["ledger_rows"]
+    adhoc = tiny["adhoc_fact_query"]
+    assert adhoc["rows_returned"] > 0 and adhoc["fact_rows_read"] > 0 and adhoc["months"] == 14
     raw = tiny["raw_yoy"]
     assert raw["equals_gold"] is True and raw["rows_returned"] == gold["rows_returned"] and raw["median_s"] > 0
     short, long = tiny["daily_increment"]["histories"]
@@ -38,8 +50,12 @@ def test_quick_bench_measures_every_section(tmp_path):
     assert short["day_rows"] > 0 and long["day_rows"] > 0 and tiny["daily_increment"]["ratio"] > 0
     assert long["history_ledger_rows"] == build["ledger_rows"]
 
+    run = tiny["bench_run"]
+    assert run["wall_s"] > 0 and run["measures_everything"] is True and run["reused"] == {"simulate": False, "full_build": False}
+
     report = (out / "performance.md").read_text()
     assert "events/s" in report and "Machine:" in report and "quick run" in report
-    assert report.count("| `tiny` |") >= 6  # gold, raw, two daily histories, their ratio, full build
+    # simulate, build time and bytes, gold, ad hoc, raw, two daily histories and their ratio, the whole run
+    assert report.count("| `tiny` |") >= 10
     plans = (out / "explain_plans.txt").read_text()
     assert plans.count("Total Time:") == 3  # two Gold statements, one raw query (DuckDB 2's summary box)

@@ -53,3 +53,26 @@ def test_how_a_warehouse_was_built_is_said_beside_its_machine():
     report = render_markdown({"raw_yoy": section})
     assert "- `medium`: Machine: cpu" in report
     assert report.split("- `medium`: ", 1)[1].splitlines()[0].endswith("Snapshot built by dbt after the bench run stopped.")
+
+
+def test_issue_18_rows_are_judged_at_full_scale_only():
+    def build(rows: int, bytes_per_row: float) -> dict:
+        return {"ledger_rows": rows, "runs": [{"job": "build_silver_gold", "seconds": 100.0}], "warehouse_mb": 1.0,
+                "measured_at": "2026-12-06 09:00 UTC", "wall_s": 1200.0, "peak_rss_mb": 5000.0,
+                "bytes_per_ledger_row": bytes_per_row, "bytes_total": int(rows * bytes_per_row),
+                "warehouse_file_bytes": int(rows * bytes_per_row), "free_block_bytes": 0, "cold_bytes": 0,
+                "bronze_store_bytes": 0, "used_bytes_per_ledger_row": bytes_per_row, "landing_bytes_per_ledger_row": 8.0,
+                "table_bytes": {"silver.fct_inventory_transactions": 2**30}}
+
+    report = render_markdown({"full_build": _section(medium=build(300_000_000, 12.0), full=build(1_460_000_000, 21.0)),
+                              "simulate": _section(full={"rows": 1_460_000_000, "files": 1500, "days": 1461,
+                                                         "landing_bytes": 2**33, "measured_at": "x", "wall_s": 600.0,
+                                                         "peak_rss_mb": 5000.0, "resumed": True,
+                                                         "earlier_attempts_not_timed": 1}),
+                              "bench_run": _section(full={"wall_s": 5400.0, "reused": {"simulate": True, "full_build": False},
+                                                          "measures_everything": False})})
+    assert _verdicts(report, "medium") == ["not shown: within the target at `medium` (300,000,000 ledger rows), but the "
+                                           "target is for `full` scale"] * 2
+    # full: the build is within time and memory; 21 B a row is over; the simulation is over its 4 GB
+    assert _verdicts(report, "full") == ["not met", "met", "not met", "not shown: parts were reused from an earlier run"]
+    assert "**21.0 B** a ledger row" in report and "resumed after 1 interrupted attempt(s)" in report
