@@ -70,12 +70,18 @@ def landing_root(con: duckdb.DuckDBPyConnection) -> Path | None:
 
 def read_path(file: Path, landing_dir: Path | None) -> str:
     """How the load log names a file for the view: relative to the landing root when inside it."""
+    # abspath, not resolve: a landing zone may link day folders in (landing_inventory.py), and the path
+    # through the link is the one a copy of the landing folder keeps.
     if landing_dir is not None:
         try:
-            return file.resolve().relative_to(landing_dir.resolve()).as_posix()
+            return _absolute(file).relative_to(_absolute(landing_dir)).as_posix()
         except ValueError:
             pass
-    return str(file.resolve())
+    return str(_absolute(file))
+
+
+def _absolute(path: Path) -> Path:
+    return Path(os.path.abspath(path))
 
 
 def resolve(read_path_: str, root: Path | None) -> Path:
@@ -183,7 +189,7 @@ def point_at_landing(con: duckdb.DuckDBPyConnection, landing_dir: Path, tables: 
 
 def set_landing_root(con: duckdb.DuckDBPyConnection, landing_dir: Path) -> None:
     """A one-row view, not a table: where this copy's files are is not data (a DR copy differs only here)."""
-    con.execute(f"CREATE OR REPLACE VIEW {LANDING_ROOT} AS SELECT {quote_literal(str(landing_dir.resolve()))} AS path")
+    con.execute(f"CREATE OR REPLACE VIEW {LANDING_ROOT} AS SELECT {quote_literal(str(_absolute(landing_dir)))} AS path")
 
 
 def is_view(con: duckdb.DuckDBPyConnection, table: SourceTable) -> bool:

@@ -179,7 +179,7 @@ def test_a_copy_of_warehouse_and_landing_reads_its_own_files(tmp_path: Path, mon
     with duckdb.connect(pointer["duckdb_path"], read_only=True) as con:
         assert served(con) == before and len(before) > 1000
         root = con.execute("SELECT path FROM bronze.landing_root").fetchone()[0]
-    assert root == str(Path(pointer["landing_dir"]).resolve())
+    assert root == os.path.abspath(pointer["landing_dir"])
 
 
 def test_the_duplicate_key_window_reads_only_the_files_with_a_problem(tmp_path: Path, monkeypatch):
