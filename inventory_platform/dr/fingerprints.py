@@ -15,7 +15,7 @@ from pathlib import Path
 import duckdb
 
 from inventory_platform.bronze.in_place import IN_PLACE_TABLES
-from inventory_platform.lib.sql_quoting import quote_ident
+from inventory_platform.lib.sql_quoting import quote_ident, quote_literal
 from inventory_platform.lib.writer_lock import exclusive_writer, shared_reader
 
 LOCK_TIMEOUT_S = 600.0
@@ -65,8 +65,15 @@ def newest_loaded_at(con: duckdb.DuckDBPyConnection) -> datetime | None:
     """The newest `_loaded_at` (UTC) of any Bronze table: how recent the data in this warehouse is."""
     tables = [r[0] for r in con.execute("""
         select table_name from duckdb_columns()
-        where database_name = current_database() and schema_name = 'bronze' and column_name = '_loaded_at'""").fetchall()]
+        where database_name = current_database() and schema_name = 'bronze' and column_name = '_loaded_at'
+          and table_name not like '%\\_offloaded' escape '\\'""").fetchall()]
     if not tables:
         return None
-    union = " union all ".join(f"select max(_loaded_at) as m from bronze.{quote_ident(t)}" for t in tables)
+    # A ledger read in place answers from its load log: the view would join every row to find the newest.
+    views = {r[0] for r in con.execute("select view_name from duckdb_views() where database_name = current_database() "
+                                       "and schema_name = 'bronze'").fetchall()}
+    union = " union all ".join(
+        f"select max(loaded_at) as m from bronze.load_log where source_table = {quote_literal(t)} and status = 'loaded'"
+        if t in IN_PLACE_TABLES and t in views else f"select max(_loaded_at) as m from bronze.{quote_ident(t)}"
+        for t in tables)
     return con.execute(f"select max(m) from ({union})").fetchone()[0]
