@@ -29,8 +29,6 @@ def clean(tmp_path_factory) -> tuple[Path, Path]:
     return work, bronze
 
 
-
-
 def copy_of(clean: tuple[Path, Path], name: str) -> tuple[Path, Path]:
     work, source = clean
     target_dir = work / name
