@@ -52,7 +52,7 @@ def land_and_load(path: Path, landing: Path, *selects: str) -> None:
     con = duckdb.connect(str(path))
     try:
         for n, sql in enumerate(selects):
-            rows = con.execute(sql).arrow()
+            rows = con.execute(sql).to_arrow_table()
             day = rows.column("event_ts")[0].as_py().date()
             folder = landing / "inventory_transactions" / f"date={day}"
             folder.mkdir(parents=True, exist_ok=True)
