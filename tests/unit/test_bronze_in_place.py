@@ -169,7 +169,9 @@ def test_a_copy_of_warehouse_and_landing_reads_its_own_files(tmp_path: Path, mon
         load_files(con, INVENTORY_TRANSACTIONS, landing_files(landing, INVENTORY_TRANSACTIONS), data / "quarantine",
                    landing_dir=landing)
         before = served(con)
-    for var, value in {"INVENTORY_DATA_DIR": str(data), "INVENTORY_DR_DIR": str(tmp_path / "dr"),
+    for var, value in {"INVENTORY_ENV": "local", "INVENTORY_DATA_DIR": str(data), "INVENTORY_DR_DIR": str(tmp_path / "dr"),
+                       "INVENTORY_DUCKDB_PATH": str(data / "warehouse.duckdb"), "INVENTORY_LANDING_DIR": str(landing),
+                       "INVENTORY_QUARANTINE_DIR": str(data / "quarantine"), "INVENTORY_COLD_DIR": str(data / "cold"),
                        "DAGSTER_HOME": str(tmp_path / "home")}.items():
         monkeypatch.setenv(var, value)
     backup(load_settings())
