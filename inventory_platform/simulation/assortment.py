@@ -46,7 +46,10 @@ class Assortment:
     def locate(self, wh: np.ndarray, sku: np.ndarray) -> np.ndarray:
         """Pair index of each (warehouse, SKU), -1 where the warehouse does not stock the SKU."""
         wanted = wh.astype(np.int64) * self.n_skus + sku
-        pos = np.minimum(np.searchsorted(self.keys, wanted), len(self.keys) - 1)
+        order = np.argsort(wanted)  # sorted needles walk the keys in order: far fewer cache misses
+        pos = np.empty(len(wanted), dtype=np.int64)
+        pos[order] = np.searchsorted(self.keys, wanted[order])
+        np.minimum(pos, len(self.keys) - 1, out=pos)
         return np.where(self.keys[pos] == wanted, pos, -1)
 
 

@@ -43,6 +43,7 @@ REFERENCE_PREFIX = {"RECEIPT": "PO", "SHIPMENT": "SO", "TRANSFER_OUT": "TR", "TR
                     "ADJUSTMENT": "ADJ", "CYCLE_COUNT": "CC"}
 REFERENCE_DIGITS = 10
 NUMBERED_IN_TIME_ORDER = ("SHIPMENT", "ADJUSTMENT")  # document numbers follow the clock within a day
+_PREFIXES = pa.array([f"{REFERENCE_PREFIX[m]}-" for m in MOVEMENT_TYPES], pa.string())
 
 
 @dataclass(frozen=True)
@@ -52,10 +53,44 @@ class DayMovements:
     pair: np.ndarray
     movement: np.ndarray  # index into MOVEMENT_TYPES
     quantity: np.ndarray
-    reference: pa.Array  # string
+    number: np.ndarray  # document number; the reference_id is the movement's prefix and this number
 
     def __len__(self) -> int:
         return len(self.pair)
+
+    def reference(self) -> pa.Array:
+        """reference_id strings such as SO-0000012345 (built by the writer's thread, off the simulation's)."""
+        digits = pc.utf8_lpad(pc.cast(pa.array(self.number), pa.string()), width=REFERENCE_DIGITS, padding="0")
+        return pc.binary_join_element_wise(_PREFIXES.take(pa.array(self.movement)), digits, "")
+
+
+@dataclass(frozen=True)
+class DayParts:
+    """A day's movements phase by phase, with their transaction ids and time-ordered document numbers already
+    reserved by the ledger; movements() puts them in time order (on the writer's thread, off the simulation's)."""
+
+    parts: list  # (movement type, pair, quantity, second of day, document number or None to number after sorting)
+    first_transaction_id: int
+    first_number: dict[str, int]  # first number reserved for each of NUMBERED_IN_TIME_ORDER
+
+    def __len__(self) -> int:
+        return sum(len(p[1]) for p in self.parts)
+
+    def movements(self) -> DayMovements:
+        parts = self.parts
+        movement = np.concatenate([np.full(len(p[1]), CODE[p[0]], dtype=np.int8) for p in parts])
+        pair = np.concatenate([p[1] for p in parts]).astype(np.int64, copy=False)
+        qty = np.concatenate([p[2] for p in parts]).astype(np.int64, copy=False)
+        second = np.concatenate([p[3] for p in parts]).astype(np.int64, copy=False)
+        number = np.concatenate([np.zeros(len(p[1]), np.int64) if p[4] is None else p[4] for p in parts])
+        order = _stable_order(second)
+        movement, pair, qty, second, number = movement[order], pair[order], qty[order], second[order], number[order]
+        for name in NUMBERED_IN_TIME_ORDER:
+            rows = np.flatnonzero(movement == CODE[name])
+            number[rows] = np.arange(self.first_number[name], self.first_number[name] + len(rows), dtype=np.int64)
+        ids = np.arange(self.first_transaction_id, self.first_transaction_id + len(order), dtype=np.int64)
+        return DayMovements(transaction_id=ids, second=second, pair=pair, movement=movement, quantity=qty,
+                            number=number)
 
 
 def _grouped_by_day(book: dict[int, list], day: np.ndarray, *columns: np.ndarray) -> None:
@@ -67,11 +102,45 @@ def _grouped_by_day(book: dict[int, list], day: np.ndarray, *columns: np.ndarray
             book.setdefault(int(day[chunk[0]]), []).append(tuple(c[order[chunk]] for c in columns))
 
 
+def _stable_order(second: np.ndarray) -> np.ndarray:
+    """np.argsort(second, kind="stable") for seconds of a day, as two 16-bit radix passes (numpy sorts 16-bit
+    keys stably by radix, several times faster than a merge sort of int64)."""
+    low = np.argsort((second & 0xFFFF).astype(np.uint16), kind="stable")
+    return low[np.argsort((second[low] >> 16).astype(np.uint16), kind="stable")]
+
+
+def _sorted_unique(values: np.ndarray) -> np.ndarray:
+    """np.unique(values) for a 1-d array; numpy 2's hash-based unique is several times slower on large ones."""
+    values = np.sort(values)
+    return values[np.concatenate(([True], values[1:] != values[:-1]))] if len(values) else values
+
+
+def _book_arrays(name: str, book: dict[int, list]) -> dict[str, np.ndarray]:
+    """A book as flat arrays: its days, the row count of each, and each column's rows in day order."""
+    days = sorted(book)
+    columns = [_concatenated(book[d]) for d in days]
+    arrays = {f"{name}_days": np.array(days, dtype=np.int64),
+              f"{name}_counts": np.array([len(c[0]) for c in columns], dtype=np.int64)}
+    for i in range(3):
+        arrays[f"{name}_{i}"] = np.concatenate([c[i] for c in columns]) if columns else np.zeros(0, dtype=np.int64)
+    return arrays
+
+
+def _book_from_arrays(name: str, arrays: dict[str, np.ndarray]) -> dict[int, list]:
+    bounds = np.cumsum(arrays[f"{name}_counts"])[:-1]
+    parts = [np.split(arrays[f"{name}_{i}"], bounds) for i in range(3)]
+    return {int(d): [tuple(p[k] for p in parts)] for k, d in enumerate(arrays[f"{name}_days"])}
+
+
+def _concatenated(chunks: list) -> tuple[np.ndarray, ...]:
+    return tuple(np.concatenate([c[i] for c in chunks]) for i in range(len(chunks[0])))
+
+
 def _pop(book: dict[int, list], t: int, n_columns: int) -> tuple[np.ndarray, ...]:
     chunks = book.pop(t, [])
     if not chunks:
         return tuple(np.zeros(0, dtype=np.int64) for _ in range(n_columns))
-    return tuple(np.concatenate([c[i] for c in chunks]) for i in range(n_columns))
+    return _concatenated(chunks)
 
 
 class Ledger:
@@ -96,6 +165,17 @@ class Ledger:
         self.order_until = assortment.end_day - 1 - WIND_DOWN_DAYS
         self.drain_days = {int(d) for d in network.close_day[network.close_day < history.n_days] - 1}
         self._policy_day = -1
+        # constant parts of the weekly plan, and per-day work arrays reused so that no day pays for fresh pages
+        self.profile = assortment.profile.astype(np.intp)  # np.take with intp indices and mode="clip" is unbuffered
+        self.demand_base = assortment.order_rate * (1 + assortment.line_qty_extra)
+        self.lead_and_safety = assortment.lead_days + assortment.safety_days
+        self.reorder_point = np.zeros(n, dtype=np.int64)
+        self.order_up_to = np.zeros(n, dtype=np.int64)
+        self._real = np.empty(n, dtype=np.float64)
+        self._demand = np.empty(n, dtype=np.float64)
+        self._whole = np.empty(n, dtype=np.int64)
+        self._selling = np.empty(n, dtype=bool)
+        self._flag = np.empty(n, dtype=bool)
 
         regions = network.region
         self.region_size = np.bincount(regions, minlength=3)
@@ -109,17 +189,44 @@ class Ledger:
         bounds = np.flatnonzero(np.diff(keys)) + 1
         self.count_groups = {int(keys[g[0]]): order[g] for g in np.split(np.arange(n), bounds) if len(g)}
 
-        self.prefixes = pa.array([f"{REFERENCE_PREFIX[m]}-" for m in MOVEMENT_TYPES], pa.string())
+    # ---- checkpoint -----------------------------------------------------------------------------------
+    def checkpoint_state(self) -> tuple[dict, dict[str, np.ndarray]]:
+        """Everything that changes from day to day (the random stream is saved by the caller)."""
+        scalars = {"counters": self.counters, "next_transaction_id": self.next_transaction_id,
+                   "policy_day": self._policy_day}
+        arrays = {"on_hand": self.on_hand, "on_order": self.on_order,
+                  **_book_arrays("arrivals", self.arrivals), **_book_arrays("returns", self.returns)}
+        return scalars, arrays
+
+    def restore(self, scalars: dict, arrays: dict[str, np.ndarray]) -> None:
+        self.counters = dict(scalars["counters"])
+        self.next_transaction_id = scalars["next_transaction_id"]
+        self.on_hand = arrays["on_hand"].copy()
+        self.on_order = arrays["on_order"].copy()
+        self.arrivals = _book_from_arrays("arrivals", arrays)
+        self.returns = _book_from_arrays("returns", arrays)
+        self._policy_day = -1
+        if scalars["policy_day"] >= 0:
+            self._plan(scalars["policy_day"])  # the policy is a pure function of its day
 
     # ---- planning -------------------------------------------------------------------------------------
     def _plan(self, t: int) -> None:
         if self._policy_day >= 0 and t - self._policy_day < POLICY_REVIEW_DAYS:
             return
-        a = self.a
-        units_per_day = a.order_rate * (1 + a.line_qty_extra) * self.season.forward[t, a.profile]
-        self.reorder_point = np.maximum(1, np.ceil(units_per_day * (a.lead_days + a.safety_days))).astype(np.int64)
-        cover = np.maximum(a.case_pack, np.ceil(units_per_day * a.cover_days)).astype(np.int64)
-        self.order_up_to = self.reorder_point + cover
+        a, x = self.a, self._real
+        # reorder_point = max(1, ceil(units_per_day * (lead + safety days))), order_up_to = reorder_point +
+        # max(case pack, ceil(units_per_day * cover days)), where units_per_day = demand_base * forward season
+        units_per_day = np.take(self.season.forward[t], self.profile, out=self._demand, mode="clip")
+        units_per_day *= self.demand_base
+        np.multiply(units_per_day, self.lead_and_safety, out=x)
+        np.ceil(x, out=x)
+        np.maximum(x, 1, out=x)
+        self.reorder_point[:] = x
+        np.multiply(units_per_day, a.cover_days, out=x)
+        np.ceil(x, out=x)
+        np.maximum(x, a.case_pack, out=x)
+        self.order_up_to[:] = x
+        self.order_up_to += self.reorder_point
         self._policy_day = t
 
     def opening_balances(self) -> np.ndarray:
@@ -131,12 +238,15 @@ class Ledger:
         return self.on_hand.copy()
 
     # ---- one day ----------------------------------------------------------------------------------------
-    def step(self, t: int) -> DayMovements:
+    def step(self, t: int) -> DayParts:
         a = self.a
         self._plan(t)
-        trading = (a.start_day <= t) & (t < a.end_day)
-        draining = (a.end_day - 1 == t) if t in self.drain_days else np.zeros(len(a), dtype=bool)
-        selling = trading & ~draining
+        selling = np.less_equal(a.start_day, t, out=self._selling)
+        selling &= np.greater(a.end_day, t, out=self._flag)  # trading
+        draining = None
+        if t in self.drain_days:
+            draining = a.end_day - 1 == t
+            selling &= ~draining
         # (movement type, pair, quantity, second of day, document number or None to number after sorting)
         parts: list[tuple[str, np.ndarray, np.ndarray, np.ndarray, np.ndarray | None]] = []
 
@@ -163,9 +273,14 @@ class Ledger:
         lo, hi = WINDOWS[phase]
         return self.rng.integers(lo, hi, n)
 
-    def _take_numbers(self, prefix: str, n: int) -> np.ndarray:
+    def _reserve_numbers(self, prefix: str, n: int) -> int:
+        """The first of n consecutive document numbers."""
         first = self.counters[prefix] + 1
         self.counters[prefix] += n
+        return first
+
+    def _take_numbers(self, prefix: str, n: int) -> np.ndarray:
+        first = self._reserve_numbers(prefix, n)
         return np.arange(first, first + n, dtype=np.int64)
 
     def _destinations(self, source: np.ndarray) -> np.ndarray:
@@ -177,12 +292,12 @@ class Ledger:
         dest = self.a.locate(dest_wh, self.a.sku[source])
         return np.where(dest_wh == wh, -1, dest)
 
-    def _transfers(self, selling: np.ndarray, draining: np.ndarray):
+    def _transfers(self, selling: np.ndarray, draining: np.ndarray | None):
         a, on_hand = self.a, self.on_hand
         rop = self.reorder_point
         # rebalancing: a pair whose stock fell below its reorder point (a PO is on the way) is topped up to it
         # from the stock above the reorder point of the same SKU at a random same-region warehouse
-        source = np.unique(self.rng.integers(0, len(a), 25 * self.max_transfers))
+        source = _sorted_unique(self.rng.integers(0, len(a), 25 * self.max_transfers))
         source = source[selling[source] & (on_hand[source] > rop[source] + 1)]
         dest = self._destinations(source)
         ok = dest >= 0
@@ -195,7 +310,7 @@ class Ledger:
         qty = np.minimum(on_hand[source] - rop[source], rop[dest] - on_hand[dest])
 
         # closing warehouses hand all remaining stock to same-region warehouses the day before they close
-        drained = np.flatnonzero(draining & (on_hand > 0))
+        drained = np.zeros(0, dtype=np.int64) if draining is None else np.flatnonzero(draining & (on_hand > 0))
         if len(drained):
             to = self._destinations(drained)
             usable = to >= 0
@@ -218,10 +333,12 @@ class Ledger:
 
     def _shipments(self, t: int, selling: np.ndarray):
         a, rng = self.a, self.rng
-        idx = np.flatnonzero(selling)
-        orders = rng.poisson(a.order_rate[idx] * self.season.daily[t, a.profile[idx]])
-        has = orders > 0
-        pairs, lines = idx[has], orders[has]
+        rate = np.take(self.season.daily[t], self.profile, out=self._real, mode="clip")
+        rate *= a.order_rate
+        rate *= selling  # a pair that does not sell draws nothing: poisson(0) is 0 and takes no random number
+        orders = rng.poisson(rate)
+        pairs = np.flatnonzero(orders)
+        lines = orders[pairs]
         line_pair = np.repeat(pairs, lines)
         wanted = 1 + rng.poisson(a.line_qty_extra[line_pair])
         first = np.cumsum(lines) - lines
@@ -247,7 +364,7 @@ class Ledger:
 
     def _adjustments(self, selling: np.ndarray):
         rng, on_hand = self.rng, self.on_hand
-        pair = np.unique(rng.integers(0, len(self.a), 4 * self.max_adjustments))
+        pair = _sorted_unique(rng.integers(0, len(self.a), 4 * self.max_adjustments))
         pair = pair[selling[pair] & (on_hand[pair] > 0)]
         pair = pair[rng.permutation(len(pair))[: self.max_adjustments]]
         size = rng.geometric(0.45, len(pair))
@@ -274,8 +391,9 @@ class Ledger:
 
     def _replenish(self, t: int) -> None:
         a, rng = self.a, self.rng
-        position = self.on_hand + self.on_order
-        need = np.flatnonzero((self.order_from <= t) & (t <= self.order_until) & (position < self.reorder_point))
+        position = np.add(self.on_hand, self.on_order, out=self._whole)
+        need = np.flatnonzero(np.less(position, self.reorder_point, out=self._flag))
+        need = need[(self.order_from[need] <= t) & (t <= self.order_until[need])]
         if not len(need):
             return
         case = a.case_pack[need]
@@ -290,21 +408,9 @@ class Ledger:
         _grouped_by_day(self.arrivals, arrival[due], need[due], qty[due], po[due])
 
     # ---- output -----------------------------------------------------------------------------------------
-    def _assemble(self, parts) -> DayMovements:
-        movement = np.concatenate([np.full(len(p[1]), CODE[p[0]], dtype=np.int8) for p in parts])
-        pair = np.concatenate([p[1] for p in parts]).astype(np.int64)
-        qty = np.concatenate([p[2] for p in parts]).astype(np.int64)
-        second = np.concatenate([p[3] for p in parts]).astype(np.int64)
-        number = np.concatenate([np.zeros(len(p[1]), np.int64) if p[4] is None else p[4] for p in parts])
-        order = np.argsort(second, kind="stable")
-        movement, pair, qty, second, number = movement[order], pair[order], qty[order], second[order], number[order]
-        for name in NUMBERED_IN_TIME_ORDER:
-            rows = np.flatnonzero(movement == CODE[name])
-            number[rows] = self._take_numbers(REFERENCE_PREFIX[name], len(rows))
-        digits = pc.utf8_lpad(pc.cast(pa.array(number), pa.string()), width=REFERENCE_DIGITS, padding="0")
-        reference = pc.binary_join_element_wise(self.prefixes.take(pa.array(movement)), digits, "")
-
-        ids = np.arange(self.next_transaction_id, self.next_transaction_id + len(order), dtype=np.int64)
-        self.next_transaction_id += len(order)
-        return DayMovements(transaction_id=ids, second=second, pair=pair, movement=movement, quantity=qty,
-                            reference=reference)
+    def _assemble(self, parts) -> DayParts:
+        first_number = {name: self._reserve_numbers(REFERENCE_PREFIX[name], sum(len(p[1]) for p in parts if p[0] == name))
+                        for name in NUMBERED_IN_TIME_ORDER}
+        day = DayParts(parts=parts, first_transaction_id=self.next_transaction_id, first_number=first_number)
+        self.next_transaction_id += len(day)
+        return day

@@ -6,7 +6,9 @@ import hashlib
 import json
 import os
 import re
-from collections.abc import Mapping
+from collections import deque
+from collections.abc import Callable, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -107,6 +109,41 @@ class LandingWriter:
         manifest = {**header, "rows": rows, "files": files}
         _atomic_write(self.out_dir / MANIFEST_FILE, (json.dumps(manifest, indent=2) + "\n").encode())
         return manifest
+
+
+class BackgroundWriter:
+    """Builds and writes files on one worker thread while the caller simulates the next day.
+
+    Arrow building, Parquet encoding, zstd and sha256 release the GIL, so on two cores they overlap the
+    simulation's numpy work. Files are written one at a time in submission order (the writer's records
+    stay in that order), and at most `depth` files wait, which bounds the memory they hold.
+    """
+
+    def __init__(self, writer: LandingWriter, depth: int = 2):
+        self.writer = writer
+        self.depth = depth
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="landing-writer")
+        self._pending: deque[Future] = deque()
+
+    def submit(self, table: SourceTable, relative_path: str, build: Callable[[], pa.Table]) -> None:
+        while len(self._pending) >= self.depth:
+            self._pending.popleft().result()
+        self._pending.append(self._pool.submit(lambda: self.writer.write(table, relative_path, build())))
+
+    def wait(self) -> None:
+        """Every submitted file is on disk (or its error is raised here)."""
+        while self._pending:
+            self._pending.popleft().result()
+
+    def __enter__(self) -> BackgroundWriter:
+        return self
+
+    def __exit__(self, error_type, *_) -> None:
+        try:
+            if error_type is None:
+                self.wait()
+        finally:
+            self._pool.shutdown(wait=True, cancel_futures=error_type is not None)
 
 
 def read_manifest(out_dir: Path) -> dict[str, Any] | None:

@@ -8,11 +8,13 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import duckdb
+import numpy as np
 import pyarrow.parquet as pq
 import pytest
 
 from inventory_platform.landing_contract import CURRENCIES, MANIFEST_FILE, MOVEMENT_SIGNS, SOURCE_TABLES
 from inventory_platform.simulation import simulate
+from inventory_platform.simulation.ledger import _sorted_unique, _stable_order
 from inventory_platform.simulation.writer import arrow_type
 
 SEED = 7
@@ -312,3 +314,24 @@ def test_standard_costs_cover_every_sku_and_currency_from_the_start(db):
 def test_unknown_scale_is_rejected(tmp_path):
     with pytest.raises(ValueError, match="unknown scale"):
         simulate("huge", 1, tmp_path, progress=False)
+
+
+# ---- the fast paths equal what they replace (the output must stay byte-identical) ------------------------
+
+def test_fast_paths_equal_the_numpy_calls_they_replace():
+    rng = np.random.default_rng(3)
+    second = np.concatenate([rng.integers(lo, hi, n) for lo, hi, n in
+                             ((4 * 3600, 9 * 3600, 5000), (9 * 3600, 10 * 3600, 300), (12 * 3600, 22 * 3600, 90_000),
+                              (22 * 3600, 86_400, 4000))])
+    assert np.array_equal(_stable_order(second), np.argsort(second, kind="stable"))
+    drawn = rng.integers(0, 50_000, 30_000)
+    assert np.array_equal(_sorted_unique(drawn), np.unique(drawn))
+    assert len(_sorted_unique(drawn[:0])) == 0
+    # a Poisson draw with rate 0 returns 0 and takes no random number, so zeroing the rates of pairs that do
+    # not sell equals drawing for the selling pairs alone
+    rate = rng.gamma(0.3, 20, 50_000)  # a fifth of them >= 10 (numpy's other Poisson method)
+    sells = rng.random(len(rate)) < 0.7
+    a, b = np.random.default_rng(9), np.random.default_rng(9)
+    everyone = a.poisson(rate * sells)
+    assert np.array_equal(everyone[sells], b.poisson(rate[sells])) and not everyone[~sells].any()
+    assert a.bit_generator.state == b.bit_generator.state
