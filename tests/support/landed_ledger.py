@@ -25,12 +25,17 @@ def is_ledger_insert(sql: str) -> bool:
 
 def land_ledger_insert(con: duckdb.DuckDBPyConnection, sql: str, landing: Path, params: list | None = None) -> int:
     """Land the rows an `INSERT INTO bronze.inventory_transactions SELECT ...` would have added (its first
-    seven columns are the contract's, in order; the lineage columns after them are ignored) and load them.
+    seven columns are the contract's, in order, the eighth its batch id; the other lineage columns are
+    ignored) and load them.
     Returns the rows loaded."""
     select = _LEDGER_INSERT.sub("", sql, count=1)
     names = ", ".join(INVENTORY_TRANSACTIONS.column_names)  # DuckDB renames the first columns, keeps the rest
     typed = ", ".join(f"CAST({c.name} AS {c.type}) AS {c.name}" for c in INVENTORY_TRANSACTIONS.columns)
-    rows = con.execute(f"SELECT {typed} FROM ({select}) AS s({names})", params or []).to_arrow_table()
+    # The eighth column, the INSERT's _batch_id, names the load (tests find their rows by it).
+    rows = con.execute(f"SELECT {typed}, CAST(batch AS VARCHAR) AS batch FROM ({select}) AS s({names}, batch)",
+                       params or []).to_arrow_table()
+    batch_id = rows.column("batch")[0].as_py() if rows.num_rows else None
+    rows = rows.drop_columns(["batch"])
     existing = len(list(landing.rglob("*.parquet"))) if landing.exists() else 0
     for day in sorted({ts.as_py().date() for ts in rows.column("event_ts")}):
         folder = landing / INVENTORY_TRANSACTIONS.name / f"date={day}"
@@ -38,6 +43,6 @@ def land_ledger_insert(con: duckdb.DuckDBPyConnection, sql: str, landing: Path, 
         mask = [ts.as_py().date() == day for ts in rows.column("event_ts")]
         pq.write_table(rows.filter(mask), folder / f"added-{existing:03d}.parquet")
     result = load_files(con, INVENTORY_TRANSACTIONS, landing_files(landing, INVENTORY_TRANSACTIONS),
-                        landing.parent / "quarantine")
+                        landing.parent / "quarantine", batch_id=batch_id)
     assert not result.rejections, [r.message() for r in result.rejections]
     return result.rows_loaded
