@@ -339,7 +339,7 @@ WHERE database_name = current_database();
 -- name: duckdb_disk_usage_by_table
 -- engine: duckdb
 -- detects: the largest tables by estimated rows and their share of all rows (DuckDB keeps no per-table byte count in its catalog)
--- threshold: one table above 80% of rows is expected for the ledger; any other table that large is a runaway load
+-- threshold: the largest tables are the Silver ledger and snapshot (the Bronze ledger is Parquet read in place, not a table); any other table that large is a runaway load
 SELECT schema_name,
        table_name,
        estimated_size AS estimated_rows,

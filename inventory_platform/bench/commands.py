@@ -98,6 +98,8 @@ def _warehouse_sections(sections: list[str], scale: str, quick: bool, rebuild: b
     if "simulate" in sections:
         console.print(simulated)
         yield "simulate", simulated.get("machine", describe_machine()), simulated
+    if not set(sections) - {"simulate"} and not explain:
+        return
     days = data.days()
     long_last, short_last = days[-2], days[max(len(days) // 10, 2) - 1]
     console.print(f"[bold]bench[/] warehouse through {long_last} ({'rebuilding' if rebuild else 'reused when built'}) ...")

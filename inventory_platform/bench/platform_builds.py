@@ -147,18 +147,19 @@ def daily_increment(data: BenchData, history: History) -> dict:
     # The day lands in the history's own landing zone (the paths the warehouse already loaded from stay
     # the same, so reference files are recognised as loaded), and is taken away again afterwards.
     landed = data.land_day(history.landing, day)
+    # Counted before the day is taken away: Bronze reads the landed files in place.
     try:
         measured, result = _platform_run(["daily", day.isoformat()], platform_env(work, history.landing, duckdb_path),
                                          work / "logs" / f"daily_{day}.log")
+        with connect_duckdb(duckdb_path, read_only=True) as con:
+            bronze_rows = con.execute("select count(*) from bronze.inventory_transactions where cast(event_ts as date) = ?",
+                                      [day]).fetchone()[0]
+            silver_rows = con.execute("select count(*) from silver.fct_inventory_transactions where event_date = ?",
+                                      [day]).fetchone()[0]
+            gold_month = con.execute("select max(month_end_date) from gold.gold_inventory_value_monthly").fetchone()[0]
     finally:
         landed.unlink()
     expected = data.ledger_rows_through(day) - data.ledger_rows_through(history.last_day)
-    with connect_duckdb(duckdb_path, read_only=True) as con:
-        bronze_rows = con.execute("select count(*) from bronze.inventory_transactions where cast(event_ts as date) = ?",
-                                  [day]).fetchone()[0]
-        silver_rows = con.execute("select count(*) from silver.fct_inventory_transactions where event_date = ?",
-                                  [day]).fetchone()[0]
-        gold_month = con.execute("select max(month_end_date) from gold.gold_inventory_value_monthly").fetchone()[0]
     slowest = slowest_dbt_nodes(measured.log)
     if not bronze_rows == silver_rows == expected:
         raise BenchRunFailed(f"daily increment {day}: {expected} rows landed, Bronze has {bronze_rows}, Silver {silver_rows}")

@@ -1,5 +1,5 @@
 """Where a built warehouse's bytes go: the disk figure of issue 18 (warehouse file + cold tier + Bronze store,
-landing files excluded, per ledger row), DuckDB's used vs free blocks, and bytes per table.
+landing files excluded, per ledger row; Bronze reads the landed ledger files in place), DuckDB's used vs free blocks, and bytes per table.
 
 A DuckDB file never shrinks: blocks freed by a dropped or rewritten table stay in the file until reused, so
 the file size (what the disk pays) and the used blocks (what the data needs) are both reported."""
@@ -10,10 +10,8 @@ import os
 from collections import defaultdict
 from pathlib import Path
 
+from inventory_platform.bronze.in_place import STORE_FOLDER
 from inventory_platform.lib.duckdb_warehouse import connect_duckdb
-
-# Folders under a platform's data dir that hold warehouse data outside the DuckDB file.
-OUTSIDE_FILE_DIRS = ("cold", "bronze_store")
 
 
 def tree_bytes(path: Path) -> int:
@@ -26,9 +24,11 @@ def tree_bytes(path: Path) -> int:
 
 
 def _landing_bytes(landing: Path) -> int:
-    """Bytes of the landed files, following the links a bench history's landing view is made of."""
+    """Bytes of the landed files, following the links a bench history's landing view is made of (the Bronze
+    store inside the landing folder is warehouse data, counted apart)."""
     return sum((Path(folder) / name).stat().st_size
-               for folder, _, names in os.walk(landing, followlinks=True) for name in names)
+               for folder, _, names in os.walk(landing, followlinks=True) for name in names
+               if STORE_FOLDER not in Path(folder).relative_to(landing).parts)
 
 
 def table_bytes(con) -> dict[str, int]:
@@ -56,7 +56,9 @@ def footprint(data_dir: Path, duckdb_path: Path, landing: Path, ledger_rows: int
     """The disk figure of a built platform instance and its parts."""
     wal = duckdb_path.with_name(duckdb_path.name + ".wal")
     file_bytes = tree_bytes(duckdb_path) + tree_bytes(wal)
-    outside = {name: tree_bytes(data_dir / name) for name in OUTSIDE_FILE_DIRS}
+    # Warehouse data outside the DuckDB file: the cold tier's Parquet, and Bronze's typed copies of landed files
+    # that could not be read in place (CSV; Parquet not exactly of the contract's types).
+    outside = {"cold": tree_bytes(data_dir / "cold"), "bronze_store": tree_bytes(landing / STORE_FOLDER)}
     with connect_duckdb(duckdb_path, read_only=True) as con:
         block_size, used, free = con.execute(
             "select block_size, used_blocks, free_blocks from pragma_database_size()").fetchone()

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import dagster as dg
 
+from inventory_platform.bronze import in_place
 from inventory_platform.bronze.landing_accounting import ACCOUNTING_CHECK, Accounting, account_for_landing, file_rows
 from inventory_platform.bronze.landing_zone import LandingZone
 from inventory_platform.bronze.loader import BRONZE_SCHEMA, LOAD_METADATA_COLUMNS, ensure_bronze_tables, landing_files, load_files, merged
@@ -16,6 +17,7 @@ from inventory_platform.lib.duckdb_warehouse import DuckDBWarehouse
 from inventory_platform.lib.sql_quoting import quote_ident
 
 QUARANTINE_CHECK = "no_unresolved_quarantined_files"
+FILES_UNCHANGED_CHECK = "bronze_files_unchanged"
 _DAYS_PER_BATCH = 31
 # Single-run backfills of the daily ledger are intended; the parameter is still labelled beta.
 warnings.filterwarnings("ignore", message=".*backfill_policy.*", category=dg.BetaWarning)
@@ -35,9 +37,12 @@ def column_schema(table: SourceTable) -> dg.TableSchema:
     return dg.TableSchema(columns=columns)
 
 
-def bronze_description(table: SourceTable, loaded: str) -> str:
+def bronze_description(table: SourceTable, loaded: str, local: bool = True) -> str:
+    kept = ("The landed Parquet read in place (a view over every loaded file, joined to the load log; CSV typed "
+            "once into the Bronze store), with load metadata" if local and in_place.reads_in_place(table)
+            else "Append-only copy of the landing files with load metadata")
     return (
-        f"{table.description} {loaded} Append-only copy of the landing files with load metadata; a file is "
+        f"{table.description} {loaded} {kept}; a file is "
         "loaded once (by content hash), and a file that breaks the data contract is quarantined whole "
         "with a reason naming file, row and column."
         + (" Partitioned by event day; a range of days loads in one run." if table.partitioned_by_day else "")
@@ -96,6 +101,11 @@ def build_bronze_asset(table: SourceTable, daily_partitions: dg.PartitionsDefini
                 description="Every file landed for this source is loaded or quarantined, with every row: fails naming "
                             "each file (and its rows) that no load has read, whatever the reason — a folder that is "
                             "not a day, a day outside the daily partitions, a partition not yet materialized."),
+            *([dg.AssetCheckSpec(
+                FILES_UNCHANGED_CHECK, asset=key,
+                description="Bronze reads the loaded files in place: fails naming every loaded file that is gone or "
+                            "whose size or modification time differs from what the load log recorded.")]
+              if in_place.reads_in_place(table) else []),
         ],
         pool="duckdb_writer",
     )
@@ -108,13 +118,13 @@ def build_bronze_asset(table: SourceTable, daily_partitions: dg.PartitionsDefini
                 ensure_bronze_tables(con, source)
             result = merged([
                 load_files(con, table, landing_files(Path(landing.path), table, days), Path(landing.quarantine_path),
-                           batch_id=batch_id)
+                           batch_id=batch_id, landing_dir=Path(landing.path))
                 for batch_id, days in zip(batch_ids, batches, strict=True)])
             accounting = account_for_landing(con, table, Path(landing.path), _partition_bounds(daily_partitions)
                                              if partitioned else None, batch_ids)
-            total_rows, last_loaded = con.execute(
-                f"SELECT count(*), max(_loaded_at) FROM {BRONZE_SCHEMA}.{quote_ident(table.name)}").fetchone()
+            total_rows, last_loaded = _rows_and_last_load(con, table)
             unresolved = unresolved_quarantine(con, table)
+            changed = in_place.changed_files(con, table) if in_place.reads_in_place(table) else None
         for rejection in result.rejections:
             context.log.error(f"Quarantined {rejection.message()}")
         context.log.info(f"{table.name}: {result.rows_loaded} rows from {len(result.files_loaded)} files; "
@@ -133,8 +143,34 @@ def build_bronze_asset(table: SourceTable, daily_partitions: dg.PartitionsDefini
         })
         yield quarantine_check_result(unresolved)
         yield accounting_check_result(context, accounting)
+        if changed is not None:
+            yield files_unchanged_check_result(changed)
 
     return _bronze
+
+
+def _rows_and_last_load(con, table: SourceTable) -> tuple[int, object]:
+    """Rows Bronze serves and its newest load; for a table read in place from the load log (the view would
+    read every file's row numbers to count)."""
+    if in_place.reads_in_place(table):
+        return con.execute(f"""SELECT coalesce(sum(rows_loaded), 0), max(loaded_at) FROM {BRONZE_SCHEMA}.load_log
+                               WHERE source_table = ? AND status = 'loaded' AND offload_id IS NULL""",
+                           [table.name]).fetchone()
+    return con.execute(f"SELECT count(*), max(_loaded_at) FROM {BRONZE_SCHEMA}.{quote_ident(table.name)}").fetchone()
+
+
+def files_unchanged_check_result(changed: list[in_place.ChangedFile]) -> dg.AssetCheckResult:
+    """Red while a file Bronze reads in place is gone or changed: its rows are no longer what was loaded."""
+    return dg.AssetCheckResult(
+        check_name=FILES_UNCHANGED_CHECK,
+        passed=not changed,
+        severity=dg.AssetCheckSeverity.ERROR,
+        description=(f"{len(changed)} loaded file(s) gone or changed since loaded: "
+                     f"{'; '.join(c.message() for c in changed[:3])}" + (" …" if len(changed) > 3 else "")
+                     if changed else "every loaded file unchanged"),
+        metadata={"changed_files": len(changed),
+                  "files": dg.MetadataValue.md("\n".join(f"- {c.message()}" for c in changed[:200]) or "none")},
+    )
 
 
 def quarantine_check_result(unresolved: list[tuple]) -> dg.AssetCheckResult:
@@ -191,7 +227,7 @@ def external_bronze_specs(daily_partitions: dg.PartitionsDefinition) -> list[dg.
     return [
         dg.AssetSpec(
             key=dg.AssetKey(["bronze", t.name]),
-            description=bronze_description(t, "Loaded into Redshift from the S3 landing zone outside Dagster."),
+            description=bronze_description(t, "Loaded into Redshift from the S3 landing zone outside Dagster.", local=False),
             kinds={"redshift", "s3"},
             metadata={"dagster/column_schema": column_schema(t), "dagster/table_name": f"{BRONZE_SCHEMA}.{t.name}"},
             partitions_def=daily_partitions if t.partitioned_by_day else None,

@@ -1,12 +1,14 @@
-"""Append landing files into Bronze tables: idempotent per file, atomic per batch, bad files quarantined.
+"""Load landing files into Bronze: idempotent per file, atomic per batch, bad files quarantined.
 
 - A file whose content (sha256) was already loaded for a table is skipped, so loading the same file
   twice adds nothing; a quarantined file is skipped while unchanged at its path. A corrected file (new
   content, or a new name for a file quarantined for its name) loads on the next run.
 - Every accepted row carries load metadata: batch id, source file, source row, loaded-at, row hash.
+- The ledger (bronze/in_place.py) is not copied: a load registers the accepted files in the load log and
+  re-creates the view that reads them in place. The small reference tables are copied into tables.
 - A rejected file loads no rows at all; it is recorded in bronze.quarantine with the reason and copied
   to the quarantine folder with a .reason.txt beside it. Other files of the batch still load.
-- Rows, load log and quarantine records of one batch commit in a single transaction.
+- Rows (or registrations), load log and quarantine records of one batch commit in a single transaction.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from pathlib import Path
 
 import duckdb
 
+from inventory_platform.bronze import in_place
 from inventory_platform.bronze.landing_inventory import landed_files
 from inventory_platform.bronze.validation import (
     Rejection,
@@ -73,20 +76,63 @@ def bronze_table(table: SourceTable) -> str:
 
 
 def ensure_bronze_tables(con: duckdb.DuckDBPyConnection, table: SourceTable) -> None:
-    columns = [f"{quote_ident(c.name)} {c.type}" for c in table.columns]
-    columns += [f"{name} {typ}" for name, typ in LOAD_METADATA_COLUMNS]
-    # Computed when read, never stored: an md5 does not compress, and stored it was a quarter of the
-    # warehouse file (18 bytes a ledger row; docs/optimization/slow_query_analysis.md §5).
-    columns.append(f"_row_hash VARCHAR GENERATED ALWAYS AS ({_row_hash_expr(table)}) VIRTUAL")
     con.execute(f"CREATE SCHEMA IF NOT EXISTS {BRONZE_SCHEMA}")
-    con.execute(f"CREATE TABLE IF NOT EXISTS {bronze_table(table)} ({', '.join(columns)})")
     con.execute(f"""CREATE TABLE IF NOT EXISTS {BRONZE_SCHEMA}.load_log (
         batch_id VARCHAR, source_table VARCHAR, source_file VARCHAR, file_sha256 VARCHAR,
         file_size BIGINT, file_mtime_ns BIGINT, status VARCHAR, rows_loaded BIGINT, loaded_at TIMESTAMP)""")
+    in_place.ensure_load_log_columns(con)
     con.execute(f"""CREATE TABLE IF NOT EXISTS {BRONZE_SCHEMA}.quarantine (
         batch_id VARCHAR, source_table VARCHAR, source_file VARCHAR, file_sha256 VARCHAR,
         row_number BIGINT, column_name VARCHAR, bad_rows BIGINT, reason VARCHAR, quarantined_at TIMESTAMP)""")
+    if in_place.reads_in_place(table):
+        if _is_base_table(con, table):
+            _migrate_to_in_place(con, table)
+        elif not in_place.is_view(con, table):
+            in_place.create_views(con, table)
+    else:
+        columns = [f"{quote_ident(c.name)} {c.type}" for c in table.columns]
+        columns += [f"{name} {typ}" for name, typ in LOAD_METADATA_COLUMNS]
+        # Computed when read, never stored: an md5 does not compress, and stored it was a quarter of the
+        # warehouse file (18 bytes a ledger row; docs/optimization/slow_query_analysis.md §5).
+        columns.append(f"_row_hash VARCHAR GENERATED ALWAYS AS ({in_place.row_hash_expr(table)}) VIRTUAL")
+        con.execute(f"CREATE TABLE IF NOT EXISTS {bronze_table(table)} ({', '.join(columns)})")
     ensure_cdc_tables(con)  # Silver reads the CDC table even before anything has streamed
+
+
+def _is_base_table(con: duckdb.DuckDBPyConnection, table: SourceTable) -> bool:
+    return con.execute("SELECT count(*) FROM duckdb_tables() WHERE database_name = current_database() "
+                       "AND schema_name = ? AND table_name = ?", [BRONZE_SCHEMA, table.name]).fetchone()[0] > 0
+
+
+def _migrate_to_in_place(con: duckdb.DuckDBPyConnection, table: SourceTable) -> None:
+    """A warehouse from before Bronze read in place holds the ledger as a copied table. Its files are still
+    landed: register them for the view and drop the copy, in one transaction. Refused, naming the files,
+    when a loaded file is gone or changed, or was CSV, or the cold tier already moved Bronze rows out."""
+    logged = con.execute(f"""SELECT source_file, file_size, file_mtime_ns FROM {BRONZE_SCHEMA}.load_log
+                             WHERE source_table = ? AND status = 'loaded' ORDER BY loaded_at, source_file""",
+                         [table.name]).fetchall()
+    problems = [f for f, size, mtime in logged if not Path(f).suffix == ".parquet" or not Path(f).is_file()
+                or (Path(f).stat().st_size, Path(f).stat().st_mtime_ns) != (size, mtime)]
+    offloaded = con.execute("SELECT count(*) FROM duckdb_tables() WHERE schema_name = 'silver' "
+                            "AND table_name = 'cold_tier_partitions'").fetchone()[0]
+    if problems or offloaded:
+        reason = (f"{len(problems)} loaded file(s) are not the unchanged landed Parquet ({', '.join(problems[:3])})"
+                  if problems else "the cold tier has offloaded Bronze rows from it")
+        raise RuntimeError(f"bronze.{table.name} is a copied table from before Bronze read in place and cannot be "
+                           f"converted: {reason}. Rebuild the warehouse from the landing zone.")
+    con.execute("BEGIN TRANSACTION")
+    try:
+        con.execute(f"""UPDATE {BRONZE_SCHEMA}.load_log AS l SET load_file_key = k.key, read_path = l.source_file,
+                            read_size = l.file_size, read_mtime_ns = l.file_mtime_ns, read_sha256 = l.file_sha256
+                        FROM (SELECT rowid AS id, row_number() OVER (ORDER BY loaded_at, source_file) AS key
+                              FROM {BRONZE_SCHEMA}.load_log WHERE source_table = ? AND status = 'loaded') AS k
+                        WHERE l.rowid = k.id""", [table.name])
+        con.execute(f"DROP TABLE {bronze_table(table)}")
+        in_place.create_views(con, table)
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
 
 
 def landing_files(landing_dir: Path, table: SourceTable, days: list[date] | None = None) -> list[Path]:
@@ -141,11 +187,6 @@ def _without_repeats(fresh: list[tuple[Path, str, os.stat_result]], rejected: di
         seen.update([sha] if f not in rejected else [])
         kept.append((f, sha, st))
     return kept
-
-
-def _row_hash_expr(table: SourceTable) -> str:
-    parts = ", ".join(f"coalesce(CAST({quote_ident(c)} AS VARCHAR), '\\N')" for c in table.column_names)
-    return f"md5(concat_ws(chr(31), {parts}))"
 
 
 def _insert_sql(table: SourceTable, files: list[Path]) -> str:
@@ -228,17 +269,13 @@ def _commit(con: duckdb.DuckDBPyConnection, table: SourceTable, result: LoadResu
             [result.batch_id]).fetchall())
         if fresh:
             con.executemany(
-                f"INSERT INTO {BRONZE_SCHEMA}.load_log VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                f"""INSERT INTO {BRONZE_SCHEMA}.load_log (batch_id, source_table, source_file, file_sha256, file_size,
+                        file_mtime_ns, status, rows_loaded, loaded_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)""",
                 [[result.batch_id, table.name, display_name(f), sha, st and st.st_size, st and st.st_mtime_ns,
                   "quarantined" if f in rejected else "loaded", rows_by_file.get(str(f), 0), now]
                  for f, sha, st in fresh],
             )
-        if rejected:
-            con.executemany(
-                f"INSERT INTO {BRONZE_SCHEMA}.quarantine VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [[result.batch_id, table.name, display_name(f), sha, r.row, r.column, r.bad_rows, r.reason, now]
-                 for f, sha, _ in fresh if (r := rejected.get(f))],
-            )
+        _record_quarantine(con, table, result, now, fresh, rejected)
         after = con.execute(f"SELECT count(*) FROM {bronze_table(table)}").fetchone()[0]
         con.execute("COMMIT")
     except BaseException:
@@ -272,12 +309,19 @@ def load_files(
     files: list[Path],
     quarantine_dir: Path,
     batch_id: str | None = None,
+    landing_dir: Path | None = None,
 ) -> LoadResult:
+    """`landing_dir`: the landing root; the ledger's load log names files relative to it (so a copy of
+    warehouse and landing folder together reads its own files), and a CSV's typed Parquet copy is kept in
+    its .bronze_store/. Without it, paths are absolute and the store sits beside the quarantine folder."""
     ensure_bronze_tables(con, table)
     now = datetime.now(UTC).replace(tzinfo=None)
     result = LoadResult(table.name, batch_id or f"{table.name}-{now:%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}")
     with _utc_session(con):
-        _load(con, table, files, result, now)
+        if in_place.reads_in_place(table):
+            _register(con, table, files, result, now, landing_dir, quarantine_dir.parent)
+        else:
+            _load(con, table, files, result, now)
     for rejection in result.rejections:
         _copy_to_quarantine(rejection, quarantine_dir / table.name / result.batch_id)
     return result
@@ -295,12 +339,18 @@ def _utc_session(con: duckdb.DuckDBPyConnection):
         con.execute(f"SET TimeZone = {quote_literal(previous)}")
 
 
-def _load(con: duckdb.DuckDBPyConnection, table: SourceTable, files: list[Path], result: LoadResult,
-          now: datetime) -> None:
+def _accepted(con: duckdb.DuckDBPyConnection, table: SourceTable, files: list[Path], result: LoadResult):
+    """New files, validated: (fresh files with their identity, rejections)."""
     fresh, rejected = _new_files(con, table, files)
     rejected.update(_validate(con, table, [f for f, _, _ in fresh if f not in rejected]))
     fresh = _without_repeats(fresh, rejected)
     result.files_skipped = len(files) - len(fresh)
+    return fresh, rejected
+
+
+def _load(con: duckdb.DuckDBPyConnection, table: SourceTable, files: list[Path], result: LoadResult,
+          now: datetime) -> None:
+    fresh, rejected = _accepted(con, table, files, result)
     while True:
         try:
             result.rows_loaded = _commit(con, table, result, now, fresh, rejected)
@@ -316,6 +366,108 @@ def _load(con: duckdb.DuckDBPyConnection, table: SourceTable, files: list[Path],
 
     result.files_loaded = [str(f) for f, _, _ in fresh if f not in rejected]
     result.rejections = [rejected[f] for f, _, _ in fresh if f in rejected]
+
+
+def _register(con: duckdb.DuckDBPyConnection, table: SourceTable, files: list[Path], result: LoadResult,
+              now: datetime, landing_dir: Path | None, default_store_parent: Path) -> None:
+    """The in-place load: validate, then register the accepted files in the load log and re-create the
+    view over them, in one transaction. No row is copied (a CSV or zoned-timestamp file once, into the store)."""
+    fresh, rejected = _accepted(con, table, files, result)
+    registered = {f for f, in con.execute(
+        f"SELECT DISTINCT source_file FROM {BRONZE_SCHEMA}.load_log WHERE source_table = ? AND status = 'loaded' "
+        "AND read_path IS NOT NULL", [table.name]).fetchall()}
+    for f, _, _ in fresh:
+        if display_name(f) in registered:
+            rejected[f] = Rejection(f, "changed in place after it was loaded: Bronze reads loaded files in place, so "
+                                       "restore the loaded version and land a correction under a new file name")
+    if not fresh:
+        return
+    # Validated files are not read again: one changed since it was hashed is read now, as the view will.
+    changed = [f for f, _, st in fresh if f not in rejected and st is not None and _stat_of(f) != _stat_key(st)]
+    culprits = _failing_alone(con, table, changed)
+    rejected.update(culprits)
+    later = {f for f in changed if f not in culprits}  # changed but readable: hashed and validated next run
+    fresh = [(f, *_identity(f)) if f in culprits else (f, sha, st) for f, sha, st in fresh if f not in later]
+    result.files_skipped += len(later)
+
+    root = in_place.landing_root(con) or landing_dir
+    store_root = root if root is not None else default_store_parent
+    reads: dict[Path, Path] = {}
+    for f, sha, _ in fresh:
+        if f in rejected:
+            continue
+        try:
+            inside = root is not None and not Path(in_place.read_path(f, root)).is_absolute()
+            reads[f] = (in_place.write_store_copy(con, table, f, sha, store_root if inside else default_store_parent)
+                        if in_place.needs_store(con, table, f) else f)
+        except (duckdb.Error, OSError) as exc:
+            rejected[f] = _unreadable(exc, f)
+    rows = _rows_by_file(con, list(reads.values()))
+    gone = [c for c in in_place.changed_files(con, table) if c.reason.startswith("missing")] if reads else []
+    if gone:  # the view cannot be re-created over a lost file; rows are never dropped silently
+        raise FileNotFoundError(f"Bronze reads loaded files in place and {len(gone)} of them are gone "
+                                f"({'; '.join(c.message() for c in gone[:3])}): restore them (check "
+                                "bronze_files_unchanged), then load again")
+
+    con.execute("BEGIN TRANSACTION")
+    try:
+        if in_place.landing_root(con) is None and landing_dir is not None:
+            in_place.set_landing_root(con, landing_dir)
+        next_key = con.execute(f"SELECT coalesce(max(load_file_key), 0) + 1 FROM {BRONZE_SCHEMA}.load_log").fetchone()[0]
+        log_rows = []
+        for f, sha, st in fresh:
+            read = reads.get(f)
+            read_stat = read.stat() if read is not None else None
+            log_rows.append([
+                result.batch_id, table.name, display_name(f), sha, st and st.st_size, st and st.st_mtime_ns,
+                "quarantined" if f in rejected else "loaded", rows.get(read, 0) if read else 0, now,
+                next_key + len(log_rows), read and in_place.read_path(read, root),
+                read_stat and read_stat.st_size, read_stat and read_stat.st_mtime_ns,
+                read and (sha if read == f else sha256_of(read))])
+        if log_rows:
+            con.executemany(
+                f"""INSERT INTO {BRONZE_SCHEMA}.load_log (batch_id, source_table, source_file, file_sha256, file_size,
+                        file_mtime_ns, status, rows_loaded, loaded_at, load_file_key, read_path, read_size,
+                        read_mtime_ns, read_sha256) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""", log_rows)
+        _record_quarantine(con, table, result, now, fresh, rejected)
+        if reads:
+            in_place.create_views(con, table)
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    result.rows_loaded = sum(rows.values())
+    result.files_loaded = [str(f) for f, _, _ in fresh if f not in rejected]
+    result.rejections = [rejected[f] for f, _, _ in fresh if f in rejected]
+
+
+def _stat_key(st: os.stat_result) -> tuple[int, int]:
+    return st.st_size, st.st_mtime_ns
+
+
+def _stat_of(file: Path) -> tuple[int, int] | None:
+    try:
+        return _stat_key(file.stat())
+    except OSError:
+        return None
+
+
+def _rows_by_file(con: duckdb.DuckDBPyConnection, files: list[Path]) -> dict[Path, int]:
+    """Rows of each Parquet file, from its footer."""
+    rows = {}
+    for f in files:
+        [(n,)] = con.execute(f"SELECT sum(num_rows) FROM parquet_file_metadata({quote_literal(literal_path(f))})").fetchall()
+        rows[f] = int(n or 0)
+    return rows
+
+
+def _record_quarantine(con, table: SourceTable, result: LoadResult, now: datetime, fresh, rejected) -> None:
+    if rejected:
+        con.executemany(
+            f"INSERT INTO {BRONZE_SCHEMA}.quarantine VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [[result.batch_id, table.name, display_name(f), sha, r.row, r.column, r.bad_rows, r.reason, now]
+             for f, sha, _ in fresh if (r := rejected.get(f))],
+        )
 
 
 def _copy_to_quarantine(rejection: Rejection, folder: Path) -> None:

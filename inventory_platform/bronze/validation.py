@@ -6,8 +6,10 @@ A file is accepted whole or rejected whole. A rejection names the file, the firs
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
 import duckdb
@@ -181,9 +183,60 @@ def typed_select(table: SourceTable, files: list[Path], strict: bool = False) ->
 
 
 def find_bad_rows(con: duckdb.DuckDBPyConnection, table: SourceTable, files: list[Path]) -> dict[str, Rejection]:
-    """Rejections keyed by filename for every file (of one format) that has at least one bad row."""
+    """Rejections keyed by filename for every file (of one format) that has at least one bad row.
+
+    Two phases, so that clean files never pay for the duplicate-key window (a sort of every row by key):
+    1. one streaming aggregate over every file: rows matching any rule, and rows minus distinct keys;
+    2. the windowed query that names each file's first bad row, only over the files phase 1 flagged.
+    """
     if not files:
         return {}
+    flagged = _flagged_files(con, table, files)
+    if not flagged:
+        return {}
+    by_name = {os.path.normpath(f): f for f in files}
+    subset = [by_name.get(os.path.normpath(name)) for name in flagged]
+    return _first_bad_rows(con, table, files if None in subset else subset)
+
+
+def _flagged_files(con: duckdb.DuckDBPyConnection, table: SourceTable, files: list[Path]) -> list[str]:
+    """Phase 1: the files with a row that breaks a rule or a key seen twice (filenames as read).
+
+    Exact duplicates need every key in a hash table, the costliest part; one count of distinct
+    hash(file, key) over the whole group is the cheapest exact test (a hash collision can only flag a clean
+    group, which the per-file count then clears). The day folder is compared per file, not per row."""
+    checks = _violations(table, files[0].suffix != ".parquet")
+    rules = [cond for cond, _, _ in checks[:-1] if "regexp_extract(filename" not in cond]  # [-1]: the key window
+    any_bad = " OR ".join(f"coalesce({cond}, false)" for cond in rules)
+    key = ", ".join(quote_ident(k) for k in table.key)
+    typed = typed_select(table, files)
+    # The hash of every value as read makes the reader decode every page: a test for NULL alone does not,
+    # and a corrupt page of a nullable text column would pass unread.
+    every_value = ", ".join(quote_ident("raw_" + c) for c in table.column_names)
+    day = f"CAST({quote_ident(table.day_column)} AS DATE)" if table.day_column else "NULL"
+    per_file = con.execute(f"""
+        SELECT filename, count_if({any_bad}) > 0 OR bit_xor(hash({every_value})) IS NULL, min({day}), max({day})
+        FROM ({typed}) GROUP BY filename""").fetchall()
+    flagged = [name for name, bad, first, last in per_file
+               if bad or (table.day_column and not first == last == _folder_day(name))]
+    [(repeats,)] = con.execute(f"SELECT count(*) - count(DISTINCT hash(filename, {key})) FROM ({typed})").fetchall()
+    if repeats:
+        flagged += [name for name, in con.execute(f"""
+            SELECT filename FROM ({typed}) GROUP BY filename
+            HAVING count(*) > count(DISTINCT row({key}))""").fetchall() if name not in flagged]
+    return flagged
+
+
+def _folder_day(filename: str):
+    match = re.search(r"date=(\d{4}-\d{2}-\d{2})", filename)
+    try:
+        return date.fromisoformat(match.group(1)) if match else None
+    except ValueError:
+        return None
+
+
+def _first_bad_rows(con: duckdb.DuckDBPyConnection, table: SourceTable, files: list[Path]) -> dict[str, Rejection]:
+    """Phase 2: per file, the first bad row (its rule, column and value) and how many rows are bad."""
     from_text = files[0].suffix != ".parquet"
     checks = _violations(table, from_text)
     case_index = " ".join(f"WHEN {cond} THEN {i}" for i, (cond, _, _) in enumerate(checks))

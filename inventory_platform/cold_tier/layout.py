@@ -13,11 +13,18 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from inventory_platform.bronze import in_place
+from inventory_platform.landing_contract import INVENTORY_TRANSACTIONS
+
 MANIFEST = "silver.cold_tier_partitions"
 # The silver ledger and its raw Bronze rows: cold table name -> hot relation.
 LEDGER = "fct_inventory_transactions"
 BRONZE_LEDGER = "bronze_inventory_transactions"
 HOT_RELATIONS = {LEDGER: "silver.fct_inventory_transactions", BRONZE_LEDGER: "bronze.inventory_transactions"}
+# Bronze is the landed Parquet read in place (bronze/in_place.py): its cold part is not a copy under the cold
+# folder but its files of offloaded days, marked in the load log and read by this view.
+BRONZE_SOURCE = INVENTORY_TRANSACTIONS
+BRONZE_OFFLOADED = in_place.relation(INVENTORY_TRANSACTIONS, offloaded=True)
 # The date that places a row in its partition.
 PARTITION_DATE = {LEDGER: "event_date", BRONZE_LEDGER: "cast(event_ts as date)"}
 STAGING = "_staging"

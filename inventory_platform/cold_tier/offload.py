@@ -3,12 +3,15 @@
 One run, under the warehouse writer lock:
   1. remove files of runs that never committed (a crash after their files were moved into place);
   2. cutoff = first day of the month `cold_after_months` before the newest event date (never earlier
-     than the last committed cutoff); candidates = hot ledger rows older than it, and every Bronze
-     version of those transactions;
-  3. write the candidates to a staging folder, read the files back and compare counts and quantity/value
-     sums per month with the hot rows (any difference: staging removed, nothing else touched);
+     than the last committed cutoff); candidates = hot ledger rows older than it, and the Bronze files
+     of days before it;
+  3. write the ledger candidates to a staging folder, read the files back and compare counts and
+     quantity/value sums per month with the hot rows (any difference: staging removed, nothing else touched);
   4. move the files into their partitions (same filesystem: each an atomic rename);
-  5. one transaction: manifest rows in, hot rows out.
+  5. one transaction: manifest rows in, hot rows out, the Bronze files marked offloaded in the load log.
+Bronze is the landed Parquet read in place (bronze/in_place.py), already Parquet: it is not copied again.
+Its files of offloaded days leave the hot view `bronze.inventory_transactions` for its twin
+`bronze.inventory_transactions_offloaded`, which the cold tier's reconciliation reads like a cold table.
 A re-run with nothing older than the cutoff writes nothing. Candidates already committed to the cold tier
 (hot copies re-created by a rebuild) are deleted from the hot tier without being written again.
 """
@@ -24,6 +27,7 @@ from pathlib import Path
 
 import duckdb
 
+from inventory_platform.bronze import in_place
 from inventory_platform.cold_tier import layout
 from inventory_platform.cold_tier.layout import BRONZE_LEDGER, HOT_RELATIONS, LEDGER, MANIFEST, PARTITION_DATE
 from inventory_platform.lib.sql_quoting import quote_literal
@@ -67,7 +71,10 @@ def committed_watermark(con: duckdb.DuckDBPyConnection) -> date | None:
 
 
 def committed_cold_relation(cold_dir: Path, table: str) -> str | None:
-    """SQL for the committed rows of one cold table (None while the table has no files)."""
+    """SQL for the committed rows of one cold table (None while the table has no files). Bronze's are its
+    landed files of offloaded days, read in place."""
+    if table == BRONZE_LEDGER:
+        return layout.BRONZE_OFFLOADED
     if not layout.cold_files(cold_dir, table):
         return None
     return (f"(select * from read_parquet({quote_literal(layout.table_glob(cold_dir, table))}, hive_partitioning = true) "
@@ -99,16 +106,18 @@ def remove_uncommitted_files(con: duckdb.DuckDBPyConnection, cold_dir: Path) -> 
 
 
 def _stage_candidates(con: duckdb.DuckDBPyConnection, cold_dir: Path, cutoff: date) -> int:
-    """Temp tables: ledger rows older than the cutoff not yet committed cold, and the Bronze versions of every
-    ledger row older than the cutoff. Returns how many ledger rows were already committed cold (hot copies
-    re-created by a rebuild: deleted, not written again)."""
+    """Temp tables: ledger rows older than the cutoff not yet committed cold, and the hot Bronze files of
+    days before the cutoff (`offload_bronze_files`). Returns how many ledger rows were already committed
+    cold (hot copies re-created by a rebuild: deleted, not written again)."""
     con.execute(f"create or replace temp table offload_candidates as "
                 f"select * from {HOT_RELATIONS[LEDGER]} where event_date < ?", [cutoff])
-    # Every Bronze version of every candidate, already-cold ones included: Bronze rows are never deleted unwritten.
+    # Every Bronze file of an offloaded day, whether its rows are already cold or not: a file holds one day.
     con.execute(f"""
-        create or replace temp table offload_bronze as
-        select * from {HOT_RELATIONS[BRONZE_LEDGER]}
-        where transaction_id in (select transaction_id from offload_candidates)""")
+        create or replace temp table offload_bronze_files as
+        select load_file_key from {in_place.LOAD_LOG}
+        where source_table = ? and status = 'loaded' and offload_id is null and read_path is not null
+          and try_cast(regexp_extract(source_file, 'date=(\d{{4}}-\d{{2}}-\d{{2}})', 1) as date) < ?""",
+                [layout.BRONZE_SOURCE.name, cutoff])
     cold = committed_cold_relation(cold_dir, LEDGER)
     already = 0
     if cold is not None:
@@ -124,36 +133,41 @@ def _stage_candidates(con: duckdb.DuckDBPyConnection, cold_dir: Path, cutoff: da
     return already
 
 
+def _bronze_files_relation() -> str:
+    """The Bronze rows of the files about to be offloaded (read through the hot view)."""
+    return (f"(select * from {HOT_RELATIONS[BRONZE_LEDGER]} where _source_file in ("
+            f"select source_file from {in_place.LOAD_LOG} where load_file_key in (select load_file_key from offload_bronze_files)))")
+
+
 def _write_staging(con: duckdb.DuckDBPyConnection, staging: Path, offload_id: str) -> dict[str, int]:
-    written = {}
+    """The ledger candidates as Parquet in staging; Bronze is already Parquet: its rows are counted, not written."""
     staging.mkdir(parents=True, exist_ok=True)
-    for table, relation in ((LEDGER, "offload_candidates"), (BRONZE_LEDGER, "offload_bronze")):
-        rows = con.execute(f"select count(*) from {relation}").fetchone()[0]
-        written[table] = rows
-        if rows == 0:
-            continue
-        day = PARTITION_DATE[table]
+    written = {LEDGER: con.execute("select count(*) from offload_candidates").fetchone()[0],
+               BRONZE_LEDGER: con.execute(f"""select coalesce(sum(rows_loaded), 0) from {in_place.LOAD_LOG}
+                   where load_file_key in (select load_file_key from offload_bronze_files)""").fetchone()[0]}
+    if written[LEDGER]:
+        day = PARTITION_DATE[LEDGER]
         con.execute(f"""
             copy (select *, {quote_literal(offload_id)} as offload_id, year({day}) as year, month({day}) as month
-                  from {relation})
-            to {quote_literal(str(staging / table))}
+                  from offload_candidates)
+            to {quote_literal(str(staging / LEDGER))}
             (format parquet, partition_by (year, month), filename_pattern {quote_literal(layout.file_pattern(offload_id))})""")
     return written
 
 
 def _verify_staging(con: duckdb.DuckDBPyConnection, staging: Path, written: dict[str, int]) -> dict[str, MonthTotals]:
-    expected_by_table = {}
-    for table, relation in ((LEDGER, "offload_candidates"), (BRONZE_LEDGER, "offload_bronze")):
-        expected = month_totals(con, relation, table)
-        actual = {} if written[table] == 0 else month_totals(
-            con, f"read_parquet({quote_literal(layout.table_glob(staging, table))}, hive_partitioning = true)", table)
-        if actual != expected:
-            diff = sorted(k for k in expected.keys() | actual.keys() if expected.get(k) != actual.get(k))
-            raise OffloadVerificationError(
-                f"cold tier staging {staging / table}: Parquet differs from the hot rows in months {diff[:5]} "
-                f"(hot {[expected.get(k) for k in diff[:5]]}, parquet {[actual.get(k) for k in diff[:5]]})")
-        expected_by_table[table] = expected
-    return expected_by_table
+    """Per month, the staged ledger Parquet against the hot rows; the Bronze files' totals as read in place
+    (recorded in the manifest, so the cold tier's check notices a file changed or lost later)."""
+    expected = month_totals(con, "offload_candidates", LEDGER)
+    actual = {} if written[LEDGER] == 0 else month_totals(
+        con, f"read_parquet({quote_literal(layout.table_glob(staging, LEDGER))}, hive_partitioning = true)", LEDGER)
+    if actual != expected:
+        diff = sorted(k for k in expected.keys() | actual.keys() if expected.get(k) != actual.get(k))
+        raise OffloadVerificationError(
+            f"cold tier staging {staging / LEDGER}: Parquet differs from the hot rows in months {diff[:5]} "
+            f"(hot {[expected.get(k) for k in diff[:5]]}, parquet {[actual.get(k) for k in diff[:5]]})")
+    bronze = {} if written[BRONZE_LEDGER] == 0 else month_totals(con, _bronze_files_relation(), BRONZE_LEDGER)
+    return {LEDGER: expected, BRONZE_LEDGER: bronze}
 
 
 def move_into_place(staging: Path, cold_dir: Path) -> list[Path]:
@@ -181,10 +195,13 @@ def commit_offload(con: duckdb.DuckDBPyConnection, offload_id: str, cutoff: date
             con.execute(f"insert into {MANIFEST} values (?, 0, 0, ?, ?, 0, 0, null, ?)", [LEDGER, offload_id, cutoff, now])
         deleted = {
             BRONZE_LEDGER: con.execute(f"""
-                delete from {HOT_RELATIONS[BRONZE_LEDGER]} where transaction_id in (
-                    select transaction_id from {HOT_RELATIONS[LEDGER]} where event_date < ?)""", [cutoff]).fetchone()[0],
+                update {in_place.LOAD_LOG} set offload_id = ?
+                where load_file_key in (select load_file_key from offload_bronze_files)
+                returning rows_loaded""", [offload_id]).fetchall(),
             LEDGER: con.execute(f"delete from {HOT_RELATIONS[LEDGER]} where event_date < ?", [cutoff]).fetchone()[0],
         }
+        deleted[BRONZE_LEDGER] = sum(n for n, in deleted[BRONZE_LEDGER])
+        in_place.create_views(con, layout.BRONZE_SOURCE)  # the offloaded files leave the hot view
         con.execute("commit")
     except BaseException:
         con.execute("rollback")

@@ -10,11 +10,14 @@ from pathlib import Path
 
 import duckdb
 
+from inventory_platform.bronze.in_place import ensure_load_log_columns, point_at_landing, reads_in_place
 from inventory_platform.dr.active_location import clear_active_pointer, read_active_pointer, write_active_pointer
 from inventory_platform.dr.backup import Backup, create_backup, load_backup, restore_backup
 from inventory_platform.dr.checklist import CheckItem, run_checklist
 from inventory_platform.dr.failback import carry_back, diverged, locked
-from inventory_platform.dr.fingerprints import newest_loaded_at, read_only, table_fingerprints
+from inventory_platform.dr.fingerprints import LOCK_TIMEOUT_S, newest_loaded_at, read_only, table_fingerprints
+from inventory_platform.landing_contract import SOURCE_TABLES
+from inventory_platform.lib.writer_lock import exclusive_writer
 from inventory_platform.settings import Settings
 
 DRILL_LOG_HEADER = """# Disaster-recovery drill log
@@ -53,6 +56,7 @@ def failover(settings: Settings, dr_dir: Path | None = None, backup_id: str | No
     chosen = load_backup(dr_dir, backup_id)
     duckdb_path, landing_dir = primary_paths(settings)
     warehouse, landing, _ = restore_backup(chosen, dr_dir)
+    repoint_bronze(warehouse, landing)
     pointer = {
         "backup_id": chosen.id,
         "duckdb_path": str(warehouse),
@@ -63,6 +67,25 @@ def failover(settings: Settings, dr_dir: Path | None = None, backup_id: str | No
     }
     write_active_pointer(dr_dir, pointer)
     return pointer
+
+
+def repoint_bronze(warehouse: Path, landing: Path) -> None:
+    """Bronze reads the landed files in place (bronze/in_place.py): a copy of the warehouse reads the copy
+    of the landing folder beside it, not the folder it was loaded from (gone with the primary's disk)."""
+    with exclusive_writer(warehouse, timeout_s=LOCK_TIMEOUT_S):
+        _point_bronze(warehouse, landing)
+
+
+def _point_bronze(warehouse: Path, landing: Path) -> None:
+    """repoint_bronze for a caller that holds the warehouse's writer lock."""
+    con = duckdb.connect(str(warehouse))
+    try:
+        if con.execute("select count(*) from duckdb_tables() where schema_name = 'bronze' "
+                       "and table_name = 'load_log'").fetchone()[0]:
+            ensure_load_log_columns(con)
+            point_at_landing(con, landing, [t for t in SOURCE_TABLES.values() if reads_in_place(t)])
+    finally:
+        con.close()
 
 
 def verify(settings: Settings, dr_dir: Path | None = None, with_dbt: bool = True) -> list[CheckItem]:
@@ -94,6 +117,7 @@ def rollback(settings: Settings, dr_dir: Path | None = None, carry: bool = False
     with locked(copy, primary):
         if carry:
             done = carry_back(copy, copy_landing, primary, primary_landing)
+            _point_bronze(primary, primary_landing)
             kept = f"; the previous primary file is kept as {done.kept_primary}" if done.kept_primary else ""
             items.append(CheckItem("primary: DR copy carried back", True,
                                    f"carried {done.carried.describe()} from {copy}{kept}"))

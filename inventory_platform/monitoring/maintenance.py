@@ -2,6 +2,8 @@
 
 - DuckDB: ANALYZE (refresh the optimizer's statistics) then CHECKPOINT (fold the write-ahead log into
   the file so its blocks can be reused; a WAL left behind by a crashed writer is replayed on every open).
+  Then the SHA-256 of every landed file Bronze reads in place (bronze/in_place.py) against the load log:
+  the check `bronze_files_unchanged` compares only size and modification time on every load.
 - Redshift: VACUUM the platform tables whose rows are out of sort order or that hold deleted rows not
   yet reclaimed, ANALYZE those whose statistics are stale. Which tables comes from svv_table_info
   (query `redshift_tables_needing_maintenance`) against INVENTORY_VACUUM_UNSORTED_PCT and
@@ -17,6 +19,8 @@ from pathlib import Path
 
 import dagster as dg
 
+from inventory_platform.bronze import in_place
+from inventory_platform.landing_contract import SOURCE_TABLES
 from inventory_platform.lib.duckdb_warehouse import DuckDBWarehouse
 from inventory_platform.lib.sql_quoting import quote_ident
 from inventory_platform.monitoring.disk_usage import read_duckdb_usage
@@ -75,8 +79,20 @@ def maintain_duckdb(warehouse: DuckDBWarehouse, log) -> dict:
         con.execute("ANALYZE")
         con.execute("CHECKPOINT")
         size = con.execute(monitoring_query("duckdb_database_size").sql).fetchone()
+        changed = _bronze_files_changed(con)
+    for c in changed:
+        log.error(f"Bronze file changed since it was loaded: {c.message()}")
     after = read_duckdb_usage(path)
     log.info(f"ANALYZE and CHECKPOINT on {path}: WAL {before.details['wal_bytes']} -> {after.details['wal_bytes']} bytes")
     return {"statements": 2, "wal_bytes_before": before.details["wal_bytes"], "wal_bytes_after": after.details["wal_bytes"],
             "file_bytes_before": before.details["file_bytes"], "file_bytes_after": after.details["file_bytes"],
-            "free_block_pct": float(size[6] or 0)}
+            "free_block_pct": float(size[6] or 0), "bronze_files_changed": len(changed)}
+
+
+def _bronze_files_changed(con) -> list:
+    """Landed files Bronze reads in place whose content no longer has the SHA-256 recorded at load."""
+    if not con.execute("select count(*) from duckdb_tables() where schema_name = 'bronze' and table_name = 'load_log'").fetchone()[0]:
+        return []
+    in_place.ensure_load_log_columns(con)
+    return [c for t in SOURCE_TABLES.values() if in_place.reads_in_place(t)
+            for c in in_place.changed_files(con, t, verify_sha256=True)]

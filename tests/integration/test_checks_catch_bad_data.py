@@ -1,6 +1,6 @@
 """Each kind of data check fails when its rule is broken.
 
-Phase A breaks Bronze the way a bad source would (problems no single file shows), rebuilds, and runs
+Phase A lands what a bad source would send (problems no single file shows), rebuilds, and runs
 every test. Phase B corrupts built Silver/Gold tables, for the checks that guard the model logic
 itself. A clean build passes every test first, so each failure below is caused by the injected error.
 """
@@ -11,7 +11,11 @@ import shutil
 from pathlib import Path
 
 import duckdb
+import pyarrow.parquet as pq
 import pytest
+
+from inventory_platform.bronze.loader import landing_files, load_files
+from inventory_platform.landing_contract import INVENTORY_TRANSACTIONS
 
 from ..support.dbt_runner import edited_project_copy, failing_tests, run_dbt
 from ..support.tiny_bronze import build_tiny_bronze
@@ -23,10 +27,6 @@ def clean(tmp_path_factory) -> tuple[Path, Path]:
     bronze = build_tiny_bronze(work, seed=9)
     run_dbt(["build"], "local", work, {"INVENTORY_DUCKDB_PATH": str(bronze)})
     return work, bronze
-
-
-# Bad rows arrive in a new load (after the clean build), as they would in production.
-LOADED_NOW = "CAST(now() AT TIME ZONE 'UTC' AS TIMESTAMP)"
 
 
 def copy_of(clean: tuple[Path, Path], name: str) -> tuple[Path, Path]:
@@ -46,27 +46,45 @@ def execute(path: Path, *statements: str) -> None:
         con.close()
 
 
+def land_and_load(path: Path, landing: Path, *selects: str) -> None:
+    """Land each selected row as a file of its day and load it: the ledger's Bronze is the loaded files, read
+    in place (bronze/in_place.py), so bad rows arrive as a source would send them."""
+    con = duckdb.connect(str(path))
+    try:
+        for n, sql in enumerate(selects):
+            rows = con.execute(sql).to_arrow_table()
+            day = rows.column("event_ts")[0].as_py().date()
+            folder = landing / "inventory_transactions" / f"date={day}"
+            folder.mkdir(parents=True, exist_ok=True)
+            pq.write_table(rows, folder / f"bad-{n}.parquet")
+        result = load_files(con, INVENTORY_TRANSACTIONS, landing_files(landing, INVENTORY_TRANSACTIONS),
+                            landing.parent / "quarantine")
+        assert len(result.files_loaded) == len(selects) and not result.rejections, result.rejections
+    finally:
+        con.close()
+
+
 def test_bad_source_data_fails_the_matching_checks(clean):
     work, path = copy_of(clean, "bad_bronze")
-    execute(
-        path,
+    land_and_load(
+        path, work / "bad_bronze" / "landing",
         # a movement for a SKU the product master has never heard of
-        f"""INSERT INTO bronze.inventory_transactions
-           SELECT 990000001, event_ts, warehouse_id, 'SKU-UNKNOWN', movement_type, quantity, reference_id,
-                  'bad', _source_file, _source_row, {LOADED_NOW}
+        """SELECT 990000001 AS transaction_id, event_ts, warehouse_id, 'SKU-UNKNOWN' AS sku_id, movement_type, quantity,
+                  reference_id
            FROM bronze.inventory_transactions WHERE movement_type = 'RECEIPT' LIMIT 1""",
         # a transfer that leaves one warehouse and never arrives anywhere
-        f"""INSERT INTO bronze.inventory_transactions
-           SELECT 990000002, event_ts, warehouse_id, sku_id, 'TRANSFER_OUT', -1, 'TR-NEVER-ARRIVES',
-                  'bad', _source_file, _source_row, {LOADED_NOW}
+        """SELECT 990000002 AS transaction_id, event_ts, warehouse_id, sku_id, 'TRANSFER_OUT' AS movement_type,
+                  -1 AS quantity, 'TR-NEVER-ARRIVES' AS reference_id
            FROM bronze.inventory_transactions WHERE movement_type = 'RECEIPT' LIMIT 1""",
         # a shipment far larger than the stock, in a warehouse that does not allow backorders
-        f"""INSERT INTO bronze.inventory_transactions
-           SELECT 990000003, t.event_ts, t.warehouse_id, t.sku_id, 'SHIPMENT', -100000000, 'SO-TOO-BIG',
-                  'bad', t._source_file, t._source_row, {LOADED_NOW}
+        """SELECT 990000003 AS transaction_id, t.event_ts, t.warehouse_id, t.sku_id, 'SHIPMENT' AS movement_type,
+                  -100000000 AS quantity, 'SO-TOO-BIG' AS reference_id
            FROM bronze.inventory_transactions AS t
            JOIN bronze.warehouses AS w USING (warehouse_id)
            WHERE NOT w.allows_backorder AND t.movement_type = 'RECEIPT' LIMIT 1""",
+    )
+    execute(
+        path,
         # an exchange rate that triples overnight
         """UPDATE bronze.fx_rates SET usd_per_unit = usd_per_unit * 3
            WHERE currency_code = 'EUR' AND rate_date = (SELECT max(rate_date) FROM bronze.fx_rates)""",

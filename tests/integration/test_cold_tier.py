@@ -7,6 +7,7 @@ neither re-hydrates nor loses offloaded rows; the month-end snapshot rebuilt ove
 from __future__ import annotations
 
 import shutil
+from datetime import datetime
 from pathlib import Path
 
 import dagster as dg
@@ -55,7 +56,7 @@ def base(tmp_path_factory) -> dict:
     assert first.months == [f"2022-{m:02d}" for m in range(1, 6)]
     run_dbt(["build", "--select", "fct_inventory_transactions_all_history"], "local", work, env)
     assert query(path, MONTHLY.format(relation=UNION)) == hot_before_any_offload
-    shutil.rmtree(data / "landing")  # loaded; only the warehouse and the cold tier are restored per test
+    # The landing folder stays: Bronze reads the loaded files in place (bronze/in_place.py).
     shutil.copytree(data, work / "pristine")
     return {"data": data, "pristine": work / "pristine", "before": hot_before_any_offload}
 
@@ -105,6 +106,7 @@ def served(path: Path) -> list[tuple]:
 def test_offload_keeps_every_month_identical_through_the_view_and_a_rerun_is_a_no_op(platform):
     settings, before = platform["settings"], platform["before"]
     bronze_before = query(settings.duckdb_path, "select count(*) from bronze.inventory_transactions")[0][0]
+    offloaded_before = query(settings.duckdb_path, "select count(*) from bronze.inventory_transactions_offloaded")[0][0]
     first = run_job(platform)
     meta = offload_metadata(first)
     assert meta["cutoff_date"] == "2022-12-01"  # tiny history: 2022-01-01 .. 2025-12-31
@@ -120,7 +122,10 @@ def test_offload_keeps_every_month_identical_through_the_view_and_a_rerun_is_a_n
     files = cold_files(settings.cold_dir, LEDGER)
     assert {f.parent.relative_to(settings.cold_dir / LEDGER).as_posix() for f in files} == {
         f"year=2022/month={m}" for m in range(1, 12)}
-    assert cold_files(settings.cold_dir, BRONZE_LEDGER)
+    # Bronze is the landed Parquet, not copied again: its files of offloaded days move to the offloaded view.
+    assert not cold_files(settings.cold_dir, BRONZE_LEDGER)
+    offloaded = query(settings.duckdb_path, "select count(*), max(event_ts) from bronze.inventory_transactions_offloaded")
+    assert offloaded[0][0] - offloaded_before == meta["bronze_rows_offloaded"] and offloaded[0][1] < datetime(2022, 12, 1)
 
     manifest = query(settings.duckdb_path, f"select * from {MANIFEST} order by all")
     again = platform["defs"].resolve_job_def(JOB_NAME).execute_in_process(

@@ -17,6 +17,7 @@ from streaming.local.source_simulator import SourceSimulator
 
 from ..support.cdc import append_streamed_events
 from ..support.dbt_runner import failing_tests, run_dbt
+from ..support.landed_ledger import is_ledger_insert, land_ledger_insert
 from ..support.tiny_bronze import build_tiny_bronze
 
 SNAPSHOT = "silver.fct_inventory_snapshot_month_end"
@@ -65,7 +66,10 @@ def execute(path: Path, *statements: str) -> None:
     con = duckdb.connect(str(path))
     try:
         for sql in statements:
-            con.execute(sql)
+            if is_ledger_insert(sql):  # the ledger's Bronze is its loaded files: land the rows instead
+                land_ledger_insert(con, sql, path.parent / "landing_added")
+            else:
+                con.execute(sql)
     finally:
         con.close()
 

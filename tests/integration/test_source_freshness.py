@@ -7,6 +7,7 @@ import dagster as dg
 import duckdb
 import pytest
 
+from inventory_platform.bronze.in_place import reads_in_place
 from inventory_platform.landing_contract import SOURCE_TABLES
 from inventory_platform.settings import load_settings
 from inventory_platform.transform.source_freshness import SOURCE_FRESHNESS_CHECK
@@ -23,7 +24,11 @@ def evaluations(tmp_path_factory):
     path = build_tiny_bronze(root, seed=2)
     con = duckdb.connect(str(path))
     for table, hours in AGES.items():
-        con.execute(f"UPDATE bronze.{table} SET _loaded_at = _loaded_at - INTERVAL {hours} HOUR")
+        if reads_in_place(SOURCE_TABLES[table]):  # a view over the landed files: _loaded_at is the load log's
+            con.execute(f"UPDATE bronze.load_log SET loaded_at = loaded_at - INTERVAL {hours} HOUR "
+                        "WHERE source_table = ?", [table])
+        else:
+            con.execute(f"UPDATE bronze.{table} SET _loaded_at = _loaded_at - INTERVAL {hours} HOUR")
     con.close()
 
     env = pytest.MonkeyPatch()

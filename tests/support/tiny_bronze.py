@@ -17,7 +17,8 @@ def build_tiny_bronze(root: Path, seed: int) -> Path:
     con = duckdb.connect(str(path))
     try:
         for table in SOURCE_TABLES.values():
-            result = load_files(con, table, landing_files(root / "landing", table), root / "quarantine")
+            result = load_files(con, table, landing_files(root / "landing", table), root / "quarantine",
+                                landing_dir=root / "landing")
             assert not result.rejections, [r.message() for r in result.rejections]
     finally:
         con.close()
