@@ -25,19 +25,21 @@ from dagster._core.events import DagsterEventType
 from dagster._core.instance.ref import InstanceRef
 
 from ..support.dbt_runner import run_dbt
+from ..support.landed_ledger import land_ledger_insert
 from ..support.tiny_bronze import build_tiny_bronze
 
 CHUNK_ROWS = "160000"  # `tiny` has ~9K ledger rows a month: three chunks of ~17 months
 WINDOW = "silver.int_ledger_restate_window"
 DONE_KEY = dg.AssetKey(["silver", "int_ledger_chunk_done"])
 NOW = "CAST(now() AT TIME ZONE 'UTC' AS TIMESTAMP)"
-# Bronze that lands after the build: two movements of June 2022 (the pass restates from there), and one of
-# January 2024 with a movement type the contract does not know (its chunk's accepted_values test fails).
+# Bronze that lands after the build: a movement of June 2022 (the pass restates from there), one of
+# September 2025, and one of February 2024 that leaves a warehouse as a transfer nobody receives (its
+# chunk's error-severity test transfers_balance_across_warehouses fails).
 LATE_ROWS = f"""
     INSERT INTO bronze.inventory_transactions
     SELECT 990000000 + n, event_ts + (n * INTERVAL 600 DAY), warehouse_id, sku_id,
-           CASE WHEN n = 1 THEN 'BOGUS' ELSE 'ADJUSTMENT' END, 3 + n, 'LATE-' || n,
-           'late', _source_file, _source_row, {NOW}
+           CASE WHEN n = 1 THEN 'TRANSFER_OUT' ELSE 'ADJUSTMENT' END, CASE WHEN n = 1 THEN -4 ELSE 3 + n END,
+           'LATE-' || n, 'late', _source_file, _source_row, {NOW}
     FROM (SELECT * FROM bronze.inventory_transactions
           WHERE CAST(event_ts AS DATE) = DATE '2022-06-14' ORDER BY transaction_id LIMIT 1) AS first_one,
          range(0, 3) AS t(n)"""
@@ -45,7 +47,7 @@ CORRECTION = f"""
     INSERT INTO bronze.inventory_transactions
     SELECT transaction_id, event_ts, warehouse_id, sku_id, 'ADJUSTMENT', quantity, reference_id,
            'corrected', _source_file, _source_row, {NOW}
-    FROM bronze.inventory_transactions WHERE movement_type = 'BOGUS'"""
+    FROM bronze.inventory_transactions WHERE reference_id = 'LATE-1'"""
 A_NEW_DAY = f"""
     INSERT INTO bronze.inventory_transactions
     SELECT 980000000 + n, event_ts, warehouse_id, sku_id, 'ADJUSTMENT', n, 'NEW-' || n,
@@ -65,8 +67,8 @@ def query(db: Path, sql: str) -> list[tuple]:
 def execute(db: Path, *statements: str) -> None:
     con = duckdb.connect(str(db))
     try:
-        for sql in statements:
-            con.execute(sql)
+        for sql in statements:  # the ledger's Bronze is its loaded files: the rows are landed and loaded
+            land_ledger_insert(con, sql, db.parent / "landing_added")
     finally:
         con.close()
 
@@ -221,9 +223,9 @@ def test_a_failing_chunk_fails_the_run_naming_its_days(history):
     chunks = [row for row in log if row[0] >= pass_start]
     assert chunks[0][1].isoformat() == "2022-06-14" and chunks[0][5]  # the late rows' day; chunk 1 done
     bad = chunks[-1]
-    assert not bad[5] and bad[2] <= date(2024, 2, 4) < bad[3]  # the BOGUS row's day
+    assert not bad[5] and bad[2] <= date(2024, 2, 4) < bad[3]  # the unreceived transfer's day
     assert f"event days {bad[2].isoformat()}" in failed.stdout
-    assert "accepted_values_fct_inventory_transactions_movement_type" in failed.stdout
+    assert "transfers_balance_across_warehouses" in failed.stdout
 
 
 def test_new_bronze_during_an_interrupted_pass_starts_a_new_pass_that_ends_equal_to_a_rebuild(history):
