@@ -18,6 +18,7 @@ from streaming.local.source_simulator import SourceSimulator
 from ..support.bronze_copy import copy_bronze_to_postgres
 from ..support.cdc import append_streamed_events
 from ..support.dbt_runner import edited_project_copy, run_dbt
+from ..support.landed_ledger import land_ledger_insert
 from ..support.postgres_server import running_postgres
 from ..support.tiny_bronze import build_tiny_bronze
 
@@ -132,10 +133,12 @@ def pg_query(postgres, sql: str, statement: str | None = None) -> list[tuple]:
     return rows
 
 
-def duck_query(path: Path, sql: str, statement: str | None = None) -> list[tuple]:
-    con = duckdb.connect(str(path), read_only=statement is None)
-    if statement:
-        con.execute(statement)
+def duck_query(path: Path, sql: str, ledger_insert: str | None = None) -> list[tuple]:
+    """`sql`'s rows; `ledger_insert` first: the rows it selects are landed and loaded (DuckDB's Bronze
+    ledger reads its loaded files in place)."""
+    con = duckdb.connect(str(path), read_only=ledger_insert is None)
+    if ledger_insert:
+        land_ledger_insert(con, ledger_insert, path.parent / "landing_added")
     rows = con.execute(sql).fetchall()
     con.close()
     return rows
@@ -144,18 +147,19 @@ def duck_query(path: Path, sql: str, statement: str | None = None) -> list[tuple
 def test_late_movements_restate_the_same_months_on_postgres_as_on_duckdb(built, postgres):
     """The incremental path (delete+insert of the restated months) runs on PostgreSQL as on DuckDB."""
     loaded_at = datetime.now(UTC).replace(tzinfo=None).isoformat(sep=" ")
-    late = f"""
-        INSERT INTO bronze.inventory_transactions
-            (transaction_id, event_ts, warehouse_id, sku_id, movement_type, quantity, reference_id,
-             _batch_id, _source_file, _source_row, _loaded_at)
+    rows = f"""
         SELECT 990000000 + n, event_ts, warehouse_id, sku_id, 'ADJUSTMENT', 4 + n, 'LATE-' || n, 'late',
                _source_file, _source_row, TIMESTAMP '{loaded_at}'
         FROM (SELECT * FROM bronze.inventory_transactions
               WHERE CAST(event_ts AS DATE) = DATE '2024-03-14' ORDER BY transaction_id LIMIT 1) AS first_one
         CROSS JOIN (VALUES (1), (2)) AS t(n)"""
+    late = f"""
+        INSERT INTO bronze.inventory_transactions
+            (transaction_id, event_ts, warehouse_id, sku_id, movement_type, quantity, reference_id,
+             _batch_id, _source_file, _source_row, _loaded_at) {rows}"""
     march = date(2024, 3, 31)
     pg_before = pg_query(postgres, SNAPSHOT_SQL, late)
-    duck_query(built["duckdb"], "SELECT 1", late)
+    duck_query(built["duckdb"], "SELECT 1", f"INSERT INTO bronze.inventory_transactions {rows}")
     work = built["duckdb"].parent
     rebuild = ["run", "--select", "+fct_inventory_snapshot_month_end gold_inventory_value_monthly"]
     pg_results = run_dbt(rebuild, "postgres", work, postgres.env())
