@@ -180,6 +180,9 @@ def test_materializing_again_adds_nothing_anywhere(platform):
     # The build's working table holds the days of the latest ledger window: none when nothing was new.
     assert after.pop("silver.int_ledger_resolved") == 0
     before.pop("silver.int_ledger_resolved")
+    # The pass logs record the one invocation (an empty window, applied), and nothing else grew.
+    for log in ("silver.int_ledger_restate_window", "silver.int_ledger_chunk_done"):
+        assert after.pop(log) == before.pop(log) + 1, log
     assert after == before
 
 
