@@ -1,12 +1,22 @@
 -- Redshift physical design: Small dimension: a copy on every node makes the as-of join local.
 {{ config(dist='all', sort=['sku_id', 'effective_from']) }}
 -- SCD type 2 product dimension: one row per version of a SKU's attributes.
-with versions as (
+with loaded as (
     {{ latest_loaded(source('bronze', 'products'), ['sku_id', 'valid_from']) }}
+),
+
+-- Each version's integer key: the map is built from the same Bronze table before this model.
+versions as (
+    select
+        k.product_key,
+        loaded.*
+    from loaded
+    inner join {{ ref('key_map_product_version') }} as k
+        on k.sku_id = loaded.sku_id and k.valid_from = loaded.valid_from
 )
 
 select
-    {{ surrogate_key(['sku_id', 'valid_from']) }} as product_key,
+    product_key,
     sku_id,
     product_name,
     category_code,

@@ -1,12 +1,22 @@
 -- Redshift physical design: Hundreds of rows: replicate to every node.
 {{ config(dist='all', sort=['warehouse_id', 'effective_from']) }}
 -- SCD type 2 warehouse dimension: one row per version of a warehouse's attributes.
-with versions as (
+with loaded as (
     {{ latest_loaded(source('bronze', 'warehouses'), ['warehouse_id', 'valid_from']) }}
+),
+
+-- Each version's integer key: the map is built from the same Bronze table before this model.
+versions as (
+    select
+        k.warehouse_key,
+        loaded.*
+    from loaded
+    inner join {{ ref('key_map_warehouse_version') }} as k
+        on k.warehouse_id = loaded.warehouse_id and k.valid_from = loaded.valid_from
 )
 
 select
-    {{ surrogate_key(['warehouse_id', 'valid_from']) }} as warehouse_key,
+    warehouse_key,
     warehouse_id,
     warehouse_name,
     region,
