@@ -9,11 +9,9 @@
 {% macro ledger_columns() -%}
     {{ return({
         'transaction_id': 'bigint', 'event_ts': 'timestamp', 'event_date': 'date', 'month_end_date': 'date',
-        'warehouse_id': 'varchar', 'warehouse_key': 'varchar', 'sku_id': 'varchar', 'product_key': 'varchar',
-        'category_code': 'varchar', 'movement_type': 'varchar', 'quantity': 'bigint', 'currency_code': 'varchar',
-        'unit_cost_local': 'numeric(18,4)', 'extended_value_local': 'numeric(38,4)', 'reference_id': 'varchar',
-        'loaded_at': 'timestamp', 'source_batch_id': 'varchar', 'source_file': 'varchar(1024)',
-        'source_row': 'bigint', 'source_lsn': 'bigint'}) }}
+        'warehouse_key': 'integer', 'product_key': 'integer', 'movement_type': 'varchar', 'quantity': 'bigint',
+        'extended_value_local': 'numeric(18,4)', 'load_file_key': 'bigint', 'source_row': 'bigint',
+        'source_lsn': 'bigint'}) }}
 {%- endmacro %}
 
 {# One row, column cutoff_date: the first event date the hot tier answers for (far past: nothing offloaded). #}

@@ -27,6 +27,7 @@ _LOAD_METADATA_DESCRIPTIONS = {
     "_source_row": "Row number within the landing file (1-based, header excluded).",
     "_loaded_at": "When the row was loaded (UTC).",
     "_row_hash": "md5 of the row's contract columns, for change detection (computed when read, not stored).",
+    "_load_file_key": "The landed file's key in bronze.load_log (the lineage pointer Silver rows keep).",
 }
 
 
@@ -34,6 +35,8 @@ def column_schema(table: SourceTable) -> dg.TableSchema:
     columns = [dg.TableColumn(c.name, c.type, c.description) for c in table.columns]
     columns += [dg.TableColumn(name, typ, _LOAD_METADATA_DESCRIPTIONS[name])
                 for name, typ in (*LOAD_METADATA_COLUMNS, ("_row_hash", "VARCHAR"))]
+    if in_place.reads_in_place(table):
+        columns.append(dg.TableColumn("_load_file_key", "BIGINT", _LOAD_METADATA_DESCRIPTIONS["_load_file_key"]))
     return dg.TableSchema(columns=columns)
 
 

@@ -4,7 +4,9 @@ At `full` scale a row-by-row copy of every accepted ledger file was a second 15 
 35 minutes of inserts. Instead `bronze.inventory_transactions` is a view, re-created in every load
 transaction, over `read_parquet([every loaded file])` joined to `bronze.load_log` for the lineage
 columns. Its columns and values are exactly those of the old table: the contract columns cast as the
-strict insert cast them, `_batch_id`, `_source_file`, `_source_row`, `_loaded_at` and `_row_hash`.
+strict insert cast them, `_batch_id`, `_source_file`, `_source_row`, `_loaded_at` and `_row_hash`, plus
+`_load_file_key`: the file's key in the load log, which Silver rows keep as their lineage pointer (with
+`_source_row`) instead of repeating the file's name, batch and load time on every row.
 
 - An explicit file list, never a glob: a glob would also read quarantined and half-written files.
 - Paths are stored relative to the landing root (the view `bronze.landing_root`), so a copy of the warehouse and
@@ -167,7 +169,7 @@ def create_views(con: duckdb.DuckDBPyConnection, table: SourceTable) -> None:
         con.execute(f"""CREATE OR REPLACE VIEW {relation(table, offloaded)} AS
             SELECT {cols}, l.batch_id AS _batch_id, l.source_file AS _source_file,
                    r.file_row_number + 1 AS _source_row, l.loaded_at AS _loaded_at,
-                   {row_hash_expr(table)} AS _row_hash
+                   {row_hash_expr(table)} AS _row_hash, r.load_file_key AS _load_file_key
             FROM ({_files_select(table, files)}) AS r
             JOIN {LOAD_LOG} AS l ON l.load_file_key = r.load_file_key""")
 

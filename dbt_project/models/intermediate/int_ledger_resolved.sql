@@ -44,6 +44,7 @@ ledger as (
         b._batch_id,
         b._source_file,
         b._source_row,
+        b._load_file_key,
         cast(null as bigint) as source_lsn
     from batch_ledger as b
     left join streamed as s on s.transaction_id = b.transaction_id
@@ -61,6 +62,7 @@ ledger as (
         load_batch_id as _batch_id,
         'kinesis:' || stream_name || '/' || shard_id as _source_file,
         cast(null as bigint) as _source_row,
+        cast(null as bigint) as _load_file_key,
         source_lsn
     from streamed
     where not is_deleted
@@ -84,6 +86,7 @@ resolved as (
         l._batch_id as source_batch_id,
         l._source_file as source_file,
         l._source_row as source_row,
+        l._load_file_key as load_file_key,
         l.source_lsn,
         p.product_key,
         p.category_code,
@@ -121,6 +124,7 @@ select
     source_batch_id,
     source_file,
     source_row,
+    load_file_key,
     source_lsn,
     product_key,
     category_code,

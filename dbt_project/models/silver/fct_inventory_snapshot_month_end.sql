@@ -34,17 +34,11 @@ with window_row as (
     where build_id = (select max(build_id) from {{ ref('int_ledger_restate_window') }})
 ),
 
+-- The lean ledger holds version keys: summed per key, then mapped to warehouse and SKU through the dimensions.
 movements as (
-    select
-        warehouse_id,
-        sku_id,
-        month_end_date,
-        sum(quantity) as net_quantity,
-        count(*) as movement_count
     -- hot and cold ledger: a full rebuild needs every month (docs/architecture/cold_tier.md)
-    from {{ ref('fct_inventory_transactions_all_history') }}
-    where {{ in_window.movements | join(' and ') or 'true' }}
-    group by warehouse_id, sku_id, month_end_date
+    {{ ledger_pair_month_movements(ref('fct_inventory_transactions_all_history'), ref('dim_warehouse'),
+                                   ref('dim_product'), in_window.movements | join(' and ') or 'true') }}
 ),
 
 opening as (

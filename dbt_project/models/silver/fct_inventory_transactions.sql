@@ -1,13 +1,17 @@
--- Redshift physical design: Billions of rows: distributed on sku_id (100K values, co-located with costs and the
--- snapshot), sorted by event date so daily increments and month ranges scan only their blocks.
+-- Redshift physical design: Billions of rows: distributed on product_key (versions of 100K SKUs, an even spread),
+-- sorted by event date (then transaction id, the order each chunk writes) so daily increments and month ranges
+-- scan only their blocks.
 {{ config(
-    dist='sku_id', sort=['event_date', 'warehouse_id'],
+    dist='product_key', sort=['event_date', 'transaction_id'],
     materialized='incremental', incremental_strategy='restate_from', unique_key='event_date',
     restate_from_macro='ledger_restate_from',
     on_schema_change='fail'
 ) }}
 -- The inventory ledger at movement grain: one row per source movement, deduplicated by
 -- transaction_id, with the product and warehouse versions in force on the event date.
+-- Lean (docs/model_contracts.md "The lean ledger"): integer version keys, measures, dates and a lineage
+-- pointer (load_file_key, source_row) into bronze.load_log and Bronze; natural keys, category, currency,
+-- unit cost, reference_id and the source file come back through fct_inventory_transactions_detail.
 --
 -- Incremental (docs/late_arriving.md): a run replaces the days int_ledger_restate_window restates with
 -- the resolved rows of int_ledger_resolved, which resolves only those days; with nothing new it writes
@@ -18,20 +22,12 @@ select
     r.event_ts,
     r.event_date,
     {{ month_end('r.event_date') }} as month_end_date,
-    r.warehouse_id,
     r.warehouse_key,
-    r.sku_id,
     r.product_key,
-    r.category_code,
     r.movement_type,
     r.quantity,
-    r.currency_code,
-    c.standard_cost as unit_cost_local,
-    cast({{ inventory_value_local('r.quantity', 'c.standard_cost') }} as numeric(38, 4)) as extended_value_local,
-    r.reference_id,
-    r.loaded_at,
-    r.source_batch_id,
-    r.source_file,
+    cast({{ inventory_value_local('r.quantity', 'c.standard_cost') }} as numeric(18, 4)) as extended_value_local,
+    r.load_file_key,
     r.source_row,
     r.source_lsn,
     w.bronze_loaded_through,
@@ -45,3 +41,4 @@ left join {{ ref('standard_cost_history') }} as c
     and r.event_date >= c.effective_from
     and r.event_date < c.effective_to
 where r.reject_reason is null
+{{ write_order(['r.event_date', 'r.transaction_id']) }}

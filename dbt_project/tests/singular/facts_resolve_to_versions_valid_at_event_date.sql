@@ -1,6 +1,6 @@
 {{ config(meta={'dagster': {'ref': {'name': 'fct_inventory_transactions'}}}) }}
 -- Each ledger row points at the product and warehouse versions whose window contains its event date.
--- Checks the days the latest build rewrote (macros/test_scope.sql): dimension keys are stable hashes and
+-- Checks the days the latest build rewrote (macros/test_scope.sql): dimension keys are stable (key maps, never renumbered) and
 -- a back-dated version restates the ledger from its first day, so earlier rows cannot have changed.
 select
     f.transaction_id,

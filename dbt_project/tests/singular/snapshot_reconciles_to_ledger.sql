@@ -17,14 +17,9 @@ with snapshot as (
 ),
 
 ledger as (
-    select
-        warehouse_id,
-        sku_id,
-        month_end_date,
-        sum(quantity) as net_quantity
-    from {{ ref('fct_inventory_transactions_all_history') }}  -- offloaded months included
-    where month_end_date >= {{ checked_from }}
-    group by warehouse_id, sku_id, month_end_date
+    -- offloaded months included
+    {{ ledger_pair_month_movements(ref('fct_inventory_transactions_all_history'), ref('dim_warehouse'),
+                                   ref('dim_product'), 'month_end_date >= ' ~ checked_from) }}
 ),
 
 opening as (
