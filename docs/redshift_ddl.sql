@@ -123,144 +123,6 @@ alter table "inventory"."silver"."cdc_inventory_transactions__dbt_tmp" rename to
 drop table if exists "inventory"."silver"."cdc_inventory_transactions__dbt_backup" cascade;
 
 create  table
-    "inventory"."silver"."dim_product__dbt_tmp"
-    
-  (
-    product_key varchar,
-    sku_id varchar,
-    product_name varchar(1024),
-    category_code varchar,
-    category_name varchar(1024),
-    brand varchar(1024),
-    unit_of_measure varchar,
-    effective_from date,
-    effective_to date,
-    is_current boolean
-    
-    )
-
-    
-    
-    diststyle all
-    
-      compound sortkey(sku_id,effective_from);
-
-insert into "inventory"."silver"."dim_product__dbt_tmp"
-    (
-      
-    select product_key, sku_id, product_name, category_code, category_name, brand, unit_of_measure, effective_from, effective_to, is_current
-    from (
-        -- Redshift physical design: Small dimension: a copy on every node makes the as-of join local.
-
--- SCD type 2 product dimension: one row per version of a SKU's attributes.
-with versions as (
-    select * from (
-        select
-            src.*,
-            row_number() over (
-                partition by sku_id, valid_from
-                order by _loaded_at desc, _batch_id desc, _source_row desc
-            ) as _load_rank
-        from "inventory"."bronze"."products" as src
-    ) as ranked
-    where _load_rank = 1
-)
-
-select
-    md5(coalesce(cast(sku_id as TEXT), '~null~') || '|' || coalesce(cast(valid_from as TEXT), '~null~')) as product_key,
-    sku_id,
-    product_name,
-    category_code,
-    category_name,
-    brand,
-    unit_of_measure,
-    valid_from as effective_from,
-    coalesce(
-        lead(valid_from) over (partition by sku_id order by valid_from),
-        cast('9999-12-31' as date)
-    ) as effective_to,
-    (lead(valid_from) over (partition by sku_id order by valid_from) is null) as is_current
-from versions
-    ) as model_subq
-    );
-
-alter table "inventory"."silver"."dim_product__dbt_tmp" rename to "dim_product";
-
-drop table if exists "inventory"."silver"."dim_product__dbt_backup" cascade;
-
-create  table
-    "inventory"."silver"."dim_warehouse__dbt_tmp"
-    
-  (
-    warehouse_key varchar,
-    warehouse_id varchar,
-    warehouse_name varchar(1024),
-    region varchar,
-    country_code varchar,
-    city varchar(1024),
-    currency_code varchar,
-    open_date date,
-    close_date date,
-    allows_backorder boolean,
-    effective_from date,
-    effective_to date,
-    is_current boolean
-    
-    )
-
-    
-    
-    diststyle all
-    
-      compound sortkey(warehouse_id,effective_from);
-
-insert into "inventory"."silver"."dim_warehouse__dbt_tmp"
-    (
-      
-    select warehouse_key, warehouse_id, warehouse_name, region, country_code, city, currency_code, open_date, close_date, allows_backorder, effective_from, effective_to, is_current
-    from (
-        -- Redshift physical design: Hundreds of rows: replicate to every node.
-
--- SCD type 2 warehouse dimension: one row per version of a warehouse's attributes.
-with versions as (
-    select * from (
-        select
-            src.*,
-            row_number() over (
-                partition by warehouse_id, valid_from
-                order by _loaded_at desc, _batch_id desc, _source_row desc
-            ) as _load_rank
-        from "inventory"."bronze"."warehouses" as src
-    ) as ranked
-    where _load_rank = 1
-)
-
-select
-    md5(coalesce(cast(warehouse_id as TEXT), '~null~') || '|' || coalesce(cast(valid_from as TEXT), '~null~')) as warehouse_key,
-    warehouse_id,
-    warehouse_name,
-    region,
-    country_code,
-    city,
-    currency_code,
-    open_date,
-    close_date,
-    allows_backorder,
-    valid_from as effective_from,
-    coalesce(
-        lead(valid_from) over (partition by warehouse_id order by valid_from),
-        cast('9999-12-31' as date)
-    ) as effective_to,
-    (lead(valid_from) over (partition by warehouse_id order by valid_from) is null) as is_current
-from versions
-    ) as model_subq
-    );
-
-alter table "inventory"."silver"."dim_warehouse__dbt_tmp" rename to "dim_warehouse";
-
-drop table if exists "inventory"."silver"."dim_warehouse__dbt_backup" cascade;
-
-create  table
     "inventory"."silver"."fx_rates_daily__dbt_tmp"
     
   (
@@ -399,6 +261,102 @@ from loads
     );
 
 create  table
+    "inventory"."silver"."key_map_product_version"
+    
+  (
+    product_key integer,
+    sku_id varchar,
+    valid_from date
+    
+    )
+
+    
+    
+    diststyle all
+    
+      compound sortkey(sku_id,valid_from);
+
+insert into "inventory"."silver"."key_map_product_version"
+    (
+      
+    select product_key, sku_id, valid_from
+    from (
+        -- Redshift physical design: A few hundred thousand rows: a copy on every node, like the dimension it keys.
+
+-- The integer key of each product version (sku_id, valid_from): dim_product's product_key, the fact's
+-- pointer to the version in force on the event day. Append-only; a key never changes (macros/key_map.sql).
+with natural_keys as (
+    select distinct sku_id, valid_from
+    from "inventory"."bronze"."products"
+    where sku_id is not null and valid_from is not null
+),
+
+new_keys as (
+    select src.sku_id, src.valid_from
+    from natural_keys as src
+)
+
+select
+    cast(
+        0
+        + row_number() over (order by sku_id, valid_from)
+        as integer
+    ) as product_key,
+    sku_id,
+    valid_from
+from new_keys
+    ) as model_subq
+    );
+
+create  table
+    "inventory"."silver"."key_map_warehouse_version"
+    
+  (
+    warehouse_key integer,
+    warehouse_id varchar,
+    valid_from date
+    
+    )
+
+    
+    
+    diststyle all
+    
+      compound sortkey(warehouse_id,valid_from);
+
+insert into "inventory"."silver"."key_map_warehouse_version"
+    (
+      
+    select warehouse_key, warehouse_id, valid_from
+    from (
+        -- Redshift physical design: Hundreds of rows: a copy on every node, like the dimension it keys.
+
+-- The integer key of each warehouse version (warehouse_id, valid_from): dim_warehouse's warehouse_key, the
+-- fact's pointer to the version in force on the event day. Append-only; a key never changes (macros/key_map.sql).
+with natural_keys as (
+    select distinct warehouse_id, valid_from
+    from "inventory"."bronze"."warehouses"
+    where warehouse_id is not null and valid_from is not null
+),
+
+new_keys as (
+    select src.warehouse_id, src.valid_from
+    from natural_keys as src
+)
+
+select
+    cast(
+        0
+        + row_number() over (order by warehouse_id, valid_from)
+        as integer
+    ) as warehouse_key,
+    warehouse_id,
+    valid_from
+from new_keys
+    ) as model_subq
+    );
+
+create  table
     "inventory"."silver"."opening_balances__dbt_tmp"
     
   (
@@ -511,316 +469,6 @@ insert into "inventory"."silver"."dim_currency" ("currency_code", "currency_name
           (%s,%s,%s,%s),(%s,%s,%s,%s),(%s,%s,%s,%s),(%s,%s,%s,%s),(%s,%s,%s,%s),(%s,%s,%s,%s),(%s,%s,%s,%s),(%s,%s,%s,%s),(%s,%s,%s,%s),(%s,%s,%s,%s),(%s,%s,%s,%s),(%s,%s,%s,%s),(%s,%s,%s,%s);
 
 create  table
-    "inventory"."silver"."dim_category__dbt_tmp"
-    
-  (
-    category_code varchar,
-    category_name varchar(1024)
-    
-    )
-
-    
-    
-    diststyle all
-    
-      compound sortkey(category_code);
-
-insert into "inventory"."silver"."dim_category__dbt_tmp"
-    (
-      
-    select category_code, category_name
-    from (
-        -- Redshift physical design: Fifty rows: replicate to every node.
-
--- Merchandise categories: every category any product version has used (current or historical),
--- named as in its most recent product version.
-select
-    category_code,
-    category_name
-from (
-    select
-        category_code,
-        category_name,
-        row_number() over (partition by category_code order by effective_from desc, sku_id asc) as recency
-    from "inventory"."silver"."dim_product"
-) as named
-where recency = 1
-    ) as model_subq
-    );
-
-alter table "inventory"."silver"."dim_category__dbt_tmp" rename to "dim_category";
-
-drop table if exists "inventory"."silver"."dim_category__dbt_backup" cascade;
-
-create  table
-    "inventory"."silver"."cdc_rejects__dbt_tmp"
-    
-  (
-    source_table varchar,
-    row_key varchar,
-    event_id varchar,
-    op varchar,
-    source_lsn bigint,
-    warehouse_id varchar,
-    sku_id varchar,
-    reject_reason varchar,
-    source_committed_at timestamp,
-    stream_name varchar,
-    shard_id varchar,
-    sequence_number varchar,
-    loaded_at timestamp
-    
-    )
-
-    
-    
-    diststyle even
-    
-      compound sortkey(loaded_at);
-
-insert into "inventory"."silver"."cdc_rejects__dbt_tmp"
-    (
-      
-    select source_table, row_key, event_id, op, source_lsn, warehouse_id, sku_id, reject_reason, source_committed_at, stream_name, shard_id, sequence_number, loaded_at
-    from (
-        -- Redshift physical design: expected empty; even distribution, newest loads found by sort key.
-
--- Streamed changes Silver does not apply: the latest change of a row names a warehouse or SKU that no
--- version of the conformed dimensions knows. Kept with the event, the row key and the reason rather
--- than applied or dropped; the check on this table fails while any row is here. A reject leaves when
--- the master data arrives or the source changes or deletes the row.
---   stock_levels: kept out of stock_levels_current.
---   inventory_transactions: the change still replaces a batch row with the same id (the source no
---   longer holds that version), and the ledger refuses it like a batch row (transaction_rejects).
-with cdc_events as (
-        select
-            cast(payload."event_id" as varchar) as event_id,
-            cast(payload."op" as varchar) as op,
-            cast(payload."source"."lsn" as bigint) as source_lsn,
-            cast(payload."source"."ts_ms" as bigint) as source_ts_ms,
-            coalesce(cast(payload."after"."warehouse_id" as varchar), cast(payload."before"."warehouse_id" as varchar)) as warehouse_id,
-            coalesce(cast(payload."after"."sku_id" as varchar), cast(payload."before"."sku_id" as varchar)) as sku_id,
-            stream_name,
-            shard_id,
-            sequence_number,
-            approximate_arrival_timestamp,
-            _loaded_at,
-            _batch_id
-        from "inventory"."bronze"."cdc_events"
-        where cast(payload."source"."table" as varchar) = 'stock_levels'
-    ),
-
-    cdc_deliveries as (
-        select
-            cdc_events.*,
-            row_number() over (
-                partition by warehouse_id, sku_id, source_lsn
-                order by approximate_arrival_timestamp, shard_id, sequence_number
-            ) as delivery_rank
-        from cdc_events
-    ),
-
-    cdc_changes as (
-        select * from cdc_deliveries where delivery_rank = 1
-    ),
-
-latest_stock_levels as (
-    select * from (
-        select
-            changes.*,
-            row_number() over (partition by warehouse_id, sku_id order by source_lsn desc) as lsn_rank
-        from cdc_changes as changes
-    ) as ranked
-    where lsn_rank = 1
-),
-
-stock_levels as (
-    
-    select
-        changes.*,
-        case
-            when known_skus.sku_id is null then cast('unknown sku_id' as varchar)
-            when known_warehouses.warehouse_id is null then cast('unknown warehouse_id' as varchar)
-        end as reject_reason
-    from latest_stock_levels as changes
-    left join (select distinct sku_id from "inventory"."silver"."dim_product") as known_skus
-        on known_skus.sku_id = changes.sku_id
-    left join (select distinct warehouse_id from "inventory"."silver"."dim_warehouse") as known_warehouses
-        on known_warehouses.warehouse_id = changes.warehouse_id
-),
-
-transactions as (
-    
-    select
-        changes.*,
-        case
-            when known_skus.sku_id is null then cast('unknown sku_id' as varchar)
-            when known_warehouses.warehouse_id is null then cast('unknown warehouse_id' as varchar)
-        end as reject_reason
-    from "inventory"."silver"."cdc_inventory_transactions" as changes
-    left join (select distinct sku_id from "inventory"."silver"."dim_product") as known_skus
-        on known_skus.sku_id = changes.sku_id
-    left join (select distinct warehouse_id from "inventory"."silver"."dim_warehouse") as known_warehouses
-        on known_warehouses.warehouse_id = changes.warehouse_id
-)
-
-select
-    cast('stock_levels' as varchar) as source_table,
-    warehouse_id || '|' || sku_id as row_key,
-    event_id,
-    op,
-    source_lsn,
-    warehouse_id,
-    sku_id,
-    reject_reason,
-    (cast('1970-01-01' as timestamp) + (source_ts_ms / 1000.0) * interval '1 second') as source_committed_at,
-    stream_name,
-    shard_id,
-    sequence_number,
-    _loaded_at as loaded_at
-from stock_levels
-where op <> 'd' and reject_reason is not null
-
-union all
-
-select
-    cast('inventory_transactions' as varchar) as source_table,
-    cast(transaction_id as varchar) as row_key,
-    event_id,
-    last_op as op,
-    source_lsn,
-    warehouse_id,
-    sku_id,
-    reject_reason,
-    source_committed_at,
-    stream_name,
-    shard_id,
-    sequence_number,
-    loaded_at
-from transactions
-where not is_deleted and reject_reason is not null
-    ) as model_subq
-    );
-
-alter table "inventory"."silver"."cdc_rejects__dbt_tmp" rename to "cdc_rejects";
-
-drop table if exists "inventory"."silver"."cdc_rejects__dbt_backup" cascade;
-
-create  table
-    "inventory"."silver"."stock_levels_current__dbt_tmp"
-    
-  (
-    warehouse_id varchar,
-    sku_id varchar,
-    quantity_on_hand bigint,
-    unit_of_measure varchar,
-    currency_code varchar,
-    updated_at timestamp,
-    source_lsn bigint,
-    source_committed_at timestamp,
-    loaded_at timestamp
-    
-    )
-
-    
-    
-    diststyle key distkey (sku_id)
-    
-      compound sortkey(warehouse_id,sku_id);
-
-insert into "inventory"."silver"."stock_levels_current__dbt_tmp"
-    (
-      
-    select warehouse_id, sku_id, quantity_on_hand, unit_of_measure, currency_code, updated_at, source_lsn, source_committed_at, loaded_at
-    from (
-        -- Redshift physical design: one row per warehouse x SKU; distributed on sku_id like the ledger and the snapshot it is compared with.
-
--- Current stock on hand per warehouse x SKU as the source system reports it through CDC: per key
--- the change with the highest lsn; keys whose last change is a delete are gone. A key whose warehouse
--- or SKU the conformed dimensions do not know is not applied: it is in cdc_rejects, whose check fails.
-with cdc_events as (
-        select
-            cast(payload."event_id" as varchar) as event_id,
-            cast(payload."op" as varchar) as op,
-            cast(payload."source"."lsn" as bigint) as source_lsn,
-            cast(payload."source"."ts_ms" as bigint) as source_ts_ms,
-            coalesce(cast(payload."after"."warehouse_id" as varchar), cast(payload."before"."warehouse_id" as varchar)) as warehouse_id,
-            coalesce(cast(payload."after"."sku_id" as varchar), cast(payload."before"."sku_id" as varchar)) as sku_id,
-            coalesce(cast(payload."after"."quantity_on_hand" as bigint), cast(payload."before"."quantity_on_hand" as bigint)) as quantity_on_hand,
-            coalesce(cast(payload."after"."unit_of_measure" as varchar), cast(payload."before"."unit_of_measure" as varchar)) as unit_of_measure,
-            coalesce(cast(payload."after"."currency_code" as varchar), cast(payload."before"."currency_code" as varchar)) as currency_code,
-            cast(replace(replace(coalesce(cast(payload."after"."updated_at" as varchar), cast(payload."before"."updated_at" as varchar)), 'T', ' '), 'Z', '') as timestamp) as updated_at,
-            stream_name,
-            shard_id,
-            sequence_number,
-            approximate_arrival_timestamp,
-            _loaded_at,
-            _batch_id
-        from "inventory"."bronze"."cdc_events"
-        where cast(payload."source"."table" as varchar) = 'stock_levels'
-    ),
-
-    cdc_deliveries as (
-        select
-            cdc_events.*,
-            row_number() over (
-                partition by warehouse_id, sku_id, source_lsn
-                order by approximate_arrival_timestamp, shard_id, sequence_number
-            ) as delivery_rank
-        from cdc_events
-    ),
-
-    cdc_changes as (
-        select * from cdc_deliveries where delivery_rank = 1
-    ),
-
-latest as (
-    select * from (
-        select
-            changes.*,
-            row_number() over (partition by warehouse_id, sku_id order by source_lsn desc) as lsn_rank
-        from cdc_changes as changes
-    ) as ranked
-    where lsn_rank = 1
-),
-
-checked as (
-    
-    select
-        changes.*,
-        case
-            when known_skus.sku_id is null then cast('unknown sku_id' as varchar)
-            when known_warehouses.warehouse_id is null then cast('unknown warehouse_id' as varchar)
-        end as reject_reason
-    from latest as changes
-    left join (select distinct sku_id from "inventory"."silver"."dim_product") as known_skus
-        on known_skus.sku_id = changes.sku_id
-    left join (select distinct warehouse_id from "inventory"."silver"."dim_warehouse") as known_warehouses
-        on known_warehouses.warehouse_id = changes.warehouse_id
-)
-
-select
-    warehouse_id,
-    sku_id,
-    quantity_on_hand,
-    unit_of_measure,
-    currency_code,
-    updated_at,
-    source_lsn,
-    (cast('1970-01-01' as timestamp) + (source_ts_ms / 1000.0) * interval '1 second') as source_committed_at,
-    _loaded_at as loaded_at
-from checked
-where
-    op <> 'd'
-    and reject_reason is null
-    ) as model_subq
-    );
-
-alter table "inventory"."silver"."stock_levels_current__dbt_tmp" rename to "stock_levels_current";
-
-drop table if exists "inventory"."silver"."stock_levels_current__dbt_backup" cascade;
-
-create  table
     "inventory"."silver"."fx_rates_monthly__dbt_tmp"
     
   (
@@ -874,185 +522,162 @@ alter table "inventory"."silver"."fx_rates_monthly__dbt_tmp" rename to "fx_rates
 drop table if exists "inventory"."silver"."fx_rates_monthly__dbt_backup" cascade;
 
 create  table
-    "inventory"."silver"."int_ledger_resolved__dbt_tmp"
+    "inventory"."silver"."dim_product__dbt_tmp"
     
   (
-    transaction_id bigint,
-    event_ts timestamp,
-    event_date date,
-    warehouse_id varchar,
+    product_key integer,
     sku_id varchar,
-    movement_type varchar,
-    quantity bigint,
-    reference_id varchar,
-    loaded_at timestamp,
-    source_batch_id varchar,
-    source_file varchar(1024),
-    source_row bigint,
-    source_lsn bigint,
-    product_key varchar,
+    product_name varchar(1024),
     category_code varchar,
-    warehouse_key varchar,
-    currency_code varchar,
-    reject_reason varchar
+    category_name varchar(1024),
+    brand varchar(1024),
+    unit_of_measure varchar,
+    effective_from date,
+    effective_to date,
+    is_current boolean
     
     )
 
     
     
-    diststyle key distkey (sku_id)
+    diststyle all
     
-      compound sortkey(event_date);
+      compound sortkey(sku_id,effective_from);
 
-insert into "inventory"."silver"."int_ledger_resolved__dbt_tmp"
+insert into "inventory"."silver"."dim_product__dbt_tmp"
     (
       
-    select transaction_id, event_ts, event_date, warehouse_id, sku_id, movement_type, quantity, reference_id, loaded_at, source_batch_id, source_file, source_row, source_lsn, product_key, category_code, warehouse_key, currency_code, reject_reason
+    select product_key, sku_id, product_name, category_code, category_name, brand, unit_of_measure, effective_from, effective_to, is_current
     from (
-        -- Redshift physical design: distributed and sorted like the ledger it feeds (sku_id; event date).
+        -- Redshift physical design: Small dimension: a copy on every node makes the as-of join local.
 
--- The ledger, resolved once a run for the days of int_ledger_restate_window: the deduplicated movements
--- of batch files and the CDC stream (one ledger: a streamed change of a transaction_id replaces the
--- batch row with that id, a streamed delete removes it), each with the product and warehouse versions
--- in force on its event day and, for rows that cannot be resolved, the reason.
--- fct_inventory_transactions keeps the resolved rows, transaction_rejects the others.
---
--- A daily run reads and stores only the restated days: Bronze rows of keys with some version on or after
--- the first restated day. A key whose latest version moved before that day drops out here, and the day
--- was chosen from all its versions (first_affected_day), so its old row is deleted with the restated
--- days. A first build or --full-refresh resolves (and stores) the whole history; with nothing new, no row.
--- In a chunked pass (docs/late_arriving.md "Chunks") the window also ends (restate_until): the rows whose
--- latest version falls in [restate_from, restate_until), so memory and storage follow the chunk.
-with batch_ledger as (
-    select src.*, 1 as _load_rank
-    from "inventory"."bronze"."inventory_transactions" as src
-    left join (select transaction_id from "inventory"."bronze"."inventory_transactions" as counted
-         group by transaction_id having count(*) > 1) as repeated on repeated.transaction_id = src.transaction_id
-    where repeated.transaction_id is null
-    union all
+-- SCD type 2 product dimension: one row per version of a SKU's attributes.
+with loaded as (
     select * from (
         select
             src.*,
             row_number() over (
-                partition by transaction_id
+                partition by sku_id, valid_from
                 order by _loaded_at desc, _batch_id desc, _source_row desc
             ) as _load_rank
-        from (select src.* from "inventory"."bronze"."inventory_transactions" as src inner join (select transaction_id from "inventory"."bronze"."inventory_transactions" as counted
-         group by transaction_id having count(*) > 1) as repeated on repeated.transaction_id = src.transaction_id) as src
+        from "inventory"."bronze"."products" as src
     ) as ranked
     where _load_rank = 1
 ),
 
-streamed as (
-    select * from "inventory"."silver"."cdc_inventory_transactions"
-),
-
-ledger as (
+-- Each version's integer key: the map is built from the same Bronze table before this model.
+versions as (
     select
-        b.transaction_id,
-        b.event_ts,
-        b.warehouse_id,
-        b.sku_id,
-        b.movement_type,
-        b.quantity,
-        b.reference_id,
-        b._loaded_at,
-        b._batch_id,
-        b._source_file,
-        b._source_row,
-        cast(null as bigint) as source_lsn
-    from batch_ledger as b
-    left join streamed as s on s.transaction_id = b.transaction_id
-    where s.transaction_id is null
-    union all
-    select
-        transaction_id,
-        event_ts,
-        warehouse_id,
-        sku_id,
-        movement_type,
-        quantity,
-        reference_id,
-        loaded_at as _loaded_at,
-        load_batch_id as _batch_id,
-        'kinesis:' || stream_name || '/' || shard_id as _source_file,
-        cast(null as bigint) as _source_row,
-        source_lsn
-    from streamed
-    where not is_deleted
-),
-
-known_skus as (select distinct sku_id from "inventory"."silver"."dim_product"),
-
-known_warehouses as (select distinct warehouse_id from "inventory"."silver"."dim_warehouse"),
-
-resolved as (
-    select
-        l.transaction_id,
-        l.event_ts,
-        cast(l.event_ts as date) as event_date,
-        l.warehouse_id,
-        l.sku_id,
-        l.movement_type,
-        l.quantity,
-        l.reference_id,
-        l._loaded_at as loaded_at,
-        l._batch_id as source_batch_id,
-        l._source_file as source_file,
-        l._source_row as source_row,
-        l.source_lsn,
-        p.product_key,
-        p.category_code,
-        w.warehouse_key,
-        w.currency_code,
-        ks.sku_id is not null as sku_known,
-        kw.warehouse_id is not null as warehouse_known
-    from ledger as l
-    -- SCD2 as-of joins: the version whose [effective_from, effective_to) holds the event day.
-    left join "inventory"."silver"."dim_product" as p
-        on p.sku_id = l.sku_id
-        and cast(l.event_ts as date) >= p.effective_from
-        and cast(l.event_ts as date) < p.effective_to
-    left join "inventory"."silver"."dim_warehouse" as w
-        on w.warehouse_id = l.warehouse_id
-        and cast(l.event_ts as date) >= w.effective_from
-        and cast(l.event_ts as date) < w.effective_to
-    left join known_skus as ks on ks.sku_id = l.sku_id
-    left join known_warehouses as kw on kw.warehouse_id = l.warehouse_id
-    
+        k.product_key,
+        loaded.*
+    from loaded
+    inner join "inventory"."silver"."key_map_product_version" as k
+        on k.sku_id = loaded.sku_id and k.valid_from = loaded.valid_from
 )
 
 select
-    transaction_id,
-    event_ts,
-    event_date,
-    warehouse_id,
-    sku_id,
-    movement_type,
-    quantity,
-    reference_id,
-    loaded_at,
-    source_batch_id,
-    source_file,
-    source_row,
-    source_lsn,
     product_key,
+    sku_id,
+    product_name,
     category_code,
-    warehouse_key,
-    currency_code,
-    case
-        when not sku_known then cast('unknown sku_id' as varchar)
-        when not warehouse_known then cast('unknown warehouse_id' as varchar)
-        when product_key is null then cast('no product version valid at event date' as varchar)
-        when warehouse_key is null then cast('no warehouse version valid at event date' as varchar)
-    end as reject_reason
-from resolved
+    category_name,
+    brand,
+    unit_of_measure,
+    valid_from as effective_from,
+    coalesce(
+        lead(valid_from) over (partition by sku_id order by valid_from),
+        cast('9999-12-31' as date)
+    ) as effective_to,
+    (lead(valid_from) over (partition by sku_id order by valid_from) is null) as is_current
+from versions
     ) as model_subq
     );
 
-alter table "inventory"."silver"."int_ledger_resolved__dbt_tmp" rename to "int_ledger_resolved";
+alter table "inventory"."silver"."dim_product__dbt_tmp" rename to "dim_product";
 
-drop table if exists "inventory"."silver"."int_ledger_resolved__dbt_backup" cascade;
+drop table if exists "inventory"."silver"."dim_product__dbt_backup" cascade;
+
+create  table
+    "inventory"."silver"."dim_warehouse__dbt_tmp"
+    
+  (
+    warehouse_key integer,
+    warehouse_id varchar,
+    warehouse_name varchar(1024),
+    region varchar,
+    country_code varchar,
+    city varchar(1024),
+    currency_code varchar,
+    open_date date,
+    close_date date,
+    allows_backorder boolean,
+    effective_from date,
+    effective_to date,
+    is_current boolean
+    
+    )
+
+    
+    
+    diststyle all
+    
+      compound sortkey(warehouse_id,effective_from);
+
+insert into "inventory"."silver"."dim_warehouse__dbt_tmp"
+    (
+      
+    select warehouse_key, warehouse_id, warehouse_name, region, country_code, city, currency_code, open_date, close_date, allows_backorder, effective_from, effective_to, is_current
+    from (
+        -- Redshift physical design: Hundreds of rows: replicate to every node.
+
+-- SCD type 2 warehouse dimension: one row per version of a warehouse's attributes.
+with loaded as (
+    select * from (
+        select
+            src.*,
+            row_number() over (
+                partition by warehouse_id, valid_from
+                order by _loaded_at desc, _batch_id desc, _source_row desc
+            ) as _load_rank
+        from "inventory"."bronze"."warehouses" as src
+    ) as ranked
+    where _load_rank = 1
+),
+
+-- Each version's integer key: the map is built from the same Bronze table before this model.
+versions as (
+    select
+        k.warehouse_key,
+        loaded.*
+    from loaded
+    inner join "inventory"."silver"."key_map_warehouse_version" as k
+        on k.warehouse_id = loaded.warehouse_id and k.valid_from = loaded.valid_from
+)
+
+select
+    warehouse_key,
+    warehouse_id,
+    warehouse_name,
+    region,
+    country_code,
+    city,
+    currency_code,
+    open_date,
+    close_date,
+    allows_backorder,
+    valid_from as effective_from,
+    coalesce(
+        lead(valid_from) over (partition by warehouse_id order by valid_from),
+        cast('9999-12-31' as date)
+    ) as effective_to,
+    (lead(valid_from) over (partition by warehouse_id order by valid_from) is null) as is_current
+from versions
+    ) as model_subq
+    );
+
+alter table "inventory"."silver"."dim_warehouse__dbt_tmp" rename to "dim_warehouse";
+
+drop table if exists "inventory"."silver"."dim_warehouse__dbt_backup" cascade;
 
 create  table
     "inventory"."silver"."dim_date__dbt_tmp"
@@ -1257,6 +882,502 @@ alter table "inventory"."silver"."dim_date__dbt_tmp" rename to "dim_date";
 drop table if exists "inventory"."silver"."dim_date__dbt_backup" cascade;
 
 create  table
+    "inventory"."silver"."dim_category__dbt_tmp"
+    
+  (
+    category_code varchar,
+    category_name varchar(1024)
+    
+    )
+
+    
+    
+    diststyle all
+    
+      compound sortkey(category_code);
+
+insert into "inventory"."silver"."dim_category__dbt_tmp"
+    (
+      
+    select category_code, category_name
+    from (
+        -- Redshift physical design: Fifty rows: replicate to every node.
+
+-- Merchandise categories: every category any product version has used (current or historical),
+-- named as in its most recent product version.
+select
+    category_code,
+    category_name
+from (
+    select
+        category_code,
+        category_name,
+        row_number() over (partition by category_code order by effective_from desc, sku_id asc) as recency
+    from "inventory"."silver"."dim_product"
+) as named
+where recency = 1
+    ) as model_subq
+    );
+
+alter table "inventory"."silver"."dim_category__dbt_tmp" rename to "dim_category";
+
+drop table if exists "inventory"."silver"."dim_category__dbt_backup" cascade;
+
+create  table
+    "inventory"."silver"."cdc_rejects__dbt_tmp"
+    
+  (
+    source_table varchar,
+    row_key varchar,
+    event_id varchar,
+    op varchar,
+    source_lsn bigint,
+    warehouse_id varchar,
+    sku_id varchar,
+    reject_reason varchar,
+    source_committed_at timestamp,
+    stream_name varchar,
+    shard_id varchar,
+    sequence_number varchar,
+    loaded_at timestamp
+    
+    )
+
+    
+    
+    diststyle even
+    
+      compound sortkey(loaded_at);
+
+insert into "inventory"."silver"."cdc_rejects__dbt_tmp"
+    (
+      
+    select source_table, row_key, event_id, op, source_lsn, warehouse_id, sku_id, reject_reason, source_committed_at, stream_name, shard_id, sequence_number, loaded_at
+    from (
+        -- Redshift physical design: expected empty; even distribution, newest loads found by sort key.
+
+-- Streamed changes Silver does not apply: the latest change of a row names a warehouse or SKU that no
+-- version of the conformed dimensions knows. Kept with the event, the row key and the reason rather
+-- than applied or dropped; the check on this table fails while any row is here. A reject leaves when
+-- the master data arrives or the source changes or deletes the row.
+--   stock_levels: kept out of stock_levels_current.
+--   inventory_transactions: the change still replaces a batch row with the same id (the source no
+--   longer holds that version), and the ledger refuses it like a batch row (transaction_rejects).
+with cdc_events as (
+        select
+            cast(payload."event_id" as varchar) as event_id,
+            cast(payload."op" as varchar) as op,
+            cast(payload."source"."lsn" as bigint) as source_lsn,
+            cast(payload."source"."ts_ms" as bigint) as source_ts_ms,
+            coalesce(cast(payload."after"."warehouse_id" as varchar), cast(payload."before"."warehouse_id" as varchar)) as warehouse_id,
+            coalesce(cast(payload."after"."sku_id" as varchar), cast(payload."before"."sku_id" as varchar)) as sku_id,
+            stream_name,
+            shard_id,
+            sequence_number,
+            approximate_arrival_timestamp,
+            _loaded_at,
+            _batch_id
+        from "inventory"."bronze"."cdc_events"
+        where cast(payload."source"."table" as varchar) = 'stock_levels'
+    ),
+
+    cdc_deliveries as (
+        select
+            cdc_events.*,
+            row_number() over (
+                partition by warehouse_id, sku_id, source_lsn
+                order by approximate_arrival_timestamp, shard_id, sequence_number
+            ) as delivery_rank
+        from cdc_events
+    ),
+
+    cdc_changes as (
+        select * from cdc_deliveries where delivery_rank = 1
+    ),
+
+latest_stock_levels as (
+    select * from (
+        select
+            changes.*,
+            row_number() over (partition by warehouse_id, sku_id order by source_lsn desc) as lsn_rank
+        from cdc_changes as changes
+    ) as ranked
+    where lsn_rank = 1
+),
+
+stock_levels as (
+    
+    select
+        changes.*,
+        case
+            when known_skus.sku_id is null then cast('unknown sku_id' as varchar)
+            when known_warehouses.warehouse_id is null then cast('unknown warehouse_id' as varchar)
+        end as reject_reason
+    from latest_stock_levels as changes
+    left join (select distinct sku_id from "inventory"."silver"."dim_product") as known_skus
+        on known_skus.sku_id = changes.sku_id
+    left join (select distinct warehouse_id from "inventory"."silver"."dim_warehouse") as known_warehouses
+        on known_warehouses.warehouse_id = changes.warehouse_id
+),
+
+transactions as (
+    
+    select
+        changes.*,
+        case
+            when known_skus.sku_id is null then cast('unknown sku_id' as varchar)
+            when known_warehouses.warehouse_id is null then cast('unknown warehouse_id' as varchar)
+        end as reject_reason
+    from "inventory"."silver"."cdc_inventory_transactions" as changes
+    left join (select distinct sku_id from "inventory"."silver"."dim_product") as known_skus
+        on known_skus.sku_id = changes.sku_id
+    left join (select distinct warehouse_id from "inventory"."silver"."dim_warehouse") as known_warehouses
+        on known_warehouses.warehouse_id = changes.warehouse_id
+)
+
+select
+    cast('stock_levels' as varchar) as source_table,
+    warehouse_id || '|' || sku_id as row_key,
+    event_id,
+    op,
+    source_lsn,
+    warehouse_id,
+    sku_id,
+    reject_reason,
+    (cast('1970-01-01' as timestamp) + (source_ts_ms / 1000.0) * interval '1 second') as source_committed_at,
+    stream_name,
+    shard_id,
+    sequence_number,
+    _loaded_at as loaded_at
+from stock_levels
+where op <> 'd' and reject_reason is not null
+
+union all
+
+select
+    cast('inventory_transactions' as varchar) as source_table,
+    cast(transaction_id as varchar) as row_key,
+    event_id,
+    last_op as op,
+    source_lsn,
+    warehouse_id,
+    sku_id,
+    reject_reason,
+    source_committed_at,
+    stream_name,
+    shard_id,
+    sequence_number,
+    loaded_at
+from transactions
+where not is_deleted and reject_reason is not null
+    ) as model_subq
+    );
+
+alter table "inventory"."silver"."cdc_rejects__dbt_tmp" rename to "cdc_rejects";
+
+drop table if exists "inventory"."silver"."cdc_rejects__dbt_backup" cascade;
+
+create  table
+    "inventory"."silver"."int_ledger_resolved__dbt_tmp"
+    
+  (
+    transaction_id bigint,
+    event_ts timestamp,
+    event_date date,
+    warehouse_id varchar,
+    sku_id varchar,
+    movement_type varchar,
+    quantity bigint,
+    reference_id varchar,
+    loaded_at timestamp,
+    source_batch_id varchar,
+    source_file varchar(1024),
+    source_row bigint,
+    load_file_key bigint,
+    source_lsn bigint,
+    product_key integer,
+    category_code varchar,
+    warehouse_key integer,
+    currency_code varchar,
+    reject_reason varchar
+    
+    )
+
+    
+    
+    diststyle key distkey (sku_id)
+    
+      compound sortkey(event_date);
+
+insert into "inventory"."silver"."int_ledger_resolved__dbt_tmp"
+    (
+      
+    select transaction_id, event_ts, event_date, warehouse_id, sku_id, movement_type, quantity, reference_id, loaded_at, source_batch_id, source_file, source_row, load_file_key, source_lsn, product_key, category_code, warehouse_key, currency_code, reject_reason
+    from (
+        -- Redshift physical design: distributed and sorted like the ledger it feeds (sku_id; event date).
+
+-- The ledger, resolved once a run for the days of int_ledger_restate_window: the deduplicated movements
+-- of batch files and the CDC stream (one ledger: a streamed change of a transaction_id replaces the
+-- batch row with that id, a streamed delete removes it), each with the product and warehouse versions
+-- in force on its event day and, for rows that cannot be resolved, the reason.
+-- fct_inventory_transactions keeps the resolved rows, transaction_rejects the others.
+--
+-- A daily run reads and stores only the restated days: Bronze rows of keys with some version on or after
+-- the first restated day. A key whose latest version moved before that day drops out here, and the day
+-- was chosen from all its versions (first_affected_day), so its old row is deleted with the restated
+-- days. A first build or --full-refresh resolves (and stores) the whole history; with nothing new, no row.
+-- In a chunked pass (docs/late_arriving.md "Chunks") the window also ends (restate_until): the rows whose
+-- latest version falls in [restate_from, restate_until), so memory and storage follow the chunk.
+with batch_ledger as (
+    select src.*, 1 as _load_rank
+    from "inventory"."bronze"."inventory_transactions" as src
+    left join (select transaction_id from "inventory"."bronze"."inventory_transactions" as counted
+         group by transaction_id having count(*) > 1) as repeated on repeated.transaction_id = src.transaction_id
+    where repeated.transaction_id is null
+    union all
+    select * from (
+        select
+            src.*,
+            row_number() over (
+                partition by transaction_id
+                order by _loaded_at desc, _batch_id desc, _source_row desc
+            ) as _load_rank
+        from (select src.* from "inventory"."bronze"."inventory_transactions" as src inner join (select transaction_id from "inventory"."bronze"."inventory_transactions" as counted
+         group by transaction_id having count(*) > 1) as repeated on repeated.transaction_id = src.transaction_id) as src
+    ) as ranked
+    where _load_rank = 1
+),
+
+streamed as (
+    select * from "inventory"."silver"."cdc_inventory_transactions"
+),
+
+ledger as (
+    select
+        b.transaction_id,
+        b.event_ts,
+        b.warehouse_id,
+        b.sku_id,
+        b.movement_type,
+        b.quantity,
+        b.reference_id,
+        b._loaded_at,
+        b._batch_id,
+        b._source_file,
+        b._source_row,
+        b._load_file_key,
+        cast(null as bigint) as source_lsn
+    from batch_ledger as b
+    left join streamed as s on s.transaction_id = b.transaction_id
+    where s.transaction_id is null
+    union all
+    select
+        transaction_id,
+        event_ts,
+        warehouse_id,
+        sku_id,
+        movement_type,
+        quantity,
+        reference_id,
+        loaded_at as _loaded_at,
+        load_batch_id as _batch_id,
+        'kinesis:' || stream_name || '/' || shard_id as _source_file,
+        cast(null as bigint) as _source_row,
+        cast(null as bigint) as _load_file_key,
+        source_lsn
+    from streamed
+    where not is_deleted
+),
+
+known_skus as (select distinct sku_id from "inventory"."silver"."dim_product"),
+
+known_warehouses as (select distinct warehouse_id from "inventory"."silver"."dim_warehouse"),
+
+resolved as (
+    select
+        l.transaction_id,
+        l.event_ts,
+        cast(l.event_ts as date) as event_date,
+        l.warehouse_id,
+        l.sku_id,
+        l.movement_type,
+        l.quantity,
+        l.reference_id,
+        l._loaded_at as loaded_at,
+        l._batch_id as source_batch_id,
+        l._source_file as source_file,
+        l._source_row as source_row,
+        l._load_file_key as load_file_key,
+        l.source_lsn,
+        p.product_key,
+        p.category_code,
+        w.warehouse_key,
+        w.currency_code,
+        ks.sku_id is not null as sku_known,
+        kw.warehouse_id is not null as warehouse_known
+    from ledger as l
+    -- SCD2 as-of joins: the version whose [effective_from, effective_to) holds the event day.
+    left join "inventory"."silver"."dim_product" as p
+        on p.sku_id = l.sku_id
+        and cast(l.event_ts as date) >= p.effective_from
+        and cast(l.event_ts as date) < p.effective_to
+    left join "inventory"."silver"."dim_warehouse" as w
+        on w.warehouse_id = l.warehouse_id
+        and cast(l.event_ts as date) >= w.effective_from
+        and cast(l.event_ts as date) < w.effective_to
+    left join known_skus as ks on ks.sku_id = l.sku_id
+    left join known_warehouses as kw on kw.warehouse_id = l.warehouse_id
+    
+)
+
+select
+    transaction_id,
+    event_ts,
+    event_date,
+    warehouse_id,
+    sku_id,
+    movement_type,
+    quantity,
+    reference_id,
+    loaded_at,
+    source_batch_id,
+    source_file,
+    source_row,
+    load_file_key,
+    source_lsn,
+    product_key,
+    category_code,
+    warehouse_key,
+    currency_code,
+    case
+        when not sku_known then cast('unknown sku_id' as varchar)
+        when not warehouse_known then cast('unknown warehouse_id' as varchar)
+        when product_key is null then cast('no product version valid at event date' as varchar)
+        when warehouse_key is null then cast('no warehouse version valid at event date' as varchar)
+    end as reject_reason
+from resolved
+    ) as model_subq
+    );
+
+alter table "inventory"."silver"."int_ledger_resolved__dbt_tmp" rename to "int_ledger_resolved";
+
+drop table if exists "inventory"."silver"."int_ledger_resolved__dbt_backup" cascade;
+
+create  table
+    "inventory"."silver"."stock_levels_current__dbt_tmp"
+    
+  (
+    warehouse_id varchar,
+    sku_id varchar,
+    quantity_on_hand bigint,
+    unit_of_measure varchar,
+    currency_code varchar,
+    updated_at timestamp,
+    source_lsn bigint,
+    source_committed_at timestamp,
+    loaded_at timestamp
+    
+    )
+
+    
+    
+    diststyle key distkey (sku_id)
+    
+      compound sortkey(warehouse_id,sku_id);
+
+insert into "inventory"."silver"."stock_levels_current__dbt_tmp"
+    (
+      
+    select warehouse_id, sku_id, quantity_on_hand, unit_of_measure, currency_code, updated_at, source_lsn, source_committed_at, loaded_at
+    from (
+        -- Redshift physical design: one row per warehouse x SKU; distributed on sku_id like the ledger and the snapshot it is compared with.
+
+-- Current stock on hand per warehouse x SKU as the source system reports it through CDC: per key
+-- the change with the highest lsn; keys whose last change is a delete are gone. A key whose warehouse
+-- or SKU the conformed dimensions do not know is not applied: it is in cdc_rejects, whose check fails.
+with cdc_events as (
+        select
+            cast(payload."event_id" as varchar) as event_id,
+            cast(payload."op" as varchar) as op,
+            cast(payload."source"."lsn" as bigint) as source_lsn,
+            cast(payload."source"."ts_ms" as bigint) as source_ts_ms,
+            coalesce(cast(payload."after"."warehouse_id" as varchar), cast(payload."before"."warehouse_id" as varchar)) as warehouse_id,
+            coalesce(cast(payload."after"."sku_id" as varchar), cast(payload."before"."sku_id" as varchar)) as sku_id,
+            coalesce(cast(payload."after"."quantity_on_hand" as bigint), cast(payload."before"."quantity_on_hand" as bigint)) as quantity_on_hand,
+            coalesce(cast(payload."after"."unit_of_measure" as varchar), cast(payload."before"."unit_of_measure" as varchar)) as unit_of_measure,
+            coalesce(cast(payload."after"."currency_code" as varchar), cast(payload."before"."currency_code" as varchar)) as currency_code,
+            cast(replace(replace(coalesce(cast(payload."after"."updated_at" as varchar), cast(payload."before"."updated_at" as varchar)), 'T', ' '), 'Z', '') as timestamp) as updated_at,
+            stream_name,
+            shard_id,
+            sequence_number,
+            approximate_arrival_timestamp,
+            _loaded_at,
+            _batch_id
+        from "inventory"."bronze"."cdc_events"
+        where cast(payload."source"."table" as varchar) = 'stock_levels'
+    ),
+
+    cdc_deliveries as (
+        select
+            cdc_events.*,
+            row_number() over (
+                partition by warehouse_id, sku_id, source_lsn
+                order by approximate_arrival_timestamp, shard_id, sequence_number
+            ) as delivery_rank
+        from cdc_events
+    ),
+
+    cdc_changes as (
+        select * from cdc_deliveries where delivery_rank = 1
+    ),
+
+latest as (
+    select * from (
+        select
+            changes.*,
+            row_number() over (partition by warehouse_id, sku_id order by source_lsn desc) as lsn_rank
+        from cdc_changes as changes
+    ) as ranked
+    where lsn_rank = 1
+),
+
+checked as (
+    
+    select
+        changes.*,
+        case
+            when known_skus.sku_id is null then cast('unknown sku_id' as varchar)
+            when known_warehouses.warehouse_id is null then cast('unknown warehouse_id' as varchar)
+        end as reject_reason
+    from latest as changes
+    left join (select distinct sku_id from "inventory"."silver"."dim_product") as known_skus
+        on known_skus.sku_id = changes.sku_id
+    left join (select distinct warehouse_id from "inventory"."silver"."dim_warehouse") as known_warehouses
+        on known_warehouses.warehouse_id = changes.warehouse_id
+)
+
+select
+    warehouse_id,
+    sku_id,
+    quantity_on_hand,
+    unit_of_measure,
+    currency_code,
+    updated_at,
+    source_lsn,
+    (cast('1970-01-01' as timestamp) + (source_ts_ms / 1000.0) * interval '1 second') as source_committed_at,
+    _loaded_at as loaded_at
+from checked
+where
+    op <> 'd'
+    and reject_reason is null
+    ) as model_subq
+    );
+
+alter table "inventory"."silver"."stock_levels_current__dbt_tmp" rename to "stock_levels_current";
+
+drop table if exists "inventory"."silver"."stock_levels_current__dbt_backup" cascade;
+
+create  table
     "inventory"."silver"."fct_inventory_transactions"
     
   (
@@ -1264,20 +1385,12 @@ create  table
     event_ts timestamp,
     event_date date,
     month_end_date date,
-    warehouse_id varchar,
-    warehouse_key varchar,
-    sku_id varchar,
-    product_key varchar,
-    category_code varchar,
+    warehouse_key integer,
+    product_key integer,
     movement_type varchar,
     quantity bigint,
-    currency_code varchar,
-    unit_cost_local numeric(18,4),
-    extended_value_local numeric(38,4),
-    reference_id varchar,
-    loaded_at timestamp,
-    source_batch_id varchar,
-    source_file varchar(1024),
+    extended_value_local numeric(18,4),
+    load_file_key bigint,
     source_row bigint,
     source_lsn bigint,
     bronze_loaded_through timestamp,
@@ -1287,20 +1400,24 @@ create  table
 
     
     
-    diststyle key distkey (sku_id)
+    diststyle key distkey (product_key)
     
-      compound sortkey(event_date,warehouse_id);
+      compound sortkey(event_date,transaction_id);
 
 insert into "inventory"."silver"."fct_inventory_transactions"
     (
       
-    select transaction_id, event_ts, event_date, month_end_date, warehouse_id, warehouse_key, sku_id, product_key, category_code, movement_type, quantity, currency_code, unit_cost_local, extended_value_local, reference_id, loaded_at, source_batch_id, source_file, source_row, source_lsn, bronze_loaded_through, build_id
+    select transaction_id, event_ts, event_date, month_end_date, warehouse_key, product_key, movement_type, quantity, extended_value_local, load_file_key, source_row, source_lsn, bronze_loaded_through, build_id
     from (
-        -- Redshift physical design: Billions of rows: distributed on sku_id (100K values, co-located with costs and the
--- snapshot), sorted by event date so daily increments and month ranges scan only their blocks.
+        -- Redshift physical design: Billions of rows: distributed on product_key (versions of 100K SKUs, an even spread),
+-- sorted by event date (then transaction id, the order each chunk writes) so daily increments and month ranges
+-- scan only their blocks.
 
 -- The inventory ledger at movement grain: one row per source movement, deduplicated by
 -- transaction_id, with the product and warehouse versions in force on the event date.
+-- Lean (docs/model_contracts.md "The lean ledger"): integer version keys, measures, dates and a lineage
+-- pointer (load_file_key, source_row) into bronze.load_log and Bronze; natural keys, category, currency,
+-- unit cost, reference_id and the source file come back through fct_inventory_transactions_detail.
 --
 -- Incremental (docs/late_arriving.md): a run replaces the days int_ledger_restate_window restates with
 -- the resolved rows of int_ledger_resolved, which resolves only those days; with nothing new it writes
@@ -1331,20 +1448,12 @@ select
 
         as date)
  as date) as month_end_date,
-    r.warehouse_id,
     r.warehouse_key,
-    r.sku_id,
     r.product_key,
-    r.category_code,
     r.movement_type,
     r.quantity,
-    r.currency_code,
-    c.standard_cost as unit_cost_local,
-    cast((r.quantity * c.standard_cost) as numeric(38, 4)) as extended_value_local,
-    r.reference_id,
-    r.loaded_at,
-    r.source_batch_id,
-    r.source_file,
+    cast((r.quantity * c.standard_cost) as numeric(18, 4)) as extended_value_local,
+    r.load_file_key,
     r.source_row,
     r.source_lsn,
     w.bronze_loaded_through,
@@ -1358,6 +1467,7 @@ left join "inventory"."silver"."standard_cost_history" as c
     and r.event_date >= c.effective_from
     and r.event_date < c.effective_to
 where r.reject_reason is null
+
     ) as model_subq
     );
 
@@ -1443,20 +1553,12 @@ select
     hot.event_ts,
     hot.event_date,
     hot.month_end_date,
-    hot.warehouse_id,
     hot.warehouse_key,
-    hot.sku_id,
     hot.product_key,
-    hot.category_code,
     hot.movement_type,
     hot.quantity,
-    hot.currency_code,
-    hot.unit_cost_local,
     hot.extended_value_local,
-    hot.reference_id,
-    hot.loaded_at,
-    hot.source_batch_id,
-    hot.source_file,
+    hot.load_file_key,
     hot.source_row,
     hot.source_lsn
 from "inventory"."silver"."fct_inventory_transactions" as hot
@@ -1469,20 +1571,12 @@ select
         cast(cold.event_ts as timestamp) as event_ts,
         cast(cold.event_date as date) as event_date,
         cast(cold.month_end_date as date) as month_end_date,
-        cast(cold.warehouse_id as varchar) as warehouse_id,
-        cast(cold.warehouse_key as varchar) as warehouse_key,
-        cast(cold.sku_id as varchar) as sku_id,
-        cast(cold.product_key as varchar) as product_key,
-        cast(cold.category_code as varchar) as category_code,
+        cast(cold.warehouse_key as integer) as warehouse_key,
+        cast(cold.product_key as integer) as product_key,
         cast(cold.movement_type as varchar) as movement_type,
         cast(cold.quantity as bigint) as quantity,
-        cast(cold.currency_code as varchar) as currency_code,
-        cast(cold.unit_cost_local as numeric(18,4)) as unit_cost_local,
-        cast(cold.extended_value_local as numeric(38,4)) as extended_value_local,
-        cast(cold.reference_id as varchar) as reference_id,
-        cast(cold.loaded_at as timestamp) as loaded_at,
-        cast(cold.source_batch_id as varchar) as source_batch_id,
-        cast(cold.source_file as varchar(1024)) as source_file,
+        cast(cold.extended_value_local as numeric(18,4)) as extended_value_local,
+        cast(cold.load_file_key as bigint) as load_file_key,
         cast(cold.source_row as bigint) as source_row,
         cast(cold.source_lsn as bigint) as source_lsn
     from "cold"."fct_inventory_transactions" as cold
@@ -1498,9 +1592,9 @@ create  table
     
   (
     warehouse_id varchar,
-    warehouse_key varchar,
+    warehouse_key integer,
     sku_id varchar,
-    product_key varchar,
+    product_key integer,
     category_code varchar,
     month_end_date date,
     month_key integer,
@@ -1550,17 +1644,29 @@ with window_row as (
     where build_id = (select max(build_id) from "inventory"."silver"."int_ledger_restate_window")
 ),
 
+-- The lean ledger holds version keys: summed per key, then mapped to warehouse and SKU through the dimensions.
 movements as (
-    select
-        warehouse_id,
-        sku_id,
-        month_end_date,
-        sum(quantity) as net_quantity,
-        count(*) as movement_count
     -- hot and cold ledger: a full rebuild needs every month (docs/architecture/cold_tier.md)
-    from "inventory"."silver"."fct_inventory_transactions_all_history"
-    where true
-    group by warehouse_id, sku_id, month_end_date
+    select
+        w.warehouse_id,
+        p.sku_id,
+        v.month_end_date,
+        cast(sum(v.net_quantity) as bigint) as net_quantity,
+        cast(sum(v.movement_count) as bigint) as movement_count
+    from (
+        select
+            warehouse_key,
+            product_key,
+            month_end_date,
+            sum(quantity) as net_quantity,
+            count(*) as movement_count
+        from "inventory"."silver"."fct_inventory_transactions_all_history"
+        where true
+        group by warehouse_key, product_key, month_end_date
+    ) as v
+    inner join "inventory"."silver"."dim_warehouse" as w on w.warehouse_key = v.warehouse_key
+    inner join "inventory"."silver"."dim_product" as p on p.product_key = v.product_key
+    group by w.warehouse_id, p.sku_id, v.month_end_date
 ),
 
 opening as (
@@ -1714,6 +1820,73 @@ left join "inventory"."silver"."fx_rates_monthly" as fx
 where b.quantity_on_hand <> 0 or b.movement_count > 0
     ) as model_subq
     );
+
+create view "inventory"."silver"."fct_inventory_transactions_detail__dbt_tmp" as (
+    
+
+-- The whole ledger (hot and cold) with everything the lean fact leaves to the dimensions, the cost history
+-- and Bronze: natural keys, category, currency, unit cost, reference_id and the row's source file, batch
+-- and load time (docs/model_contracts.md "The lean ledger"). For audits, lookups and analysts who want
+-- the wide row; aggregates over many rows read the fact and join the dimensions they need.
+with ledger as (
+    select * from "inventory"."silver"."fct_inventory_transactions_all_history"
+),
+
+bronze as (
+    select _load_file_key, _source_row, reference_id, _batch_id, _source_file, _loaded_at from "inventory"."bronze"."inventory_transactions"
+    union all
+    select _load_file_key, _source_row, reference_id, _batch_id, _source_file, _loaded_at from "cold"."bronze_inventory_transactions"
+),
+
+streamed as (
+    select
+        transaction_id,
+        source_lsn,
+        reference_id,
+        loaded_at,
+        load_batch_id,
+        stream_name,
+        shard_id
+    from "inventory"."silver"."cdc_inventory_transactions"
+)
+
+select
+    f.transaction_id,
+    f.event_ts,
+    f.event_date,
+    f.month_end_date,
+    w.warehouse_id,
+    f.warehouse_key,
+    p.sku_id,
+    f.product_key,
+    p.category_code,
+    f.movement_type,
+    f.quantity,
+    w.currency_code,
+    c.standard_cost as unit_cost_local,
+    f.extended_value_local,
+    coalesce(b.reference_id, s.reference_id) as reference_id,
+    coalesce(b._loaded_at, s.loaded_at) as loaded_at,
+    coalesce(b._batch_id, s.load_batch_id) as source_batch_id,
+    coalesce(b._source_file, 'kinesis:' || s.stream_name || '/' || s.shard_id) as source_file,
+    f.load_file_key,
+    f.source_row,
+    f.source_lsn
+from ledger as f
+left join "inventory"."silver"."dim_warehouse" as w on w.warehouse_key = f.warehouse_key
+left join "inventory"."silver"."dim_product" as p on p.product_key = f.product_key
+left join "inventory"."silver"."standard_cost_history" as c
+    on c.sku_id = p.sku_id
+    and c.currency_code = w.currency_code
+    and f.event_date >= c.effective_from
+    and f.event_date < c.effective_to
+left join bronze as b on b._load_file_key = f.load_file_key and b._source_row = f.source_row
+left join streamed as s on s.transaction_id = f.transaction_id and s.source_lsn = f.source_lsn
+  ) with no schema binding;
+
+alter table "inventory"."silver"."fct_inventory_transactions_detail__dbt_tmp" rename to "fct_inventory_transactions_detail";
+
+drop view if exists "inventory"."silver"."fct_inventory_transactions_detail__dbt_backup" cascade;
 
 create  table
     "inventory"."gold"."gold_inventory_value_monthly"
@@ -2080,20 +2253,12 @@ CREATE EXTERNAL TABLE cold.fct_inventory_transactions (
     event_ts TIMESTAMP,
     event_date DATE,
     month_end_date DATE,
-    warehouse_id VARCHAR(64),
-    warehouse_key VARCHAR(128),
-    sku_id VARCHAR(64),
-    product_key VARCHAR(128),
-    category_code VARCHAR(64),
+    warehouse_key INTEGER,
+    product_key INTEGER,
     movement_type VARCHAR(32),
     quantity BIGINT,
-    currency_code VARCHAR(3),
-    unit_cost_local DECIMAL(18, 4),
-    extended_value_local DECIMAL(38, 4),
-    reference_id VARCHAR(256),
-    loaded_at TIMESTAMP,
-    source_batch_id VARCHAR(256),
-    source_file VARCHAR(1024),
+    extended_value_local DECIMAL(18, 4),
+    load_file_key BIGINT,
     source_row BIGINT,
     source_lsn BIGINT,
     offload_id VARCHAR(64)
@@ -2115,6 +2280,7 @@ CREATE EXTERNAL TABLE cold.bronze_inventory_transactions (
     _source_row BIGINT,
     _loaded_at TIMESTAMP,
     _row_hash VARCHAR(64),
+    _load_file_key BIGINT,
     offload_id VARCHAR(64)
 )
 PARTITIONED BY (year INT, month INT)
@@ -2135,13 +2301,13 @@ CREATE TABLE IF NOT EXISTS silver.cold_tier_partitions (
 DISTSTYLE ALL
 SORTKEY (table_name, year, month);
 
-UNLOAD ('SELECT transaction_id, event_ts, event_date, month_end_date, warehouse_id, warehouse_key, sku_id, product_key, category_code, movement_type, quantity, currency_code, unit_cost_local, extended_value_local, reference_id, loaded_at, source_batch_id, source_file, source_row, source_lsn, ''20261203T080000-1a2b3c4d'' AS offload_id, CAST(EXTRACT(YEAR FROM event_date) AS INT) AS year, CAST(EXTRACT(MONTH FROM event_date) AS INT) AS month FROM silver.fct_inventory_transactions WHERE event_date < ''2022-12-01''')
+UNLOAD ('SELECT transaction_id, event_ts, event_date, month_end_date, warehouse_key, product_key, movement_type, quantity, extended_value_local, load_file_key, source_row, source_lsn, ''20261203T080000-1a2b3c4d'' AS offload_id, CAST(EXTRACT(YEAR FROM event_date) AS INT) AS year, CAST(EXTRACT(MONTH FROM event_date) AS INT) AS month FROM silver.fct_inventory_transactions WHERE event_date < ''2022-12-01''')
 TO 's3://inventory-lake-123456789012/cold/fct_inventory_transactions/offload=20261203T080000-1a2b3c4d/'
 IAM_ROLE 'arn:aws:iam::123456789012:role/inventory-redshift-lake'
 FORMAT AS PARQUET
 PARTITION BY (year, month);
 
-UNLOAD ('SELECT b.transaction_id, b.event_ts, b.warehouse_id, b.sku_id, b.movement_type, b.quantity, b.reference_id, b._batch_id, b._source_file, b._source_row, b._loaded_at, b._row_hash, ''20261203T080000-1a2b3c4d'' AS offload_id, CAST(EXTRACT(YEAR FROM b.event_ts) AS INT) AS year, CAST(EXTRACT(MONTH FROM b.event_ts) AS INT) AS month FROM bronze.inventory_transactions AS b WHERE b.transaction_id IN (SELECT f.transaction_id FROM silver.fct_inventory_transactions AS f WHERE f.event_date < ''2022-12-01'')')
+UNLOAD ('SELECT b.transaction_id, b.event_ts, b.warehouse_id, b.sku_id, b.movement_type, b.quantity, b.reference_id, b._batch_id, b._source_file, b._source_row, b._loaded_at, b._row_hash, b._load_file_key, ''20261203T080000-1a2b3c4d'' AS offload_id, CAST(EXTRACT(YEAR FROM b.event_ts) AS INT) AS year, CAST(EXTRACT(MONTH FROM b.event_ts) AS INT) AS month FROM bronze.inventory_transactions AS b WHERE b.transaction_id IN (SELECT f.transaction_id FROM silver.fct_inventory_transactions AS f WHERE f.event_date < ''2022-12-01'')')
 TO 's3://inventory-lake-123456789012/cold/bronze_inventory_transactions/offload=20261203T080000-1a2b3c4d/'
 IAM_ROLE 'arn:aws:iam::123456789012:role/inventory-redshift-lake'
 FORMAT AS PARQUET
@@ -2214,16 +2380,24 @@ with window_row as (
     where build_id = (select max(build_id) from "inventory"."silver"."int_ledger_restate_window")
 ),
 
+-- The lean ledger holds version keys: summed per key, then mapped to warehouse and SKU through the dimensions.
 movements as (
-    select
-        warehouse_id,
-        sku_id,
-        month_end_date,
-        sum(quantity) as net_quantity,
-        count(*) as movement_count
     -- hot and cold ledger: a full rebuild needs every month (docs/architecture/cold_tier.md)
-    from "inventory"."silver"."fct_inventory_transactions_all_history"
-    where month_end_date >= cast(
+    select
+        w.warehouse_id,
+        p.sku_id,
+        v.month_end_date,
+        cast(sum(v.net_quantity) as bigint) as net_quantity,
+        cast(sum(v.movement_count) as bigint) as movement_count
+    from (
+        select
+            warehouse_key,
+            product_key,
+            month_end_date,
+            sum(quantity) as net_quantity,
+            count(*) as movement_count
+        from "inventory"."silver"."fct_inventory_transactions_all_history"
+        where month_end_date >= cast(
     cast(
         
 
@@ -2244,7 +2418,11 @@ movements as (
 
         as date)
  as date)
-    group by warehouse_id, sku_id, month_end_date
+        group by warehouse_key, product_key, month_end_date
+    ) as v
+    inner join "inventory"."silver"."dim_warehouse" as w on w.warehouse_key = v.warehouse_key
+    inner join "inventory"."silver"."dim_product" as p on p.product_key = v.product_key
+    group by w.warehouse_id, p.sku_id, v.month_end_date
 ),
 
 opening as (
@@ -2462,11 +2640,15 @@ where b.quantity_on_hand <> 0 or b.movement_count > 0;
 
 -- Later runs of incremental model fct_inventory_transactions (the table exists): the SELECT whose rows replace the
 -- restated days or months (its incremental strategy deletes those, then inserts these rows).
--- Redshift physical design: Billions of rows: distributed on sku_id (100K values, co-located with costs and the
--- snapshot), sorted by event date so daily increments and month ranges scan only their blocks.
+-- Redshift physical design: Billions of rows: distributed on product_key (versions of 100K SKUs, an even spread),
+-- sorted by event date (then transaction id, the order each chunk writes) so daily increments and month ranges
+-- scan only their blocks.
 
 -- The inventory ledger at movement grain: one row per source movement, deduplicated by
 -- transaction_id, with the product and warehouse versions in force on the event date.
+-- Lean (docs/model_contracts.md "The lean ledger"): integer version keys, measures, dates and a lineage
+-- pointer (load_file_key, source_row) into bronze.load_log and Bronze; natural keys, category, currency,
+-- unit cost, reference_id and the source file come back through fct_inventory_transactions_detail.
 --
 -- Incremental (docs/late_arriving.md): a run replaces the days int_ledger_restate_window restates with
 -- the resolved rows of int_ledger_resolved, which resolves only those days; with nothing new it writes
@@ -2497,20 +2679,12 @@ select
 
         as date)
  as date) as month_end_date,
-    r.warehouse_id,
     r.warehouse_key,
-    r.sku_id,
     r.product_key,
-    r.category_code,
     r.movement_type,
     r.quantity,
-    r.currency_code,
-    c.standard_cost as unit_cost_local,
-    cast((r.quantity * c.standard_cost) as numeric(38, 4)) as extended_value_local,
-    r.reference_id,
-    r.loaded_at,
-    r.source_batch_id,
-    r.source_file,
+    cast((r.quantity * c.standard_cost) as numeric(18, 4)) as extended_value_local,
+    r.load_file_key,
     r.source_row,
     r.source_lsn,
     w.bronze_loaded_through,
@@ -2714,6 +2888,7 @@ ledger as (
         b._batch_id,
         b._source_file,
         b._source_row,
+        b._load_file_key,
         cast(null as bigint) as source_lsn
     from batch_ledger as b
     left join streamed as s on s.transaction_id = b.transaction_id
@@ -2731,6 +2906,7 @@ ledger as (
         load_batch_id as _batch_id,
         'kinesis:' || stream_name || '/' || shard_id as _source_file,
         cast(null as bigint) as _source_row,
+        cast(null as bigint) as _load_file_key,
         source_lsn
     from streamed
     where not is_deleted
@@ -2754,6 +2930,7 @@ resolved as (
         l._batch_id as source_batch_id,
         l._source_file as source_file,
         l._source_row as source_row,
+        l._load_file_key as load_file_key,
         l.source_lsn,
         p.product_key,
         p.category_code,
@@ -2789,6 +2966,7 @@ select
     source_batch_id,
     source_file,
     source_row,
+    load_file_key,
     source_lsn,
     product_key,
     category_code,
@@ -2845,6 +3023,64 @@ select
     cast(true as boolean) as is_full_history,
     loads.loaded_at as bronze_loaded_through
 from loads;
+
+-- Later runs of incremental model key_map_product_version (the table exists): the SELECT whose rows replace the
+-- restated days or months (its incremental strategy deletes those, then inserts these rows).
+-- Redshift physical design: A few hundred thousand rows: a copy on every node, like the dimension it keys.
+
+-- The integer key of each product version (sku_id, valid_from): dim_product's product_key, the fact's
+-- pointer to the version in force on the event day. Append-only; a key never changes (macros/key_map.sql).
+with natural_keys as (
+    select distinct sku_id, valid_from
+    from "inventory"."bronze"."products"
+    where sku_id is not null and valid_from is not null
+),
+
+new_keys as (
+    select src.sku_id, src.valid_from
+    from natural_keys as src
+    left join "inventory"."silver"."key_map_product_version" as known on known.sku_id = src.sku_id and known.valid_from = src.valid_from
+    where known.product_key is null
+)
+
+select
+    cast(
+        (select coalesce(max(product_key), 0) from "inventory"."silver"."key_map_product_version")
+        + row_number() over (order by sku_id, valid_from)
+        as integer
+    ) as product_key,
+    sku_id,
+    valid_from
+from new_keys;
+
+-- Later runs of incremental model key_map_warehouse_version (the table exists): the SELECT whose rows replace the
+-- restated days or months (its incremental strategy deletes those, then inserts these rows).
+-- Redshift physical design: Hundreds of rows: a copy on every node, like the dimension it keys.
+
+-- The integer key of each warehouse version (warehouse_id, valid_from): dim_warehouse's warehouse_key, the
+-- fact's pointer to the version in force on the event day. Append-only; a key never changes (macros/key_map.sql).
+with natural_keys as (
+    select distinct warehouse_id, valid_from
+    from "inventory"."bronze"."warehouses"
+    where warehouse_id is not null and valid_from is not null
+),
+
+new_keys as (
+    select src.warehouse_id, src.valid_from
+    from natural_keys as src
+    left join "inventory"."silver"."key_map_warehouse_version" as known on known.warehouse_id = src.warehouse_id and known.valid_from = src.valid_from
+    where known.warehouse_key is null
+)
+
+select
+    cast(
+        (select coalesce(max(warehouse_key), 0) from "inventory"."silver"."key_map_warehouse_version")
+        + row_number() over (order by warehouse_id, valid_from)
+        as integer
+    ) as warehouse_key,
+    warehouse_id,
+    valid_from
+from new_keys;
 
 -- Later runs of incremental model transaction_rejects (the table exists): the SELECT whose rows replace the
 -- restated days or months (its incremental strategy deletes those, then inserts these rows).

@@ -20,24 +20,17 @@ IAM_ROLE '${lake_role_arn}'
 CREATE EXTERNAL DATABASE IF NOT EXISTS;
 
 CREATE EXTERNAL TABLE cold.fct_inventory_transactions (
+    -- the lean ledger's columns (models/silver/fct_inventory_transactions.yml, macros/cold_tier.sql ledger_columns)
     transaction_id BIGINT,
     event_ts TIMESTAMP,
     event_date DATE,
     month_end_date DATE,
-    warehouse_id VARCHAR(64),
-    warehouse_key VARCHAR(128),
-    sku_id VARCHAR(64),
-    product_key VARCHAR(128),
-    category_code VARCHAR(64),
+    warehouse_key INTEGER,
+    product_key INTEGER,
     movement_type VARCHAR(32),
     quantity BIGINT,
-    currency_code VARCHAR(3),
-    unit_cost_local DECIMAL(18, 4),
-    extended_value_local DECIMAL(38, 4),
-    reference_id VARCHAR(256),
-    loaded_at TIMESTAMP,
-    source_batch_id VARCHAR(256),
-    source_file VARCHAR(1024),
+    extended_value_local DECIMAL(18, 4),
+    load_file_key BIGINT,
     source_row BIGINT,
     source_lsn BIGINT,
     offload_id VARCHAR(64)
@@ -59,6 +52,7 @@ CREATE EXTERNAL TABLE cold.bronze_inventory_transactions (
     _source_row BIGINT,
     _loaded_at TIMESTAMP,
     _row_hash VARCHAR(64),
+    _load_file_key BIGINT,
     offload_id VARCHAR(64)
 )
 PARTITIONED BY (year INT, month INT)
@@ -82,13 +76,13 @@ SORTKEY (table_name, year, month);
 
 -- Each offload (monthly, after monthly_close) -------------------------------------------------------------
 -- 1. Write the rows older than the cutoff, and every Bronze version of those transactions.
-UNLOAD ('SELECT transaction_id, event_ts, event_date, month_end_date, warehouse_id, warehouse_key, sku_id, product_key, category_code, movement_type, quantity, currency_code, unit_cost_local, extended_value_local, reference_id, loaded_at, source_batch_id, source_file, source_row, source_lsn, ''${offload_id}'' AS offload_id, CAST(EXTRACT(YEAR FROM event_date) AS INT) AS year, CAST(EXTRACT(MONTH FROM event_date) AS INT) AS month FROM silver.fct_inventory_transactions WHERE event_date < ''${cutoff_date}''')
+UNLOAD ('SELECT transaction_id, event_ts, event_date, month_end_date, warehouse_key, product_key, movement_type, quantity, extended_value_local, load_file_key, source_row, source_lsn, ''${offload_id}'' AS offload_id, CAST(EXTRACT(YEAR FROM event_date) AS INT) AS year, CAST(EXTRACT(MONTH FROM event_date) AS INT) AS month FROM silver.fct_inventory_transactions WHERE event_date < ''${cutoff_date}''')
 TO '${cold_prefix}/fct_inventory_transactions/offload=${offload_id}/'
 IAM_ROLE '${lake_role_arn}'
 FORMAT AS PARQUET
 PARTITION BY (year, month);
 
-UNLOAD ('SELECT b.transaction_id, b.event_ts, b.warehouse_id, b.sku_id, b.movement_type, b.quantity, b.reference_id, b._batch_id, b._source_file, b._source_row, b._loaded_at, b._row_hash, ''${offload_id}'' AS offload_id, CAST(EXTRACT(YEAR FROM b.event_ts) AS INT) AS year, CAST(EXTRACT(MONTH FROM b.event_ts) AS INT) AS month FROM bronze.inventory_transactions AS b WHERE b.transaction_id IN (SELECT f.transaction_id FROM silver.fct_inventory_transactions AS f WHERE f.event_date < ''${cutoff_date}'')')
+UNLOAD ('SELECT b.transaction_id, b.event_ts, b.warehouse_id, b.sku_id, b.movement_type, b.quantity, b.reference_id, b._batch_id, b._source_file, b._source_row, b._loaded_at, b._row_hash, b._load_file_key, ''${offload_id}'' AS offload_id, CAST(EXTRACT(YEAR FROM b.event_ts) AS INT) AS year, CAST(EXTRACT(MONTH FROM b.event_ts) AS INT) AS month FROM bronze.inventory_transactions AS b WHERE b.transaction_id IN (SELECT f.transaction_id FROM silver.fct_inventory_transactions AS f WHERE f.event_date < ''${cutoff_date}'')')
 TO '${cold_prefix}/bronze_inventory_transactions/offload=${offload_id}/'
 IAM_ROLE '${lake_role_arn}'
 FORMAT AS PARQUET
