@@ -118,6 +118,8 @@ CORRUPTIONS = {
         "UPDATE gold.gold_inventory_value_monthly SET value_usd = value_usd + 100 WHERE month_key = 202406"],
     "gold_rollups_equal_gold_monthly": [
         "UPDATE gold.gold_inventory_value_by_region SET value_usd = value_usd + 1 WHERE month_key = 202406 AND region = 'EU'"],
+    "ledger_currencies_are_known": [
+        "DELETE FROM silver.dim_currency WHERE currency_code = 'EUR'"],
     "facts_resolve_to_versions_valid_at_event_date": [
         """UPDATE silver.fct_inventory_transactions SET product_key = (
                SELECT product_key FROM silver.dim_product WHERE NOT is_current ORDER BY effective_from LIMIT 1)
