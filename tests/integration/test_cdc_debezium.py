@@ -30,7 +30,7 @@ def _warehouse_facts(db):
         batch_rows = con.execute("""
             select transaction_id, strftime(event_ts, '%Y-%m-%dT%H:%M:%SZ'), warehouse_id, sku_id, movement_type,
                    quantity, reference_id
-            from silver.fct_inventory_transactions where source_lsn is null order by transaction_id limit 2""").fetchall()
+            from silver.fct_inventory_transactions_detail where source_lsn is null order by transaction_id limit 2""").fetchall()
     finally:
         con.close()
     return pairs, next_id, last_ts.strftime("%Y-%m-%dT%H:%M:%SZ"), batch_rows

@@ -32,7 +32,14 @@ SNAPSHOT = "silver.fct_inventory_snapshot_month_end"
 MONTHLY = """
     select year(event_date) as y, month(event_date) as m, count(*), sum(quantity), sum(extended_value_local),
            bit_xor(hash(transaction_id, event_ts, warehouse_key, product_key, movement_type, quantity,
-                        unit_cost_local, extended_value_local, reference_id, source_file, source_row))
+                        extended_value_local, load_file_key, source_row, source_lsn))
+    from {relation} group by all order by all"""
+# The same for the wide row the detail view joins back (dimensions, costs, hot and offloaded Bronze).
+DETAIL = "silver.fct_inventory_transactions_detail"
+DETAIL_MONTHLY = """
+    select year(event_date) as y, month(event_date) as m, count(*), count(reference_id), count(unit_cost_local),
+           bit_xor(hash(transaction_id, warehouse_id, sku_id, category_code, currency_code, unit_cost_local,
+                        reference_id, source_file, source_batch_id, loaded_at, source_row))
     from {relation} group by all order by all"""
 
 
@@ -51,11 +58,14 @@ def base(tmp_path_factory) -> dict:
     env = {"INVENTORY_DUCKDB_PATH": str(path), "INVENTORY_COLD_DIR": str(data / "cold")}
     run_dbt(["run"], "local", work, env)
     hot_before_any_offload = query(path, MONTHLY.format(relation=HOT))
+    detail_before_any_offload = query(path, DETAIL_MONTHLY.format(relation=DETAIL))
     with connect_duckdb(path) as con:
         first = offload(con, data / "cold", 42)
     assert first.months == [f"2022-{m:02d}" for m in range(1, 6)]
     run_dbt(["build", "--select", "fct_inventory_transactions_all_history"], "local", work, env)
     assert query(path, MONTHLY.format(relation=UNION)) == hot_before_any_offload
+    # offloaded months keep their reference ids and source files: Bronze's offloaded files are read too
+    assert query(path, DETAIL_MONTHLY.format(relation=DETAIL)) == detail_before_any_offload
     # The landing folder stays: Bronze reads the loaded files in place (bronze/in_place.py).
     shutil.copytree(data, work / "pristine")
     return {"data": data, "pristine": work / "pristine", "before": hot_before_any_offload}

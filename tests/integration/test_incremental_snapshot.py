@@ -234,7 +234,7 @@ def test_the_ledger_models_restate_from_the_same_day_even_when_there_are_no_reje
 def test_a_movement_corrected_to_another_day_leaves_its_old_day(history):
     before, after = history["ledger_late_movements"], history["ledger_back_dated_changes"]
     aug5 = date(2024, 8, 5)
-    moved = [r for r in before if r[2] == aug5 and r[9] == "RECEIPT"][0][0]
+    moved = [r for r in before if r[2] == aug5 and r[6] == "RECEIPT"][0][0]  # event_date, movement_type: 3rd, 7th columns
     assert [r[2] for r in after if r[0] == moved] == [aug5 + timedelta(days=120)]
     assert days(after, date(2024, 7, 10))[0] == days(before, date(2024, 7, 10))[0]  # before the cost revision
 
