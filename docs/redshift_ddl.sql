@@ -2218,6 +2218,9 @@ insert into "inventory"."silver"."int_ledger_chunk_done"
 -- applied and int_ledger_restate_window restates it again.
 -- depends_on: "inventory"."silver"."fct_inventory_transactions", "inventory"."silver"."transaction_rejects"
 -- depends_on: "inventory"."silver"."fct_inventory_snapshot_month_end", "inventory"."gold"."gold_inventory_value_monthly"
+-- The detail view too: the ledger's checks that need its reference ids (transfers_balance_across_warehouses)
+-- test it, and a failing test skips only what is downstream of the model it tests.
+-- depends_on: "inventory"."silver"."fct_inventory_transactions_detail"
 select w.build_id
 from "inventory"."silver"."int_ledger_restate_window" as w
 where w.build_id = (select max(build_id) from "inventory"."silver"."int_ledger_restate_window")
@@ -2838,6 +2841,9 @@ where j.month_key >= (cast(extract(year from cast('1900-01-01' as date)) as inte
 -- applied and int_ledger_restate_window restates it again.
 -- depends_on: "inventory"."silver"."fct_inventory_transactions", "inventory"."silver"."transaction_rejects"
 -- depends_on: "inventory"."silver"."fct_inventory_snapshot_month_end", "inventory"."gold"."gold_inventory_value_monthly"
+-- The detail view too: the ledger's checks that need its reference ids (transfers_balance_across_warehouses)
+-- test it, and a failing test skips only what is downstream of the model it tests.
+-- depends_on: "inventory"."silver"."fct_inventory_transactions_detail"
 select w.build_id
 from "inventory"."silver"."int_ledger_restate_window" as w
 where w.build_id = (select max(build_id) from "inventory"."silver"."int_ledger_restate_window");
