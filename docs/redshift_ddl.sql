@@ -1645,8 +1645,8 @@ with window_row as (
 ),
 
 -- The lean ledger holds version keys: summed per key, then mapped to warehouse and SKU through the dimensions.
+-- Hot and cold ledger: a full rebuild needs every month (docs/architecture/cold_tier.md).
 movements as (
-    -- hot and cold ledger: a full rebuild needs every month (docs/architecture/cold_tier.md)
     select
         w.warehouse_id,
         p.sku_id,
@@ -2384,8 +2384,8 @@ with window_row as (
 ),
 
 -- The lean ledger holds version keys: summed per key, then mapped to warehouse and SKU through the dimensions.
+-- Hot and cold ledger: a full rebuild needs every month (docs/architecture/cold_tier.md).
 movements as (
-    -- hot and cold ledger: a full rebuild needs every month (docs/architecture/cold_tier.md)
     select
         w.warehouse_id,
         p.sku_id,

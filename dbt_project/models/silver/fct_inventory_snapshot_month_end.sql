@@ -35,8 +35,8 @@ with window_row as (
 ),
 
 -- The lean ledger holds version keys: summed per key, then mapped to warehouse and SKU through the dimensions.
+-- Hot and cold ledger: a full rebuild needs every month (docs/architecture/cold_tier.md).
 movements as (
-    -- hot and cold ledger: a full rebuild needs every month (docs/architecture/cold_tier.md)
     {{ ledger_pair_month_movements(ref('fct_inventory_transactions_all_history'), ref('dim_warehouse'),
                                    ref('dim_product'), in_window.movements | join(' and ') or 'true') }}
 ),

@@ -16,8 +16,8 @@ with snapshot as (
     where month_end_date >= {{ dbt.dateadd('day', -1, dbt.date_trunc('month', checked_from)) }}
 ),
 
+-- offloaded months included
 ledger as (
-    -- offloaded months included
     {{ ledger_pair_month_movements(ref('fct_inventory_transactions_all_history'), ref('dim_warehouse'),
                                    ref('dim_product'), 'month_end_date >= ' ~ checked_from) }}
 ),
