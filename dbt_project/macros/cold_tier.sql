@@ -9,7 +9,7 @@
 {% macro ledger_columns() -%}
     {{ return({
         'transaction_id': 'bigint', 'event_ts': 'timestamp', 'event_date': 'date', 'month_end_date': 'date',
-        'warehouse_key': 'integer', 'product_key': 'integer', 'movement_type': 'varchar', 'quantity': 'bigint',
+        'warehouse_key': 'integer', 'product_key': 'integer', 'movement_type': 'varchar', 'quantity': 'bigint', 'transfer_id': 'varchar',
         'extended_value_local': 'numeric(18,4)', 'load_file_key': 'bigint', 'source_row': 'bigint',
         'source_lsn': 'bigint'}) }}
 {%- endmacro %}

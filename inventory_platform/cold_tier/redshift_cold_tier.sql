@@ -29,6 +29,7 @@ CREATE EXTERNAL TABLE cold.fct_inventory_transactions (
     product_key INTEGER,
     movement_type VARCHAR(32),
     quantity BIGINT,
+    transfer_id VARCHAR(256),
     extended_value_local DECIMAL(18, 4),
     load_file_key BIGINT,
     source_row BIGINT,
@@ -76,7 +77,7 @@ SORTKEY (table_name, year, month);
 
 -- Each offload (monthly, after monthly_close) -------------------------------------------------------------
 -- 1. Write the rows older than the cutoff, and every Bronze version of those transactions.
-UNLOAD ('SELECT transaction_id, event_ts, event_date, month_end_date, warehouse_key, product_key, movement_type, quantity, extended_value_local, load_file_key, source_row, source_lsn, ''${offload_id}'' AS offload_id, CAST(EXTRACT(YEAR FROM event_date) AS INT) AS year, CAST(EXTRACT(MONTH FROM event_date) AS INT) AS month FROM silver.fct_inventory_transactions WHERE event_date < ''${cutoff_date}''')
+UNLOAD ('SELECT transaction_id, event_ts, event_date, month_end_date, warehouse_key, product_key, movement_type, quantity, transfer_id, extended_value_local, load_file_key, source_row, source_lsn, ''${offload_id}'' AS offload_id, CAST(EXTRACT(YEAR FROM event_date) AS INT) AS year, CAST(EXTRACT(MONTH FROM event_date) AS INT) AS month FROM silver.fct_inventory_transactions WHERE event_date < ''${cutoff_date}''')
 TO '${cold_prefix}/fct_inventory_transactions/offload=${offload_id}/'
 IAM_ROLE '${lake_role_arn}'
 FORMAT AS PARQUET

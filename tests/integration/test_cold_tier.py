@@ -31,7 +31,7 @@ SNAPSHOT = "silver.fct_inventory_snapshot_month_end"
 # Per month: rows, quantity, value, and a fingerprint of every row's content.
 MONTHLY = """
     select year(event_date) as y, month(event_date) as m, count(*), sum(quantity), sum(extended_value_local),
-           bit_xor(hash(transaction_id, event_ts, warehouse_key, product_key, movement_type, quantity,
+           bit_xor(hash(transaction_id, event_ts, warehouse_key, product_key, movement_type, quantity, transfer_id,
                         extended_value_local, load_file_key, source_row, source_lsn))
     from {relation} group by all order by all"""
 # The same for the wide row the detail view joins back (dimensions, costs, hot and offloaded Bronze).

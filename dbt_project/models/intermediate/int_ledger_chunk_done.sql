@@ -9,9 +9,6 @@
 -- applied and int_ledger_restate_window restates it again.
 -- depends_on: {{ ref('fct_inventory_transactions') }}, {{ ref('transaction_rejects') }}
 -- depends_on: {{ ref('fct_inventory_snapshot_month_end') }}, {{ ref('gold_inventory_value_monthly') }}
--- The detail view too: the ledger's checks that need its reference ids (transfers_balance_across_warehouses)
--- test it, and a failing test skips only what is downstream of the model it tests.
--- depends_on: {{ ref('fct_inventory_transactions_detail') }}
 select w.build_id
 from {{ ref('int_ledger_restate_window') }} as w
 where w.build_id = (select max(build_id) from {{ ref('int_ledger_restate_window') }})
