@@ -9,6 +9,8 @@ export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 DEMO_SCALE ?= small
 DOCS_DIR ?= $(CURDIR)/data/dbt_docs
 DEMO_SEED ?= 42
+# Test files run on two workers (pytest-xdist); TEST_WORKERS=0 runs them in this process, one at a time.
+TEST_WORKERS ?= 2
 
 .PHONY: setup manifest demo demo-stream dev docs lint test bench redshift-ddl clean
 
@@ -60,7 +62,7 @@ lint: setup
 		$(VENV_BIN)/sqlfluff lint --disable-progress-bar dbt_project/models dbt_project/tests
 
 test: manifest
-	$(VENV_BIN)/pytest
+	$(VENV_BIN)/pytest -n $(TEST_WORKERS) --dist loadfile
 
 # Benchmarks (medians, machine described) -> docs/performance.md; BENCH_ARGS=--quick for a smoke run.
 bench: manifest
