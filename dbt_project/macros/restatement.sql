@@ -12,12 +12,18 @@
 {%- endmacro %}
 
 {# The latest Bronze load (_loaded_at) across every source: what a build reflects. `bronze` maps each
-   name of snapshot_bronze_sources() to its relation, which the model names. #}
+   name of snapshot_bronze_sources() to its relation, which the model names. A source read in place
+   (the ledger on DuckDB) answers from its load log (bronze_load_log.sql), not a scan of every file. #}
 {% macro bronze_loaded_through(bronze) -%}
     select max(loaded_at) as loaded_at
     from (
         {% for table in snapshot_bronze_sources() -%}
+        {%- set files = bronze_in_place_files(bronze[table]) -%}
+        {% if files is none -%}
         select max(_loaded_at) as loaded_at from {{ bronze[table] }}
+        {%- else -%}
+        select max(loaded_at) as loaded_at from {{ files }} as files
+        {%- endif %}
         {% if not loop.last %}union all{% endif %}
         {% endfor -%}
     ) as per_source
@@ -120,4 +126,17 @@
     from {{ bronze_ledger }}
     where event_ts >= cast({{ dbt.date_trunc('month', from_day) }} as timestamp)
     group by cast({{ dbt.date_trunc('month', 'event_ts') }} as date)
+{%- endmacro %}
+
+{#- DuckDB, Bronze read in place: rows_loaded of each file by its day folder, from the load log (one row a
+    file, not a scan of every file each chunk); exact, as every row of a loaded file has its folder's day. -#}
+{% macro duckdb__ledger_rows_by_month(bronze_ledger, from_day) -%}
+    {%- set files = bronze_in_place_files(bronze_ledger) -%}
+    {%- if files is none -%}{{ return(default__ledger_rows_by_month(bronze_ledger, from_day)) }}{%- endif -%}
+    select
+        cast({{ dbt.date_trunc('month', 'file_day') }} as date) as month_start,
+        sum(rows_loaded) as ledger_rows
+    from {{ files }} as files
+    where file_day >= cast({{ dbt.date_trunc('month', from_day) }} as date)
+    group by cast({{ dbt.date_trunc('month', 'file_day') }} as date)
 {%- endmacro %}

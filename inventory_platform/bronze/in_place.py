@@ -135,6 +135,21 @@ def loaded_files(con: duckdb.DuckDBPyConnection, table: SourceTable, offloaded: 
     return [LoadedFile(key, resolve(path, root)) for key, path in rows]
 
 
+def rows_by_batch(con: duckdb.DuckDBPyConnection, view_name: str) -> dict[str, int] | None:
+    """Rows per `_batch_id` that the in-place view `view_name` (a table's view or its offloaded twin) serves,
+    from the load log: what `GROUP BY _batch_id` over the view answers, without opening every file. None
+    when `view_name` is not such a view (a copied table: group it)."""
+    name = view_name.removesuffix(OFFLOADED_SUFFIX)
+    if name not in IN_PLACE_TABLES or not con.execute(
+            "SELECT count(*) FROM duckdb_views() WHERE database_name = current_database() AND schema_name = ? "
+            "AND view_name = ?", [SCHEMA, view_name]).fetchone()[0]:
+        return None
+    return dict(con.execute(
+        f"""SELECT batch_id, sum(rows_loaded)::BIGINT FROM {LOAD_LOG}
+            WHERE source_table = ? AND status = 'loaded' AND read_path IS NOT NULL AND rows_loaded > 0
+              AND (offload_id IS NOT NULL) = ? GROUP BY batch_id""", [name, name != view_name]).fetchall())
+
+
 def _empty_select(table: SourceTable) -> str:
     cols = [f"CAST(NULL AS {c.type}) AS {quote_ident(c.name)}" for c in table.columns]
     return f"SELECT {', '.join(cols)}, CAST(NULL AS BIGINT) AS load_file_key, CAST(NULL AS BIGINT) AS file_row_number WHERE false"

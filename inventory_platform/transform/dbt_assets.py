@@ -1,6 +1,7 @@
 """Silver and Gold: every dbt model is an asset and every dbt test an asset check."""
 
 import json
+from collections.abc import Collection
 
 import dagster as dg
 from dagster_dbt import DbtCliResource, DbtProject, dbt_assets
@@ -53,9 +54,13 @@ def build_dbt_assets(settings: Settings, extra_metadata: ExtraMetadata) -> dg.As
         args = ["build", *(["--full-refresh"] if config.full_refresh else []), *chunk_vars]
         invocation, events = _run_dbt(dbt, args, warehouse, context=context)
         chunk = latest_chunk(warehouse.query, _window_schema(context)) if chain else None
-        yield from _explained(context, invocation, events, warehouse, extra_metadata, chunk)
-        _fail_unless_successful(invocation, chunk)
         chunks = 1
+        # The chain's tables in a chunk that is not the pass's last are rebuilt by the next one: their row
+        # counts, column types and charts are recorded with the last (48 chunks at `full`).
+        chain_keys = {key for key in context.selected_asset_keys if key.path[-1] in chain}
+        yield from _explained(context, invocation, events, warehouse, extra_metadata, chunk,
+                              chain_keys if _another_chunk_follows(invocation, chunk, chunks) else ())
+        _fail_unless_successful(invocation, chunk)
         while chunk is not None and not chunk.pass_complete:
             if not chunk.done or chunks >= MAX_CHUNKS:
                 raise dg.Failure(description=f"The ledger pass stopped at {chunk.days()}: " + (
@@ -68,7 +73,8 @@ def build_dbt_assets(settings: Settings, extra_metadata: ExtraMetadata) -> dg.As
                                           project=dbt_project(settings))
             chunk = latest_chunk(warehouse.query, _window_schema(context))
             chunks += 1
-            for event in _explained(context, invocation, events, warehouse, extra_metadata, chunk):
+            for event in _explained(context, invocation, events, warehouse, extra_metadata, chunk,
+                                    chain_keys if _another_chunk_follows(invocation, chunk, chunks) else ()):
                 if isinstance(event, dg.AssetCheckEvaluation):
                     context.log_event(event)
                 else:
@@ -97,20 +103,27 @@ def _run_dbt(dbt: DbtCliResource, args: list[str], warehouse: dg.ConfigurableRes
     return invocation, events
 
 
+def _another_chunk_follows(invocation, chunk: Chunk | None, chunks: int) -> bool:
+    """Whether the step runs dbt again after this invocation (the loop below `_dbt_silver_gold`'s first build)."""
+    return (invocation.is_successful() and chunk is not None and chunk.done and not chunk.pass_complete
+            and chunks < MAX_CHUNKS)
+
+
 def _window_schema(context: dg.AssetExecutionContext) -> str:
     return next(key.path[0] for key in context.assets_def.keys if key.path[-1] == WINDOW)
 
 
 def _explained(context: dg.AssetExecutionContext, invocation, events: list, warehouse: dg.ConfigurableResource,
-               extra_metadata: ExtraMetadata, chunk: Chunk | None) -> list:
-    """dbt's events with failed checks described and row counts added; with the chunk in the metadata."""
+               extra_metadata: ExtraMetadata, chunk: Chunk | None, rebuilt_later: Collection[dg.AssetKey]) -> list:
+    """dbt's events with failed checks described and row counts added (but for `rebuilt_later`); with the
+    chunk in the metadata."""
     run_results = dbt_artifact(invocation, "run_results.json")
     # Chunks after the first run without the step's context: their checks come as evaluations.
     evaluations = [e for e in events if isinstance(e, dg.AssetCheckEvaluation)]
     events = [_as_result(e) if isinstance(e, dg.AssetCheckEvaluation) else e for e in events]
     events = explained_check_results(events, dbt_artifact(invocation, "manifest.json"), run_results,
                                      warehouse.query, context.log.warning)
-    events = list(with_table_metadata(context, list(events), warehouse.query, extra_metadata))
+    events = list(with_table_metadata(context, list(events), warehouse.query, extra_metadata, rebuilt_later))
     tag = {"ledger_chunk": dg.MetadataValue.text(chunk.days())} if chunk is not None else {}
     events = [e.with_metadata({**e.metadata, **tag}) if isinstance(e, dg.Output | dg.AssetMaterialization) else e
               for e in events]

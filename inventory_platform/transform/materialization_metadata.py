@@ -10,7 +10,7 @@ is why dagster-dbt's fetch_row_counts/fetch_column_metadata are not used).
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 
 import dagster as dg
 
@@ -82,9 +82,11 @@ def table_metadata(context: dg.AssetExecutionContext, keys: list[dg.AssetKey], q
 
 
 def with_table_metadata(context: dg.AssetExecutionContext, events: list, query: Query,
-                        extra_metadata: ExtraMetadata) -> Iterator:
-    """The dbt events, each materialization with its table metadata added."""
-    built = [key for event in events if (key := _asset_key(context, event)) is not None]
+                        extra_metadata: ExtraMetadata, rebuilt_later: Collection[dg.AssetKey] = ()) -> Iterator:
+    """The dbt events, each materialization with its table metadata added, except those of `rebuilt_later`:
+    tables a later dbt invocation of the same step rebuilds (the ledger's chain in a chunk that is not the
+    pass's last), whose final materialization carries it."""
+    built = [key for event in events if (key := _asset_key(context, event)) is not None and key not in rebuilt_later]
     try:
         extra = table_metadata(context, built, query, extra_metadata)
     except Exception as exc:  # noqa: BLE001 - metadata must never cost the materializations dbt already made
