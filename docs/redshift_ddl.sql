@@ -1389,6 +1389,7 @@ create  table
     product_key integer,
     movement_type varchar,
     quantity bigint,
+    transfer_id varchar,
     extended_value_local numeric(18,4),
     load_file_key bigint,
     source_row bigint,
@@ -1407,7 +1408,7 @@ create  table
 insert into "inventory"."silver"."fct_inventory_transactions"
     (
       
-    select transaction_id, event_ts, event_date, month_end_date, warehouse_key, product_key, movement_type, quantity, extended_value_local, load_file_key, source_row, source_lsn, bronze_loaded_through, build_id
+    select transaction_id, event_ts, event_date, month_end_date, warehouse_key, product_key, movement_type, quantity, transfer_id, extended_value_local, load_file_key, source_row, source_lsn, bronze_loaded_through, build_id
     from (
         -- Redshift physical design: Billions of rows: distributed on product_key (versions of 100K SKUs, an even spread),
 -- sorted by event date (then transaction id, the order each chunk writes) so daily increments and month ranges
@@ -1417,7 +1418,8 @@ insert into "inventory"."silver"."fct_inventory_transactions"
 -- transaction_id, with the product and warehouse versions in force on the event date.
 -- Lean (docs/model_contracts.md "The lean ledger"): integer version keys, measures, dates and a lineage
 -- pointer (load_file_key, source_row) into bronze.load_log and Bronze; natural keys, category, currency,
--- unit cost, reference_id and the source file come back through fct_inventory_transactions_detail.
+-- unit cost, reference_id (kept as transfer_id on transfer legs) and the source file come back through
+-- fct_inventory_transactions_detail.
 --
 -- Incremental (docs/late_arriving.md): a run replaces the days int_ledger_restate_window restates with
 -- the resolved rows of int_ledger_resolved, which resolves only those days; with nothing new it writes
@@ -1452,6 +1454,8 @@ select
     r.product_key,
     r.movement_type,
     r.quantity,
+    -- the transfer's id on its two legs only (about 1% of rows): the transfers check reads the fact alone
+    case when r.movement_type in ('TRANSFER_OUT', 'TRANSFER_IN') then r.reference_id end as transfer_id,
     cast((r.quantity * c.standard_cost) as numeric(18, 4)) as extended_value_local,
     r.load_file_key,
     r.source_row,
@@ -1557,6 +1561,7 @@ select
     hot.product_key,
     hot.movement_type,
     hot.quantity,
+    hot.transfer_id,
     hot.extended_value_local,
     hot.load_file_key,
     hot.source_row,
@@ -1575,6 +1580,7 @@ select
         cast(cold.product_key as integer) as product_key,
         cast(cold.movement_type as varchar) as movement_type,
         cast(cold.quantity as bigint) as quantity,
+        cast(cold.transfer_id as varchar) as transfer_id,
         cast(cold.extended_value_local as numeric(18,4)) as extended_value_local,
         cast(cold.load_file_key as bigint) as load_file_key,
         cast(cold.source_row as bigint) as source_row,
@@ -2218,9 +2224,6 @@ insert into "inventory"."silver"."int_ledger_chunk_done"
 -- applied and int_ledger_restate_window restates it again.
 -- depends_on: "inventory"."silver"."fct_inventory_transactions", "inventory"."silver"."transaction_rejects"
 -- depends_on: "inventory"."silver"."fct_inventory_snapshot_month_end", "inventory"."gold"."gold_inventory_value_monthly"
--- The detail view too: the ledger's checks that need its reference ids (transfers_balance_across_warehouses)
--- test it, and a failing test skips only what is downstream of the model it tests.
--- depends_on: "inventory"."silver"."fct_inventory_transactions_detail"
 select w.build_id
 from "inventory"."silver"."int_ledger_restate_window" as w
 where w.build_id = (select max(build_id) from "inventory"."silver"."int_ledger_restate_window")
@@ -2260,6 +2263,7 @@ CREATE EXTERNAL TABLE cold.fct_inventory_transactions (
     product_key INTEGER,
     movement_type VARCHAR(32),
     quantity BIGINT,
+    transfer_id VARCHAR(256),
     extended_value_local DECIMAL(18, 4),
     load_file_key BIGINT,
     source_row BIGINT,
@@ -2304,7 +2308,7 @@ CREATE TABLE IF NOT EXISTS silver.cold_tier_partitions (
 DISTSTYLE ALL
 SORTKEY (table_name, year, month);
 
-UNLOAD ('SELECT transaction_id, event_ts, event_date, month_end_date, warehouse_key, product_key, movement_type, quantity, extended_value_local, load_file_key, source_row, source_lsn, ''20261203T080000-1a2b3c4d'' AS offload_id, CAST(EXTRACT(YEAR FROM event_date) AS INT) AS year, CAST(EXTRACT(MONTH FROM event_date) AS INT) AS month FROM silver.fct_inventory_transactions WHERE event_date < ''2022-12-01''')
+UNLOAD ('SELECT transaction_id, event_ts, event_date, month_end_date, warehouse_key, product_key, movement_type, quantity, transfer_id, extended_value_local, load_file_key, source_row, source_lsn, ''20261203T080000-1a2b3c4d'' AS offload_id, CAST(EXTRACT(YEAR FROM event_date) AS INT) AS year, CAST(EXTRACT(MONTH FROM event_date) AS INT) AS month FROM silver.fct_inventory_transactions WHERE event_date < ''2022-12-01''')
 TO 's3://inventory-lake-123456789012/cold/fct_inventory_transactions/offload=20261203T080000-1a2b3c4d/'
 IAM_ROLE 'arn:aws:iam::123456789012:role/inventory-redshift-lake'
 FORMAT AS PARQUET
@@ -2651,7 +2655,8 @@ where b.quantity_on_hand <> 0 or b.movement_count > 0;
 -- transaction_id, with the product and warehouse versions in force on the event date.
 -- Lean (docs/model_contracts.md "The lean ledger"): integer version keys, measures, dates and a lineage
 -- pointer (load_file_key, source_row) into bronze.load_log and Bronze; natural keys, category, currency,
--- unit cost, reference_id and the source file come back through fct_inventory_transactions_detail.
+-- unit cost, reference_id (kept as transfer_id on transfer legs) and the source file come back through
+-- fct_inventory_transactions_detail.
 --
 -- Incremental (docs/late_arriving.md): a run replaces the days int_ledger_restate_window restates with
 -- the resolved rows of int_ledger_resolved, which resolves only those days; with nothing new it writes
@@ -2686,6 +2691,8 @@ select
     r.product_key,
     r.movement_type,
     r.quantity,
+    -- the transfer's id on its two legs only (about 1% of rows): the transfers check reads the fact alone
+    case when r.movement_type in ('TRANSFER_OUT', 'TRANSFER_IN') then r.reference_id end as transfer_id,
     cast((r.quantity * c.standard_cost) as numeric(18, 4)) as extended_value_local,
     r.load_file_key,
     r.source_row,
@@ -2841,9 +2848,6 @@ where j.month_key >= (cast(extract(year from cast('1900-01-01' as date)) as inte
 -- applied and int_ledger_restate_window restates it again.
 -- depends_on: "inventory"."silver"."fct_inventory_transactions", "inventory"."silver"."transaction_rejects"
 -- depends_on: "inventory"."silver"."fct_inventory_snapshot_month_end", "inventory"."gold"."gold_inventory_value_monthly"
--- The detail view too: the ledger's checks that need its reference ids (transfers_balance_across_warehouses)
--- test it, and a failing test skips only what is downstream of the model it tests.
--- depends_on: "inventory"."silver"."fct_inventory_transactions_detail"
 select w.build_id
 from "inventory"."silver"."int_ledger_restate_window" as w
 where w.build_id = (select max(build_id) from "inventory"."silver"."int_ledger_restate_window");
