@@ -203,7 +203,11 @@ def test_late_transaction_restates_its_month_and_later_months_only(platform):
     settings = platform["settings"]
     day = settings.landing_dir / "inventory_transactions" / "date=2024-03-14"
     expected_before = independent_cells(settings.landing_dir)
-    snapshot_sql = "SELECT * FROM silver.fct_inventory_snapshot_month_end ORDER BY ALL"
+    # the wide view in the old table's column order: warehouse_id, ..., sku_id, ..., month_end_date (5), ..., quantity (7)
+    snapshot_sql = """SELECT warehouse_id, warehouse_key, sku_id, product_key, category_code, month_end_date, month_key,
+                             quantity_on_hand, net_movement_quantity, movement_count, currency_code, unit_cost_local,
+                             value_local, month_end_usd_per_unit, value_usd, bronze_loaded_through, build_id
+                      FROM silver.fct_inventory_snapshot_month_end_detail ORDER BY ALL"""
     snapshot_before, gold_before = query(settings, snapshot_sql), gold_cells(settings)
 
     existing = pq.read_table(next(day.glob("*.parquet")))

@@ -118,7 +118,7 @@ def test_cdc_json_payloads_merge_identically_on_postgres_and_duckdb(built, postg
 
 SNAPSHOT_SQL = """
     SELECT warehouse_id, sku_id, month_end_date, quantity_on_hand, value_local, value_usd
-    FROM silver.fct_inventory_snapshot_month_end ORDER BY warehouse_id, sku_id, month_end_date
+    FROM silver.fct_inventory_snapshot_month_end_detail ORDER BY warehouse_id, sku_id, month_end_date
 """
 
 

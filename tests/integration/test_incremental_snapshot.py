@@ -295,7 +295,7 @@ def test_the_snapshot_reconciliation_checks_the_months_the_latest_build_wrote(hi
     def break_one_row(month_end: date) -> None:
         execute(db, f"""UPDATE {SNAPSHOT} SET quantity_on_hand = quantity_on_hand + 1 WHERE rowid = (
                          SELECT rowid FROM {SNAPSHOT} WHERE month_end_date = DATE '{month_end}'
-                         ORDER BY warehouse_id, sku_id LIMIT 1)""")
+                         ORDER BY warehouse_entity_key, sku_entity_key LIMIT 1)""")
 
     break_one_row(oldest)
     assert "snapshot_reconciles_to_ledger" not in failing_tests(run_dbt(reconciliation, "local", tmp_path, env, expect_success=False))
