@@ -1884,9 +1884,11 @@ balances as (
         ) as quantity_on_hand
     from spine as s
     left join movements as mv
-        on mv.warehouse_entity_key = s.warehouse_entity_key and mv.sku_entity_key = s.sku_entity_key and mv.month_end_date = s.month_end_date
+        on mv.warehouse_entity_key = s.warehouse_entity_key and mv.sku_entity_key = s.sku_entity_key
+        and mv.month_end_date = s.month_end_date
     left join opening as o
-        on o.warehouse_entity_key = s.warehouse_entity_key and o.sku_entity_key = s.sku_entity_key and o.month_end_date = s.month_end_date
+        on o.warehouse_entity_key = s.warehouse_entity_key and o.sku_entity_key = s.sku_entity_key
+        and o.month_end_date = s.month_end_date
     left join carried as c
         on c.warehouse_entity_key = s.warehouse_entity_key and c.sku_entity_key = s.sku_entity_key
 )
@@ -2784,9 +2786,11 @@ balances as (
         ) as quantity_on_hand
     from spine as s
     left join movements as mv
-        on mv.warehouse_entity_key = s.warehouse_entity_key and mv.sku_entity_key = s.sku_entity_key and mv.month_end_date = s.month_end_date
+        on mv.warehouse_entity_key = s.warehouse_entity_key and mv.sku_entity_key = s.sku_entity_key
+        and mv.month_end_date = s.month_end_date
     left join opening as o
-        on o.warehouse_entity_key = s.warehouse_entity_key and o.sku_entity_key = s.sku_entity_key and o.month_end_date = s.month_end_date
+        on o.warehouse_entity_key = s.warehouse_entity_key and o.sku_entity_key = s.sku_entity_key
+        and o.month_end_date = s.month_end_date
     left join carried as c
         on c.warehouse_entity_key = s.warehouse_entity_key and c.sku_entity_key = s.sku_entity_key
 )
