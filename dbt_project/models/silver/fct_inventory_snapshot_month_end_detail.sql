@@ -1,4 +1,5 @@
-{{ config(materialized='view') }}
+{# Late-binding on Redshift: rebuilding the snapshot or a dimension does not drop it. #}
+{{ config(materialized='view', bind=False) }}
 -- The month-end snapshot as a wide row: the lean snapshot's keys and measures with the warehouse and SKU
 -- ids, the category of the product version in force at month end, the warehouse's currency, the unit
 -- cost behind value_local and the value translated per row at the month-end closing rate
