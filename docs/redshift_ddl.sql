@@ -1993,6 +1993,7 @@ drop view if exists "inventory"."silver"."fct_inventory_transactions_detail__dbt
 
 create view "inventory"."silver"."fct_inventory_snapshot_month_end_detail__dbt_tmp" as (
     
+
 -- The month-end snapshot as a wide row: the lean snapshot's keys and measures with the warehouse and SKU
 -- ids, the category of the product version in force at month end, the warehouse's currency, the unit
 -- cost behind value_local and the value translated per row at the month-end closing rate
@@ -2030,7 +2031,7 @@ left join "inventory"."silver"."standard_cost_history" as c
     and s.month_end_date >= c.effective_from and s.month_end_date < c.effective_to
 left join "inventory"."silver"."fx_rates_monthly" as fx
     on fx.currency_code = w.currency_code and fx.month_end_date = s.month_end_date
-  );
+  ) with no schema binding;
 
 alter table "inventory"."silver"."fct_inventory_snapshot_month_end_detail__dbt_tmp" rename to "fct_inventory_snapshot_month_end_detail";
 
