@@ -309,6 +309,100 @@ from new_keys
     );
 
 create  table
+    "inventory"."silver"."key_map_sku"
+    
+  (
+    sku_entity_key integer,
+    sku_id varchar
+    
+    )
+
+    
+    
+    diststyle all
+    
+      compound sortkey(sku_id);
+
+insert into "inventory"."silver"."key_map_sku"
+    (
+      
+    select sku_entity_key, sku_id
+    from (
+        -- Redshift physical design: About 100K rows: a copy on every node, like the dimension it keys.
+
+-- The integer key of each SKU (sku_id), whatever its versions: dim_product's sku_entity_key, the month-end
+-- snapshot's pair identity, which a new product version does not change. Append-only; a key never changes
+-- (macros/key_map.sql).
+with natural_keys as (
+    select distinct sku_id
+    from "inventory"."bronze"."products"
+    where sku_id is not null
+),
+
+new_keys as (
+    select src.sku_id
+    from natural_keys as src
+)
+
+select
+    cast(
+        0
+        + row_number() over (order by sku_id)
+        as integer
+    ) as sku_entity_key,
+    sku_id
+from new_keys
+    ) as model_subq
+    );
+
+create  table
+    "inventory"."silver"."key_map_warehouse"
+    
+  (
+    warehouse_entity_key integer,
+    warehouse_id varchar
+    
+    )
+
+    
+    
+    diststyle all
+    
+      compound sortkey(warehouse_id);
+
+insert into "inventory"."silver"."key_map_warehouse"
+    (
+      
+    select warehouse_entity_key, warehouse_id
+    from (
+        -- Redshift physical design: Hundreds of rows: a copy on every node, like the dimension it keys.
+
+-- The integer key of each warehouse (warehouse_id), whatever its versions: dim_warehouse's
+-- warehouse_entity_key, the month-end snapshot's pair identity, which a new warehouse version does not
+-- change. Append-only; a key never changes (macros/key_map.sql).
+with natural_keys as (
+    select distinct warehouse_id
+    from "inventory"."bronze"."warehouses"
+    where warehouse_id is not null
+),
+
+new_keys as (
+    select src.warehouse_id
+    from natural_keys as src
+)
+
+select
+    cast(
+        0
+        + row_number() over (order by warehouse_id)
+        as integer
+    ) as warehouse_entity_key,
+    warehouse_id
+from new_keys
+    ) as model_subq
+    );
+
+create  table
     "inventory"."silver"."key_map_warehouse_version"
     
   (
@@ -526,6 +620,7 @@ create  table
     
   (
     product_key integer,
+    sku_entity_key integer,
     sku_id varchar,
     product_name varchar(1024),
     category_code varchar,
@@ -547,7 +642,7 @@ create  table
 insert into "inventory"."silver"."dim_product__dbt_tmp"
     (
       
-    select product_key, sku_id, product_name, category_code, category_name, brand, unit_of_measure, effective_from, effective_to, is_current
+    select product_key, sku_entity_key, sku_id, product_name, category_code, category_name, brand, unit_of_measure, effective_from, effective_to, is_current
     from (
         -- Redshift physical design: Small dimension: a copy on every node makes the as-of join local.
 
@@ -565,18 +660,22 @@ with loaded as (
     where _load_rank = 1
 ),
 
--- Each version's integer key: the map is built from the same Bronze table before this model.
+-- Each version's integer key, and its SKU's: the maps are built from the same Bronze table before this model.
 versions as (
     select
         k.product_key,
+        e.sku_entity_key,
         loaded.*
     from loaded
     inner join "inventory"."silver"."key_map_product_version" as k
         on k.sku_id = loaded.sku_id and k.valid_from = loaded.valid_from
+    inner join "inventory"."silver"."key_map_sku" as e
+        on e.sku_id = loaded.sku_id
 )
 
 select
     product_key,
+    sku_entity_key,
     sku_id,
     product_name,
     category_code,
@@ -602,6 +701,7 @@ create  table
     
   (
     warehouse_key integer,
+    warehouse_entity_key integer,
     warehouse_id varchar,
     warehouse_name varchar(1024),
     region varchar,
@@ -626,7 +726,7 @@ create  table
 insert into "inventory"."silver"."dim_warehouse__dbt_tmp"
     (
       
-    select warehouse_key, warehouse_id, warehouse_name, region, country_code, city, currency_code, open_date, close_date, allows_backorder, effective_from, effective_to, is_current
+    select warehouse_key, warehouse_entity_key, warehouse_id, warehouse_name, region, country_code, city, currency_code, open_date, close_date, allows_backorder, effective_from, effective_to, is_current
     from (
         -- Redshift physical design: Hundreds of rows: replicate to every node.
 
@@ -644,18 +744,22 @@ with loaded as (
     where _load_rank = 1
 ),
 
--- Each version's integer key: the map is built from the same Bronze table before this model.
+-- Each version's integer key, and its warehouse's: the maps are built from the same Bronze table before this model.
 versions as (
     select
         k.warehouse_key,
+        e.warehouse_entity_key,
         loaded.*
     from loaded
     inner join "inventory"."silver"."key_map_warehouse_version" as k
         on k.warehouse_id = loaded.warehouse_id and k.valid_from = loaded.valid_from
+    inner join "inventory"."silver"."key_map_warehouse" as e
+        on e.warehouse_id = loaded.warehouse_id
 )
 
 select
     warehouse_key,
+    warehouse_entity_key,
     warehouse_id,
     warehouse_name,
     region,
@@ -1597,21 +1701,14 @@ create  table
     "inventory"."silver"."fct_inventory_snapshot_month_end"
     
   (
-    warehouse_id varchar,
-    warehouse_key integer,
-    sku_id varchar,
-    product_key integer,
-    category_code varchar,
     month_end_date date,
-    month_key integer,
+    warehouse_entity_key integer,
+    sku_entity_key integer,
+    product_key integer,
     quantity_on_hand bigint,
     net_movement_quantity bigint,
     movement_count bigint,
-    currency_code varchar,
-    unit_cost_local numeric(18,4),
-    value_local numeric(38,4),
-    month_end_usd_per_unit numeric(18,8),
-    value_usd numeric(38,12),
+    value_local numeric(18,4),
     bronze_loaded_through timestamp,
     build_id integer
     
@@ -1619,22 +1716,25 @@ create  table
 
     
     
-    diststyle key distkey (sku_id)
+    diststyle key distkey (sku_entity_key)
     
-      compound sortkey(month_end_date,warehouse_id);
+      compound sortkey(month_end_date,warehouse_entity_key);
 
 insert into "inventory"."silver"."fct_inventory_snapshot_month_end"
     (
       
-    select warehouse_id, warehouse_key, sku_id, product_key, category_code, month_end_date, month_key, quantity_on_hand, net_movement_quantity, movement_count, currency_code, unit_cost_local, value_local, month_end_usd_per_unit, value_usd, bronze_loaded_through, build_id
+    select month_end_date, warehouse_entity_key, sku_entity_key, product_key, quantity_on_hand, net_movement_quantity, movement_count, value_local, bronze_loaded_through, build_id
     from (
-        -- Redshift physical design: Distributed like the ledger it is derived from; sorted by month end for period scans
--- and for the month-range delete of each restatement.
+        -- Redshift physical design: Distributed on the SKU's entity key, so a pair's months are on one slice for the
+-- running balance; sorted by month end for period scans and for the month-range delete of each restatement.
 
 -- Periodic snapshot: stock on hand per warehouse x SKU at each month end, from the opening balance
 -- plus the ledger's net movements. A pair appears from its first month with stock or movement;
 -- months with neither stock nor movement are not stored (no densification). Valued with the standard
--- cost in force at month end, translated at the month-end closing rate.
+-- cost in force at month end in the warehouse's currency; Gold translates to USD per cell. Lean: integer
+-- entity keys (the pair's identity across versions), the product version in force at month end (Gold's
+-- category) and measures, written in (month end, warehouse, SKU) order; the wide row with names,
+-- currency, unit cost and USD is fct_inventory_snapshot_month_end_detail (docs/model_contracts.md).
 --
 -- Incremental (docs/late_arriving.md): a run restates whole months of the ledger's window
 -- (int_ledger_restate_window: the earliest month any Bronze row loaded since the last complete pass
@@ -1650,12 +1750,12 @@ with window_row as (
     where build_id = (select max(build_id) from "inventory"."silver"."int_ledger_restate_window")
 ),
 
--- The lean ledger holds version keys: summed per key, then mapped to warehouse and SKU through the dimensions.
+-- The lean ledger holds version keys: summed per key, then mapped to the warehouse's and SKU's entity keys.
 -- Hot and cold ledger: a full rebuild needs every month (docs/architecture/cold_tier.md).
 movements as (
     select
-        w.warehouse_id,
-        p.sku_id,
+        w.warehouse_entity_key,
+        p.sku_entity_key,
         v.month_end_date,
         cast(sum(v.net_quantity) as bigint) as net_quantity,
         cast(sum(v.movement_count) as bigint) as movement_count
@@ -1672,13 +1772,14 @@ movements as (
     ) as v
     inner join "inventory"."silver"."dim_warehouse" as w on w.warehouse_key = v.warehouse_key
     inner join "inventory"."silver"."dim_product" as p on p.product_key = v.product_key
-    group by w.warehouse_id, p.sku_id, v.month_end_date
+    group by w.warehouse_entity_key, p.sku_entity_key, v.month_end_date
 ),
 
+-- An opening balance of an id no key map holds keeps a null key, so the not_null tests name it.
 opening as (
     select
-        warehouse_id,
-        sku_id,
+        w.warehouse_entity_key,
+        k.sku_entity_key,
         cast(
     cast(
         
@@ -1691,7 +1792,7 @@ opening as (
     dateadd(
         month,
         1,
-        date_trunc('month', as_of_date)
+        date_trunc('month', o.as_of_date)
         )
 
 
@@ -1700,8 +1801,10 @@ opening as (
 
         as date)
  as date) as month_end_date,
-        quantity_on_hand
-    from "inventory"."silver"."opening_balances"
+        o.quantity_on_hand
+    from "inventory"."silver"."opening_balances" as o
+    left join "inventory"."silver"."key_map_warehouse" as w on w.warehouse_id = o.warehouse_id
+    left join "inventory"."silver"."key_map_sku" as k on k.sku_id = o.sku_id
     where true
 ),
 
@@ -1710,8 +1813,8 @@ opening as (
 carried as (
     
     select
-        warehouse_id,
-        sku_id,
+        warehouse_entity_key,
+        sku_entity_key,
         quantity_on_hand
     from opening
     where 1 = 0
@@ -1730,35 +1833,35 @@ month_ends as (
 
 pair_start as (
     select
-        warehouse_id,
-        sku_id,
+        warehouse_entity_key,
+        sku_entity_key,
         min(month_end_date) as first_month_end
     from (
         select
-            warehouse_id,
-            sku_id,
+            warehouse_entity_key,
+            sku_entity_key,
             month_end_date
         from movements
         union all
         select
-            warehouse_id,
-            sku_id,
+            warehouse_entity_key,
+            sku_entity_key,
             month_end_date
         from opening
         union all
         select
-            warehouse_id,
-            sku_id,
+            warehouse_entity_key,
+            sku_entity_key,
             (select min(month_end_date) from month_ends) as month_end_date
         from carried
     ) as activity
-    group by warehouse_id, sku_id
+    group by warehouse_entity_key, sku_entity_key
 ),
 
 spine as (
     select
-        p.warehouse_id,
-        p.sku_id,
+        p.warehouse_entity_key,
+        p.sku_entity_key,
         m.month_end_date
     from pair_start as p
     inner join month_ends as m
@@ -1769,61 +1872,55 @@ spine as (
 
 balances as (
     select
-        s.warehouse_id,
-        s.sku_id,
+        s.warehouse_entity_key,
+        s.sku_entity_key,
         s.month_end_date,
         coalesce(mv.net_quantity, 0) as net_movement_quantity,
         coalesce(mv.movement_count, 0) as movement_count,
         coalesce(c.quantity_on_hand, 0) + sum(coalesce(mv.net_quantity, 0) + coalesce(o.quantity_on_hand, 0)) over (
-            partition by s.warehouse_id, s.sku_id
+            partition by s.warehouse_entity_key, s.sku_entity_key
             order by s.month_end_date
             rows between unbounded preceding and current row
         ) as quantity_on_hand
     from spine as s
     left join movements as mv
-        on mv.warehouse_id = s.warehouse_id and mv.sku_id = s.sku_id and mv.month_end_date = s.month_end_date
+        on mv.warehouse_entity_key = s.warehouse_entity_key and mv.sku_entity_key = s.sku_entity_key
+        and mv.month_end_date = s.month_end_date
     left join opening as o
-        on o.warehouse_id = s.warehouse_id and o.sku_id = s.sku_id and o.month_end_date = s.month_end_date
+        on o.warehouse_entity_key = s.warehouse_entity_key and o.sku_entity_key = s.sku_entity_key
+        and o.month_end_date = s.month_end_date
     left join carried as c
-        on c.warehouse_id = s.warehouse_id and c.sku_id = s.sku_id
+        on c.warehouse_entity_key = s.warehouse_entity_key and c.sku_entity_key = s.sku_entity_key
 )
 
 select
-    b.warehouse_id,
-    w.warehouse_key,
-    b.sku_id,
-    p.product_key,
-    p.category_code,
     b.month_end_date,
-    (cast(extract(year from b.month_end_date) as integer) * 100 + cast(extract(month from b.month_end_date) as integer)) as month_key,
+    b.warehouse_entity_key,
+    b.sku_entity_key,
+    p.product_key,
     cast(b.quantity_on_hand as bigint) as quantity_on_hand,
     cast(b.net_movement_quantity as bigint) as net_movement_quantity,
     b.movement_count,
-    w.currency_code,
-    c.standard_cost as unit_cost_local,
-    cast((b.quantity_on_hand * c.standard_cost) as numeric(38, 4)) as value_local,
-    fx.month_end_usd_per_unit,
-    cast(
-        ((b.quantity_on_hand * c.standard_cost) * fx.month_end_usd_per_unit)
-        as numeric(38, 12)
-    ) as value_usd,
+    -- empty when no standard cost is in force: the stock is unvalued (docs/valuation.md)
+    cast((b.quantity_on_hand * c.standard_cost) as numeric(18, 4)) as value_local,
     window_row.bronze_loaded_through,
     window_row.build_id
 from balances as b
 cross join window_row
 left join "inventory"."silver"."dim_warehouse" as w
-    on w.warehouse_id = b.warehouse_id
+    on w.warehouse_entity_key = b.warehouse_entity_key
     and b.month_end_date >= w.effective_from and b.month_end_date < w.effective_to
 left join "inventory"."silver"."dim_product" as p
-    on p.sku_id = b.sku_id
+    on p.sku_entity_key = b.sku_entity_key
     and b.month_end_date >= p.effective_from and b.month_end_date < p.effective_to
+left join "inventory"."silver"."key_map_sku" as k
+    on k.sku_entity_key = b.sku_entity_key
 left join "inventory"."silver"."standard_cost_history" as c
-    on c.sku_id = b.sku_id
+    on c.sku_id = k.sku_id
     and c.currency_code = w.currency_code
     and b.month_end_date >= c.effective_from and b.month_end_date < c.effective_to
-left join "inventory"."silver"."fx_rates_monthly" as fx
-    on fx.currency_code = w.currency_code and fx.month_end_date = b.month_end_date
 where b.quantity_on_hand <> 0 or b.movement_count > 0
+
     ) as model_subq
     );
 
@@ -1894,6 +1991,52 @@ alter table "inventory"."silver"."fct_inventory_transactions_detail__dbt_tmp" re
 
 drop view if exists "inventory"."silver"."fct_inventory_transactions_detail__dbt_backup" cascade;
 
+create view "inventory"."silver"."fct_inventory_snapshot_month_end_detail__dbt_tmp" as (
+    
+
+-- The month-end snapshot as a wide row: the lean snapshot's keys and measures with the warehouse and SKU
+-- ids, the category of the product version in force at month end, the warehouse's currency, the unit
+-- cost behind value_local and the value translated per row at the month-end closing rate
+-- (docs/model_contracts.md "The lean snapshot"). For analysts and lookups; Gold reads the lean table and
+-- translates per cell.
+select
+    s.month_end_date,
+    (cast(extract(year from s.month_end_date) as integer) * 100 + cast(extract(month from s.month_end_date) as integer)) as month_key,
+    w.warehouse_id,
+    s.warehouse_entity_key,
+    w.warehouse_key,
+    p.sku_id,
+    s.sku_entity_key,
+    s.product_key,
+    p.category_code,
+    s.quantity_on_hand,
+    s.net_movement_quantity,
+    s.movement_count,
+    w.currency_code,
+    c.standard_cost as unit_cost_local,
+    s.value_local,
+    fx.month_end_usd_per_unit,
+    cast((s.value_local * fx.month_end_usd_per_unit) as numeric(38, 12)) as value_usd,
+    s.bronze_loaded_through,
+    s.build_id
+from "inventory"."silver"."fct_inventory_snapshot_month_end" as s
+left join "inventory"."silver"."dim_warehouse" as w
+    on w.warehouse_entity_key = s.warehouse_entity_key
+    and s.month_end_date >= w.effective_from and s.month_end_date < w.effective_to
+left join "inventory"."silver"."dim_product" as p
+    on p.product_key = s.product_key
+left join "inventory"."silver"."standard_cost_history" as c
+    on c.sku_id = p.sku_id
+    and c.currency_code = w.currency_code
+    and s.month_end_date >= c.effective_from and s.month_end_date < c.effective_to
+left join "inventory"."silver"."fx_rates_monthly" as fx
+    on fx.currency_code = w.currency_code and fx.month_end_date = s.month_end_date
+  ) with no schema binding;
+
+alter table "inventory"."silver"."fct_inventory_snapshot_month_end_detail__dbt_tmp" rename to "fct_inventory_snapshot_month_end_detail";
+
+drop view if exists "inventory"."silver"."fct_inventory_snapshot_month_end_detail__dbt_backup" cascade;
+
 create  table
     "inventory"."gold"."gold_inventory_value_monthly"
     
@@ -1946,20 +2089,42 @@ insert into "inventory"."gold"."gold_inventory_value_monthly"
 -- columns included, which are later months of the same suffix) and every month of a renamed category,
 -- reading the snapshot for those months and the same months a year earlier; with nothing restated it
 -- writes nothing.
-with cells as (
+-- The snapshot's rows per warehouse x category (the product version in force at month end) x month: a
+-- hash join to dim_product on its key, then the cells (thousands a month) take the warehouse version in
+-- force at month end (id, currency) and are translated to USD at that currency's closing rate. One
+-- currency per cell, so translating the cell's sum equals summing per-row translations to the cent.
+with rows_by_category as (
     select
-        month_end_date,
-        month_key,
-        warehouse_id,
-        category_code,
-        currency_code,
-        cast(sum(quantity_on_hand) as bigint) as quantity_on_hand,
-        sum(value_local) as value_local,
-        sum(value_usd) as value_usd,
-        max(bronze_loaded_through) as bronze_loaded_through,
-        max(build_id) as build_id
-    from "inventory"."silver"."fct_inventory_snapshot_month_end"
-    group by month_end_date, month_key, warehouse_id, category_code, currency_code
+        s.month_end_date,
+        s.warehouse_entity_key,
+        p.category_code,
+        cast(sum(s.quantity_on_hand) as bigint) as quantity_on_hand,
+        sum(s.value_local) as value_local,
+        max(s.bronze_loaded_through) as bronze_loaded_through,
+        max(s.build_id) as build_id
+    from "inventory"."silver"."fct_inventory_snapshot_month_end" as s
+    inner join "inventory"."silver"."dim_product" as p on p.product_key = s.product_key
+    group by s.month_end_date, s.warehouse_entity_key, p.category_code
+),
+
+cells as (
+    select
+        r.month_end_date,
+        (cast(extract(year from r.month_end_date) as integer) * 100 + cast(extract(month from r.month_end_date) as integer)) as month_key,
+        w.warehouse_id,
+        r.category_code,
+        w.currency_code,
+        r.quantity_on_hand,
+        r.value_local,
+        (r.value_local * fx.month_end_usd_per_unit) as value_usd,
+        r.bronze_loaded_through,
+        r.build_id
+    from rows_by_category as r
+    inner join "inventory"."silver"."dim_warehouse" as w
+        on w.warehouse_entity_key = r.warehouse_entity_key
+        and r.month_end_date >= w.effective_from and r.month_end_date < w.effective_to
+    left join "inventory"."silver"."fx_rates_monthly" as fx
+        on fx.currency_code = w.currency_code and fx.month_end_date = r.month_end_date
 ),
 
 watermark as (
@@ -2068,17 +2233,32 @@ create materialized view "inventory"."gold"."gold_unvalued_stock_monthly"
 -- force at the month end, per category x warehouse x month (docs/valuation.md). Gold's value is the
 -- value of the valued stock; this table is the rest, so a reader sees "value + N units unvalued".
 -- Empty when healthy; the check stock_without_standard_cost fails while it is not.
+-- A row of the snapshot without value_local is stock with no cost in force (its quantity is never empty).
+with unvalued as (
+    select
+        s.month_end_date,
+        s.warehouse_entity_key,
+        p.category_code,
+        cast(sum(s.quantity_on_hand) as bigint) as unvalued_quantity_on_hand,
+        count(distinct s.sku_entity_key) as unvalued_sku_count
+    from "inventory"."silver"."fct_inventory_snapshot_month_end" as s
+    inner join "inventory"."silver"."dim_product" as p on p.product_key = s.product_key
+    where s.value_local is null and s.quantity_on_hand <> 0
+    group by s.month_end_date, s.warehouse_entity_key, p.category_code
+)
+
 select
-    s.month_end_date,
-    s.month_key,
-    s.warehouse_id,
-    s.category_code,
-    s.currency_code,
-    cast(sum(s.quantity_on_hand) as bigint) as unvalued_quantity_on_hand,
-    count(distinct s.sku_id) as unvalued_sku_count
-from "inventory"."silver"."fct_inventory_snapshot_month_end" as s
-where s.unit_cost_local is null and s.quantity_on_hand <> 0
-group by s.month_end_date, s.month_key, s.warehouse_id, s.category_code, s.currency_code
+    u.month_end_date,
+    (cast(extract(year from u.month_end_date) as integer) * 100 + cast(extract(month from u.month_end_date) as integer)) as month_key,
+    w.warehouse_id,
+    u.category_code,
+    w.currency_code,
+    u.unvalued_quantity_on_hand,
+    u.unvalued_sku_count
+from unvalued as u
+inner join "inventory"."silver"."dim_warehouse" as w
+    on w.warehouse_entity_key = u.warehouse_entity_key
+    and u.month_end_date >= w.effective_from and u.month_end_date < w.effective_to
     );
 
 drop materialized view if exists "inventory"."gold"."gold_unvalued_stock_monthly__dbt_backup" cascade;
@@ -2365,13 +2545,16 @@ COMMIT;
 
 -- Later runs of incremental model fct_inventory_snapshot_month_end (the table exists): the SELECT whose rows replace the
 -- restated days or months (its incremental strategy deletes those, then inserts these rows).
--- Redshift physical design: Distributed like the ledger it is derived from; sorted by month end for period scans
--- and for the month-range delete of each restatement.
+-- Redshift physical design: Distributed on the SKU's entity key, so a pair's months are on one slice for the
+-- running balance; sorted by month end for period scans and for the month-range delete of each restatement.
 
 -- Periodic snapshot: stock on hand per warehouse x SKU at each month end, from the opening balance
 -- plus the ledger's net movements. A pair appears from its first month with stock or movement;
 -- months with neither stock nor movement are not stored (no densification). Valued with the standard
--- cost in force at month end, translated at the month-end closing rate.
+-- cost in force at month end in the warehouse's currency; Gold translates to USD per cell. Lean: integer
+-- entity keys (the pair's identity across versions), the product version in force at month end (Gold's
+-- category) and measures, written in (month end, warehouse, SKU) order; the wide row with names,
+-- currency, unit cost and USD is fct_inventory_snapshot_month_end_detail (docs/model_contracts.md).
 --
 -- Incremental (docs/late_arriving.md): a run restates whole months of the ledger's window
 -- (int_ledger_restate_window: the earliest month any Bronze row loaded since the last complete pass
@@ -2387,12 +2570,12 @@ with window_row as (
     where build_id = (select max(build_id) from "inventory"."silver"."int_ledger_restate_window")
 ),
 
--- The lean ledger holds version keys: summed per key, then mapped to warehouse and SKU through the dimensions.
+-- The lean ledger holds version keys: summed per key, then mapped to the warehouse's and SKU's entity keys.
 -- Hot and cold ledger: a full rebuild needs every month (docs/architecture/cold_tier.md).
 movements as (
     select
-        w.warehouse_id,
-        p.sku_id,
+        w.warehouse_entity_key,
+        p.sku_entity_key,
         v.month_end_date,
         cast(sum(v.net_quantity) as bigint) as net_quantity,
         cast(sum(v.movement_count) as bigint) as movement_count
@@ -2429,13 +2612,14 @@ movements as (
     ) as v
     inner join "inventory"."silver"."dim_warehouse" as w on w.warehouse_key = v.warehouse_key
     inner join "inventory"."silver"."dim_product" as p on p.product_key = v.product_key
-    group by w.warehouse_id, p.sku_id, v.month_end_date
+    group by w.warehouse_entity_key, p.sku_entity_key, v.month_end_date
 ),
 
+-- An opening balance of an id no key map holds keeps a null key, so the not_null tests name it.
 opening as (
     select
-        warehouse_id,
-        sku_id,
+        w.warehouse_entity_key,
+        k.sku_entity_key,
         cast(
     cast(
         
@@ -2448,7 +2632,7 @@ opening as (
     dateadd(
         month,
         1,
-        date_trunc('month', as_of_date)
+        date_trunc('month', o.as_of_date)
         )
 
 
@@ -2457,8 +2641,10 @@ opening as (
 
         as date)
  as date) as month_end_date,
-        quantity_on_hand
-    from "inventory"."silver"."opening_balances"
+        o.quantity_on_hand
+    from "inventory"."silver"."opening_balances" as o
+    left join "inventory"."silver"."key_map_warehouse" as w on w.warehouse_id = o.warehouse_id
+    left join "inventory"."silver"."key_map_sku" as k on k.sku_id = o.sku_id
     where cast(
     cast(
         
@@ -2471,7 +2657,7 @@ opening as (
     dateadd(
         month,
         1,
-        date_trunc('month', as_of_date)
+        date_trunc('month', o.as_of_date)
         )
 
 
@@ -2507,8 +2693,8 @@ opening as (
 carried as (
     
     select
-        warehouse_id,
-        sku_id,
+        warehouse_entity_key,
+        sku_entity_key,
         quantity_on_hand
     from "inventory"."silver"."fct_inventory_snapshot_month_end"
     where month_end_date = (
@@ -2550,35 +2736,35 @@ month_ends as (
 
 pair_start as (
     select
-        warehouse_id,
-        sku_id,
+        warehouse_entity_key,
+        sku_entity_key,
         min(month_end_date) as first_month_end
     from (
         select
-            warehouse_id,
-            sku_id,
+            warehouse_entity_key,
+            sku_entity_key,
             month_end_date
         from movements
         union all
         select
-            warehouse_id,
-            sku_id,
+            warehouse_entity_key,
+            sku_entity_key,
             month_end_date
         from opening
         union all
         select
-            warehouse_id,
-            sku_id,
+            warehouse_entity_key,
+            sku_entity_key,
             (select min(month_end_date) from month_ends) as month_end_date
         from carried
     ) as activity
-    group by warehouse_id, sku_id
+    group by warehouse_entity_key, sku_entity_key
 ),
 
 spine as (
     select
-        p.warehouse_id,
-        p.sku_id,
+        p.warehouse_entity_key,
+        p.sku_entity_key,
         m.month_end_date
     from pair_start as p
     inner join month_ends as m
@@ -2589,60 +2775,53 @@ spine as (
 
 balances as (
     select
-        s.warehouse_id,
-        s.sku_id,
+        s.warehouse_entity_key,
+        s.sku_entity_key,
         s.month_end_date,
         coalesce(mv.net_quantity, 0) as net_movement_quantity,
         coalesce(mv.movement_count, 0) as movement_count,
         coalesce(c.quantity_on_hand, 0) + sum(coalesce(mv.net_quantity, 0) + coalesce(o.quantity_on_hand, 0)) over (
-            partition by s.warehouse_id, s.sku_id
+            partition by s.warehouse_entity_key, s.sku_entity_key
             order by s.month_end_date
             rows between unbounded preceding and current row
         ) as quantity_on_hand
     from spine as s
     left join movements as mv
-        on mv.warehouse_id = s.warehouse_id and mv.sku_id = s.sku_id and mv.month_end_date = s.month_end_date
+        on mv.warehouse_entity_key = s.warehouse_entity_key and mv.sku_entity_key = s.sku_entity_key
+        and mv.month_end_date = s.month_end_date
     left join opening as o
-        on o.warehouse_id = s.warehouse_id and o.sku_id = s.sku_id and o.month_end_date = s.month_end_date
+        on o.warehouse_entity_key = s.warehouse_entity_key and o.sku_entity_key = s.sku_entity_key
+        and o.month_end_date = s.month_end_date
     left join carried as c
-        on c.warehouse_id = s.warehouse_id and c.sku_id = s.sku_id
+        on c.warehouse_entity_key = s.warehouse_entity_key and c.sku_entity_key = s.sku_entity_key
 )
 
 select
-    b.warehouse_id,
-    w.warehouse_key,
-    b.sku_id,
-    p.product_key,
-    p.category_code,
     b.month_end_date,
-    (cast(extract(year from b.month_end_date) as integer) * 100 + cast(extract(month from b.month_end_date) as integer)) as month_key,
+    b.warehouse_entity_key,
+    b.sku_entity_key,
+    p.product_key,
     cast(b.quantity_on_hand as bigint) as quantity_on_hand,
     cast(b.net_movement_quantity as bigint) as net_movement_quantity,
     b.movement_count,
-    w.currency_code,
-    c.standard_cost as unit_cost_local,
-    cast((b.quantity_on_hand * c.standard_cost) as numeric(38, 4)) as value_local,
-    fx.month_end_usd_per_unit,
-    cast(
-        ((b.quantity_on_hand * c.standard_cost) * fx.month_end_usd_per_unit)
-        as numeric(38, 12)
-    ) as value_usd,
+    -- empty when no standard cost is in force: the stock is unvalued (docs/valuation.md)
+    cast((b.quantity_on_hand * c.standard_cost) as numeric(18, 4)) as value_local,
     window_row.bronze_loaded_through,
     window_row.build_id
 from balances as b
 cross join window_row
 left join "inventory"."silver"."dim_warehouse" as w
-    on w.warehouse_id = b.warehouse_id
+    on w.warehouse_entity_key = b.warehouse_entity_key
     and b.month_end_date >= w.effective_from and b.month_end_date < w.effective_to
 left join "inventory"."silver"."dim_product" as p
-    on p.sku_id = b.sku_id
+    on p.sku_entity_key = b.sku_entity_key
     and b.month_end_date >= p.effective_from and b.month_end_date < p.effective_to
+left join "inventory"."silver"."key_map_sku" as k
+    on k.sku_entity_key = b.sku_entity_key
 left join "inventory"."silver"."standard_cost_history" as c
-    on c.sku_id = b.sku_id
+    on c.sku_id = k.sku_id
     and c.currency_code = w.currency_code
     and b.month_end_date >= c.effective_from and b.month_end_date < c.effective_to
-left join "inventory"."silver"."fx_rates_monthly" as fx
-    on fx.currency_code = w.currency_code and fx.month_end_date = b.month_end_date
 where b.quantity_on_hand <> 0 or b.movement_count > 0;
 
 -- Later runs of incremental model fct_inventory_transactions (the table exists): the SELECT whose rows replace the
@@ -2725,25 +2904,73 @@ where r.reject_reason is null;
 -- columns included, which are later months of the same suffix) and every month of a renamed category,
 -- reading the snapshot for those months and the same months a year earlier; with nothing restated it
 -- writes nothing.
-with cells as (
+-- The snapshot's rows per warehouse x category (the product version in force at month end) x month: a
+-- hash join to dim_product on its key, then the cells (thousands a month) take the warehouse version in
+-- force at month end (id, currency) and are translated to USD at that currency's closing rate. One
+-- currency per cell, so translating the cell's sum equals summing per-row translations to the cent.
+with rows_by_category as (
     select
-        month_end_date,
-        month_key,
-        warehouse_id,
-        category_code,
-        currency_code,
-        cast(sum(quantity_on_hand) as bigint) as quantity_on_hand,
-        sum(value_local) as value_local,
-        sum(value_usd) as value_usd,
-        max(bronze_loaded_through) as bronze_loaded_through,
-        max(build_id) as build_id
-    from "inventory"."silver"."fct_inventory_snapshot_month_end"
+        s.month_end_date,
+        s.warehouse_entity_key,
+        p.category_code,
+        cast(sum(s.quantity_on_hand) as bigint) as quantity_on_hand,
+        sum(s.value_local) as value_local,
+        max(s.bronze_loaded_through) as bronze_loaded_through,
+        max(s.build_id) as build_id
+    from "inventory"."silver"."fct_inventory_snapshot_month_end" as s
+    inner join "inventory"."silver"."dim_product" as p on p.product_key = s.product_key
     -- the restated months and their prior-year months, not the eleven months between: two months of
     -- the snapshot for a daily run, not thirteen
-    where month_key >= (cast(extract(year from cast('1900-01-01' as date)) as integer) * 100 + cast(extract(month from cast('1900-01-01' as date)) as integer))
-       or (month_key >= ((cast(extract(year from cast('1900-01-01' as date)) as integer) * 100 + cast(extract(month from cast('1900-01-01' as date)) as integer)) - 100)
-           and month_key <= (select (max(month_key) - 100) from "inventory"."silver"."fct_inventory_snapshot_month_end"))
-    group by month_end_date, month_key, warehouse_id, category_code, currency_code
+    where s.month_end_date >= cast('1900-01-01' as date)
+       or (s.month_end_date >= 
+
+    dateadd(
+        year,
+        -1,
+        date_trunc('month', cast('1900-01-01' as date))
+        )
+
+
+           and s.month_end_date < (
+               select 
+
+    dateadd(
+        month,
+        1,
+        
+
+    dateadd(
+        year,
+        -1,
+        date_trunc('month', max(month_end_date))
+        )
+
+
+        )
+
+
+               from "inventory"."silver"."fct_inventory_snapshot_month_end"))
+    group by s.month_end_date, s.warehouse_entity_key, p.category_code
+),
+
+cells as (
+    select
+        r.month_end_date,
+        (cast(extract(year from r.month_end_date) as integer) * 100 + cast(extract(month from r.month_end_date) as integer)) as month_key,
+        w.warehouse_id,
+        r.category_code,
+        w.currency_code,
+        r.quantity_on_hand,
+        r.value_local,
+        (r.value_local * fx.month_end_usd_per_unit) as value_usd,
+        r.bronze_loaded_through,
+        r.build_id
+    from rows_by_category as r
+    inner join "inventory"."silver"."dim_warehouse" as w
+        on w.warehouse_entity_key = r.warehouse_entity_key
+        and r.month_end_date >= w.effective_from and r.month_end_date < w.effective_to
+    left join "inventory"."silver"."fx_rates_monthly" as fx
+        on fx.currency_code = w.currency_code and fx.month_end_date = r.month_end_date
 ),
 
 watermark as (
@@ -3061,6 +3288,64 @@ select
     ) as product_key,
     sku_id,
     valid_from
+from new_keys;
+
+-- Later runs of incremental model key_map_sku (the table exists): the SELECT whose rows replace the
+-- restated days or months (its incremental strategy deletes those, then inserts these rows).
+-- Redshift physical design: About 100K rows: a copy on every node, like the dimension it keys.
+
+-- The integer key of each SKU (sku_id), whatever its versions: dim_product's sku_entity_key, the month-end
+-- snapshot's pair identity, which a new product version does not change. Append-only; a key never changes
+-- (macros/key_map.sql).
+with natural_keys as (
+    select distinct sku_id
+    from "inventory"."bronze"."products"
+    where sku_id is not null
+),
+
+new_keys as (
+    select src.sku_id
+    from natural_keys as src
+    left join "inventory"."silver"."key_map_sku" as known on known.sku_id = src.sku_id
+    where known.sku_entity_key is null
+)
+
+select
+    cast(
+        (select coalesce(max(sku_entity_key), 0) from "inventory"."silver"."key_map_sku")
+        + row_number() over (order by sku_id)
+        as integer
+    ) as sku_entity_key,
+    sku_id
+from new_keys;
+
+-- Later runs of incremental model key_map_warehouse (the table exists): the SELECT whose rows replace the
+-- restated days or months (its incremental strategy deletes those, then inserts these rows).
+-- Redshift physical design: Hundreds of rows: a copy on every node, like the dimension it keys.
+
+-- The integer key of each warehouse (warehouse_id), whatever its versions: dim_warehouse's
+-- warehouse_entity_key, the month-end snapshot's pair identity, which a new warehouse version does not
+-- change. Append-only; a key never changes (macros/key_map.sql).
+with natural_keys as (
+    select distinct warehouse_id
+    from "inventory"."bronze"."warehouses"
+    where warehouse_id is not null
+),
+
+new_keys as (
+    select src.warehouse_id
+    from natural_keys as src
+    left join "inventory"."silver"."key_map_warehouse" as known on known.warehouse_id = src.warehouse_id
+    where known.warehouse_entity_key is null
+)
+
+select
+    cast(
+        (select coalesce(max(warehouse_entity_key), 0) from "inventory"."silver"."key_map_warehouse")
+        + row_number() over (order by warehouse_id)
+        as integer
+    ) as warehouse_entity_key,
+    warehouse_id
 from new_keys;
 
 -- Later runs of incremental model key_map_warehouse_version (the table exists): the SELECT whose rows replace the

@@ -39,13 +39,14 @@
 
 {#
   Net movements per warehouse x SKU x month from the lean ledger (`ledger`: the fact or its all-history
-  view, filtered by `where`): summed per version key first (integers), then mapped to the natural keys
-  through the dimensions, whose build side is a few hundred thousand rows.
+  view, filtered by `where`): summed per version key first (integers), then mapped to the warehouse's and
+  SKU's entity keys (the same in every version) through the dimensions, whose build side is a few hundred
+  thousand rows.
 #}
 {% macro ledger_pair_month_movements(ledger, dim_warehouse, dim_product, where='true') -%}
     select
-        w.warehouse_id,
-        p.sku_id,
+        w.warehouse_entity_key,
+        p.sku_entity_key,
         v.month_end_date,
         cast(sum(v.net_quantity) as bigint) as net_quantity,
         cast(sum(v.movement_count) as bigint) as movement_count
@@ -62,5 +63,5 @@
     ) as v
     inner join {{ dim_warehouse }} as w on w.warehouse_key = v.warehouse_key
     inner join {{ dim_product }} as p on p.product_key = v.product_key
-    group by w.warehouse_id, p.sku_id, v.month_end_date
+    group by w.warehouse_entity_key, p.sku_entity_key, v.month_end_date
 {%- endmacro %}

@@ -12,13 +12,13 @@ CATALOG_QUERIES = {
     # Pairs holding stock at the latest month end: streamed movements continue their balances.
     "on_hand": """
         select warehouse_id || '|' || sku_id, quantity_on_hand
-        from silver.fct_inventory_snapshot_month_end
+        from silver.fct_inventory_snapshot_month_end_detail
         where month_end_date = (select max(month_end_date) from silver.fct_inventory_snapshot_month_end)
           and quantity_on_hand > 0""",
     # The first day a pair can hold a movement: both the product and the warehouse must exist.
     "since": """
         select s.warehouse_id || '|' || s.sku_id, greatest(p.first_day, w.first_day)
-        from silver.fct_inventory_snapshot_month_end as s
+        from silver.fct_inventory_snapshot_month_end_detail as s
         join (select sku_id, min(effective_from) as first_day from silver.dim_product group by 1) as p using (sku_id)
         join (select warehouse_id, greatest(min(effective_from), min(open_date)) as first_day
               from silver.dim_warehouse group by 1) as w using (warehouse_id)

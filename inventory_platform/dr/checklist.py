@@ -34,7 +34,7 @@ class CheckItem:
 GOLD_VS_SILVER = """
 with silver as (
     select month_key, sum(quantity_on_hand) as qty, sum(value_usd) as usd
-    from silver.fct_inventory_snapshot_month_end group by month_key
+    from silver.fct_inventory_snapshot_month_end_detail group by month_key
 ), gold as (
     select month_key, sum(quantity_on_hand) as qty, sum(value_usd) as usd, count(*) as cells
     from gold.gold_inventory_value_monthly group by month_key

@@ -196,6 +196,22 @@ def independent_cells(landing: Path) -> dict[tuple, tuple]:
     return {(m.date(), w, c): (q, v, cc) for m, w, c, q, v, cc, _unvalued in cells.itertuples(index=False)}
 
 
+def test_the_snapshot_is_lean_and_written_in_month_warehouse_sku_order(platform):
+    """The stored snapshot holds integer keys and measures only (names, currency, cost, rate and USD are in
+    its detail view), in (month end, warehouse, SKU) order: DuckDB compresses what it stores in that order."""
+    settings = platform["settings"]
+    columns = dict(query(settings, """SELECT column_name, data_type FROM information_schema.columns
+        WHERE table_schema = 'silver' AND table_name = 'fct_inventory_snapshot_month_end'"""))
+    assert not [c for c, t in columns.items() if t == "VARCHAR"]
+    assert not {"value_usd", "month_end_usd_per_unit", "month_key", "unit_cost_local"} & columns.keys()
+    stored = query(settings, "SELECT month_end_date, warehouse_entity_key, sku_entity_key "
+                             "FROM silver.fct_inventory_snapshot_month_end ORDER BY rowid")
+    assert stored == sorted(stored) and len(stored) > 1000
+    # the detail view gives every row back, with the names
+    assert query(settings, "SELECT count(*), count(warehouse_id), count(sku_id), count(currency_code) "
+                           "FROM silver.fct_inventory_snapshot_month_end_detail") == [(len(stored),) * 4]
+
+
 def test_late_transaction_restates_its_month_and_later_months_only(platform):
     """A movement dated in an already-built month lands after the build, in its own (old) date= folder.
     The next materialize restates that month and every later month and nothing earlier; the change in
@@ -203,7 +219,11 @@ def test_late_transaction_restates_its_month_and_later_months_only(platform):
     settings = platform["settings"]
     day = settings.landing_dir / "inventory_transactions" / "date=2024-03-14"
     expected_before = independent_cells(settings.landing_dir)
-    snapshot_sql = "SELECT * FROM silver.fct_inventory_snapshot_month_end ORDER BY ALL"
+    # the wide view in the old table's column order: warehouse_id, ..., sku_id, ..., month_end_date (5), ..., quantity (7)
+    snapshot_sql = """SELECT warehouse_id, warehouse_key, sku_id, product_key, category_code, month_end_date, month_key,
+                             quantity_on_hand, net_movement_quantity, movement_count, currency_code, unit_cost_local,
+                             value_local, month_end_usd_per_unit, value_usd, bronze_loaded_through, build_id
+                      FROM silver.fct_inventory_snapshot_month_end_detail ORDER BY ALL"""
     snapshot_before, gold_before = query(settings, snapshot_sql), gold_cells(settings)
 
     existing = pq.read_table(next(day.glob("*.parquet")))

@@ -109,8 +109,8 @@ CORRUPTIONS = {
         "UPDATE silver.dim_warehouse SET region = 'LATAM' WHERE warehouse_id = (SELECT min(warehouse_id) FROM silver.dim_warehouse)"],
     "snapshot_reconciles_to_ledger": [
         """UPDATE silver.fct_inventory_snapshot_month_end SET quantity_on_hand = quantity_on_hand + 5
-           WHERE month_end_date = '2024-06-30' AND sku_id = (SELECT min(sku_id) FROM silver.fct_inventory_snapshot_month_end
-                                                            WHERE month_end_date = '2024-06-30')"""],
+           WHERE month_end_date = '2024-06-30' AND sku_entity_key = (
+               SELECT min(sku_entity_key) FROM silver.fct_inventory_snapshot_month_end WHERE month_end_date = '2024-06-30')"""],
     "ledger_conserves_bronze_rows": [  # a movement the ledger build lost: every other check stays green
         """DELETE FROM silver.fct_inventory_transactions WHERE transaction_id = (
                SELECT max(transaction_id) FROM silver.fct_inventory_transactions WHERE movement_type = 'ADJUSTMENT')"""],

@@ -116,9 +116,14 @@ def test_cdc_json_payloads_merge_identically_on_postgres_and_duckdb(built, postg
     assert duck_rows == pg_rows
 
 
+# The stored (lean) snapshot, with the pair's ids from the append-only entity key maps (tables a rebuild of the
+# dimensions leaves alone; PostgreSQL drops views over a rebuilt table, the snapshot's detail view included).
 SNAPSHOT_SQL = """
-    SELECT warehouse_id, sku_id, month_end_date, quantity_on_hand, value_local, value_usd
-    FROM silver.fct_inventory_snapshot_month_end ORDER BY warehouse_id, sku_id, month_end_date
+    SELECT w.warehouse_id, k.sku_id, s.month_end_date, s.product_key, s.quantity_on_hand, s.value_local
+    FROM silver.fct_inventory_snapshot_month_end AS s
+    JOIN silver.key_map_warehouse AS w ON w.warehouse_entity_key = s.warehouse_entity_key
+    JOIN silver.key_map_sku AS k ON k.sku_entity_key = s.sku_entity_key
+    ORDER BY w.warehouse_id, k.sku_id, s.month_end_date
 """
 
 

@@ -83,7 +83,15 @@ def query(path: Path, sql: str) -> list[tuple]:
 
 
 def snapshot(path: Path) -> list[tuple]:
-    return query(path, f"SELECT * FROM {SNAPSHOT} ORDER BY ALL")
+    """Every stored column, with the pair's ids from the (append-only) entity key maps: warehouse_id (0), sku_id (2),
+    month_end_date (5), quantity_on_hand (7), the stamps last."""
+    return query(path, f"""SELECT m.warehouse_id, s.warehouse_entity_key, k.sku_id, s.sku_entity_key, s.product_key,
+               s.month_end_date, s.value_local, s.quantity_on_hand, s.net_movement_quantity, s.movement_count,
+               s.bronze_loaded_through, s.build_id
+        FROM {SNAPSHOT} AS s
+        LEFT JOIN silver.key_map_warehouse AS m USING (warehouse_entity_key)
+        LEFT JOIN silver.key_map_sku AS k USING (sku_entity_key)
+        ORDER BY ALL""")
 
 
 def ledger(path: Path) -> list[tuple]:
@@ -295,7 +303,7 @@ def test_the_snapshot_reconciliation_checks_the_months_the_latest_build_wrote(hi
     def break_one_row(month_end: date) -> None:
         execute(db, f"""UPDATE {SNAPSHOT} SET quantity_on_hand = quantity_on_hand + 1 WHERE rowid = (
                          SELECT rowid FROM {SNAPSHOT} WHERE month_end_date = DATE '{month_end}'
-                         ORDER BY warehouse_id, sku_id LIMIT 1)""")
+                         ORDER BY warehouse_entity_key, sku_entity_key LIMIT 1)""")
 
     break_one_row(oldest)
     assert "snapshot_reconciles_to_ledger" not in failing_tests(run_dbt(reconciliation, "local", tmp_path, env, expect_success=False))

@@ -1,4 +1,4 @@
-"""Key maps give every product and warehouse version a dense integer key once and keep it: a rebuild, a
+"""Key maps give every product and warehouse version (and every SKU and warehouse) a dense integer key once and keep it: a rebuild, a
 --full-refresh of the dimensions, or new versions that sort before the old ones never renumber a key
 (macros/key_map.sql). Facts, the snapshot and cold-tier Parquet written earlier hold these keys."""
 
@@ -14,7 +14,8 @@ from inventory_platform.landing_contract import PRODUCTS, WAREHOUSES, SourceTabl
 
 from ..support.dbt_runner import run_dbt
 
-MODELS = ["key_map_product_version", "key_map_warehouse_version", "dim_product", "dim_warehouse"]
+MODELS = ["key_map_product_version", "key_map_warehouse_version", "key_map_sku", "key_map_warehouse",
+          "dim_product", "dim_warehouse"]
 
 
 def _create(con: duckdb.DuckDBPyConnection, table: SourceTable) -> None:
@@ -47,6 +48,13 @@ def _keys(path: Path) -> dict[str, dict[tuple, int]]:
                 "SELECT product_key, sku_id, effective_from FROM silver.dim_product").fetchall()},
             "dim_warehouse": {(w, str(d)): k for k, w, d in con.execute(
                 "SELECT warehouse_key, warehouse_id, effective_from FROM silver.dim_warehouse").fetchall()},
+            # entity maps: one key per SKU and warehouse, whatever its versions (the snapshot's pairs)
+            "sku_map": dict(con.execute("SELECT sku_id, sku_entity_key FROM silver.key_map_sku").fetchall()),
+            "warehouse_entity_map": dict(con.execute(
+                "SELECT warehouse_id, warehouse_entity_key FROM silver.key_map_warehouse").fetchall()),
+            "dim_product_entity": set(con.execute("SELECT sku_id, sku_entity_key FROM silver.dim_product").fetchall()),
+            "dim_warehouse_entity": set(con.execute(
+                "SELECT warehouse_id, warehouse_entity_key FROM silver.dim_warehouse").fetchall()),
         }
     finally:
         con.close()
@@ -67,6 +75,11 @@ def test_full_refresh_keeps_every_key_and_appends_new_versions(tmp_path):
     assert first["product_map"] == {("SKU-2", "2024-01-01"): 1, ("SKU-3", "2024-01-01"): 2, ("SKU-3", "2024-06-01"): 3}
     assert first["dim_product"] == first["product_map"]
     assert first["dim_warehouse"] == first["warehouse_map"] == {("WH-2", "2024-01-01"): 1, ("WH-3", "2024-01-01"): 2}
+    # SKU-3's two versions share one entity key
+    assert first["sku_map"] == {"SKU-2": 1, "SKU-3": 2}
+    assert first["dim_product_entity"] == set(first["sku_map"].items())
+    assert first["warehouse_entity_map"] == {"WH-2": 1, "WH-3": 2}
+    assert first["dim_warehouse_entity"] == set(first["warehouse_entity_map"].items())
 
     # New versions sorting before every old one (SKU-1, WH-1) and between them; old versions loaded again
     # (no second key for them).
@@ -82,3 +95,7 @@ def test_full_refresh_keeps_every_key_and_appends_new_versions(tmp_path):
     assert second["warehouse_map"][("WH-1", "2024-01-01")] == 3
     assert second["dim_product"] == second["product_map"]
     assert second["dim_warehouse"] == second["warehouse_map"]
+    assert second["sku_map"] == {"SKU-2": 1, "SKU-3": 2, "SKU-1": 3}
+    assert second["warehouse_entity_map"] == {"WH-2": 1, "WH-3": 2, "WH-1": 3}
+    assert second["dim_product_entity"] == set(second["sku_map"].items())
+    assert second["dim_warehouse_entity"] == set(second["warehouse_entity_map"].items())

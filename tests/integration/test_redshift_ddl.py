@@ -50,9 +50,9 @@ def silver_creates(rendered: str) -> dict[str, str]:
 def test_fact_tables_are_distributed_and_sorted(rendered):
     creates = silver_creates(rendered)
     # the lean ledger holds integer version keys (product_key: ~100K SKUs' versions, an even spread); the
-    # snapshot keeps its natural keys
+    # lean snapshot is distributed on the SKU's entity key, its pairs' identity across versions
     for fact, dist, sort in (("fct_inventory_transactions", "product_key", "event_date"),
-                             ("fct_inventory_snapshot_month_end", "sku_id", "month_end_date")):
+                             ("fct_inventory_snapshot_month_end", "sku_entity_key", "month_end_date")):
         assert re.search(rf"distkey\s*\({dist}\)", creates[fact], re.I), fact
         assert re.search(rf"sortkey\s*\({sort}\b", creates[fact], re.I), fact
     assert all(re.search(r"diststyle", ddl, re.I) for ddl in creates.values())

@@ -18,7 +18,8 @@ EXPECTED_SILVER_GOLD = {
                "fct_inventory_transactions", "transaction_rejects",
                "fct_inventory_snapshot_month_end", "cdc_inventory_transactions", "stock_levels_current", "cdc_rejects",
                "fct_inventory_transactions_all_history", "fct_inventory_transactions_detail",
-               "key_map_product_version", "key_map_warehouse_version"},
+               "key_map_product_version", "key_map_warehouse_version", "key_map_sku", "key_map_warehouse",
+               "fct_inventory_snapshot_month_end_detail"},
     "gold": {"gold_inventory_value_monthly", "gold_inventory_value_by_region", "gold_inventory_value_trend",
              "gold_unvalued_stock_monthly"},
 }

@@ -18,27 +18,51 @@
 -- writes nothing.
 {%- set restate_from = gold_restate_from() if is_incremental() else none %}
 {%- set nothing_to_restate = is_incremental() and restate_from is none %}
-with cells as (
+-- The snapshot's rows per warehouse x category (the product version in force at month end) x month: a
+-- hash join to dim_product on its key, then the cells (thousands a month) take the warehouse version in
+-- force at month end (id, currency) and are translated to USD at that currency's closing rate. One
+-- currency per cell, so translating the cell's sum equals summing per-row translations to the cent.
+with rows_by_category as (
     select
-        month_end_date,
-        month_key,
-        warehouse_id,
-        category_code,
-        currency_code,
-        cast(sum(quantity_on_hand) as bigint) as quantity_on_hand,
-        sum(value_local) as value_local,
-        sum(value_usd) as value_usd,
-        max(bronze_loaded_through) as bronze_loaded_through,
-        max(build_id) as build_id
-    from {{ ref('fct_inventory_snapshot_month_end') }}
+        s.month_end_date,
+        s.warehouse_entity_key,
+        p.category_code,
+        cast(sum(s.quantity_on_hand) as bigint) as quantity_on_hand,
+        sum(s.value_local) as value_local,
+        max(s.bronze_loaded_through) as bronze_loaded_through,
+        max(s.build_id) as build_id
+    from {{ ref('fct_inventory_snapshot_month_end') }} as s
+    inner join {{ ref('dim_product') }} as p on p.product_key = s.product_key
     {% if restate_from is not none -%}
     -- the restated months and their prior-year months, not the eleven months between: two months of
     -- the snapshot for a daily run, not thirteen
-    where month_key >= {{ month_key(restate_from) }}
-       or (month_key >= {{ prior_year_month_key(month_key(restate_from)) }}
-           and month_key <= (select {{ prior_year_month_key('max(month_key)') }} from {{ ref('fct_inventory_snapshot_month_end') }}))
+    where s.month_end_date >= {{ restate_from }}
+       or (s.month_end_date >= {{ dbt.dateadd('year', -1, dbt.date_trunc('month', restate_from)) }}
+           and s.month_end_date < (
+               select {{ dbt.dateadd('month', 1, dbt.dateadd('year', -1, dbt.date_trunc('month', 'max(month_end_date)'))) }}
+               from {{ ref('fct_inventory_snapshot_month_end') }}))
     {% endif -%}
-    group by month_end_date, month_key, warehouse_id, category_code, currency_code
+    group by s.month_end_date, s.warehouse_entity_key, p.category_code
+),
+
+cells as (
+    select
+        r.month_end_date,
+        {{ month_key('r.month_end_date') }} as month_key,
+        w.warehouse_id,
+        r.category_code,
+        w.currency_code,
+        r.quantity_on_hand,
+        r.value_local,
+        {{ translate_to_reporting('r.value_local', 'fx.month_end_usd_per_unit') }} as value_usd,
+        r.bronze_loaded_through,
+        r.build_id
+    from rows_by_category as r
+    inner join {{ ref('dim_warehouse') }} as w
+        on w.warehouse_entity_key = r.warehouse_entity_key
+        and r.month_end_date >= w.effective_from and r.month_end_date < w.effective_to
+    left join {{ ref('fx_rates_monthly') }} as fx
+        on fx.currency_code = w.currency_code and fx.month_end_date = r.month_end_date
 ),
 
 watermark as (

@@ -5,18 +5,22 @@ with loaded as (
     {{ latest_loaded(source('bronze', 'products'), ['sku_id', 'valid_from']) }}
 ),
 
--- Each version's integer key: the map is built from the same Bronze table before this model.
+-- Each version's integer key, and its SKU's: the maps are built from the same Bronze table before this model.
 versions as (
     select
         k.product_key,
+        e.sku_entity_key,
         loaded.*
     from loaded
     inner join {{ ref('key_map_product_version') }} as k
         on k.sku_id = loaded.sku_id and k.valid_from = loaded.valid_from
+    inner join {{ ref('key_map_sku') }} as e
+        on e.sku_id = loaded.sku_id
 )
 
 select
     product_key,
+    sku_entity_key,
     sku_id,
     product_name,
     category_code,

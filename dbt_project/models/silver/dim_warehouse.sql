@@ -5,18 +5,22 @@ with loaded as (
     {{ latest_loaded(source('bronze', 'warehouses'), ['warehouse_id', 'valid_from']) }}
 ),
 
--- Each version's integer key: the map is built from the same Bronze table before this model.
+-- Each version's integer key, and its warehouse's: the maps are built from the same Bronze table before this model.
 versions as (
     select
         k.warehouse_key,
+        e.warehouse_entity_key,
         loaded.*
     from loaded
     inner join {{ ref('key_map_warehouse_version') }} as k
         on k.warehouse_id = loaded.warehouse_id and k.valid_from = loaded.valid_from
+    inner join {{ ref('key_map_warehouse') }} as e
+        on e.warehouse_id = loaded.warehouse_id
 )
 
 select
     warehouse_key,
+    warehouse_entity_key,
     warehouse_id,
     warehouse_name,
     region,

@@ -35,9 +35,17 @@ missing_month_end as (
         'no closing rate for a month end in use' as problem
     from (
         select distinct
-            currency_code,
-            month_end_date
-        from {{ ref('fct_inventory_snapshot_month_end') }}
+            w.currency_code,
+            s.month_end_date
+        from (
+            select distinct
+                warehouse_entity_key,
+                month_end_date
+            from {{ ref('fct_inventory_snapshot_month_end') }}
+        ) as s
+        inner join {{ ref('dim_warehouse') }} as w
+            on w.warehouse_entity_key = s.warehouse_entity_key
+            and s.month_end_date >= w.effective_from and s.month_end_date < w.effective_to
     ) as s
     left join {{ ref('fx_rates_monthly') }} as fx
         on fx.currency_code = s.currency_code and fx.month_end_date = s.month_end_date

@@ -1,6 +1,8 @@
 {{ config(meta={'dagster': {'ref': {'name': 'gold_inventory_value_monthly'}}}) }}
 -- Gold must not gain or lose value: per month, Gold equals the Silver snapshot in quantity exactly and
--- in USD value up to Gold's per-cell rounding to the cent (at most half a cent per cell).
+-- in USD value up to Gold's per-cell rounding to the cent (at most half a cent per cell). Silver's side
+-- translates every row at its warehouse's month-end rate, where Gold translates each cell's sum, and
+-- counts quantity without the dimensions, so a row Gold's joins lose shows here.
 with gold as (
     select
         month_end_date,
@@ -11,13 +13,34 @@ with gold as (
     group by month_end_date
 ),
 
-silver as (
+silver_quantity as (
     select
         month_end_date,
-        sum(value_usd) as silver_value_usd,
         sum(quantity_on_hand) as silver_quantity
     from {{ ref('fct_inventory_snapshot_month_end') }}
     group by month_end_date
+),
+
+silver_value as (
+    select
+        s.month_end_date,
+        sum({{ translate_to_reporting('s.value_local', 'fx.month_end_usd_per_unit') }}) as silver_value_usd
+    from {{ ref('fct_inventory_snapshot_month_end') }} as s
+    left join {{ ref('dim_warehouse') }} as w
+        on w.warehouse_entity_key = s.warehouse_entity_key
+        and s.month_end_date >= w.effective_from and s.month_end_date < w.effective_to
+    left join {{ ref('fx_rates_monthly') }} as fx
+        on fx.currency_code = w.currency_code and fx.month_end_date = s.month_end_date
+    group by s.month_end_date
+),
+
+silver as (
+    select
+        q.month_end_date,
+        v.silver_value_usd,
+        q.silver_quantity
+    from silver_quantity as q
+    left join silver_value as v on v.month_end_date = q.month_end_date
 )
 
 select *

@@ -6,15 +6,20 @@
 -- SKU and cost currency, naming its warehouses, its month ends and the fix.
 with unvalued as (
     select
-        sku_id,
-        currency_code,
-        warehouse_id,
-        min(month_end_date) as first_month_end,
-        max(month_end_date) as last_month_end,
+        p.sku_id,
+        w.currency_code,
+        w.warehouse_id,
+        min(s.month_end_date) as first_month_end,
+        max(s.month_end_date) as last_month_end,
         count(*) as month_ends
-    from {{ ref('fct_inventory_snapshot_month_end') }}
-    where unit_cost_local is null and quantity_on_hand <> 0
-    group by sku_id, currency_code, warehouse_id
+    from {{ ref('fct_inventory_snapshot_month_end') }} as s
+    left join {{ ref('dim_warehouse') }} as w
+        on w.warehouse_entity_key = s.warehouse_entity_key
+        and s.month_end_date >= w.effective_from and s.month_end_date < w.effective_to
+    left join {{ ref('key_map_sku') }} as p on p.sku_entity_key = s.sku_entity_key
+    -- no value_local: no standard cost in force (its quantity is never empty)
+    where s.value_local is null and s.quantity_on_hand <> 0
+    group by p.sku_id, w.currency_code, w.warehouse_id
 ),
 
 by_sku as (
