@@ -33,6 +33,19 @@ def row_counts(query: Query, keys: Iterable[dg.AssetKey]) -> dict[dg.AssetKey, i
     return {k: by_name[k.to_user_string()] for k in keys}
 
 
+def views(query: Query, keys: Iterable[dg.AssetKey]) -> set[dg.AssetKey]:
+    """The keys that are views (information_schema, any engine). A view's count(*) runs its query: the
+    ledger's detail view joins every fact row to every Bronze row (13 GB and a minute at `medium`)."""
+    keys = list(keys)
+    if not keys:
+        return set()
+    schemas = ", ".join(sorted({quote_literal(k.path[0]) for k in keys}))
+    rows = query(f"SELECT table_schema, table_name FROM information_schema.tables "
+                 f"WHERE table_type = 'VIEW' AND table_schema IN ({schemas})")
+    found = {(schema, table) for schema, table in rows}
+    return {k for k in keys if tuple(k.path) in found}
+
+
 def column_types(query: Query, keys: Iterable[dg.AssetKey]) -> dict[dg.AssetKey, list[tuple[str, str]]]:
     """(column, type) per table in table order, from information_schema (DuckDB, Redshift, PostgreSQL)."""
     keys = list(keys)
@@ -65,13 +78,17 @@ def _asset_key(context: dg.AssetExecutionContext, event) -> dg.AssetKey | None:
 
 def table_metadata(context: dg.AssetExecutionContext, keys: list[dg.AssetKey], query: Query,
                    extra: ExtraMetadata) -> dict[dg.AssetKey, dict]:
-    """Row count, last-updated time and typed column schema per built table, and the extra metadata."""
-    counts = row_counts(query, keys)
+    """Row count (tables only, not views), last-updated time and typed column schema per built relation,
+    and the extra metadata."""
+    not_views = set(keys) - views(query, keys)
+    counts = row_counts(query, [key for key in keys if key in not_views])
     types = column_types(query, keys)
     updated = dg.MetadataValue.timestamp(time.time())
     metadata = {}
     for key in keys:
-        metadata[key] = {"dagster/row_count": counts[key], "dagster/last_updated_timestamp": updated}
+        metadata[key] = {"dagster/last_updated_timestamp": updated}
+        if key in counts:
+            metadata[key]["dagster/row_count"] = counts[key]
         if types.get(key):
             declared = context.assets_def.specs_by_key[key].metadata.get("dagster/column_schema")
             metadata[key]["dagster/column_schema"] = typed_schema(declared, types[key])

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import re
 from datetime import date, timedelta
+from types import SimpleNamespace
 
 import dagster as dg
 import duckdb
@@ -14,7 +15,13 @@ from inventory_platform.lib.duckdb_warehouse import DuckDBWarehouse
 from inventory_platform.reporting.trend_chart import trend_chart_png
 from inventory_platform.reporting.trend_metadata import TREND_KEY, trend_asset_metadata, trend_metadata
 from inventory_platform.reporting.yoy import yoy_trend
-from inventory_platform.transform.materialization_metadata import column_types, row_counts, typed_schema, with_table_metadata
+from inventory_platform.transform.materialization_metadata import (
+    column_types,
+    row_counts,
+    table_metadata,
+    typed_schema,
+    with_table_metadata,
+)
 
 TREND_DDL = """CREATE TABLE gold.gold_inventory_value_trend (
     month_end_date DATE, month_key INTEGER, scope VARCHAR, scope_name VARCHAR, quantity_on_hand HUGEINT,
@@ -98,3 +105,23 @@ def test_a_warehouse_error_never_costs_the_materializations_dbt_made():
     out = list(with_table_metadata(dg.build_asset_context(), events, unreachable, {TREND_KEY: trend_asset_metadata}))
     assert out == events
 
+
+
+def test_views_are_not_counted_since_counting_one_runs_its_query(warehouse):
+    """A view's count(*) runs the view: the ledger's detail view joins the whole fact to all of Bronze."""
+    with duckdb.connect(warehouse.path) as con:
+        con.execute("CREATE VIEW silver.dim_category_detail AS SELECT * FROM silver.dim_category")
+    table, view = dg.AssetKey(["silver", "dim_category"]), dg.AssetKey(["silver", "dim_category_detail"])
+    statements = []
+
+    def query(sql: str):
+        statements.append(sql)
+        return warehouse.query(sql)
+
+    # table_metadata reads the step's asset specs (declared column descriptions) from the context.
+    context = SimpleNamespace(assets_def=SimpleNamespace(specs_by_key={k: dg.AssetSpec(k) for k in (table, view)}))
+    metadata = table_metadata(context, [table, view], query, {})
+    assert metadata[table]["dagster/row_count"] == 2
+    assert "dagster/row_count" not in metadata[view]
+    assert [c.name for c in metadata[view]["dagster/column_schema"].columns] == ["category_code", "category_name"]
+    assert not [sql for sql in statements if "dim_category_detail" in sql and "count(" in sql]
