@@ -77,14 +77,17 @@
     the rows of overlapping files (a re-sent or corrected file and the file it corrects) are ranked, among
     themselves: every version of a key they hold is in one of them. The ranges come from the Parquet
     footers of the files the view reads (the load log names them; bronze_in_place_files), read before the
-    statement in a fraction of a second; a file whose footer has no statistics for transaction_id, or whose
-    path DuckDB would read as a pattern, counts as overlapping every file. -#}
+    statement in a fraction of a second. A file whose footer has no statistics for transaction_id, or whose
+    path DuckDB would read as a pattern, could share a key with any file: then the portable reading. -#}
 {% macro duckdb__latest_restated_versions(bronze_ledger, restate_from, restate_until) -%}
     {%- set files = bronze_in_place_files(bronze_ledger) -%}
     {%- if files is none -%}
         {{ return(default__latest_restated_versions(bronze_ledger, restate_from, restate_until)) }}
     {%- endif -%}
     {%- set shared = bronze_files_sharing_keys(files) -%}
+    {%- if shared['file_keys'] and shared['low'] is none -%}
+        {{ return(default__latest_restated_versions(bronze_ledger, restate_from, restate_until)) }}
+    {%- endif -%}
     {%- set in_window = in_restated_days(restate_from, restate_until, 'src.event_ts') -%}
     select src.*, 1 as _load_rank
     from {{ bronze_ledger }} as src
@@ -92,8 +95,8 @@
     {%- if shared['file_keys'] %}
         and src._load_file_key not in ({{ shared['file_keys'] | join(', ') }})
     union all
-    {%- set shared_files = 'src._load_file_key in (' ~ (shared['file_keys'] | join(', ')) ~ ')' ~
-            ((' and src.transaction_id between ' ~ shared['low'] ~ ' and ' ~ shared['high']) if shared['low'] is not none else '') %}
+    {%- set shared_files = 'src._load_file_key in (' ~ (shared['file_keys'] | join(', ')) ~ ') and src.transaction_id between '
+                           ~ shared['low'] ~ ' and ' ~ shared['high'] %}
     {{ latest_loaded('(select * from ' ~ bronze_ledger ~ ' as src where ' ~ shared_files ~ ' and src.transaction_id in '
                      ~ '(select src.transaction_id from ' ~ bronze_ledger ~ ' as src where ' ~ shared_files
                      ~ ' and ' ~ in_window ~ '))', ['transaction_id']) }}
@@ -101,7 +104,7 @@
 {%- endmacro %}
 
 {#- The load_file_keys of the files (bronze_in_place_files) whose transaction_id range overlaps another's or
-    is unknown, and the lowest and highest id they hold (none when one is unknown). -#}
+    is unknown, and the lowest and highest id they hold (none when a range is unknown). -#}
 {% macro bronze_files_sharing_keys(files) -%}
     {%- set listed = run_query('select load_file_key, read_path from ' ~ files ~ ' as f').rows -%}
     {%- set readable = [] -%}
