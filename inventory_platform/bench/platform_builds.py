@@ -132,8 +132,11 @@ def ensure_history(data: BenchData, last_day, rebuild: bool = False) -> tuple[Hi
     return history, build_history(data, history)
 
 
-def daily_increment(data: BenchData, history: History) -> dict:
-    """Land the day after the history and run daily_batch_load for it, on a copy of the built warehouse."""
+def daily_increment(data: BenchData, history: History, in_place: bool = False) -> dict:
+    """Land the day after the history and run daily_batch_load for it, on a copy of the built warehouse, or
+    `in_place` on the warehouse itself (when the disk cannot hold a copy: ~30 GB at `full`). A history
+    that took its increment in place no longer holds exactly its days: its build record goes, so the
+    next bench run builds it again rather than reusing it."""
     day = history.last_day + timedelta(days=1)
     if day not in data.days():
         raise BenchRunFailed(f"no simulated day {day} after history {history.root.name}")
@@ -141,11 +144,16 @@ def daily_increment(data: BenchData, history: History) -> dict:
     if work.exists():
         shutil.rmtree(work)
     work.mkdir(parents=True)
-    _require_free_disk(work, 2 * history.duckdb_path.stat().st_size + (2 << 30), "a copy of the warehouse and the day's run")
-    shutil.copy2(history.duckdb_path, work / history.duckdb_path.name)
-    duckdb_path = work / history.duckdb_path.name
+    if in_place:
+        history.build_record.unlink()
+        duckdb_path = history.duckdb_path
+    else:
+        _require_free_disk(work, _copy_bytes(history), "a copy of the warehouse and the day's run")
+        shutil.copy2(history.duckdb_path, work / history.duckdb_path.name)
+        duckdb_path = work / history.duckdb_path.name
     # The day lands in the history's own landing zone (the paths the warehouse already loaded from stay
-    # the same, so reference files are recognised as loaded), and is taken away again afterwards.
+    # the same, so reference files are recognised as loaded), and is taken away again afterwards unless
+    # the warehouse itself loaded it.
     landed = data.land_day(history.landing, day)
     # Counted before the day is taken away: Bronze reads the landed files in place.
     try:
@@ -158,7 +166,8 @@ def daily_increment(data: BenchData, history: History) -> dict:
                                       [day]).fetchone()[0]
             gold_month = con.execute("select max(month_end_date) from gold.gold_inventory_value_monthly").fetchone()[0]
     finally:
-        landed.unlink()
+        if not in_place:
+            landed.unlink()
     expected = data.ledger_rows_through(day) - data.ledger_rows_through(history.last_day)
     slowest = slowest_dbt_nodes(measured.log)
     if not bronze_rows == silver_rows == expected:
@@ -170,6 +179,11 @@ def daily_increment(data: BenchData, history: History) -> dict:
             "checks": result["runs"][0]["checks"], "gold_latest_month_end": str(gold_month), "slowest_dbt_nodes": slowest}
 
 
+def _copy_bytes(history: History) -> int:
+    """Free disk an increment on a copy needs: the copy, the day's growth and DuckDB's spill."""
+    return 2 * history.duckdb_path.stat().st_size + (2 << 30)
+
+
 def _require_free_disk(path: Path, needed: int, purpose: str) -> None:
     free = shutil.disk_usage(path).free
     if free < needed:
@@ -178,11 +192,14 @@ def _require_free_disk(path: Path, needed: int, purpose: str) -> None:
 
 
 def measure_daily_increment(data: BenchData, history: History, runs: int) -> dict:
-    """Median of `runs` increments of the same day, each on a fresh copy of the history's warehouse."""
-    samples = [daily_increment(data, history) for _ in range(runs)]
+    """Median of `runs` increments of the same day, each on a fresh copy of the history's warehouse; one
+    increment on the warehouse itself when the disk cannot hold a copy."""
+    in_place = shutil.disk_usage(history.root).free < _copy_bytes(history)
+    runs = 1 if in_place else runs
+    samples = [daily_increment(data, history, in_place) for _ in range(runs)]
     first = samples[0]
     return {"day": first["day"], "day_rows": first["day_rows"], "history_ledger_rows": first["history_ledger_rows"],
-            "checks": first["checks"], "runs": runs,
+            "checks": first["checks"], "runs": runs, "in_place": in_place,
             "median_wall_s": round(statistics.median(s["wall_s"] for s in samples), 2),
             "median_job_s": round(statistics.median(s["job_s"] for s in samples), 2),
             "median_load_definitions_s": round(statistics.median(s["load_definitions_s"] for s in samples), 2),

@@ -10,7 +10,7 @@ from pydantic import Field
 from inventory_platform.dagster_adapter import InventoryDbtCli
 from inventory_platform.settings import DBT_PROJECT_DIR, Settings
 from inventory_platform.transform.check_failures import dbt_artifact, explained_check_results, why_dbt_failed
-from inventory_platform.transform.dbt_cli import dbt_executable, keep_partial_parse
+from inventory_platform.transform.dbt_cli import dbt_executable, finish_invocation
 from inventory_platform.transform.dbt_translator import InventoryDbtTranslator
 from inventory_platform.transform.ledger_pass import WINDOW, Chunk, chunk_models, latest_chunk
 from inventory_platform.transform.materialization_metadata import ExtraMetadata, with_table_metadata
@@ -99,7 +99,7 @@ def _run_dbt(dbt: DbtCliResource, args: list[str], warehouse: dg.ConfigurableRes
             invocation.project = project
         # Held until dbt exits, then recorded with row counts (see materialization_metadata).
         events = list(invocation.stream())
-    keep_partial_parse(invocation)
+    finish_invocation(invocation)
     return invocation, events
 
 

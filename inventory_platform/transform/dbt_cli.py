@@ -6,11 +6,16 @@ for the same target and connection. dagster-dbt copies `target/partial_parse.msg
 invocation's own target folder but never copies the result back, so every run re-parsed in full.
 `keep_partial_parse` does that after each invocation. dbt still decides whether it can use the
 file (it re-parses after any change of project files, vars, target or profile).
+
+dagster-dbt also never removes those per-invocation folders (~5 MB each: manifest, run results, compiled
+SQL); a deployment makes several a day and a chunked first build one a chunk. `prune_invocation_folders`
+keeps the newest ones for debugging and removes the rest.
 """
 
 import os
 import shutil
 import sys
+import time
 from pathlib import Path
 
 from dagster_dbt import DbtCliInvocation
@@ -18,6 +23,27 @@ from dagster_dbt import DbtCliInvocation
 from inventory_platform.settings import DBT_PROJECT_DIR
 
 PARTIAL_PARSE = "partial_parse.msgpack"
+KEPT_INVOCATION_FOLDERS = 50
+# Never a folder this young: another process's invocation may still be writing or reading it.
+_MIN_AGE_S = 3600
+
+
+def finish_invocation(invocation: DbtCliInvocation) -> None:
+    """What every dbt invocation of the platform does when dbt has exited."""
+    keep_partial_parse(invocation)
+    prune_invocation_folders()
+
+
+def prune_invocation_folders(keep: int = KEPT_INVOCATION_FOLDERS) -> list[Path]:
+    """Remove the invocation folders under target/ beyond the newest `keep` that are older than an hour."""
+    target = DBT_PROJECT_DIR / "target"
+    folders = sorted((p for p in target.iterdir() if p.is_dir()), key=lambda p: p.stat().st_mtime, reverse=True) \
+        if target.is_dir() else []
+    cutoff = time.time() - _MIN_AGE_S
+    removed = [p for p in folders[keep:] if p.stat().st_mtime < cutoff]
+    for folder in removed:
+        shutil.rmtree(folder, ignore_errors=True)
+    return removed
 
 
 def keep_partial_parse(invocation: DbtCliInvocation) -> None:

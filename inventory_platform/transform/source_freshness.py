@@ -14,7 +14,7 @@ import dagster as dg
 from dagster_dbt import DbtCliResource
 
 from inventory_platform.landing_contract import SOURCE_TABLES
-from inventory_platform.transform.dbt_cli import keep_partial_parse
+from inventory_platform.transform.dbt_cli import finish_invocation
 
 SOURCE_FRESHNESS_CHECK = "dbt_source_freshness"
 _SEVERITY = {"warn": dg.AssetCheckSeverity.WARN}  # everything else that is not a pass is an error
@@ -75,7 +75,7 @@ def build_source_freshness_checks(tables: Iterable[str]) -> dg.AssetChecksDefini
         selected = sorted(k.asset_key.path[1] for k in context.selected_asset_check_keys)
         select = " ".join(f"source:bronze.{t}" for t in selected)  # one value: dagster-dbt reads one after --select
         invocation = dbt.cli(["source", "freshness", "--select", select], raise_on_error=False).wait()
-        keep_partial_parse(invocation)
+        finish_invocation(invocation)
         results = {r["unique_id"].rsplit(".", 1)[-1]: r
                    for r in invocation.get_artifact("sources.json").get("results", [])}
         context.log.info(f"dbt source freshness at {datetime.now().isoformat(timespec='seconds')}: "

@@ -37,7 +37,7 @@ def _platform(outcomes: list[str], calls: list[dict]):
         with duckdb.connect(env["INVENTORY_DUCKDB_PATH"]) as con:
             con.execute("create schema if not exists silver")
             con.execute("create table if not exists silver.fct_inventory_transactions as select 1 as attempt where false")
-            con.execute("insert into silver.fct_inventory_transactions values (?)", [len(calls)])
+            con.execute("insert into silver.fct_inventory_transactions (attempt) values (?)", [len(calls)])
         if outcomes.pop(0) == "killed":
             raise platform_builds.BenchRunFailed("platform_run full failed (exit -9)")
         return Measured(12.5, 100.0, 0, log), {"load_definitions_s": 1.0, "runs": []}
@@ -73,3 +73,46 @@ def test_an_interrupted_build_of_other_inputs_starts_over(data, monkeypatch):
     _, record = platform_builds.ensure_history(data, DAY)
     assert _attempts_in_warehouse(data) == [2]
     assert record["resumed"] is False and record["ledger_rows"] == 11
+
+
+def test_a_warehouse_the_disk_cannot_copy_takes_its_increment_in_place_and_is_rebuilt_next_time(data, monkeypatch):
+    """At `full` the warehouse (~30 GB) and a copy of it do not fit beside the landing zone: the long
+    history's daily increment then runs on the warehouse itself, once, and the bench builds it again later."""
+    next_day = date(2025, 1, 2)
+    (data.landing / INVENTORY_TRANSACTIONS.name / f"date={next_day}").mkdir()
+    manifest = json.loads((data.landing / MANIFEST_FILE).read_text())
+    manifest["files"].append({"path": f"{INVENTORY_TRANSACTIONS.name}/date={next_day}/part-0.parquet", "rows": 4})
+    (data.landing / MANIFEST_FILE).write_text(json.dumps(manifest))
+    calls = []
+    build = _platform(["done", "done"], calls)
+
+    def run(args, env, log):
+        if args[0] == "full":
+            return build(args, env, log)
+        calls.append(args)
+        log.parent.mkdir(parents=True, exist_ok=True)
+        log.write_text("")
+        assert (data.history(DAY).landing / INVENTORY_TRANSACTIONS.name / f"date={next_day}").exists()
+        with duckdb.connect(env["INVENTORY_DUCKDB_PATH"]) as con:
+            con.execute("create schema bronze; create schema gold")
+            con.execute("create table bronze.inventory_transactions as select timestamp '2025-01-02 10:00' as event_ts "
+                        "from range(4)")
+            con.execute("create table gold.gold_inventory_value_monthly as select date '2025-01-31' as month_end_date")
+            con.execute("alter table silver.fct_inventory_transactions add column event_date date")
+            con.execute("insert into silver.fct_inventory_transactions (event_date) select date '2025-01-02' from range(4)")
+        return Measured(3.0, 50.0, 0, log), {"load_definitions_s": 0.5, "runs": [{"seconds": 2.0, "checks": 7}]}
+
+    monkeypatch.setattr(platform_builds, "_platform_run", run)
+    history, _ = platform_builds.ensure_history(data, DAY)
+    size = history.duckdb_path.stat().st_size
+    free = platform_builds._copy_bytes(history) - 1
+    monkeypatch.setattr(platform_builds.shutil, "disk_usage", lambda path: type("Usage", (), {"free": free})())
+    result = platform_builds.measure_daily_increment(data, history, runs=3)
+    assert result["in_place"] is True and result["runs"] == 1 and result["day_rows"] == 4
+    assert calls == [["full"], ["daily", str(next_day)]]
+    assert history.duckdb_path.stat().st_size >= size  # the increment went into the history's own warehouse
+    with duckdb.connect(str(history.duckdb_path), read_only=True) as con:
+        assert con.execute("select count(*) from bronze.inventory_transactions").fetchone()[0] == 4
+    assert not history.is_built  # no longer exactly its days: the next bench builds it again
+    platform_builds.ensure_history(data, DAY)
+    assert calls[-1] == ["full"]

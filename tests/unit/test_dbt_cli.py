@@ -22,3 +22,28 @@ def test_partial_parse_is_carried_to_the_project_target(monkeypatch, tmp_path):
     keep_partial_parse(SimpleNamespace(target_path=run_target))
     assert (project / "target" / "partial_parse.msgpack").read_bytes() == b"new"
     assert sorted(p.name for p in (project / "target").iterdir()) == ["partial_parse.msgpack"]
+
+
+def test_only_the_newest_invocation_folders_are_kept(monkeypatch, tmp_path):
+    """dagster-dbt gives every invocation its own target folder and never removes one (1.3 GB of them on a
+    development machine after a week): the newest are kept, and none younger than an hour is touched."""
+    import os
+    import time
+
+    project = tmp_path / "project"
+    target = project / "target"
+    target.mkdir(parents=True)
+    (target / "partial_parse.msgpack").write_bytes(b"parse")
+    now = time.time()
+    for i in range(6):  # dbt_silver_gold-0 the oldest, two hours apart
+        folder = target / f"dbt_silver_gold-{i}"
+        (folder / "run").mkdir(parents=True)
+        (folder / "manifest.json").write_text("{}")
+        os.utime(folder, (now - (6 - i) * 7200, now - (6 - i) * 7200))
+    (target / "running-now").mkdir()
+    monkeypatch.setattr(dbt_cli, "DBT_PROJECT_DIR", project)
+
+    removed = dbt_cli.prune_invocation_folders(keep=2)
+    assert sorted(p.name for p in removed) == [f"dbt_silver_gold-{i}" for i in range(5)]
+    assert sorted(p.name for p in target.iterdir()) == ["dbt_silver_gold-5", "partial_parse.msgpack", "running-now"]
+    assert dbt_cli.prune_invocation_folders(keep=0) == [target / "dbt_silver_gold-5"]  # "running-now" is too young
