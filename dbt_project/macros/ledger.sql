@@ -73,7 +73,7 @@
     which a key repeats (validation.py), so a key can have two versions only in two files whose
     transaction_id ranges overlap, and a row of a file whose range overlaps no other file's is the only
     version of its key: it passes through when its day is in the window, without the count of every key
-    and the semi-join of the window's keys (at `medium` 32 s and 24 s of a 37M-row chunk's 40 s). Only
+    and the semi-join of the window's keys (a 37M-row `medium` chunk's resolved ledger: 34 s -> 5 s). Only
     the rows of overlapping files (a re-sent or corrected file and the file it corrects) are ranked, among
     themselves: every version of a key they hold is in one of them. The ranges come from the Parquet
     footers of the files the view reads (the load log names them; bronze_in_place_files), read before the
