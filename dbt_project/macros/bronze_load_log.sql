@@ -8,8 +8,9 @@
 #}
 
 {#
-  The load log's rows of the files a Bronze relation serves, one per file (batch_id, source_file, file_day,
-  rows_loaded, loaded_at), as a subquery; none when the relation is not read in place (a table, another
+  The load log's rows of the files a Bronze relation serves, one per file (load_file_key, batch_id,
+  source_file, file_day, rows_loaded, loaded_at, and read_path: the file the view reads, absolute as
+  in_place.resolve makes it), as a subquery; none when the relation is not read in place (a table, another
   engine, a unit test's fixture, or rendering without a warehouse). The log sits beside the view in the
   same schema: built with api.Relation.create, not source(), because it is the view's own bookkeeping,
   not another input of the graph. `file_day` is the file's date= folder, which the loader requires every
@@ -29,6 +30,8 @@
                                          identifier=bronze_relation.identifier) -%}
     {%- set log = api.Relation.create(database=bronze_relation.database, schema=bronze_relation.schema,
                                       identifier='load_log') -%}
+    {%- set root = api.Relation.create(database=bronze_relation.database, schema=bronze_relation.schema,
+                                       identifier='landing_root') -%}
     {%- if built is none or not built.is_view
            or adapter.get_relation(database=log.database, schema=log.schema, identifier=log.identifier) is none -%}
         {{ return(none) }}
@@ -38,11 +41,16 @@
     {%- set files -%}
     (
         select
+            load_file_key,
             batch_id,
             source_file,
             try_cast(regexp_extract(source_file, 'date=([0-9]{4}-[0-9]{2}-[0-9]{2})', 1) as date) as file_day,
             rows_loaded,
-            loaded_at
+            loaded_at,
+            case
+                when read_path like '/%' or (select max(path) from {{ root }}) is null then read_path
+                else (select max(path) from {{ root }}) || '/' || read_path
+            end as read_path
         from {{ log }}
         where source_table = '{{ bronze_relation.identifier }}' and status = 'loaded'
             and read_path is not null and offload_id is null and rows_loaded > 0

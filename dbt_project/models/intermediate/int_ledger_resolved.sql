@@ -17,14 +17,7 @@
 {%- set restate_until = window.get('until') %}
 {%- set bronze_ledger = source('bronze', 'inventory_transactions') %}
 with batch_ledger as (
-    {% if restate_from is none and restate_until is none -%}
-    {{ latest_loaded_ranking_repeats(bronze_ledger, ['transaction_id']) }}
-    {%- elif restate_until is none -%}
-    {{ latest_loaded(restated_key_versions(bronze_ledger, restate_from), ['transaction_id']) }}
-    {%- else -%}
-    {#- a chunk is large (a month or more): rank only its repeated keys, as for the whole history -#}
-    {{ latest_loaded_ranking_repeats(restated_key_versions(bronze_ledger, restate_from, restate_until), ['transaction_id']) }}
-    {%- endif %}
+    {{ latest_restated_versions(bronze_ledger, restate_from, restate_until) }}
 ),
 
 streamed as (

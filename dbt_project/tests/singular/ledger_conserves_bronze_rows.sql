@@ -11,13 +11,7 @@
 {%- set bronze = source('bronze', 'inventory_transactions') %}
 {%- set everything = '1900-01-01' in checked_from %}
 with latest_batch as (
-    {% if everything and until is none -%}
-    {{ latest_loaded_ranking_repeats(bronze, ['transaction_id']) }}
-    {%- elif until is none -%}
-    {{ latest_loaded(restated_key_versions(bronze, checked_from), ['transaction_id']) }}
-    {%- else -%}
-    {{ latest_loaded_ranking_repeats(restated_key_versions(bronze, checked_from, until), ['transaction_id']) }}
-    {%- endif %}
+    {{ latest_restated_versions(bronze, none if everything and until is none else checked_from, until) }}
 ),
 
 streamed as (
