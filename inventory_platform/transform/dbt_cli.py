@@ -37,13 +37,21 @@ def finish_invocation(invocation: DbtCliInvocation) -> None:
 def prune_invocation_folders(keep: int = KEPT_INVOCATION_FOLDERS) -> list[Path]:
     """Remove the invocation folders under target/ beyond the newest `keep` that are older than an hour."""
     target = DBT_PROJECT_DIR / "target"
-    folders = sorted((p for p in target.iterdir() if p.is_dir()), key=lambda p: p.stat().st_mtime, reverse=True) \
-        if target.is_dir() else []
+    aged = sorted(((mtime, p) for p in (target.iterdir() if target.is_dir() else ())
+                   if p.is_dir() and (mtime := _mtime(p)) is not None), reverse=True)
     cutoff = time.time() - _MIN_AGE_S
-    removed = [p for p in folders[keep:] if p.stat().st_mtime < cutoff]
+    removed = [p for mtime, p in aged[keep:] if mtime < cutoff]
     for folder in removed:
         shutil.rmtree(folder, ignore_errors=True)
     return removed
+
+
+def _mtime(path: Path) -> float | None:
+    """None for a folder gone meanwhile (another process pruning at the same moment)."""
+    try:
+        return path.stat().st_mtime
+    except OSError:
+        return None
 
 
 def keep_partial_parse(invocation: DbtCliInvocation) -> None:
