@@ -33,15 +33,19 @@ def row_counts(query: Query, keys: Iterable[dg.AssetKey]) -> dict[dg.AssetKey, i
     return {k: by_name[k.to_user_string()] for k in keys}
 
 
+def _schemas_of(keys: list[dg.AssetKey]) -> str:
+    """The keys' schemas as a SQL list of quoted literals."""
+    return ", ".join(sorted({quote_literal(k.path[0]) for k in keys}))
+
+
 def views(query: Query, keys: Iterable[dg.AssetKey]) -> set[dg.AssetKey]:
     """The keys that are views (information_schema, any engine). A view's count(*) runs its query: the
     ledger's detail view joins every fact row to every Bronze row (13 GB and a minute at `medium`)."""
     keys = list(keys)
     if not keys:
         return set()
-    schemas = ", ".join(sorted({quote_literal(k.path[0]) for k in keys}))
     rows = query(f"SELECT table_schema, table_name FROM information_schema.tables "
-                 f"WHERE table_type = 'VIEW' AND table_schema IN ({schemas})")
+                 f"WHERE table_type = 'VIEW' AND table_schema IN ({_schemas_of(keys)})")
     found = {(schema, table) for schema, table in rows}
     return {k for k in keys if tuple(k.path) in found}
 
@@ -51,9 +55,8 @@ def column_types(query: Query, keys: Iterable[dg.AssetKey]) -> dict[dg.AssetKey,
     keys = list(keys)
     if not keys:
         return {}
-    schemas = ", ".join(sorted({quote_literal(k.path[0]) for k in keys}))
     rows = query("SELECT table_schema, table_name, column_name, data_type FROM information_schema.columns "
-                 f"WHERE table_schema IN ({schemas}) ORDER BY table_schema, table_name, ordinal_position")
+                 f"WHERE table_schema IN ({_schemas_of(keys)}) ORDER BY table_schema, table_name, ordinal_position")
     wanted = {tuple(k.path): k for k in keys}
     found: dict[dg.AssetKey, list[tuple[str, str]]] = {}
     for schema, table, column, data_type in rows:
@@ -80,8 +83,8 @@ def table_metadata(context: dg.AssetExecutionContext, keys: list[dg.AssetKey], q
                    extra: ExtraMetadata) -> dict[dg.AssetKey, dict]:
     """Row count (tables only, not views), last-updated time and typed column schema per built relation,
     and the extra metadata."""
-    not_views = set(keys) - views(query, keys)
-    counts = row_counts(query, [key for key in keys if key in not_views])
+    viewed = views(query, keys)
+    counts = row_counts(query, [key for key in keys if key not in viewed])
     types = column_types(query, keys)
     updated = dg.MetadataValue.timestamp(time.time())
     metadata = {}
