@@ -112,19 +112,23 @@ def report() -> None:
               help="Also write the executive chart (company total vs prior year, USD) as PNG to this file; "
                    "the same chart the Gold trend asset shows in the Dagster UI.")
 def yoy(by: str, fmt: str, months: int, chart_path: Path | None) -> None:
-    """Month-end inventory value (USD) with prior-year value and YoY %, actual and constant currency."""
-    from inventory_platform.lib.duckdb_warehouse import connect_duckdb
+    """Month-end inventory value (USD) with prior-year value and YoY %, actual and constant currency.
+
+    Reads published Gold (serving/), so it answers at once while a run writes the warehouse."""
     from inventory_platform.reporting.yoy import render, rich_table, yoy_trend
+    from inventory_platform.serving.gold_reader import GoldNotPublished, gold_query, published_info
 
     settings = load_settings()
-    if not settings.is_local:
-        raise click.ClickException("report yoy reads the local DuckDB warehouse; set INVENTORY_ENV=local")
-    if not settings.duckdb_path.exists():
-        raise click.ClickException(f"no warehouse at {settings.duckdb_path}; run `make demo` first")
-    with connect_duckdb(settings.duckdb_path, read_only=True) as con:
-        query = lambda sql: con.execute(sql).fetchall()  # noqa: E731
-        rows = yoy_trend(query, by=by, months=months)
-        total = rows if by == "total" else yoy_trend(query, by="total", months=months)
+    try:
+        with gold_query(settings) as query:
+            rows = yoy_trend(query, by=by, months=months)
+            total = rows if by == "total" else yoy_trend(query, by="total", months=months)
+            info = published_info(settings, query)
+    except GoldNotPublished as exc:
+        raise click.ClickException(str(exc)) from None
+    if info and fmt == "table":
+        # stderr, like the chart note: piped csv/json stay clean.
+        click.echo(f"Gold as published by run {info['build_id']} at {info['published_at']:%Y-%m-%d %H:%M} UTC", err=True)
     if fmt == "table":
         console.print(rich_table(rows, by))
     else:

@@ -58,6 +58,8 @@ class Settings:
     # Ledger restatement chunks (docs/late_arriving.md "Chunks"): a pass of at most this many Bronze ledger
     # rows per dbt invocation, in whole months; None: one chunk (the dbt var unset).
     ledger_chunk_rows: int | None = None
+    # Readers' copy of Gold (inventory_platform/serving/): beside the warehouse, so a DR failover moves it too.
+    published_gold_path: Path | None = None
 
     @property
     def is_local(self) -> bool:
@@ -96,9 +98,11 @@ def load_settings() -> Settings:
     active = read_active_pointer(dr_dir)
     if active is not None:  # `dr failover` repointed the platform at a restored copy; `dr rollback` undoes it
         duckdb_path, landing_dir = Path(active["duckdb_path"]), Path(active["landing_dir"])
-    if duckdb_path.stem in LAYER_SCHEMAS:
-        # DuckDB names the catalog after the file, which would then shadow the schema of that name.
-        raise ValueError(f"INVENTORY_DUCKDB_PATH {duckdb_path}: the file name must not be a layer name {LAYER_SCHEMAS}")
+    published_gold_path = _path("INVENTORY_PUBLISHED_GOLD_PATH", duckdb_path.with_name(f"{duckdb_path.stem}_published.duckdb"))
+    for var, path in (("INVENTORY_DUCKDB_PATH", duckdb_path), ("INVENTORY_PUBLISHED_GOLD_PATH", published_gold_path)):
+        if path.stem in LAYER_SCHEMAS:
+            # DuckDB names the catalog after the file, which would then shadow the schema of that name.
+            raise ValueError(f"{var} {path}: the file name must not be a layer name {LAYER_SCHEMAS}")
     return Settings(
         env=env,
         data_dir=data_dir,
@@ -120,6 +124,7 @@ def load_settings() -> Settings:
         cold_dir=_path("INVENTORY_COLD_DIR", data_dir / "cold"),
         cold_after_months=_positive_int("INVENTORY_COLD_AFTER_MONTHS", 36),
         ledger_chunk_rows=_chunk_rows(env),
+        published_gold_path=published_gold_path,
     )
 
 
