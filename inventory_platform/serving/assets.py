@@ -48,6 +48,7 @@ def build_published_gold_asset(settings: Settings) -> dg.AssetsDefinition:
         return dg.MaterializeResult(metadata={
             "path": dg.MetadataValue.path(str(published.path)),
             "build_id": published.build_id,
+            "dagster/column_schema": INFO_COLUMNS,
             "open_with": dg.MetadataValue.md(f"`{open_with(settings)}`"),
             **{f"rows/{SCHEMA}.{name}": count for name, count in published.row_counts.items()},
         })
