@@ -61,6 +61,17 @@ def publish_gold(con: duckdb.DuckDBPyConnection, target: Path, build_id: str) ->
     return PublishedGold(target, build_id, published_at, counts)
 
 
+def republish(duckdb_path: Path, target: Path, build_id: str) -> PublishedGold | None:
+    """Publish the Gold of a warehouse the platform was just pointed at (a DR failover or rollback), so readers
+    follow it; None when that warehouse holds no Gold yet."""
+    from inventory_platform.lib.duckdb_warehouse import connect_duckdb
+
+    with connect_duckdb(duckdb_path, read_only=True) as con:
+        if not con.execute("SELECT count(*) FROM information_schema.tables WHERE table_schema = ?", [SCHEMA]).fetchone()[0]:
+            return None
+        return publish_gold(con, target, build_id)
+
+
 def _write_copy(con: duckdb.DuckDBPyConnection, relations: list[str], build_id: str, published_at: datetime) -> dict[str, int]:
     """One transaction: every relation read from the same snapshot of the warehouse."""
     con.execute("BEGIN")
