@@ -111,18 +111,24 @@ def report() -> None:
 @click.option("--chart", "chart_path", type=click.Path(dir_okay=False, writable=True, path_type=Path), default=None,
               help="Also write the executive chart (company total vs prior year, USD) as PNG to this file; "
                    "the same chart the Gold trend asset shows in the Dagster UI.")
-def yoy(by: str, fmt: str, months: int, chart_path: Path | None) -> None:
+@click.option("--region", "regions", multiple=True, help="Only these regions (repeatable), e.g. EU.")
+@click.option("--category", "categories", multiple=True, help="Only these category codes (repeatable).")
+@click.option("--warehouse", "warehouses", multiple=True, help="Only these warehouse ids (repeatable).")
+def yoy(by: str, fmt: str, months: int, chart_path: Path | None, regions: tuple[str, ...],
+        categories: tuple[str, ...], warehouses: tuple[str, ...]) -> None:
     """Month-end inventory value (USD) with prior-year value and YoY %, actual and constant currency.
 
     Reads published Gold (serving/), so it answers at once while a run writes the warehouse."""
-    from inventory_platform.reporting.yoy import render, rich_table, yoy_trend
+    from inventory_platform.reporting.yoy import Filters, group_names, render, rich_table, yoy_trend
     from inventory_platform.serving.gold_reader import GoldNotPublished, gold_query, published_info
 
     settings = load_settings()
+    filters = Filters(regions, categories, warehouses)
     try:
         with gold_query(settings) as query:
-            rows = yoy_trend(query, by=by, months=months)
-            total = rows if by == "total" else yoy_trend(query, by="total", months=months)
+            rows = yoy_trend(query, by=by, months=months, filters=filters)
+            total = rows if by == "total" else yoy_trend(query, by="total", months=months, filters=filters)
+            names = group_names(query, by)
             info = published_info(settings, query)
     except GoldNotPublished as exc:
         raise click.ClickException(str(exc)) from None
@@ -130,9 +136,9 @@ def yoy(by: str, fmt: str, months: int, chart_path: Path | None) -> None:
         # stderr, like the chart note: piped csv/json stay clean.
         click.echo(f"Gold as published by run {info['build_id']} at {info['published_at']:%Y-%m-%d %H:%M} UTC", err=True)
     if fmt == "table":
-        console.print(rich_table(rows, by))
+        console.print(rich_table(rows, by, names, width=console.width))
     else:
-        click.echo(render(rows, fmt))
+        click.echo(render(rows, fmt, names))
     if chart_path is not None:
         from inventory_platform.reporting.trend_chart import trend_chart_png
 

@@ -13,7 +13,7 @@ from inventory_platform.lib.engine import warehouse_resource
 from inventory_platform.serving.published_gold import INFO_TABLE
 from inventory_platform.settings import Settings
 
-Query = Callable[[str], list[tuple]]
+Query = Callable[..., list[tuple]]  # query(sql) or query(sql, params), `?` placeholders on both engines
 
 
 class GoldNotPublished(RuntimeError):
@@ -28,14 +28,15 @@ def gold_query(settings: Settings) -> Iterator[Query]:
     within a process, so a connection kept open would keep answering from the build it first saw."""
     if settings.warehouse_kind != "duckdb":
         warehouse = warehouse_resource(settings.warehouse_kind, settings.duckdb_path)
-        yield lambda sql: warehouse.query(sql)
+        # redshift_connector's paramstyle is `format`; the platform's report SQL has no literal `?`.
+        yield lambda sql, params=None: warehouse.query(sql.replace("?", "%s") if params else sql, params)
         return
     path = settings.published_gold_path
     if not path.exists():
         raise GoldNotPublished(
             f"Gold has not been published to {path} yet: build it with `make demo` or `inventory-platform materialize`")
     with duckdb.connect(str(path), read_only=True) as con:
-        yield lambda sql: con.execute(sql).fetchall()
+        yield lambda sql, params=None: con.execute(sql, params).fetchall()
 
 
 def published_info(settings: Settings, query: Query) -> dict | None:

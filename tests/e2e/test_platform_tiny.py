@@ -10,6 +10,7 @@ import subprocess
 import sys
 import threading
 import time
+from dataclasses import replace
 from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -27,6 +28,7 @@ from inventory_platform.cli import main as cli
 from inventory_platform.cold_tier.assets import COLD_TIER_KEY
 from inventory_platform.lib.writer_lock import lock_path
 from inventory_platform.orchestration.materialize import materialize_everything
+from inventory_platform.reporting.yoy import Filters, change_over_years, group_names, yoy_trend
 from inventory_platform.serving.gold_reader import gold_query, published_info
 from inventory_platform.settings import load_settings
 from inventory_platform.simulation import simulate
@@ -156,6 +158,33 @@ def test_published_gold_is_the_last_builds_gold(platform):
         for table, rows in info["row_counts"].items():
             fingerprint = f"SELECT count(*), sum(hash(t)) FROM gold.{table} AS t"
             assert read(fingerprint) == query(settings, fingerprint) and read(fingerprint)[0][0] == rows, table
+
+
+def test_filtered_trend_sums_cells_exactly_as_the_gold_roll_ups_do(platform):
+    """The dashboard's filters sum gold_inventory_value_monthly per month in reporting/yoy.py; dbt's roll-ups
+    are the reference: every region selected is the company total, one region is by_region's row, one
+    category is the trend's category scope, field for field."""
+    settings = platform["settings"]
+    with gold_query(settings) as read:
+        total = yoy_trend(read)
+        assert yoy_trend(read, filters=Filters(regions=("NA", "EU", "APAC"))) == total and len(total) == 36
+        by_region = yoy_trend(read, by="region")
+        for region in ("EU", "APAC"):
+            picked = yoy_trend(read, filters=Filters(regions=(region,)))
+            assert [replace(r, group=region) for r in picked] == [r for r in by_region if r.group == region]
+        by_category = yoy_trend(read, by="category")
+        category = by_category[0].group
+        picked = yoy_trend(read, by="category", filters=Filters(categories=(category,)))
+        assert picked == [r for r in by_category if r.group == category]
+        assert yoy_trend(read, filters=Filters(warehouses=("WH-NOPE",))) == []
+        names = group_names(read, "category")
+        assert names[category] and names[category] != category
+
+        change = change_over_years(read, 3)
+    totals = expected_monthly_totals(expected_gold_cells(settings.landing_dir))
+    latest, base = pd.Timestamp("2025-12-31"), pd.Timestamp("2022-12-31")
+    assert (change.month_end_date, change.base_month_end_date) == (latest.date(), base.date())
+    assert change.value_usd == totals[latest]["value_usd"] and change.base_value_usd == totals[base]["value_usd"]
 
 
 def test_gold_reads_answer_during_a_materialize(platform):
