@@ -148,6 +148,25 @@ def yoy(by: str, fmt: str, months: int, chart_path: Path | None, regions: tuple[
         click.echo(f"chart written to {chart_path}", err=True)
 
 
+@main.command()
+@click.option("--port", type=int, default=None, help="[default: INVENTORY_DASHBOARD_PORT or 3001]")
+def dashboard(port: int | None) -> None:
+    """The executive dashboard on http://127.0.0.1:<port>, reading published Gold."""
+    from inventory_platform.dashboard.server import serve_dashboard
+
+    serve_dashboard(port or load_settings().dashboard_port)
+
+
+@main.command()
+@click.option("--dagster-port", type=int, default=3000, show_default=True)
+@click.option("--dashboard-port", type=int, default=None, help="[default: INVENTORY_DASHBOARD_PORT or 3001]")
+def dev(dagster_port: int, dashboard_port: int | None) -> None:
+    """The Dagster UI (`dagster dev`) and the dashboard together, on 127.0.0.1; Ctrl-C stops both."""
+    from inventory_platform.dashboard.server import serve_both
+
+    sys.exit(serve_both(dagster_port, dashboard_port or load_settings().dashboard_port))
+
+
 main.add_command(stream)
 main.add_command(bench)
 main.add_command(dr)

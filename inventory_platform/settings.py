@@ -60,10 +60,15 @@ class Settings:
     ledger_chunk_rows: int | None = None
     # Readers' copy of Gold (inventory_platform/serving/): beside the warehouse, so a DR failover moves it too.
     published_gold_path: Path | None = None
+    dashboard_port: int = 3001  # the executive dashboard (inventory_platform/dashboard/), on 127.0.0.1
 
     @property
     def is_local(self) -> bool:
         return self.env == "local"
+
+    @property
+    def dashboard_url(self) -> str:
+        return f"http://127.0.0.1:{self.dashboard_port}"
 
     @property
     def streaming_dir(self) -> Path:
@@ -125,6 +130,7 @@ def load_settings() -> Settings:
         cold_after_months=_positive_int("INVENTORY_COLD_AFTER_MONTHS", 36),
         ledger_chunk_rows=_chunk_rows(env),
         published_gold_path=published_gold_path,
+        dashboard_port=_positive_int("INVENTORY_DASHBOARD_PORT", 3001),
     )
 
 

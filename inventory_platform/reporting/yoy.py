@@ -4,7 +4,7 @@ Gold is the single source of truth. Without filters this module selects rows the
 computed (gold_inventory_value_trend for the total and categories, gold_inventory_value_by_region for
 regions). With filters (the dashboard's regions, categories, warehouses) it sums the cell-level
 gold_inventory_value_monthly within each month exactly as those roll-ups do (same sums, same YoY rule:
-dbt_project/macros/metrics.sql), and tests/unit/test_yoy_filters.py holds the two paths equal to the cent.
+dbt_project/macros/metrics.sql), and tests/e2e/test_platform_tiny.py holds the two paths equal, field for field.
 Balances are never summed across months.
 """
 
