@@ -138,7 +138,8 @@ def yoy(by: str, fmt: str, months: int, chart_path: Path | None, regions: tuple[
     if fmt == "table":
         console.print(rich_table(rows, by, names, width=console.width))
     else:
-        click.echo(render(rows, fmt, names))
+        text = render(rows, fmt, names)
+        click.echo(text, nl=not text.endswith("\n"))  # CSV ends its own last line: the file the dashboard exports
     if chart_path is not None:
         from inventory_platform.reporting.trend_chart import trend_chart_png
 

@@ -81,8 +81,8 @@ def inventory_value() -> None:
                                                               if getattr(r, field) is not None}} for r in view.rows])
     long = frame.melt("month_end", var_name="series", value_name="usd")
     chart = alt.Chart(long).mark_line(point=True).encode(
-        x=alt.X("month_end:T", title="Month end"),
-        y=alt.Y("usd:Q", title="USD", axis=alt.Axis(format="~s")),
+        x=alt.X("month_end:T", title="Month end", axis=alt.Axis(format="%b %Y")),
+        y=alt.Y("usd:Q", title="USD", axis=alt.Axis(format="~s"), scale=alt.Scale(zero=False)),
         color=alt.Color("series:N", title=None, legend=alt.Legend(orient="bottom")),
         strokeDash=alt.condition(alt.datum.series == SERIES["prior_year_value_usd"], alt.value([5, 4]), alt.value([1, 0])),
         tooltip=[alt.Tooltip("month_end:T", title="Month end"), "series:N", alt.Tooltip("usd:Q", format=",.0f")],
