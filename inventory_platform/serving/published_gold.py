@@ -17,6 +17,7 @@ from pathlib import Path
 
 import duckdb
 
+from inventory_platform.lib.duckdb_warehouse import connect_duckdb
 from inventory_platform.lib.sql_quoting import quote_ident, quote_literal
 
 SCHEMA = "gold"
@@ -64,8 +65,6 @@ def publish_gold(con: duckdb.DuckDBPyConnection, target: Path, build_id: str) ->
 def republish(duckdb_path: Path, target: Path, build_id: str) -> PublishedGold | None:
     """Publish the Gold of a warehouse the platform was just pointed at (a DR failover or rollback), so readers
     follow it; None when that warehouse holds no Gold yet."""
-    from inventory_platform.lib.duckdb_warehouse import connect_duckdb
-
     with connect_duckdb(duckdb_path, read_only=True) as con:
         if not con.execute("SELECT count(*) FROM information_schema.tables WHERE table_schema = ?", [SCHEMA]).fetchone()[0]:
             return None
