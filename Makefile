@@ -28,8 +28,8 @@ demo: manifest
 	$(VENV_BIN)/inventory-platform materialize
 	$(VENV_BIN)/inventory-platform report yoy
 	@echo ""
-	@echo "DuckDB warehouse: $(INVENTORY_DUCKDB_PATH)  (open with: $(VENV_BIN)/python -c \"import duckdb; duckdb.connect('$(INVENTORY_DUCKDB_PATH)', read_only=True).sql('show all tables').show()\")"
-	@echo "Dagster UI:       make dev, then open http://127.0.0.1:3000"
+	@echo "Gold for your SQL client: $(basename $(INVENTORY_DUCKDB_PATH))_published.duckdb  (open it read-only: README, Reading Gold from your own tool)"
+	@echo "Dashboard and Dagster UI: make dev, then open http://127.0.0.1:3001 (dashboard) and http://127.0.0.1:3000 (Dagster UI)"
 
 # CDC on top of a demo warehouse: local Kinesis, 5,000 changes with faults, handler and loader, then the
 # micro-batch that merges them into Silver and Gold (what cdc_bronze_sensor starts under `make dev`).
@@ -43,7 +43,7 @@ demo-stream: manifest
 	$(VENV_BIN)/inventory-platform stream down
 
 dev: manifest
-	PATH="$(VENV_BIN):$$PATH" $(VENV_BIN)/dagster dev -w workspace.yaml -h 127.0.0.1 -p 3000
+	PATH="$(VENV_BIN):$$PATH" $(VENV_BIN)/inventory-platform dev --dagster-port 3000
 
 # dbt docs (model and column descriptions, tests, lineage, and the catalog read from the local warehouse)
 # as one self-contained page: $(DOCS_DIR)/static_index.html opens straight from disk, no server needed.

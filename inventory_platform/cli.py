@@ -111,24 +111,35 @@ def report() -> None:
 @click.option("--chart", "chart_path", type=click.Path(dir_okay=False, writable=True, path_type=Path), default=None,
               help="Also write the executive chart (company total vs prior year, USD) as PNG to this file; "
                    "the same chart the Gold trend asset shows in the Dagster UI.")
-def yoy(by: str, fmt: str, months: int, chart_path: Path | None) -> None:
-    """Month-end inventory value (USD) with prior-year value and YoY %, actual and constant currency."""
-    from inventory_platform.lib.duckdb_warehouse import connect_duckdb
-    from inventory_platform.reporting.yoy import render, rich_table, yoy_trend
+@click.option("--region", "regions", multiple=True, help="Only these regions (repeatable), e.g. EU.")
+@click.option("--category", "categories", multiple=True, help="Only these category codes (repeatable).")
+@click.option("--warehouse", "warehouses", multiple=True, help="Only these warehouse ids (repeatable).")
+def yoy(by: str, fmt: str, months: int, chart_path: Path | None, regions: tuple[str, ...],
+        categories: tuple[str, ...], warehouses: tuple[str, ...]) -> None:
+    """Month-end inventory value (USD) with prior-year value and YoY %, actual and constant currency.
+
+    Reads published Gold (serving/), so it answers at once while a run writes the warehouse."""
+    from inventory_platform.reporting.yoy import Filters, group_names, render, rich_table, yoy_trend
+    from inventory_platform.serving.gold_reader import GoldNotPublished, gold_query, published_info
 
     settings = load_settings()
-    if not settings.is_local:
-        raise click.ClickException("report yoy reads the local DuckDB warehouse; set INVENTORY_ENV=local")
-    if not settings.duckdb_path.exists():
-        raise click.ClickException(f"no warehouse at {settings.duckdb_path}; run `make demo` first")
-    with connect_duckdb(settings.duckdb_path, read_only=True) as con:
-        query = lambda sql: con.execute(sql).fetchall()  # noqa: E731
-        rows = yoy_trend(query, by=by, months=months)
-        total = rows if by == "total" else yoy_trend(query, by="total", months=months)
+    filters = Filters(regions, categories, warehouses)
+    try:
+        with gold_query(settings) as query:
+            rows = yoy_trend(query, by=by, months=months, filters=filters)
+            total = rows if by == "total" else yoy_trend(query, by="total", months=months, filters=filters)
+            names = group_names(query, by)
+            info = published_info(settings, query)
+    except GoldNotPublished as exc:
+        raise click.ClickException(str(exc)) from None
+    if info and fmt == "table":
+        # stderr, like the chart note: piped csv/json stay clean.
+        click.echo(f"Gold as published by run {info['build_id']} at {info['published_at']:%Y-%m-%d %H:%M} UTC", err=True)
     if fmt == "table":
-        console.print(rich_table(rows, by))
+        console.print(rich_table(rows, by, names, width=console.width))
     else:
-        click.echo(render(rows, fmt))
+        text = render(rows, fmt, names)
+        click.echo(text, nl=not text.endswith("\n"))  # CSV ends its own last line: the file the dashboard exports
     if chart_path is not None:
         from inventory_platform.reporting.trend_chart import trend_chart_png
 
@@ -136,6 +147,25 @@ def yoy(by: str, fmt: str, months: int, chart_path: Path | None) -> None:
         chart_path.write_bytes(trend_chart_png(total))
         # stderr, so `--format json --chart x.png` still pipes clean JSON.
         click.echo(f"chart written to {chart_path}", err=True)
+
+
+@main.command()
+@click.option("--port", type=int, default=None, help="[default: INVENTORY_DASHBOARD_PORT or 3001]")
+def dashboard(port: int | None) -> None:
+    """The executive dashboard on http://127.0.0.1:<port>, reading published Gold."""
+    from inventory_platform.dashboard.server import serve_dashboard
+
+    serve_dashboard(port or load_settings().dashboard_port)
+
+
+@main.command()
+@click.option("--dagster-port", type=int, default=3000, show_default=True)
+@click.option("--dashboard-port", type=int, default=None, help="[default: INVENTORY_DASHBOARD_PORT or 3001]")
+def dev(dagster_port: int, dashboard_port: int | None) -> None:
+    """The Dagster UI (`dagster dev`) and the dashboard together, on 127.0.0.1; Ctrl-C stops both."""
+    from inventory_platform.dashboard.server import serve_both
+
+    sys.exit(serve_both(dagster_port, dashboard_port or load_settings().dashboard_port))
 
 
 main.add_command(stream)

@@ -20,10 +20,11 @@ from inventory_platform.cold_tier.assets import COLD_TIER_KEY
 from inventory_platform.lib.engine import engine_executor, warehouse_resource
 from inventory_platform.monitoring import definitions as monitoring
 from inventory_platform.orchestration import definitions as orchestration
+from inventory_platform.serving import definitions as serving
 from inventory_platform.settings import Settings, export_process_environment, load_settings
 from inventory_platform.transform import definitions as transform
 
-DOMAINS = (bronze, cdc, transform, orchestration, cold_tier, monitoring)
+DOMAINS = (bronze, cdc, transform, serving, orchestration, cold_tier, monitoring)
 
 _NIGHTLY = {"fail_window": timedelta(hours=32), "warn_window": timedelta(hours=27)}
 LAYER_POLICY = {

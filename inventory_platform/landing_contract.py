@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 REGIONS = ("NA", "EU", "APAC")
+REGION_NAMES = {"NA": "North America", "EU": "Europe", "APAC": "Asia-Pacific"}
 CURRENCIES = ("USD", "CAD", "MXN", "EUR", "GBP", "PLN", "SEK", "JPY", "CNY", "KRW", "SGD", "AUD", "INR")
 UNITS_OF_MEASURE = ("EA", "CS", "PK", "KG", "L")
 

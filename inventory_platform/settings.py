@@ -58,10 +58,17 @@ class Settings:
     # Ledger restatement chunks (docs/late_arriving.md "Chunks"): a pass of at most this many Bronze ledger
     # rows per dbt invocation, in whole months; None: one chunk (the dbt var unset).
     ledger_chunk_rows: int | None = None
+    # Readers' copy of Gold (inventory_platform/serving/): beside the warehouse, so a DR failover moves it too.
+    published_gold_path: Path | None = None
+    dashboard_port: int = 3001  # the executive dashboard (inventory_platform/dashboard/), on 127.0.0.1
 
     @property
     def is_local(self) -> bool:
         return self.env == "local"
+
+    @property
+    def dashboard_url(self) -> str:
+        return f"http://127.0.0.1:{self.dashboard_port}"
 
     @property
     def streaming_dir(self) -> Path:
@@ -96,9 +103,11 @@ def load_settings() -> Settings:
     active = read_active_pointer(dr_dir)
     if active is not None:  # `dr failover` repointed the platform at a restored copy; `dr rollback` undoes it
         duckdb_path, landing_dir = Path(active["duckdb_path"]), Path(active["landing_dir"])
-    if duckdb_path.stem in LAYER_SCHEMAS:
-        # DuckDB names the catalog after the file, which would then shadow the schema of that name.
-        raise ValueError(f"INVENTORY_DUCKDB_PATH {duckdb_path}: the file name must not be a layer name {LAYER_SCHEMAS}")
+    published_gold_path = _path("INVENTORY_PUBLISHED_GOLD_PATH", duckdb_path.with_name(f"{duckdb_path.stem}_published.duckdb"))
+    for var, path in (("INVENTORY_DUCKDB_PATH", duckdb_path), ("INVENTORY_PUBLISHED_GOLD_PATH", published_gold_path)):
+        if path.stem in LAYER_SCHEMAS:
+            # DuckDB names the catalog after the file, which would then shadow the schema of that name.
+            raise ValueError(f"{var} {path}: the file name must not be a layer name {LAYER_SCHEMAS}")
     return Settings(
         env=env,
         data_dir=data_dir,
@@ -120,6 +129,8 @@ def load_settings() -> Settings:
         cold_dir=_path("INVENTORY_COLD_DIR", data_dir / "cold"),
         cold_after_months=_positive_int("INVENTORY_COLD_AFTER_MONTHS", 36),
         ledger_chunk_rows=_chunk_rows(env),
+        published_gold_path=published_gold_path,
+        dashboard_port=_positive_int("INVENTORY_DASHBOARD_PORT", 3001),
     )
 
 

@@ -35,8 +35,10 @@ def document_assets(assets: Assets, jobs: Sequence[dg.UnresolvedAssetJobDefiniti
 
     def document(spec: dg.AssetSpec) -> dg.AssetSpec:
         note = refresh_note(refreshed_by.get(spec.key, []), settings)
+        # Gold's pages link the executive dashboard (`make dev` serves it), which reads the published copy.
+        dashboard = {"dashboard": dg.MetadataValue.url(settings.dashboard_url)} if spec.key.path[0] == "gold" else {}
         return spec.replace_attributes(description=f"{spec.description}\n\n{note}").merge_attributes(
-            metadata=runbook_metadata(spec, settings))
+            metadata={**runbook_metadata(spec, settings), **dashboard})
 
     documented = dg.with_source_code_references(dg.map_asset_specs(document, assets))
     if not settings.code_url:

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from pathlib import PurePosixPath
+
 import dagster as dg
 
 from inventory_platform.monitoring.runbooks import DATA_CHECKS, RUNBOOK_METADATA_KEY, SERIALIZATION, runbook_for_freshness
@@ -20,10 +22,11 @@ def runbooks_for(spec: dg.AssetSpec, settings: Settings) -> dict[str, str]:
 
 
 def runbook_link(path: str, settings: Settings) -> dg.MetadataValue:
-    """A clickable URL when the repository's web address is configured, else the path in the repository."""
+    """A link that opens: the file on the repository's web host when INVENTORY_CODE_URL is set, else the runbook
+    rendered by the dashboard that `make dev` serves beside the UI (dashboard/runbooks.py)."""
     if settings.code_url:
         return dg.MetadataValue.url(f"{settings.code_url.rstrip('/')}/blob/{settings.code_branch}/{path}")
-    return dg.MetadataValue.path(path)
+    return dg.MetadataValue.url(f"{settings.dashboard_url}/runbook?doc={PurePosixPath(path).stem}")
 
 
 def runbook_metadata(spec: dg.AssetSpec, settings: Settings) -> dict[str, dg.MetadataValue]:

@@ -89,10 +89,22 @@ def failover(backup_id: str | None, s3_url: str | None) -> None:
     pointer = run_failover(settings, backup_id=backup_id)
     console.print(f"[green]Failed over[/] to backup {pointer['backup_id']}: the platform now runs on "
                   f"{pointer['duckdb_path']} (landing {pointer['landing_dir']}).")
+    _republish(f"dr failover to backup {pointer['backup_id']}")
     console.print("Every `inventory-platform` process and the Dagster code location read it through load_settings(); "
                   "restart running ones. For other tools:")
     click.echo(f"export INVENTORY_DUCKDB_PATH={pointer['duckdb_path']}\nexport INVENTORY_LANDING_DIR={pointer['landing_dir']}")
     console.print("Next: `inventory-platform dr verify`.")
+
+
+def _republish(reason: str):
+    """Readers follow the platform to the copy it now runs on: its Gold is published where they read."""
+    from inventory_platform.serving.published_gold import republish
+
+    settings = load_settings()
+    published = republish(settings.duckdb_path, settings.published_gold_path, reason)
+    if published:
+        console.print(f"Readers (report yoy, the dashboard, SQL clients) now read its Gold: {published.path}.")
+    return settings
 
 
 @dr.command()
@@ -118,7 +130,7 @@ def rollback(carry: bool) -> None:
     from inventory_platform.dr.operations import rollback as run_rollback
 
     items = run_rollback(load_settings(), carry=carry)
-    settings = load_settings()
+    settings = _republish("dr rollback")
     console.print(_checklist_table(f"Primary after rollback ({settings.duckdb_path})", items))
     _exit_on_failure(items, "rollback")
 

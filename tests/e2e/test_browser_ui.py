@@ -1,6 +1,7 @@
-"""The analyst's path through the Dagster UI, in a real headless Chromium against `dagster dev` serving
-a `tiny` warehouse: catalog (owners, column schemas, search), lineage with checks, the Gold trend page
-with its chart, YoY table and freshness, a materialization launched from the UI, and `make docs`.
+"""The analyst's path through the Dagster UI and the executive dashboard, in a real headless Chromium against
+`inventory-platform dev` (what `make dev` runs) serving a `tiny` warehouse: catalog (owners, column schemas,
+search), lineage with checks, the Gold trend page with its chart, YoY table and freshness, a materialization
+launched from the UI, `make docs`, and the dashboard (filters, CSV, the runbook pages the UI links to).
 
 Screenshots land in test-artifacts/browser_ui/ (a FAILED-<test>.png whenever a test fails).
 """
@@ -14,6 +15,7 @@ import subprocess
 import time
 from datetime import UTC, date, datetime, timedelta
 from types import SimpleNamespace
+from urllib.parse import urlparse
 
 import dagster as dg
 import pytest
@@ -25,6 +27,8 @@ from inventory_platform.bronze.loader import landing_files, load_files
 from inventory_platform.cli import main as cli
 from inventory_platform.landing_contract import INVENTORY_TRANSACTIONS
 from inventory_platform.lib.duckdb_warehouse import connect_duckdb
+from inventory_platform.reporting.yoy import Filters, pct_text, yoy_trend
+from inventory_platform.serving.gold_reader import gold_query
 from inventory_platform.settings import REPO_ROOT, load_settings
 from inventory_platform.simulation import simulate
 
@@ -77,7 +81,8 @@ def platform(tmp_path_factory):
         env.delenv(var)
     for var, value in {**inventory_env, "DAGSTER_HOME": str(dagster_home)}.items():
         env.setenv(var, value)
-    dev = DagsterDev(dagster_dev_env(dagster_home, **inventory_env), root / "dagster_dev.log")
+    # `inventory-platform dev`, as `make dev` runs it: the Dagster UI and the dashboard.
+    dev = DagsterDev(dagster_dev_env(dagster_home, **inventory_env), root / "dagster_dev.log", with_dashboard=True)
     try:
         settings = load_settings()
         simulate("tiny", 5, settings.landing_dir, progress=False)
@@ -106,7 +111,7 @@ def platform(tmp_path_factory):
         keys = {key.to_user_string() for key in graph.get_all_asset_keys()}
         upstream = {k.to_user_string() for k in dg.AssetSelection.assets(TREND.split("/")).upstream().resolve(graph)}
         yield SimpleNamespace(url=dev.url, port=dev.port, settings=settings, root=root, asset_keys=keys,
-                              built=built, upstream_of_trend=upstream)
+                              built=built, upstream_of_trend=upstream, dashboard_url=dev.dashboard_url)
     finally:
         dev.stop()
         env.undo()
@@ -215,15 +220,16 @@ def test_lineage_graph_shows_the_layers_with_their_checks(platform, page):
     shot(page, "lineage_upstream_of_trend")
 
     open_ui(page, platform, "/locations/inventory_platform/asset-groups/gold/lineage")
-    gold = ("gold_inventory_value_monthly", "gold_inventory_value_by_region", "gold_inventory_value_trend",
-            "gold_unvalued_stock_monthly")
-    for name in gold:
+    models = ("gold_inventory_value_monthly", "gold_inventory_value_by_region", "gold_inventory_value_trend",
+              "gold_unvalued_stock_monthly")
+    for name in (*models, "published_gold"):
         expect(page.get_by_text(name, exact=True).first).to_be_visible()
     for upstream in ("dim_category", "fx_rates_monthly"):
         expect(page.get_by_text(upstream, exact=True).first).to_be_visible()
-    # One "n / n Passed" per Gold asset once live data has loaded: every check ran and passed.
-    expect(page.get_by_text(re.compile(r"^(\d+) / \1 Passed$"))).to_have_count(len(gold))
-    expect(page.get_by_text("Materialized", exact=True)).to_have_count(len(gold))
+    # One "n / n Passed" per Gold model once live data has loaded: every check ran and passed (the published
+    # copy has no checks of its own: the models' checks ran before it).
+    expect(page.get_by_text(re.compile(r"^(\d+) / \1 Passed$"))).to_have_count(len(models))
+    expect(page.get_by_text("Materialized", exact=True)).to_have_count(len(models) + 1)
     shot(page, "lineage_gold")
 
 
@@ -312,3 +318,62 @@ def test_make_docs_builds_a_static_dbt_site(platform, page):
     expect(page.get_by_text("DECIMAL(38,2)").first).to_be_visible()  # column type: the catalog read the warehouse
     expect(page.get_by_text("gold_inventory_value_monthly").first).to_be_visible()  # lineage: depends on
     shot(page, "dbt_docs_trend")
+
+
+def open_dashboard(page: Page, platform, path: str = "") -> list[str]:
+    """Open a dashboard page and wait for it to render; returns the hosts every request went to."""
+    hosts: list[str] = []
+    page.on("request", lambda request: hosts.append(urlparse(request.url).hostname or request.url))
+    page.goto(platform.dashboard_url + path)
+    expect(page.get_by_test_id("stApp")).to_be_visible()
+    return hosts
+
+
+def kpi(page: Page, label: str) -> str:
+    tile = page.get_by_test_id("stMetric").filter(has=page.get_by_text(label, exact=True))
+    return tile.get_by_test_id("stMetricValue").inner_text()
+
+
+def test_dashboard_answers_from_gold_and_a_filter_changes_the_numbers(platform, page):
+    hosts = open_dashboard(page, platform)
+    expect(page.get_by_role("heading", name="Inventory value")).to_be_visible()
+    expect(page.get_by_test_id("stMetricValue").first).to_be_visible()
+    with gold_query(platform.settings) as read:
+        total = yoy_trend(read)
+        eu = yoy_trend(read, filters=Filters(regions=("EU",)))
+    assert kpi(page, "YoY") == pct_text(total[-1].yoy_pct)
+    assert kpi(page, "YoY, constant currency") == pct_text(total[-1].constant_currency_yoy_pct)
+    expect(page.locator("svg, canvas").first).to_be_visible()  # the Vega-Lite chart
+    expect(page.get_by_test_id("stTable")).to_be_visible()
+    page.set_viewport_size({"width": 1440, "height": 1400})
+    page.wait_for_timeout(1000)  # the chart's transition
+    shot(page, "dashboard")
+
+    page.get_by_test_id("stMultiSelect").first.click()
+    page.get_by_role("option", name="Europe (EU)").click()
+    page.keyboard.press("Escape")
+    expect(page.get_by_test_id("stMetric").filter(has=page.get_by_text("YoY", exact=True))
+           .get_by_test_id("stMetricValue")).to_have_text(pct_text(eu[-1].yoy_pct))
+    assert pct_text(eu[-1].yoy_pct) != pct_text(total[-1].yoy_pct)
+    shot(page, "dashboard_eu")
+
+    with page.expect_download() as download:
+        page.get_by_test_id("stDownloadButton").get_by_role("button").click()
+    exported = download.value.path().read_bytes()
+    report = CliRunner().invoke(cli, ["report", "yoy", "--region", "EU", "--format", "csv"])
+    assert report.exit_code == 0, report.output
+    assert exported == report.stdout_bytes and exported.count(b"\n") == 37
+    assert set(hosts) == {"127.0.0.1"}, f"the dashboard fetched from other hosts: {sorted(set(hosts))}"
+
+
+def test_gold_pages_link_the_dashboard_and_runbook_links_open(platform, page):
+    open_ui(page, platform, f"/assets/{TREND}")
+    link = page.locator(f'a[href^="{platform.dashboard_url}"]').first
+    expect(link).to_be_visible()
+    runbook = page.locator(f'a[href="{platform.dashboard_url}/runbook?doc=runbook_freshness"]').first
+    expect(runbook).to_be_visible()
+    hosts = open_dashboard(page, platform, "/runbook?doc=runbook_freshness")
+    heading = (REPO_ROOT / "ops_runbooks" / "runbook_freshness.md").read_text().splitlines()[0].lstrip("# ")
+    expect(page.get_by_role("heading", name=heading)).to_be_visible()
+    shot(page, "dashboard_runbook")
+    assert set(hosts) == {"127.0.0.1"}

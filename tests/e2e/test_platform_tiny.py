@@ -3,8 +3,14 @@ run every check, then prove the Gold numbers against an independent pandas compu
 
 from __future__ import annotations
 
+import fcntl
 import json
 import shutil
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import replace
 from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -20,7 +26,10 @@ from click.testing import CliRunner
 
 from inventory_platform.cli import main as cli
 from inventory_platform.cold_tier.assets import COLD_TIER_KEY
+from inventory_platform.lib.writer_lock import lock_path
 from inventory_platform.orchestration.materialize import materialize_everything
+from inventory_platform.reporting.yoy import Filters, change_over_years, group_names, yoy_trend
+from inventory_platform.serving.gold_reader import gold_query, published_info
 from inventory_platform.settings import load_settings
 from inventory_platform.simulation import simulate
 
@@ -136,6 +145,89 @@ def test_yoy_report_json_has_36_months_matching_independent_totals(platform):
         assert Decimal(str(row["value_constant_currency_usd"])).quantize(CENT) == want["value_cc"], month
         expected_pct = float((want["value_usd"] - want["prior_year_value_usd"]) / want["prior_year_value_usd"] * 100)
         assert row["yoy_pct"] == pytest.approx(expected_pct, abs=0.006)
+
+
+def test_published_gold_is_the_last_builds_gold(platform):
+    settings = platform["settings"]
+    [build] = [s for s in platform["summaries"] if s.job == "build_silver_gold"]
+    with gold_query(settings) as read:
+        info = published_info(settings, read)
+        assert info["build_id"] == build.run_id
+        assert set(info["row_counts"]) == {"gold_inventory_value_by_region", "gold_inventory_value_monthly",
+                                           "gold_inventory_value_trend", "gold_unvalued_stock_monthly"}
+        for table, rows in info["row_counts"].items():
+            fingerprint = f"SELECT count(*), sum(hash(t)) FROM gold.{table} AS t"
+            assert read(fingerprint) == query(settings, fingerprint) and read(fingerprint)[0][0] == rows, table
+
+
+def test_filtered_trend_sums_cells_exactly_as_the_gold_roll_ups_do(platform):
+    """The dashboard's filters sum gold_inventory_value_monthly per month in reporting/yoy.py; dbt's roll-ups
+    are the reference: every region selected is the company total, one region is by_region's row, one
+    category is the trend's category scope, field for field."""
+    settings = platform["settings"]
+    with gold_query(settings) as read:
+        total = yoy_trend(read)
+        assert yoy_trend(read, filters=Filters(regions=("NA", "EU", "APAC"))) == total and len(total) == 36
+        by_region = yoy_trend(read, by="region")
+        for region in ("EU", "APAC"):
+            picked = yoy_trend(read, filters=Filters(regions=(region,)))
+            assert [replace(r, group=region) for r in picked] == [r for r in by_region if r.group == region]
+        by_category = yoy_trend(read, by="category")
+        category = by_category[0].group
+        picked = yoy_trend(read, by="category", filters=Filters(categories=(category,)))
+        assert picked == [r for r in by_category if r.group == category]
+        assert yoy_trend(read, filters=Filters(warehouses=("WH-NOPE",))) == []
+        names = group_names(read, "category")
+        assert names[category] and names[category] != category
+
+        change = change_over_years(read, 3)
+    totals = expected_monthly_totals(expected_gold_cells(settings.landing_dir))
+    latest, base = pd.Timestamp("2025-12-31"), pd.Timestamp("2022-12-31")
+    assert (change.month_end_date, change.base_month_end_date) == (latest.date(), base.date())
+    assert change.value_usd == totals[latest]["value_usd"] and change.base_value_usd == totals[base]["value_usd"]
+
+
+def test_gold_reads_answer_during_a_materialize(platform):
+    """`report yoy` in other processes, again and again while build_silver_gold rewrites the warehouse: each
+    answers within seconds with the same numbers, while the writer holds the warehouse."""
+    settings = platform["settings"]
+    lock = lock_path(settings.duckdb_path)
+    expected = json.loads(CliRunner().invoke(cli, ["report", "yoy", "--format", "json"]).output)
+    reads, done = [], threading.Event()
+
+    def writer_holds() -> bool:
+        with lock.open("a") as handle:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_SH | fcntl.LOCK_NB)
+            except BlockingIOError:
+                return True
+            fcntl.flock(handle, fcntl.LOCK_UN)
+            return False
+
+    def read_repeatedly() -> None:
+        while not done.is_set():
+            if not writer_holds():
+                time.sleep(0.05)
+                continue
+            started = time.monotonic()
+            out = subprocess.run([sys.executable, "-m", "inventory_platform.cli", "report", "yoy", "--format", "json"],
+                                 capture_output=True, text=True, timeout=120)
+            reads.append((time.monotonic() - started, writer_holds(), out))
+
+    reader = threading.Thread(target=read_repeatedly)
+    reader.start()
+    try:
+        [summary] = materialize_everything(platform["defs"], platform["instance"], settings.landing_dir,
+                                           ["build_silver_gold"])
+    finally:
+        done.set()
+        reader.join()
+    assert summary.success and not summary.failed_checks
+    during = [r for r in reads if r[1]]  # the writer still held the warehouse when the read had its answer
+    assert len(during) >= 3, [(round(s, 2), held) for s, held, _ in reads]
+    for seconds, _held, out in reads:
+        assert out.returncode == 0 and json.loads(out.stdout) == expected, out.stderr
+        assert seconds < 10, seconds
 
 
 def test_report_by_region_and_category_adds_up_to_total(platform):

@@ -11,6 +11,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from inventory_platform.serving.gold_reader import gold_query, published_info
 from tests.support.dr import assert_refused, checklist_rows, dr, fingerprints, land_next_day, load_ledger, settings_with
 from tests.support.tiny_bronze import build_tiny_bronze
 
@@ -128,3 +129,38 @@ def test_rollback_refuses_a_primary_that_lost_rows_the_backup_held(platform, mon
         con.close()
     assert_refused(dr(platform, "rollback"), "rollback refused", "lacks rows", LEDGER, "stay on the DR copy")
     assert settings_with(platform, monkeypatch).active_location.startswith("dr:")
+
+
+def test_readers_follow_failover_and_rollback_to_the_gold_of_the_copy_in_use(platform, monkeypatch):
+    """After `dr failover` readers read the restored copy's Gold, after `dr rollback` the primary's again: each
+    command publishes the Gold of the warehouse the platform now runs on (serving/)."""
+    primary = Path(platform["INVENTORY_DATA_DIR"]) / "warehouse.duckdb"
+    con = duckdb.connect(str(primary))
+    try:
+        con.execute("CREATE SCHEMA gold")
+        con.execute("CREATE TABLE gold.gold_inventory_value_trend AS SELECT 'TOTAL' AS scope, 100 AS value_usd")
+    finally:
+        con.close()
+    assert dr(platform, "backup").returncode == 0
+    con = duckdb.connect(str(primary))
+    try:
+        con.execute("UPDATE gold.gold_inventory_value_trend SET value_usd = 200")  # the primary moved on since
+    finally:
+        con.close()
+
+    def readers_see(settings) -> tuple[str, int]:
+        with gold_query(settings) as read:
+            return (published_info(settings, read)["build_id"],
+                    read("SELECT value_usd FROM gold.gold_inventory_value_trend")[0][0])
+
+    proc = dr(platform, "failover")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    on_dr = settings_with(platform, monkeypatch)
+    assert on_dr.published_gold_path.parent == on_dr.duckdb_path.parent != primary.parent
+    build, value = readers_see(on_dr)
+    assert build.startswith("dr failover to backup ") and value == 100
+
+    proc = dr(platform, "rollback")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    back = settings_with(platform, monkeypatch)
+    assert back.duckdb_path == primary and readers_see(back) == ("dr rollback", 200)

@@ -64,30 +64,43 @@ class DagsterDev:
     """A `dagster dev -w workspace.yaml` process on a free loopback port, in its own process group
     so the webserver, daemon and code server stop together."""
 
-    def __init__(self, env: dict[str, str], log_path: Path):
+    def __init__(self, env: dict[str, str], log_path: Path, with_dashboard: bool = False):
+        """with_dashboard: `inventory-platform dev`, as `make dev` runs it: the dashboard beside the UI."""
         self.port = free_port()
+        self.dashboard_port = free_port() if with_dashboard else None
         self.log_path = log_path
         self._log = log_path.open("w")
-        self._proc = subprocess.Popen(
-            [str(VENV_BIN / "dagster"), "dev", "-w", "workspace.yaml", "-h", "127.0.0.1", "-p", str(self.port)],
-            cwd=REPO_ROOT, env=env, stdout=self._log, stderr=subprocess.STDOUT, start_new_session=True,
-            preexec_fn=_default_interrupt_handling)
+        command = ([str(VENV_BIN / "inventory-platform"), "dev", "--dagster-port", str(self.port),
+                    "--dashboard-port", str(self.dashboard_port)] if with_dashboard else
+                   [str(VENV_BIN / "dagster"), "dev", "-w", "workspace.yaml", "-h", "127.0.0.1", "-p", str(self.port)])
+        self._proc = subprocess.Popen(command, cwd=REPO_ROOT, env=env, stdout=self._log, stderr=subprocess.STDOUT,
+                                      start_new_session=True, preexec_fn=_default_interrupt_handling)
 
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
+    @property
+    def dashboard_url(self) -> str:
+        return f"http://127.0.0.1:{self.dashboard_port}"
+
     def wait_until_serving(self, timeout: float = 180) -> None:
         deadline = time.monotonic() + timeout
         while True:
             try:
-                if graphql(self.port, READY_QUERY)["assetNodes"]:
+                if graphql(self.port, READY_QUERY)["assetNodes"] and self._dashboard_serving():
                     return
             except (OSError, KeyError, TypeError, AssertionError):
                 pass
             if self._proc.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError(f"dagster dev did not serve assets; log:\n{self.log_path.read_text()[-3000:]}")
             time.sleep(1)
+
+    def _dashboard_serving(self) -> bool:
+        if self.dashboard_port is None:
+            return True
+        with urllib.request.urlopen(f"{self.dashboard_url}/_stcore/health", timeout=10) as response:
+            return response.read() == b"ok"
 
     def stop(self) -> None:
         if self._proc.poll() is None:
