@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import UTC
 
 import duckdb
 
@@ -46,4 +46,5 @@ def published_info(settings: Settings, query: Query) -> dict | None:
         return None
     build_id, published_at, relations, counts = query(
         f"SELECT build_id, published_at, relations, row_counts FROM {INFO_TABLE}")[0]
-    return {"build_id": build_id, "published_at": published_at.astimezone(UTC), "row_counts": dict(zip(relations, counts))}
+    return {"build_id": build_id, "published_at": published_at.astimezone(UTC),
+            "row_counts": dict(zip(relations, counts, strict=True))}
