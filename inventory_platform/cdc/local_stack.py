@@ -15,6 +15,10 @@ from streaming.local.source_simulator import SourceSimulator
 SHARDS = {"raw": 2, "clean": 2, "dlq": 1}
 
 
+class StreamNotRunning(RuntimeError):
+    """Locally, the Kinesis endpoint (`inventory-platform stream up`) is not running: no stream, nothing waiting."""
+
+
 def stream_names(settings: Settings) -> StreamNames:
     return StreamNames.from_prefix(settings.cdc_stream_prefix)
 
@@ -35,7 +39,7 @@ def endpoint_url(settings: Settings) -> str | None:
         return None
     url = local_endpoint(settings).url()
     if url is None:
-        raise RuntimeError("the local Kinesis endpoint is not running: start it with `inventory-platform stream up`")
+        raise StreamNotRunning("the local Kinesis endpoint is not running: start it with `inventory-platform stream up`")
     return url
 
 

@@ -5,12 +5,12 @@ import json
 import dagster as dg
 import duckdb
 
-from inventory_platform.cdc.assets import CDC_EVENTS_KEY, CDC_LAG_CHECK, lag_check_result
+from inventory_platform.cdc.assets import CDC_EVENTS_KEY, CDC_LAG_CHECK, NO_STREAM, lag_check_result, read_status_if_running
 from inventory_platform.cdc.jobs import MICROBATCH_JOB
-from inventory_platform.cdc.status import read_status
 from inventory_platform.lib.duckdb_warehouse import connect_duckdb
 from inventory_platform.settings import Settings
 
+STREAM_STOPPED = "stream_stopped"  # lag sensor cursor: the passing no-stream result is recorded
 ACTIVE = [dg.DagsterRunStatus.QUEUED, dg.DagsterRunStatus.NOT_STARTED, dg.DagsterRunStatus.STARTING,
           dg.DagsterRunStatus.STARTED]
 
@@ -58,21 +58,22 @@ def build_cdc_bronze_sensor(settings: Settings) -> dg.SensorDefinition:
 def build_cdc_lag_sensor(settings: Settings) -> dg.SensorDefinition:
     @dg.sensor(name="cdc_lag_sensor", minimum_interval_seconds=30, default_status=dg.DefaultSensorStatus.RUNNING,
                description="Computes CDC lag (age of the oldest record not yet handled or loaded) and stream backlog, "
-                           f"and records a pass/warn/fail result of the {CDC_LAG_CHECK} check.")
+                           f"and records a pass/warn/fail result of the {CDC_LAG_CHECK} check; with no local stream "
+                           "running, records one pass when it finds the stream stopped.")
     def cdc_lag_sensor(context: dg.SensorEvaluationContext):
         try:
-            status = read_status(settings)
-        except RuntimeError as exc:  # locally: the endpoint is not running
-            return dg.SkipReason(str(exc))
+            status = read_status_if_running(settings)
         except duckdb.IOException:
             return dg.SkipReason("the warehouse is being written; retrying next tick")
+        if status is None and context.cursor == STREAM_STOPPED:
+            return dg.SkipReason(f"{NO_STREAM} (recorded when the stream was found stopped)")
         result = lag_check_result(settings, status)
-        return dg.SensorResult(asset_events=[
-            dg.AssetCheckEvaluation(asset_key=CDC_EVENTS_KEY, check_name=CDC_LAG_CHECK, passed=result["passed"],
-                                    severity=result["severity"], description=result["description"],
-                                    metadata=result["metadata"]),
-            dg.AssetObservation(CDC_EVENTS_KEY, metadata={"lag_seconds": status.lag_seconds,
-                                                          "dead_letters": status.dead_letters}),
-        ])
+        events = [dg.AssetCheckEvaluation(asset_key=CDC_EVENTS_KEY, check_name=CDC_LAG_CHECK, passed=result["passed"],
+                                          severity=result["severity"], description=result["description"],
+                                          metadata=result["metadata"])]
+        if status is not None:
+            events.append(dg.AssetObservation(CDC_EVENTS_KEY, metadata={"lag_seconds": status.lag_seconds,
+                                                                        "dead_letters": status.dead_letters}))
+        return dg.SensorResult(asset_events=events, cursor=STREAM_STOPPED if status is None else "stream_running")
 
     return cdc_lag_sensor

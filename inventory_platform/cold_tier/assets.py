@@ -39,7 +39,7 @@ def _check_specs() -> list[dg.AssetCheckSpec]:
         dg.AssetCheckSpec(FILES_MATCH_CHECK, asset=COLD_TIER_KEY, description=(
             "Per table and month, the committed Parquet holds exactly the rows, quantity and value recorded "
             "when the month was offloaded (fails on lost, extra, altered or unreadable files).")),
-        dg.AssetCheckSpec(NO_HIDDEN_ROWS_CHECK, asset=COLD_TIER_KEY, description=(
+        dg.AssetCheckSpec(NO_HIDDEN_ROWS_CHECK, asset=COLD_TIER_KEY, additional_deps=[LEDGER_KEY], description=(
             "Warns while the hot ledger holds rows older than the cold watermark (late arrivals to closed "
             "history, or copies a full refresh re-created): the union view hides them until the next offload.")),
     ]

@@ -35,7 +35,9 @@ def warehouse_storage_spec(warehouse_kind: str) -> dg.AssetSpec:
 
 DISK_CHECK_SPEC = dg.AssetCheckSpec(
     DISK_CHECK, asset=STORAGE_ASSET,
-    description=("Warns when the warehouse's storage is INVENTORY_DISK_WARN_PCT full and fails at "
+    description=("Evaluated only by warehouse_disk_sensor (every 5 min while the Dagster daemon runs, `make dev` "
+                 "locally) or on demand. "
+                 "Warns when the warehouse's storage is INVENTORY_DISK_WARN_PCT full and fails at "
                  f"INVENTORY_DISK_FAIL_PCT. Runbook: {DISK_SPACE}."),
 )
 

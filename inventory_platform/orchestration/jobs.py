@@ -7,14 +7,16 @@ from __future__ import annotations
 import dagster as dg
 
 from inventory_platform.cdc.assets import CDC_EVENTS_KEY
+from inventory_platform.cold_tier.jobs import cold_tier_checks_selection
 from inventory_platform.transform.source_freshness import source_freshness_selection
 
 
 def cadence_selection() -> dg.AssetSelection:
     """Every layer the platform builds itself (batch Bronze where Dagster loads it, Silver, Gold) with every
-    check, the Bronze source freshness included; bronze/cdc_events is appended by the stream loader."""
+    check, the Bronze source freshness included; bronze/cdc_events is appended by the stream loader. The cold
+    tier's checks too (locally), after the ledger they read: the offload itself stays monthly."""
     layers = dg.AssetSelection.groups("bronze", "silver", "gold") - dg.AssetSelection.assets(CDC_EVENTS_KEY)
-    return layers.materializable() | source_freshness_selection()
+    return layers.materializable() | source_freshness_selection() | cold_tier_checks_selection()
 
 
 def cadence_jobs() -> list[dg.UnresolvedAssetJobDefinition]:

@@ -5,11 +5,21 @@ import importlib.metadata
 import subprocess
 
 import dagster as dg
+import yaml
 from dagster._core.storage import tags as dagster_tags
 from dagster_dbt import DbtCliResource
 
-from inventory_platform.dagster_adapter import PARTITION_RANGE_END_TAG, PARTITION_RANGE_START_TAG, InventoryDbtCli, partition_range_tags
-from inventory_platform.settings import DBT_PROJECT_DIR
+from inventory_platform.dagster_adapter import (
+    CODE_LOCATION,
+    DEFINITIONS_MODULE,
+    PARTITION_RANGE_END_TAG,
+    PARTITION_RANGE_START_TAG,
+    InventoryDbtCli,
+    code_location_job_origin,
+    execute_in_code_location,
+    partition_range_tags,
+)
+from inventory_platform.settings import DBT_PROJECT_DIR, REPO_ROOT
 from inventory_platform.transform.dbt_cli import dbt_executable
 
 
@@ -46,3 +56,41 @@ def test_version_comes_from_the_installed_package_without_a_subprocess(monkeypat
     resource = InventoryDbtCli(project_dir=str(DBT_PROJECT_DIR), dbt_executable=dbt_executable())
     assert str(resource._cli_version) == importlib.metadata.version("dbt-core")
     assert resource._initialize_dbt_core_adapter(["build"]) is None
+
+
+def test_code_location_is_the_one_the_workspace_serves():
+    [location] = yaml.safe_load((REPO_ROOT / "workspace.yaml").read_text())["load_from"]
+    assert location["python_module"]["location_name"] == CODE_LOCATION
+    assert location["python_module"]["module_name"] == DEFINITIONS_MODULE
+    origin = code_location_job_origin("build_silver_gold")
+    assert origin.location_name == CODE_LOCATION and origin.job_name == "build_silver_gold"
+    assert origin.repository_origin.code_location_origin.loadable_target_origin.module_name == DEFINITIONS_MODULE
+
+
+def test_execute_in_code_location_runs_in_process_in_a_run_filed_under_the_code_location():
+    @dg.asset
+    def counted() -> dg.MaterializeResult:
+        return dg.MaterializeResult(metadata={"rows": 3})
+
+    @dg.asset_check(asset=counted)
+    def has_rows() -> dg.AssetCheckResult:
+        return dg.AssetCheckResult(passed=False, description="no rows")
+
+    @dg.asset(deps=[counted])
+    def broken() -> None:
+        raise ValueError("boom")
+
+    # A multiprocess executor (the production engine's) is replaced as execute_in_process replaces it.
+    defs = dg.Definitions(assets=[counted, broken], asset_checks=[has_rows], executor=dg.multiprocess_executor,
+                          jobs=[dg.define_asset_job("both", selection="*")])
+    with dg.instance_for_test() as instance:
+        result = execute_in_code_location(defs.resolve_job_def("both"), instance, run_config={}, tags={"who": "me"})
+        run = instance.get_run_by_id(result.run_id)
+    assert not result.success  # recorded in the result, not raised
+    assert [e.asset_key for e in result.get_asset_materialization_events()] == [dg.AssetKey("counted")]
+    assert [(e.check_name, e.passed) for e in result.get_asset_check_evaluations()] == [("has_rows", False)]
+    [failure] = result.get_step_failure_events()
+    assert "ValueError: boom" in failure.step_failure_data.error.to_string()
+    assert run.job_name == "both" and run.tags["who"] == "me"
+    assert run.remote_job_origin == code_location_job_origin("both")
+    assert run.tags_for_storage()[dagster_tags.REPOSITORY_LABEL_TAG] == f"__repository__@{CODE_LOCATION}"
