@@ -25,7 +25,6 @@ import pytest
 from click.testing import CliRunner
 
 from inventory_platform.cli import main as cli
-from inventory_platform.cold_tier.assets import COLD_TIER_KEY
 from inventory_platform.lib.writer_lock import lock_path
 from inventory_platform.orchestration.materialize import materialize_everything
 from inventory_platform.reporting.yoy import Filters, change_over_years, group_names, yoy_trend
@@ -81,19 +80,33 @@ def table_counts(settings) -> dict[str, int]:
 
 def test_every_run_succeeds_and_every_check_passes(platform):
     summaries = platform["summaries"]
-    assert [s.job for s in summaries] == ["load_reference_data", "load_inventory_transactions", "build_silver_gold"]
+    assert [s.job for s in summaries] == ["load_reference_data", "load_inventory_transactions", "build_silver_gold",
+                                          "check_cold_tier"]
     assert all(s.success for s in summaries)
     assert [c for s in summaries for c in s.failed_checks] == []
     repo = platform["defs"].get_repository_def()
-    # dbt tests, Bronze checks and source freshness; checks on assets loaded outside Dagster (CDC lag,
-    # disk usage) are evaluated by their sensors and proven by their own tests.
+    # dbt tests, Bronze checks, source freshness and the cold tier's checks; checks on assets loaded outside
+    # Dagster (CDC lag, disk usage) are evaluated by their sensors and proven by their own tests.
     graph = repo.asset_graph
-    # The cold tier's checks run with its own monthly job (tests/integration/test_cold_tier.py).
-    every_check = {k for k in graph.asset_check_keys
-                   if graph.get(k.asset_key).is_materializable and k.asset_key != COLD_TIER_KEY}
+    every_check = {k for k in graph.asset_check_keys if graph.get(k.asset_key).is_materializable}
     evaluated = {c for s in summaries for c in s.checks}
     expected = {f"{k.asset_key.to_user_string()}:{k.name}" for k in every_check}
     assert expected == evaluated, f"checks never evaluated: {expected - evaluated}"
+
+
+def test_after_materialize_every_check_was_evaluated_or_says_when_it_is(platform):
+    """What the catalog shows after `make demo`: no "Not Evaluated" check without a reason, and the runs under
+    the code location (the Overview timeline leaves out runs without one)."""
+    instance, graph = platform["instance"], platform["defs"].resolve_asset_graph()
+    executed = instance.event_log_storage.get_latest_asset_check_execution_by_key(list(graph.asset_check_keys))
+    unexplained = sorted(k.to_user_string() for k in graph.asset_check_keys - set(executed)
+                         if not (graph.get_check_spec(k).description or "").startswith("Evaluated only"))
+    assert not unexplained, f"Not Evaluated, with no reason given: {unexplained}"
+    for summary in platform["summaries"]:
+        run = instance.get_run_by_id(summary.run_id)
+        assert run.remote_job_origin is not None, f"run of {summary.job} has no code location"
+        assert (run.remote_job_origin.location_name, run.remote_job_origin.job_name) == ("inventory_platform",
+                                                                                         summary.job)
 
 
 def test_every_landed_row_reaches_bronze_and_the_ledger(platform):
