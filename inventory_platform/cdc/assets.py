@@ -82,20 +82,19 @@ def read_status_if_running(settings: Settings) -> CdcStatus | None:
         return None
 
 
-# Who evaluates the lag check, per engine: `make demo` runs no sensor, so the description says it first.
-LAG_EVALUATED_BY = {
-    "duckdb": ("Evaluated only by cdc_lag_sensor (every 30 s while `make dev` runs; with no local stream, once "
-               "when the stream stops or is found stopped) or on demand here"),
+# `make demo` runs no sensor, so the description says first who evaluates the check, per engine.
+_LAG = "Age of the oldest CDC record not yet in Bronze, against the configured thresholds"
+LAG_CHECK_DESCRIPTION = {
+    "duckdb": ("Evaluated only by cdc_lag_sensor under `make dev` (every 30 s while a local stream runs, once when "
+               f"it finds none), or on demand. {_LAG}; passes when no local stream is running: no record can wait."),
     "redshift": ("Evaluated only on demand; in production the CloudWatch alarm on the raw stream's "
-                 "GetRecords.IteratorAgeMilliseconds watches lag (docs/deploy_redshift.md)"),
+                 f"GetRecords.IteratorAgeMilliseconds watches lag (docs/deploy_redshift.md). {_LAG}."),
 }
 
 
 def build_cdc_lag_check(settings: Settings) -> dg.AssetChecksDefinition:
     @dg.asset_check(asset=CDC_EVENTS_KEY, name=CDC_LAG_CHECK, blocking=False,
-                    description=f"{LAG_EVALUATED_BY[settings.warehouse_kind]}. Age of the oldest CDC record not yet "
-                                "in Bronze, against the configured thresholds; passes when no local stream is "
-                                "running, since then no record is waiting.")
+                    description=LAG_CHECK_DESCRIPTION[settings.warehouse_kind])
     def _cdc_lag() -> dg.AssetCheckResult:
         return dg.AssetCheckResult(**lag_check_result(settings, read_status_if_running(settings)))
 
