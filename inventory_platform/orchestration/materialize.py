@@ -2,8 +2,9 @@
 
 Runs in dependency order: reference data, the ledger's daily partitions in one single-run backfill,
 Silver and Gold (dbt models and tests), then (locally) the cold tier's checks, so that `make demo` leaves
-no check unevaluated but those whose description says "Evaluated only …". Runs are recorded in the Dagster instance under
-the code location and its jobs, so they show up in the UI afterwards (Overview timeline, each job's runs).
+no check unevaluated but those whose description says "Evaluated only …". Runs are recorded in the
+Dagster instance under the code location and their job, so they show up in the UI afterwards (Overview
+timeline, each job's runs).
 """
 
 from __future__ import annotations
