@@ -25,6 +25,7 @@ from playwright.sync_api import Page, expect, sync_playwright
 from inventory_platform.bronze.landing_inventory import loadable_days
 from inventory_platform.bronze.loader import landing_files, load_files
 from inventory_platform.cli import main as cli
+from inventory_platform.dagster_adapter import execute_in_code_location
 from inventory_platform.landing_contract import INVENTORY_TRANSACTIONS
 from inventory_platform.lib.duckdb_warehouse import connect_duckdb
 from inventory_platform.reporting.yoy import Filters, pct_text, yoy_trend
@@ -96,8 +97,9 @@ def platform(tmp_path_factory):
         with dg.DagsterInstance.get() as instance:
             request = defs.get_schedule_def("monthly_close_schedule").evaluate_tick(
                 dg.build_schedule_context(instance=instance, scheduled_execution_time=close_tick)).run_requests[0]
-            result = defs.resolve_job_def("monthly_close").execute_in_process(
-                instance=instance, tags=request.tags, raise_on_error=False)
+            # In a run of the code location, as the daemon launches it (and `inventory-platform materialize` runs).
+            result = execute_in_code_location(defs.resolve_job_def("monthly_close"), instance, run_config={},
+                                              tags=request.tags)
         assert result.success, "monthly_close failed"
         assert not [c for c in result.get_asset_check_evaluations() if not c.passed]
         events = result.get_asset_materialization_events()
@@ -287,6 +289,14 @@ def test_report_yoy_chart_is_the_chart_the_ui_shows(platform, tmp_path):
     markdown = next(e["mdStr"] for e in trend["assetMaterializations"][0]["metadataEntries"] if e["label"] == "trend_chart")
     embedded = base64.b64decode(re.search(r"data:image/png;base64,([A-Za-z0-9+/=]+)", markdown).group(1))
     assert chart_file.read_bytes() == embedded
+
+
+def test_overview_timeline_shows_the_run_under_its_job(platform, page):
+    open_ui(page, platform, "/overview/activity/timeline")
+    # The UI leaves a run without a code location out of the timeline (and out of its job's runs).
+    expect(page.get_by_text("inventory_platform", exact=True).first).to_be_visible()
+    expect(page.get_by_text("monthly_close", exact=True).first).to_be_visible()
+    shot(page, "overview_timeline")
 
 
 def test_materialize_an_asset_from_the_ui(platform, page):
