@@ -90,7 +90,8 @@ def check_observations(instance: dg.DagsterInstance, repo: dg.RepositoryDefiniti
         spec = specs.get(key.asset_key)
         observations.append(Observation(
             subject=f"check:{asset}:{key.name}", kind="check", target=f"{asset}:{key.name}", state=state,
-            level=level, runbook=runbook_for_check(key, spec.metadata if spec else None),
+            level=level, runbook=runbook_for_check(key, spec.metadata if spec else None,
+                                                   repo.asset_graph.get_check_spec(key).metadata),
             summary=evaluation.description or f"check {key.name} on {asset} {state.lower()}",
             assets=(asset,), run_id=record.run_id))
     return observations

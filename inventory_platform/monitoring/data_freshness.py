@@ -16,7 +16,7 @@ from datetime import UTC, date, datetime, time, timedelta
 import dagster as dg
 
 from inventory_platform.monitoring.levels import Level, level_for
-from inventory_platform.monitoring.runbooks import FRESHNESS
+from inventory_platform.monitoring.runbooks import FRESHNESS, RUNBOOK_METADATA_KEY
 from inventory_platform.settings import Settings
 from inventory_platform.transform.materialization_metadata import LEDGER_FACT_KEY, NEWEST_EVENT_DATE
 
@@ -91,7 +91,8 @@ def evaluate(instance: dg.DagsterInstance, key: dg.AssetKey, settings: Settings,
 
 def build_data_freshness_checks(settings: Settings) -> dg.AssetChecksDefinition:
     @dg.multi_asset_check(
-        specs=[dg.AssetCheckSpec(DATA_FRESHNESS_CHECK, asset=key, description=_DESCRIPTION)
+        specs=[dg.AssetCheckSpec(DATA_FRESHNESS_CHECK, asset=key, description=_DESCRIPTION,
+                                 metadata={RUNBOOK_METADATA_KEY: dg.MetadataValue.path(FRESHNESS)})
                for key in DATA_FRESHNESS_KEYS],
         name="data_freshness_checks", can_subset=True)
     def data_freshness_checks(context: dg.AssetCheckExecutionContext):
