@@ -10,11 +10,12 @@ that makes a dozen tables late is one alert listing them. Open incidents are rec
 
 import json
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 import dagster as dg
 
 from inventory_platform.catalog.runbook_links import runbook_url
+from inventory_platform.dagster_adapter import utc_now
 from inventory_platform.monitoring.alert_states import Observation, describe_run_failure, observe_everything
 from inventory_platform.monitoring.incidents import OPEN_INCIDENTS, Incident, Transition, open_incidents_events, reconcile
 from inventory_platform.monitoring.levels import Level
@@ -118,7 +119,7 @@ def evaluate_alerts(context: dg.SensorEvaluationContext, settings: Settings) -> 
     observations, runs_after = observe_everything(context.instance, context.repository_def, cursor.runs_after)
     # The incidents' own check is a view of them, not a subject.
     observations = [o for o in observations if OPEN_INCIDENTS.to_user_string() not in o.assets]
-    now = datetime.now(UTC)
+    now = utc_now()
     previous = {s: dict(v) for s, v in cursor.states.items()}
     described = {obs.subject: describe_run_failure(context.instance, obs) for obs in cursor.transitions(observations)
                  if obs.kind == "run" and obs.level is not Level.PASS}

@@ -15,6 +15,7 @@ from datetime import UTC, date, datetime, time, timedelta
 
 import dagster as dg
 
+from inventory_platform.dagster_adapter import utc_now
 from inventory_platform.monitoring.levels import Level, level_for
 from inventory_platform.monitoring.runbooks import FRESHNESS, RUNBOOK_METADATA_KEY
 from inventory_platform.settings import Settings
@@ -96,7 +97,7 @@ def build_data_freshness_checks(settings: Settings) -> dg.AssetChecksDefinition:
                for key in DATA_FRESHNESS_KEYS],
         name="data_freshness_checks", can_subset=True)
     def data_freshness_checks(context: dg.AssetCheckExecutionContext):
-        now = datetime.now(UTC)
+        now = utc_now()
         for check_key in sorted(context.selected_asset_check_keys, key=lambda k: k.asset_key.to_user_string()):
             outcome = evaluate(context.instance, check_key.asset_key, settings, now)
             if outcome is None:  # selected without its asset, before it was ever built

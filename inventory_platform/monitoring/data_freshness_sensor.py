@@ -10,10 +10,11 @@ writer on Redshift).
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 import dagster as dg
 
+from inventory_platform.dagster_adapter import utc_now
 from inventory_platform.monitoring.alert_states import evaluation_level
 from inventory_platform.monitoring.data_freshness import DATA_FRESHNESS_CHECK, DATA_FRESHNESS_KEYS, evaluate
 from inventory_platform.settings import Settings
@@ -49,16 +50,17 @@ def build_data_freshness_sensor(settings: Settings, observe_bronze: bool) -> dg.
         name="data_freshness_sensor",
         minimum_interval_seconds=DATA_FRESHNESS_SENSOR_INTERVAL_SECONDS,
         default_status=dg.DefaultSensorStatus.RUNNING,
+        required_resource_keys={"warehouse"} if observe_bronze else set(),  # DuckDB: never opens the warehouse
         description=(f"Re-evaluates {DATA_FRESHNESS_CHECK} (newest event date against the clock) on "
                      + ", ".join(k.to_user_string() for k in DATA_FRESHNESS_KEYS)
                      + " as time passes; records a result when a verdict changes, and at least hourly."),
     )
-    def data_freshness_sensor(context: dg.SensorEvaluationContext, warehouse: dg.ConfigurableResource):
+    def data_freshness_sensor(context: dg.SensorEvaluationContext):
         if observe_bronze:
-            (newest,), = warehouse.query("SELECT max(CAST(event_ts AS DATE)) FROM bronze.inventory_transactions")
+            (newest,), = context.resources.warehouse.query("SELECT max(CAST(event_ts AS DATE)) FROM bronze.inventory_transactions")
             observation = dg.AssetObservation(BRONZE_LEDGER, metadata=newest_event_value(newest))
             context.instance.report_runless_asset_event(observation)  # read back by the evaluation below
-        evaluations = freshness_evaluations(context.instance, settings, datetime.now(UTC))
+        evaluations = freshness_evaluations(context.instance, settings, utc_now())
         if not evaluations:
             return dg.SkipReason("every data_is_current verdict unchanged and recorded within the hour")
         for evaluation in evaluations:
