@@ -13,13 +13,12 @@ import pytest
 from dagster._core.test_utils import freeze_time
 
 from inventory_platform.definitions import build_defs
-from inventory_platform.monitoring.alert_sensor import build_alert_sensor
 from inventory_platform.monitoring.data_freshness import DATA_FRESHNESS_CHECK, DATA_FRESHNESS_KEYS
 from inventory_platform.monitoring.notifiers import alerts_file
 from inventory_platform.monitoring.runbooks import FRESHNESS
 from inventory_platform.settings import load_settings
 from inventory_platform.transform.materialization_metadata import NEWEST_EVENT_DATE
-from tests.integration.test_alert_sensor import AlertSensorTicker
+from tests.support.alert_ticker import AlertSensorTicker
 
 NEWEST = date(2025, 12, 31)
 CHECK_KEYS = [dg.AssetCheckKey(key, DATA_FRESHNESS_CHECK) for key in DATA_FRESHNESS_KEYS]
