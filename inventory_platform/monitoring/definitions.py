@@ -19,7 +19,7 @@ from inventory_platform.settings import Settings
 def build(settings: Settings) -> dg.Definitions:
     maintenance = build_maintenance_job(settings)
     return dg.Definitions(
-        assets=[warehouse_storage_spec(settings.warehouse_kind), open_incidents_spec(settings.warehouse_kind)],
+        assets=[warehouse_storage_spec(settings.warehouse_kind), open_incidents_spec()],
         asset_checks=[build_disk_check(settings), build_data_freshness_checks(settings), build_open_incidents_check()],
         jobs=[maintenance],
         schedules=[build_maintenance_schedule(maintenance)],

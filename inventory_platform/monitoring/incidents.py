@@ -167,14 +167,14 @@ def open_incidents_events(incidents: list[Incident], link: Callable[[str], str])
     ]
 
 
-def open_incidents_spec(warehouse_kind: str) -> dg.AssetSpec:
+def open_incidents_spec() -> dg.AssetSpec:
     return dg.AssetSpec(
         key=OPEN_INCIDENTS,
         description=("The incidents the alert sensor has open: each groups the unhealthy assets of one cause "
                      "(connected in the lineage) and the failed runs that planned them, with its level, cause, "
                      "affected assets and runbook. See the latest observation's `incidents` table; its check "
                      f"{NO_OPEN_INCIDENTS} fails while any is open. Recorded by alert_sensor on every change."),
-        kinds={"python", warehouse_kind},
+        kinds={"python"},  # kept in Dagster's event log, not in the warehouse
     )
 
 
