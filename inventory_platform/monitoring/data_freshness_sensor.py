@@ -43,28 +43,34 @@ def freshness_evaluations(instance: dg.DagsterInstance, settings: Settings, now:
     return evaluations
 
 
-def build_data_freshness_sensor(settings: Settings, observe_bronze: bool) -> dg.SensorDefinition:
-    """observe_bronze: Bronze is external (Redshift), so the sensor records its newest event day first."""
+def freshness_tick(context: dg.SensorEvaluationContext, settings: Settings, warehouse=None):
+    if warehouse is not None:  # Redshift: Bronze is external, observe its newest event day first
+        (newest,), = warehouse.query("SELECT max(CAST(event_ts AS DATE)) FROM bronze.inventory_transactions")
+        observation = dg.AssetObservation(BRONZE_LEDGER, metadata=newest_event_value(newest))
+        context.instance.report_runless_asset_event(observation)  # read back by the evaluation below
+    evaluations = freshness_evaluations(context.instance, settings, utc_now())
+    if not evaluations:
+        return dg.SkipReason("every data_is_current verdict unchanged and recorded within the hour")
+    for evaluation in evaluations:
+        context.log.info(f"{evaluation.asset_key.to_user_string()}: {evaluation.description}")
+    return dg.SensorResult(asset_events=evaluations)
 
-    @dg.sensor(
+
+def build_data_freshness_sensor(settings: Settings, observe_bronze: bool) -> dg.SensorDefinition:
+    """observe_bronze: Bronze is external (Redshift), so the sensor records its newest event day first. On
+    DuckDB the sensor does not even take the warehouse resource."""
+    if observe_bronze:
+        def data_freshness_sensor(context: dg.SensorEvaluationContext, warehouse: dg.ConfigurableResource):
+            return freshness_tick(context, settings, warehouse)
+    else:
+        def data_freshness_sensor(context: dg.SensorEvaluationContext):
+            return freshness_tick(context, settings)
+
+    return dg.sensor(
         name="data_freshness_sensor",
         minimum_interval_seconds=DATA_FRESHNESS_SENSOR_INTERVAL_SECONDS,
         default_status=dg.DefaultSensorStatus.RUNNING,
-        required_resource_keys={"warehouse"} if observe_bronze else set(),  # DuckDB: never opens the warehouse
         description=(f"Re-evaluates {DATA_FRESHNESS_CHECK} (newest event date against the clock) on "
                      + ", ".join(k.to_user_string() for k in DATA_FRESHNESS_KEYS)
                      + " as time passes; records a result when a verdict changes, and at least hourly."),
-    )
-    def data_freshness_sensor(context: dg.SensorEvaluationContext):
-        if observe_bronze:
-            (newest,), = context.resources.warehouse.query("SELECT max(CAST(event_ts AS DATE)) FROM bronze.inventory_transactions")
-            observation = dg.AssetObservation(BRONZE_LEDGER, metadata=newest_event_value(newest))
-            context.instance.report_runless_asset_event(observation)  # read back by the evaluation below
-        evaluations = freshness_evaluations(context.instance, settings, utc_now())
-        if not evaluations:
-            return dg.SkipReason("every data_is_current verdict unchanged and recorded within the hour")
-        for evaluation in evaluations:
-            context.log.info(f"{evaluation.asset_key.to_user_string()}: {evaluation.description}")
-        return dg.SensorResult(asset_events=evaluations)
-
-    return data_freshness_sensor
+    )(data_freshness_sensor)

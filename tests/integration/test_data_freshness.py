@@ -14,8 +14,10 @@ from dagster._core.test_utils import freeze_time
 
 from inventory_platform.definitions import build_defs
 from inventory_platform.monitoring.data_freshness import DATA_FRESHNESS_CHECK, DATA_FRESHNESS_KEYS
+from inventory_platform.monitoring.data_freshness_sensor import build_data_freshness_sensor
 from inventory_platform.monitoring.notifiers import alerts_file
 from inventory_platform.monitoring.runbooks import FRESHNESS
+from inventory_platform.redshift.offline_ddl import parse_redshift
 from inventory_platform.settings import load_settings
 from inventory_platform.transform.materialization_metadata import NEWEST_EVENT_DATE
 from tests.support.alert_ticker import AlertSensorTicker
@@ -127,3 +129,26 @@ def test_thresholds_come_from_the_environment(platform, monkeypatch):
     with pytest.raises(ValueError, match="INVENTORY_DATA_FRESHNESS_WARN_HOURS"):
         monkeypatch.setenv("INVENTORY_DATA_FRESHNESS_FAIL_HOURS", "30")
         load_settings()
+
+
+def test_on_redshift_the_sensor_observes_external_bronze_then_judges_it(platform):
+    """Bronze on Redshift is loaded outside Dagster and records no materialization: the sensor reads its newest
+    event day (Redshift SQL, parsed as such) and records it as an observation before evaluating."""
+    _, instance = platform
+    statements = []
+
+    class Redshift:
+        def query(self, sql: str, params=None):
+            parse_redshift(sql)
+            statements.append(sql)
+            return [(NEWEST,)]
+
+    sensor = build_data_freshness_sensor(load_settings(), observe_bronze=True)
+    with freeze_time(at(NEWEST + timedelta(days=3))):
+        with dg.build_sensor_context(instance=instance, resources={"warehouse": Redshift()}) as context:
+            result = sensor(context)
+    [evaluation] = result.asset_events  # only Bronze was ever recorded
+    assert evaluation.asset_key == DATA_FRESHNESS_KEYS[0] and not evaluation.passed
+    [observed] = instance.fetch_observations(DATA_FRESHNESS_KEYS[0], limit=1).records
+    assert observed.asset_observation.metadata[NEWEST_EVENT_DATE].value == NEWEST.isoformat()
+    assert len(statements) == 1 and "bronze.inventory_transactions" in statements[0]
