@@ -1,10 +1,11 @@
 """The one module that relies on Dagster and dagster-dbt internals; tests/unit/test_dagster_adapter.py pins each.
 
+- The clock: Dagster stamps events with `dagster._time`, which its test utility `freeze_time` moves; checks
+  and sensors that compare data with the clock (monitoring/data_freshness.py) read the same one.
+
 - Single-run backfills over a range of daily partitions are requested with two run tags that Dagster
   documents but exports only from `dagster._core.storage.tags`; `RunRequest` and `execute_in_process`
   take a single `partition_key` only.
-- The clock: Dagster stamps events and evaluates freshness with `dagster._time`, which its test utility
-  `freeze_time` moves; checks and sensors that compare data with the clock read the same one.
 - dagster-dbt's DbtCliResource, before every first `cli()` of a run (no public switch in dagster-dbt 0.29):
   - runs `dbt --version` in a subprocess to learn which dbt it drives (6 s on a quiet machine, 15 s under
     load: the CLI imports all of dbt-core). The dbt it runs is the one installed beside this interpreter,
@@ -16,10 +17,8 @@
 from __future__ import annotations
 
 import importlib.metadata
-from datetime import datetime
 from functools import cached_property
 
-from dagster._time import get_current_datetime
 from dagster_dbt import DbtCliResource
 from packaging import version
 
@@ -27,14 +26,16 @@ PARTITION_RANGE_START_TAG = "dagster/asset_partition_range_start"
 PARTITION_RANGE_END_TAG = "dagster/asset_partition_range_end"
 
 
-def utc_now() -> datetime:
-    """Now, by Dagster's clock (UTC, timezone-aware)."""
-    return get_current_datetime()
-
-
 def partition_range_tags(start: str, end: str) -> dict[str, str]:
     """Run tags that make one run cover the daily partitions start..end (the assets' single-run backfill policy)."""
     return {PARTITION_RANGE_START_TAG: start, PARTITION_RANGE_END_TAG: end}
+
+
+def utc_now():
+    """Now by Dagster's clock: a timezone-aware UTC datetime."""
+    from dagster._time import get_current_datetime
+
+    return get_current_datetime()
 
 
 class InventoryDbtCli(DbtCliResource):
