@@ -2,7 +2,6 @@
 
 - The clock: Dagster stamps events with `dagster._time`, which its test utility `freeze_time` moves; checks
   and sensors that compare data with the clock (monitoring/data_freshness.py) read the same one.
-
 - Single-run backfills over a range of daily partitions are requested with two run tags that Dagster
   documents but exports only from `dagster._core.storage.tags`; `RunRequest` and `execute_in_process`
   take a single `partition_key` only.
