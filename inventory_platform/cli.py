@@ -30,13 +30,23 @@ def main() -> None:
 @click.option("--seed", type=int, default=42, show_default=True, help="Same seed, same files.")
 @click.option("--out", "out_dir", type=click.Path(path_type=Path), default=None,
               help="Landing-zone folder [default: INVENTORY_LANDING_DIR or data/landing].")
+@click.option("--end", type=click.DateTime(["%Y-%m-%d"]), default=None,
+              help="Last simulated day, YYYY-MM-DD [default: yesterday (UTC), so the platform looks live].")
+@click.option("--start", type=click.DateTime(["%Y-%m-%d"]), default=None,
+              help="First simulated day [default: four years before --end (1,461 days): 36 months with a prior year].")
 @click.option("--force", is_flag=True, help="Regenerate even if the landing zone already holds this simulation.")
-def simulate(scale: str, seed: int, out_dir: Path | None, force: bool) -> None:
+def simulate(scale: str, seed: int, out_dir: Path | None, end, start, force: bool) -> None:
     """Write simulated GlobalRetail landing files (Parquet by day, plus manifest.json)."""
+    from datetime import UTC, date, datetime, timedelta
+
     from inventory_platform.landing_contract import MANIFEST_FILE
     from inventory_platform.simulation import simulate as run_simulation
+    from inventory_platform.simulation.timeline import years_ending
 
     out_dir = (out_dir or load_settings().landing_dir).resolve()
+    chosen = end is not None or start is not None
+    end = end.date() if end else datetime.now(UTC).date() - timedelta(days=1)
+    start = start.date() if start else years_ending(end)
     manifest_path = out_dir / MANIFEST_FILE
     if manifest_path.exists() and not force:
         existing = json.loads(manifest_path.read_text())
@@ -45,14 +55,28 @@ def simulate(scale: str, seed: int, out_dir: Path | None, force: bool) -> None:
                 f"{out_dir} already holds scale {existing.get('scale')!r} seed {existing.get('seed')}; mixing two "
                 "simulations in one landing zone (and warehouse) would double-count. Use another --out, "
                 "or `make clean` to start over.")
+        held = existing.get("start"), existing.get("end")
+        if held != (start.isoformat(), end.isoformat()):
+            if chosen:
+                raise click.ClickException(
+                    f"{out_dir} already holds {scale} (seed {seed}) from {held[0]} to {held[1]}; {start} to {end} "
+                    "would rewrite days already landed, and Bronze refuses a changed file of a day it has loaded. "
+                    "Use another --out, or `make clean` and simulate again (--force rewrites the landing zone, "
+                    "but not a warehouse that loaded it).")
+            # Only the default moved (a later day): keep the history the warehouse loaded. Its newest day
+            # now shows as late (check data_is_current); `make clean && make demo` simulates up to yesterday.
+            start, end = date.fromisoformat(held[0]), date.fromisoformat(held[1])
+            console.print(f"Landing zone {out_dir} holds {scale} (seed {seed}) up to {end}; keeping it. "
+                          "`make clean` first for a history up to yesterday.")
         if all((out_dir / f["path"]).exists() for f in existing["files"]):
-            console.print(f"Landing zone {out_dir} already holds {scale} (seed {seed}); nothing to do (--force regenerates).")
+            console.print(f"Landing zone {out_dir} already holds {scale} (seed {seed}) from {start} to {end}; "
+                          "nothing to do (--force regenerates).")
             return
     started = time.monotonic()
-    manifest = run_simulation(scale, seed, out_dir)
+    manifest = run_simulation(scale, seed, out_dir, start=start, end=end)
     rows = sum(f["rows"] for f in manifest["files"])
-    console.print(f"[green]Simulated[/] {scale} (seed {seed}): {rows:,} rows in {len(manifest['files']):,} files "
-                  f"under {out_dir} in {time.monotonic() - started:.0f} s")
+    console.print(f"[green]Simulated[/] {scale} (seed {seed}), {start} to {end}: {rows:,} rows in "
+                  f"{len(manifest['files']):,} files under {out_dir} in {time.monotonic() - started:.0f} s")
 
 
 @main.command()

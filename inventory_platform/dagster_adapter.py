@@ -1,5 +1,7 @@
 """The one module that relies on Dagster and dagster-dbt internals; tests/unit/test_dagster_adapter.py pins each.
 
+- The clock: Dagster stamps events with `dagster._time`, which its test utility `freeze_time` moves; checks
+  and sensors that compare data with the clock (monitoring/data_freshness.py) read the same one.
 - Single-run backfills over a range of daily partitions are requested with two run tags that Dagster
   documents but exports only from `dagster._core.storage.tags`; `RunRequest` and `execute_in_process`
   take a single `partition_key` only.
@@ -43,6 +45,13 @@ DEFINITIONS_MODULE = "inventory_platform.definitions"
 def partition_range_tags(start: str, end: str) -> dict[str, str]:
     """Run tags that make one run cover the daily partitions start..end (the assets' single-run backfill policy)."""
     return {PARTITION_RANGE_START_TAG: start, PARTITION_RANGE_END_TAG: end}
+
+
+def utc_now():
+    """Now by Dagster's clock: a timezone-aware UTC datetime."""
+    from dagster._time import get_current_datetime
+
+    return get_current_datetime()
 
 
 class InventoryDbtCli(DbtCliResource):

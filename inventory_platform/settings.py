@@ -42,6 +42,9 @@ class Settings:
     # Operations (ops_runbooks/): disk check thresholds (% of capacity used) and maintenance triggers.
     disk_warn_pct: float = 80.0
     disk_fail_pct: float = 90.0
+    # Data freshness (check data_is_current): hours since the end of the newest event day a layer holds.
+    data_freshness_warn_hours: float = 27.0
+    data_freshness_fail_hours: float = 32.0
     redshift_storage_capacity_gb: float | None = None  # Serverless/RA3 budget; provisioned reads stv_partitions
     vacuum_unsorted_pct: float = 10.0
     analyze_stats_off_pct: float = 10.0
@@ -190,10 +193,25 @@ def _percent(var: str, default: float) -> float:
     return value
 
 
+def _hours(var: str, default: float) -> float:
+    raw = os.environ.get(var)
+    try:
+        value = float(raw) if raw else default
+    except ValueError:
+        raise ValueError(f"{var} must be a number of hours, got {raw!r}") from None
+    if value <= 0:
+        raise ValueError(f"{var} must be positive, got {value:g}")
+    return value
+
+
 def _ops_thresholds() -> dict:
     warn, fail = _percent("INVENTORY_DISK_WARN_PCT", 80.0), _percent("INVENTORY_DISK_FAIL_PCT", 90.0)
     if warn >= fail:
         raise ValueError(f"INVENTORY_DISK_WARN_PCT ({warn}) must be below INVENTORY_DISK_FAIL_PCT ({fail})")
+    data_warn, data_fail = _hours("INVENTORY_DATA_FRESHNESS_WARN_HOURS", 27.0), _hours("INVENTORY_DATA_FRESHNESS_FAIL_HOURS", 32.0)
+    if data_warn >= data_fail:
+        raise ValueError(f"INVENTORY_DATA_FRESHNESS_WARN_HOURS ({data_warn:g}) must be below "
+                         f"INVENTORY_DATA_FRESHNESS_FAIL_HOURS ({data_fail:g})")
     capacity = os.environ.get("INVENTORY_REDSHIFT_STORAGE_CAPACITY_GB")
     try:
         capacity_gb = float(capacity) if capacity else None
@@ -204,6 +222,8 @@ def _ops_thresholds() -> dict:
     return {
         "disk_warn_pct": warn,
         "disk_fail_pct": fail,
+        "data_freshness_warn_hours": data_warn,
+        "data_freshness_fail_hours": data_fail,
         "redshift_storage_capacity_gb": capacity_gb,
         "vacuum_unsorted_pct": _percent("INVENTORY_VACUUM_UNSORTED_PCT", 10.0),
         "analyze_stats_off_pct": _percent("INVENTORY_ANALYZE_STATS_OFF_PCT", 10.0),

@@ -15,6 +15,7 @@ from inventory_platform.bronze.validation import Rejection
 from inventory_platform.landing_contract import SOURCE_TABLES, SourceTable
 from inventory_platform.lib.duckdb_warehouse import DuckDBWarehouse
 from inventory_platform.lib.sql_quoting import quote_ident
+from inventory_platform.transform.materialization_metadata import newest_event_value
 
 QUARANTINE_CHECK = "no_unresolved_quarantined_files"
 FILES_UNCHANGED_CHECK = "bronze_files_unchanged"
@@ -126,6 +127,7 @@ def build_bronze_asset(table: SourceTable, daily_partitions: dg.PartitionsDefini
             accounting = account_for_landing(con, table, Path(landing.path), _partition_bounds(daily_partitions)
                                              if partitioned else None, batch_ids)
             total_rows, last_loaded = _rows_and_last_load(con, table)
+            newest_day = _newest_event_day(con, table) if partitioned else None
             unresolved = unresolved_quarantine(con, table)
             changed = in_place.changed_files(con, table) if in_place.reads_in_place(table) else None
         for rejection in result.rejections:
@@ -137,6 +139,7 @@ def build_bronze_asset(table: SourceTable, daily_partitions: dg.PartitionsDefini
             # When the table last gained rows (a run that finds no new file changes nothing).
             **({"dagster/last_updated_timestamp": dg.MetadataValue.timestamp(
                 last_loaded.replace(tzinfo=UTC))} if last_loaded else {}),
+            **newest_event_value(newest_day),  # how new the data is (check data_is_current), not the load
             "rows_loaded": result.rows_loaded,
             "files_loaded": len(result.files_loaded),
             "files_skipped_already_loaded": result.files_skipped,
@@ -160,6 +163,18 @@ def _rows_and_last_load(con, table: SourceTable) -> tuple[int, object]:
                                WHERE source_table = ? AND status = 'loaded' AND offload_id IS NULL""",
                            [table.name]).fetchone()
     return con.execute(f"SELECT count(*), max(_loaded_at) FROM {BRONZE_SCHEMA}.{quote_ident(table.name)}").fetchone()
+
+
+def _newest_event_day(con, table: SourceTable):
+    """The newest event day Bronze holds. Read in place, from the load log: every row of a file is of its
+    date=YYYY-MM-DD folder's day (validation quarantines a file otherwise), so no file is read."""
+    if in_place.reads_in_place(table):
+        return con.execute(rf"""SELECT max(TRY_CAST(regexp_extract(source_file, 'date=(\d{{4}}-\d{{2}}-\d{{2}})', 1) AS DATE))
+                               FROM {BRONZE_SCHEMA}.load_log
+                               WHERE source_table = ? AND status = 'loaded' AND rows_loaded > 0""",
+                           [table.name]).fetchone()[0]
+    return con.execute(f"SELECT max(CAST({quote_ident(table.day_column)} AS DATE)) "
+                       f"FROM {BRONZE_SCHEMA}.{quote_ident(table.name)}").fetchone()[0]
 
 
 def files_unchanged_check_result(changed: list[in_place.ChangedFile]) -> dg.AssetCheckResult:

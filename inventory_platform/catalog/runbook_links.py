@@ -21,12 +21,18 @@ def runbooks_for(spec: dg.AssetSpec, settings: Settings) -> dict[str, str]:
     return books
 
 
-def runbook_link(path: str, settings: Settings) -> dg.MetadataValue:
-    """A link that opens: the file on the repository's web host when INVENTORY_CODE_URL is set, else the runbook
-    rendered by the dashboard that `make dev` serves beside the UI (dashboard/runbooks.py)."""
+def runbook_url(path: str, settings: Settings) -> str:
+    """Where a runbook opens: the file on the repository's web host when INVENTORY_CODE_URL is set, else the
+    runbook rendered by the dashboard that `make dev` serves beside the UI (dashboard/runbooks.py). Alerts
+    link with the same URL (monitoring/alert_sensor.py)."""
     if settings.code_url:
-        return dg.MetadataValue.url(f"{settings.code_url.rstrip('/')}/blob/{settings.code_branch}/{path}")
-    return dg.MetadataValue.url(f"{settings.dashboard_url}/runbook?doc={PurePosixPath(path).stem}")
+        return f"{settings.code_url.rstrip('/')}/blob/{settings.code_branch}/{path}"
+    return f"{settings.dashboard_url}/runbook?doc={PurePosixPath(path).stem}"
+
+
+def runbook_link(path: str, settings: Settings) -> dg.MetadataValue:
+    """A link that opens (runbook_url)."""
+    return dg.MetadataValue.url(runbook_url(path, settings))
 
 
 def runbook_metadata(spec: dg.AssetSpec, settings: Settings) -> dict[str, dg.MetadataValue]:

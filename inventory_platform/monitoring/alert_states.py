@@ -69,6 +69,12 @@ def freshness_observations(instance: dg.DagsterInstance, specs: dict[dg.AssetKey
     return observations
 
 
+def evaluation_level(evaluation: dg.AssetCheckEvaluation) -> Level:
+    if evaluation.passed:
+        return Level.PASS
+    return Level.WARN if evaluation.severity == dg.AssetCheckSeverity.WARN else Level.FAIL
+
+
 def check_observations(instance: dg.DagsterInstance, repo: dg.RepositoryDefinition,
                        specs: dict[dg.AssetKey, dg.AssetSpec]) -> list[Observation]:
     keys = list(repo.asset_graph.asset_check_keys)
@@ -78,16 +84,14 @@ def check_observations(instance: dg.DagsterInstance, repo: dg.RepositoryDefiniti
         evaluation = record.event.asset_check_evaluation if record.event else None
         if evaluation is None:  # planned, not evaluated yet (or its run died: the run alert covers that)
             continue
-        if evaluation.passed:
-            state, level = "PASSED", Level.PASS
-        else:
-            warn = evaluation.severity == dg.AssetCheckSeverity.WARN
-            state, level = f"FAILED ({evaluation.severity.value})", Level.WARN if warn else Level.FAIL
+        level = evaluation_level(evaluation)
+        state = "PASSED" if evaluation.passed else f"FAILED ({evaluation.severity.value})"
         asset = key.asset_key.to_user_string()
         spec = specs.get(key.asset_key)
         observations.append(Observation(
             subject=f"check:{asset}:{key.name}", kind="check", target=f"{asset}:{key.name}", state=state,
-            level=level, runbook=runbook_for_check(key, spec.metadata if spec else None),
+            level=level, runbook=runbook_for_check(key, spec.metadata if spec else None,
+                                                   repo.asset_graph.get_check_spec(key).metadata),
             summary=evaluation.description or f"check {key.name} on {asset} {state.lower()}",
             assets=(asset,), run_id=record.run_id))
     return observations

@@ -39,18 +39,20 @@ class Alert:
     state: str  # the new state, as Dagster names it
     previous_state: str
     level: Level
-    runbook: str
+    runbook: str  # repository path
     summary: str
     at: str  # ISO-8601 UTC
     assets: tuple[str, ...] = ()
     details: Mapping[str, object] = field(default_factory=dict)
+    runbook_url: str = ""  # where the runbook opens (catalog/runbook_links.py runbook_url), when known
 
     @property
     def headline(self) -> str:
         return f"[{_MARK[self.level]}] {self.kind} {self.target}: {self.previous_state} -> {self.state}"
 
     def text(self) -> str:
-        lines = [self.headline, self.summary, f"Runbook: {self.runbook}"]
+        runbook = f"{self.runbook_url} ({self.runbook})" if self.runbook_url else self.runbook
+        lines = [self.headline, self.summary, f"Runbook: {runbook}"]
         if self.assets:
             lines.append("Assets: " + ", ".join(self.assets))
         return "\n".join(lines)

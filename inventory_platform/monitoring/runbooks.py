@@ -35,8 +35,11 @@ def runbook_for_freshness(key: dg.AssetKey, asset_metadata: Mapping[str, object]
     return _named(asset_metadata) or (CDC_LAG if _is_cdc(key) else FRESHNESS)
 
 
-def runbook_for_check(key: dg.AssetCheckKey, asset_metadata: Mapping[str, object] | None = None) -> str:
-    if named := _named(asset_metadata):
+def runbook_for_check(key: dg.AssetCheckKey, asset_metadata: Mapping[str, object] | None = None,
+                      check_metadata: Mapping[str, object] | None = None) -> str:
+    """The check's own `runbook` metadata first (the data_is_current checks name the freshness runbook),
+    then its asset's, then the rules."""
+    if named := _named(check_metadata) or _named(asset_metadata):
         return named
     return CDC_LAG if "lag" in key.name or _is_cdc(key.asset_key) else DATA_CHECKS
 

@@ -10,6 +10,17 @@ import numpy as np
 DEFAULT_START = date(2022, 1, 1)
 DEFAULT_END = date(2025, 12, 31)
 FX_LEAD_DAYS = 14  # FX history starts this many days before the first ledger day
+HISTORY_YEARS = 4  # 36 month-ends with a prior year, plus the year before them
+
+
+def years_ending(end: date, years: int = HISTORY_YEARS) -> date:
+    """The first day of `years` whole years ending on `end`: 2025-12-31 -> 2022-01-01 (1,461 days for 4).
+    A start that would fall on a Feb 29 the earlier year does not have moves to Mar 1."""
+    after = end + timedelta(days=1)
+    try:
+        return after.replace(year=after.year - years)
+    except ValueError:  # Feb 29 in a year that is not a leap year
+        return date(after.year - years, 3, 1)
 
 
 def weekday_of(days: np.ndarray) -> np.ndarray:

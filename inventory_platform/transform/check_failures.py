@@ -33,10 +33,6 @@ def dbt_artifact(invocation: DbtCliInvocation, name: str) -> dict[str, Any]:
     return json.loads(path.read_text()) if path.exists() else {}
 
 
-def _tests_by_name(manifest: Mapping[str, Any]) -> dict[str, Mapping[str, Any]]:
-    return {n["name"]: n for n in manifest.get("nodes", {}).values() if n.get("resource_type") == "test"}
-
-
 def failure_messages(compiled_sql: str, query: Query) -> list[str]:
     """The failure_message of the test's failing rows, one more than shown so a caller sees there are more."""
     rows = query(f"SELECT failure_message FROM (\n{compiled_sql}\n) AS failing "
@@ -53,13 +49,15 @@ def describe_failure(messages: list[str], failed_rows: int | None) -> str:
 def explained_check_results(events: Iterable, manifest: Mapping[str, Any], run_results: Mapping[str, Any],
                             query: Query, log: Callable[[str], None]) -> Iterator:
     """dbt's events, each failed check result at ERROR severity and, where the test can, described."""
-    tests = _tests_by_name(manifest)
+    nodes = manifest.get("nodes", {})
     compiled = {r["unique_id"]: r.get("compiled_code") for r in run_results.get("results", [])}
     for event in events:
         if not isinstance(event, dg.AssetCheckResult) or event.passed:
             yield event
             continue
-        test = tests.get(event.check_name, {})
+        # By unique id: a test's name is unique only on its model (e.g. `transaction_id_is_unique`).
+        unique_id = event.metadata.get("unique_id")
+        test = nodes.get(getattr(unique_id, "value", unique_id), {})
         description = event.description
         sql = compiled.get(test.get("unique_id", ""))
         if test.get("config", {}).get("meta", {}).get("failure_message") and sql:

@@ -11,7 +11,7 @@ from inventory_platform.dagster_adapter import InventoryDbtCli
 from inventory_platform.settings import DBT_PROJECT_DIR, Settings
 from inventory_platform.transform.check_failures import dbt_artifact, explained_check_results, why_dbt_failed
 from inventory_platform.transform.dbt_cli import dbt_executable, finish_invocation
-from inventory_platform.transform.dbt_translator import InventoryDbtTranslator
+from inventory_platform.transform.dbt_translator import InventoryDbtTranslator, dbt_layer
 from inventory_platform.transform.ledger_pass import WINDOW, Chunk, chunk_models, latest_chunk
 from inventory_platform.transform.materialization_metadata import ExtraMetadata, with_table_metadata
 
@@ -31,15 +31,24 @@ def dbt_project(settings: Settings) -> DbtProject:
     return DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR, target=settings.dbt_target)
 
 
-def build_dbt_assets(settings: Settings, extra_metadata: ExtraMetadata) -> dg.AssetsDefinition:
-    """`extra_metadata`: metadata computed from the warehouse for particular assets after each build."""
+def load_manifest() -> dict:
     if not MANIFEST_PATH.exists():
         raise FileNotFoundError(
             f"{MANIFEST_PATH} is missing: the dbt manifest is built at setup, not at import. Run `make manifest`."
         )
-    translator = InventoryDbtTranslator(warehouse_kind=settings.warehouse_kind)
+    return json.loads(MANIFEST_PATH.read_text())
 
-    manifest = json.loads(MANIFEST_PATH.read_text())
+
+def model_keys(manifest: dict, layer: str) -> list[dg.AssetKey]:
+    """The asset keys of the dbt models of one layer (the translator's [layer, name])."""
+    return sorted(dg.AssetKey([layer, node["name"]]) for node in manifest["nodes"].values()
+                  if node["resource_type"] == "model" and dbt_layer(node) == layer)
+
+
+def build_dbt_assets(settings: Settings, extra_metadata: ExtraMetadata) -> dg.AssetsDefinition:
+    """`extra_metadata`: metadata computed from the warehouse for particular assets after each build."""
+    manifest = load_manifest()
+    translator = InventoryDbtTranslator(warehouse_kind=settings.warehouse_kind)
     chunk_vars = ["--vars", json.dumps({"ledger_chunk_rows": settings.ledger_chunk_rows})] \
         if settings.ledger_chunk_rows else []
 

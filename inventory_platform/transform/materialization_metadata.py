@@ -1,6 +1,7 @@
 """Metadata recorded with each dbt materialization: row count, last-updated time and column types for
 every table, plus whatever metadata the code location adds for particular assets (the executive trend's
-chart, inventory_platform/reporting/trend_metadata.py).
+chart, inventory_platform/reporting/trend_metadata.py; the newest event date the ledger fact and Gold hold,
+which the data_is_current checks compare with the clock, inventory_platform/monitoring/data_freshness.py).
 
 Read after dbt finishes, in two statements through the warehouse resource (either engine): DuckDB has
 one writer, so querying while the dbt process still holds the file would race it for the lock (which
@@ -18,7 +19,23 @@ from inventory_platform.lib.sql_quoting import quote_ident, quote_literal
 
 Query = Callable[[str], Sequence[tuple]]
 # Metadata for one asset computed from the warehouse after dbt finished, keyed by the asset.
-ExtraMetadata = Mapping[dg.AssetKey, Callable[[Query], dict[str, dg.MetadataValue]]]
+MetadataOf = Callable[[Query], dict[str, dg.MetadataValue]]
+ExtraMetadata = Mapping[dg.AssetKey, MetadataOf | tuple[MetadataOf, ...]]
+# The newest event day (YYYY-MM-DD) a table holds: how new its data is, whenever it was rebuilt.
+NEWEST_EVENT_DATE = "newest_event_date"
+LEDGER_FACT_KEY = dg.AssetKey(["silver", "fct_inventory_transactions"])
+
+
+def newest_event_value(day) -> dict[str, dg.MetadataValue]:
+    """The metadata entry for a newest event day (a date or timestamp), none for an empty table."""
+    return {NEWEST_EVENT_DATE: dg.MetadataValue.text(day.isoformat()[:10])} if day is not None else {}
+
+
+def newest_event_metadata(query: Query) -> dict[str, dg.MetadataValue]:
+    """The newest event day of the Silver ledger. Recorded on the fact and on Gold: Gold gets metadata only
+    when it was built in the same dbt build that read that ledger, so the day is also what Gold covers."""
+    rows = query("SELECT max(event_date) FROM silver.fct_inventory_transactions")
+    return newest_event_value(rows[0][0] if rows else None)
 
 
 def row_counts(query: Query, keys: Iterable[dg.AssetKey]) -> dict[dg.AssetKey, int]:
@@ -95,9 +112,13 @@ def table_metadata(context: dg.AssetExecutionContext, keys: list[dg.AssetKey], q
         if types.get(key):
             declared = context.assets_def.specs_by_key[key].metadata.get("dagster/column_schema")
             metadata[key]["dagster/column_schema"] = typed_schema(declared, types[key])
-    for key, compute in extra.items():
+    computed: dict[Callable, dict] = {}  # one query per function, however many assets record its answer
+    for key, computes in extra.items():
         if key in metadata:
-            metadata[key] |= compute(query)
+            for compute in computes if isinstance(computes, tuple) else (computes,):
+                if compute not in computed:
+                    computed[compute] = compute(query)
+                metadata[key] |= computed[compute]
     return metadata
 
 

@@ -35,6 +35,7 @@ from inventory_platform.simulation import simulate
 
 from ..support.browser import launch_chromium
 from ..support.dagster_dev import DagsterDev, dagster_dev_env, graphql, new_dagster_home
+from ..support.fixed_history import FIXED_HISTORY_FRESHNESS_ENV
 
 pytestmark = pytest.mark.e2e
 ARTIFACTS = REPO_ROOT / "test-artifacts" / "browser_ui"
@@ -75,8 +76,10 @@ def platform(tmp_path_factory):
     root = tmp_path_factory.mktemp("browser_ui")
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     dagster_home = new_dagster_home(root / "dagster_home")
+    # The fixed 2022-2025 history is late by today's clock: widen data_is_current's window (its own test is
+    # tests/integration/test_data_freshness.py), in this process and in `dagster dev`'s sensors alike.
     inventory_env = {"INVENTORY_ENV": "local", "INVENTORY_DATA_DIR": str(root / "data"),
-                     "INVENTORY_DUCKDB_PATH": str(root / "data" / "warehouse.duckdb")}
+                     "INVENTORY_DUCKDB_PATH": str(root / "data" / "warehouse.duckdb"), **FIXED_HISTORY_FRESHNESS_ENV}
     env = pytest.MonkeyPatch()
     for var in [v for v in os.environ if v.startswith("INVENTORY_")]:
         env.delenv(var)

@@ -31,6 +31,7 @@ from inventory_platform.reporting.yoy import Filters, change_over_years, group_n
 from inventory_platform.serving.gold_reader import gold_query, published_info
 from inventory_platform.settings import load_settings
 from inventory_platform.simulation import simulate
+from tests.support.fixed_history import FIXED_HISTORY_FRESHNESS_ENV
 
 from .independent_valuation import expected_gold_cells, expected_monthly_totals
 
@@ -49,6 +50,7 @@ def platform(tmp_path_factory):
         "INVENTORY_LANDING_DIR": str(root / "data" / "landing"),
         "INVENTORY_QUARANTINE_DIR": str(root / "data" / "quarantine"),
         "DAGSTER_HOME": str(root / "dagster_home"),
+        **FIXED_HISTORY_FRESHNESS_ENV,  # the 2022-2025 history the assertions below name
     }.items():
         env.setenv(var, value)
     settings = load_settings()

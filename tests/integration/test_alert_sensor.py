@@ -1,9 +1,9 @@
-"""The alert sensor notifies exactly once per state change, driven by real runs, real check
-evaluations and Dagster's real freshness daemon in a real instance; it never repeats a standing state."""
+"""The alert sensor notifies exactly once per incident transition (opened, level changed, resolved), driven by
+real runs, real check evaluations and Dagster's real freshness daemon in a real instance; it never repeats a
+standing state, and one stale source is one incident however many assets it makes late."""
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -16,31 +16,23 @@ from dagster._core.workspace.load_target import InProcessWorkspaceLoadTarget
 from dagster._daemon.freshness import FreshnessDaemon
 
 from inventory_platform.monitoring import runbooks
-from inventory_platform.monitoring.alert_sensor import AlertCursor, build_alert_sensor
-from inventory_platform.monitoring.notifiers import alerts_file
-from inventory_platform.settings import load_settings
+from inventory_platform.monitoring.alert_sensor import AlertCursor
 from tests.support import alerting_defs
-from tests.support.alerting_defs import LOADER, SWITCHES, WIDGET, WIDGET_CHECK, loader, widget, widget_is_sane
+from tests.support.alert_ticker import AlertSensorTicker
+from tests.support.alerting_defs import (
+    CHAIN,
+    LOADER,
+    SWITCHES,
+    WIDGET,
+    WIDGET_CHECK,
+    loader,
+    middle,
+    report,
+    source,
+    widget,
+    widget_is_sane,
+)
 from tests.support.notification_sinks import slack_webhook
-
-
-class AlertSensorTicker:
-    """Ticks the alert sensor the way the daemon does: each tick resumes from the previous cursor."""
-
-    def __init__(self, instance: dg.DagsterInstance):
-        self.settings = load_settings()
-        self.sensor = build_alert_sensor(self.settings)
-        self.instance = instance
-        self.cursor: str | None = None
-
-    def tick(self) -> list[dict]:
-        path = alerts_file(self.settings)
-        seen = len(path.read_text().splitlines()) if path.exists() else 0
-        with dg.build_sensor_context(instance=self.instance, cursor=self.cursor,
-                                     definitions=alerting_defs.defs) as context:
-            self.cursor = self.sensor(context).cursor
-        lines = path.read_text().splitlines() if path.exists() else []
-        return [json.loads(line) for line in lines[seen:]]
 
 
 @pytest.fixture
@@ -71,7 +63,10 @@ def test_a_check_alerts_once_per_transition_and_never_for_a_standing_state(insta
     assert (warned["kind"], warned["target"], warned["level"]) == ("check", f"gold/widget:{WIDGET_CHECK}", "WARN")
     assert (warned["previous_state"], warned["state"]) == ("PASSED", "FAILED (WARN)")
     assert warned["runbook"] == runbooks.DATA_CHECKS and warned["assets"] == ["gold/widget"]
+    assert warned["runbook_url"] == "http://127.0.0.1:3001/runbook?doc=runbook_data_checks"
     assert "widget is broken (warn)" in warned["summary"]
+    incident = warned["details"]["incident"]
+    assert warned["subject"] == f"incident:{incident}" and incident in ticker.open_incidents()
     assert ticker.tick() == []
     materialize_widget(instance, "warn")  # evaluated again, still warning
     assert ticker.tick() == []
@@ -79,11 +74,13 @@ def test_a_check_alerts_once_per_transition_and_never_for_a_standing_state(insta
     materialize_widget(instance, "error")
     [failed] = ticker.tick()
     assert (failed["level"], failed["previous_state"], failed["state"]) == ("FAIL", "FAILED (WARN)", "FAILED (ERROR)")
+    assert failed["details"]["incident"] == incident  # the same incident, now failing
 
     materialize_widget(instance, "pass")
     [recovered] = ticker.tick()
     assert (recovered["level"], recovered["state"], recovered["runbook"]) == ("PASS", "PASSED", runbooks.DATA_CHECKS)
     assert recovered["headline"].startswith("[RECOVERED] check gold/widget")
+    assert recovered["details"]["incident"] == incident and ticker.open_incidents() == "No open incident."
     assert ticker.tick() == []
 
 
@@ -149,12 +146,49 @@ def test_freshness_warn_fail_and_recovery_each_notify_once(instance):
         assert ticker.tick() == []
 
 
+def test_one_stale_source_is_one_incident(instance):
+    """Every asset of the chain breaches its freshness policy: one alert, caused by the source, listing all
+    three; the chain's recovery is one alert too."""
+    ticker = AlertSensorTicker(instance)
+    assert dg.materialize([source, middle, report], instance=instance).success
+    materialized_at = datetime.now(UTC)
+    origin = InProcessCodeLocationOrigin(LoadableTargetOrigin(
+        python_file=str(Path(alerting_defs.__file__)), attribute="defs", working_directory=str(Path.cwd())))
+    with create_test_daemon_workspace_context(InProcessWorkspaceLoadTarget([origin]), instance) as workspace:
+        daemon = FreshnessDaemon()
+
+        def freshness_daemon_at(moment: datetime) -> set[str]:
+            with freeze_time(moment):
+                list(daemon.run_iteration(workspace))
+            records = instance.get_freshness_state_records(list(CHAIN))
+            return {records[key].freshness_state.value for key in CHAIN}
+
+        assert freshness_daemon_at(materialized_at) == {"PASS"}
+        assert ticker.tick() == []
+        assert freshness_daemon_at(materialized_at + timedelta(hours=3)) == {"FAIL"}
+        [alert] = ticker.tick()  # not three
+        assert (alert["kind"], alert["target"], alert["level"]) == ("freshness", "bronze/source", "FAIL")
+        assert alert["assets"] == sorted(key.to_user_string() for key in CHAIN)
+        assert alert["runbook"] == runbooks.FRESHNESS and "runbook?doc=runbook_freshness" in alert["runbook_url"]
+        assert "freshness:silver/middle" in alert["summary"] and "freshness:gold/report" in alert["summary"]
+        assert ticker.tick() == []
+        table = ticker.open_incidents()
+        assert alert["details"]["incident"] in table and "bronze/source, gold/report, silver/middle" in table
+
+        assert dg.materialize([source, middle, report], instance=instance).success
+        assert freshness_daemon_at(datetime.now(UTC)) == {"PASS"}
+        [recovered] = ticker.tick()
+        assert (recovered["level"], recovered["details"]["incident"]) == ("PASS", alert["details"]["incident"])
+        assert ticker.tick() == []
+
+
 def test_a_cursor_from_another_version_starts_over_instead_of_misreading():
     assert AlertCursor.parse('{"version": 0, "whatever": 1}').states == {}
+    assert AlertCursor.parse('{"version": 1, "states": {"run:x": {}}}').states == {}  # before incidents
     cursor = AlertCursor(states={"run:x": {"level": "FAIL", "state": "FAILURE", "runbook": "r", "seen": 1.0}},
                          runs_after=12.5)
     again = AlertCursor.parse(cursor.serialize())
-    assert (again.states, again.runs_after) == (cursor.states, cursor.runs_after)
+    assert (again.states, again.runs_after, again.incidents) == (cursor.states, cursor.runs_after, [])
 
 
 def test_long_unseen_passing_jobs_leave_the_cursor_but_failing_ones_stay():

@@ -274,8 +274,7 @@ def test_ledger_tests_check_the_rows_the_latest_build_wrote(history):
     work = history["incremental_copy"]
     db = work / "warehouse.duckdb"
     env = {"INVENTORY_DUCKDB_PATH": str(db)}
-    accepted = ("accepted_values_fct_inventory_transactions_movement_type"
-                "__RECEIPT__SHIPMENT__TRANSFER_OUT__TRANSFER_IN__RETURN__ADJUSTMENT__CYCLE_COUNT")
+    accepted = "movement_type_is_valid"
     ledger_tests = ["test", "--select", "fct_inventory_transactions,test_type:generic"]
     latest = f"(SELECT max(build_id) FROM {LEDGER})"
     execute(db, f"""UPDATE {LEDGER} SET movement_type = 'BOGUS' WHERE transaction_id = (
@@ -289,28 +288,41 @@ def test_ledger_tests_check_the_rows_the_latest_build_wrote(history):
     assert failing_tests(run_dbt(ledger_tests, "local", work, env, expect_success=False)) == {accepted}
 
 
-def test_the_snapshot_reconciliation_checks_the_months_the_latest_build_wrote(history, tmp_path):
-    """Singular tests are scoped the same way (latest_build_from in macros/test_scope.sql)."""
+# Singular tests scoped to what the latest build wrote: the table and date column the scope comes from, and
+# how to break one row of it (a transfer leg: its transfer no longer balances).
+SCOPED_SINGULAR_TESTS = {
+    "snapshot_reconciles_to_ledger": (SNAPSHOT, "month_end_date", "quantity_on_hand = quantity_on_hand + 1", "true"),
+    "gold_totals_equal_silver_snapshot": ("gold.gold_inventory_value_monthly", "month_end_date",
+                                          "value_usd = value_usd + 100", "true"),
+    "transfers_balance_across_warehouses": (LEDGER, "event_date", "quantity = quantity + 1",
+                                            "movement_type = 'TRANSFER_IN'"),
+}
+
+
+@pytest.mark.parametrize("test_name", sorted(SCOPED_SINGULAR_TESTS))
+def test_singular_tests_check_what_the_latest_build_wrote(history, tmp_path, test_name):
+    """Singular tests are scoped the same way (latest_build_from in macros/test_scope.sql): a broken row
+    the latest build did not write is found with test_all_rows only; one it wrote, by every build."""
+    table, day, breaking, rows = SCOPED_SINGULAR_TESTS[test_name]
     db = tmp_path / "warehouse.duckdb"
     shutil.copy(history["incremental_copy"] / "warehouse.duckdb", db)
     env = {"INVENTORY_DUCKDB_PATH": str(db)}
-    reconciliation = ["test", "--select", "snapshot_reconciles_to_ledger"]
-    latest = f"(SELECT max(build_id) FROM {SNAPSHOT})"
-    first_rewritten = query(db, f"SELECT min(month_end_date) FROM {SNAPSHOT} WHERE build_id = {latest}")[0][0]
-    oldest = query(db, f"SELECT min(month_end_date) FROM {SNAPSHOT}")[0][0]
+    selected = ["test", "--select", test_name]
+    latest = f"(SELECT max(build_id) FROM {table})"
+    first_rewritten = query(db, f"SELECT min({day}) FROM {table} WHERE build_id = {latest} AND {rows}")[0][0]
+    oldest = query(db, f"SELECT min({day}) FROM {table} WHERE {rows}")[0][0]
     assert (first_rewritten - oldest).days > 62  # the broken month and the one after it are both out of scope
 
-    def break_one_row(month_end: date) -> None:
-        execute(db, f"""UPDATE {SNAPSHOT} SET quantity_on_hand = quantity_on_hand + 1 WHERE rowid = (
-                         SELECT rowid FROM {SNAPSHOT} WHERE month_end_date = DATE '{month_end}'
-                         ORDER BY warehouse_entity_key, sku_entity_key LIMIT 1)""")
+    def break_one_row(on: date) -> None:
+        execute(db, f"""UPDATE {table} SET {breaking} WHERE rowid = (
+                         SELECT min(rowid) FROM {table} WHERE {day} = DATE '{on}' AND {rows})""")
 
     break_one_row(oldest)
-    assert "snapshot_reconciles_to_ledger" not in failing_tests(run_dbt(reconciliation, "local", tmp_path, env, expect_success=False))
-    every_row = run_dbt([*reconciliation, "--vars", "{test_all_rows: true}"], "local", tmp_path, env, expect_success=False)
-    assert failing_tests(every_row) == {"snapshot_reconciles_to_ledger"}
+    assert test_name not in failing_tests(run_dbt(selected, "local", tmp_path, env, expect_success=False))
+    every_row = run_dbt([*selected, "--vars", "{test_all_rows: true}"], "local", tmp_path, env, expect_success=False)
+    assert failing_tests(every_row) == {test_name}
     break_one_row(first_rewritten)
-    assert failing_tests(run_dbt(reconciliation, "local", tmp_path, env, expect_success=False)) == {"snapshot_reconciles_to_ledger"}
+    assert failing_tests(run_dbt(selected, "local", tmp_path, env, expect_success=False)) == {test_name}
 
 
 def test_the_ledger_is_resolved_once_and_rerunning_a_ledger_model_alone_changes_nothing(history, tmp_path):

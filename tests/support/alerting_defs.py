@@ -1,6 +1,7 @@
-"""A small code location for alerting tests: an asset with a freshness policy and a check, and an asset
-whose run can be made to fail with a real DuckDB write-write conflict. What each does is switched by
-SWITCHES, so a test drives real state changes through real Dagster runs."""
+"""A small code location for alerting tests: an asset with a freshness policy and a check, an asset
+whose run can be made to fail with a real DuckDB write-write conflict, and a three-asset chain (source ->
+middle -> report) with freshness policies, whose source going stale makes the whole chain stale. What each
+does is switched by SWITCHES, so a test drives real state changes through real Dagster runs."""
 
 from datetime import timedelta
 from pathlib import Path
@@ -49,4 +50,23 @@ def loader() -> None:
         lose_a_write_race(Path(SWITCHES["conflict_db"]))
 
 
-defs = dg.Definitions(assets=[widget, loader], asset_checks=[widget_is_sane])
+_HOURLY = dg.FreshnessPolicy.time_window(fail_window=timedelta(hours=2), warn_window=timedelta(hours=1))
+CHAIN = (dg.AssetKey(["bronze", "source"]), dg.AssetKey(["silver", "middle"]), dg.AssetKey(["gold", "report"]))
+
+
+@dg.asset(key=CHAIN[0], freshness_policy=_HOURLY)
+def source() -> None:
+    return None
+
+
+@dg.asset(key=CHAIN[1], deps=[CHAIN[0]], freshness_policy=_HOURLY)
+def middle() -> None:
+    return None
+
+
+@dg.asset(key=CHAIN[2], deps=[CHAIN[1]], freshness_policy=_HOURLY)
+def report() -> None:
+    return None
+
+
+defs = dg.Definitions(assets=[widget, loader, source, middle, report], asset_checks=[widget_is_sane])

@@ -13,6 +13,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from tests.support.fixed_history import FIXED_HISTORY_FRESHNESS_ENV
+
 REPO = Path(__file__).resolve().parents[2]
 CLI = [sys.executable, "-m", "inventory_platform.cli", "materialize"]
 
@@ -44,6 +46,7 @@ class Workspace:
             "INVENTORY_LANDING_DIR": str(self.landing),
             "INVENTORY_QUARANTINE_DIR": str(self.root / "data" / "quarantine"),
             "INVENTORY_DR_DIR": str(self.root / "dr"),
+            **FIXED_HISTORY_FRESHNESS_ENV,
             "DAGSTER_HOME": str(self.dagster_home),
             "DAGSTER_DISABLE_TELEMETRY": "1",
             "PYTHONUNBUFFERED": "1",

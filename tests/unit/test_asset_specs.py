@@ -70,7 +70,7 @@ def test_dbt_tests_and_bronze_checks_are_asset_checks():
     assert quarantine_checks == set(SOURCE_TABLES)
     dbt_checks = [k for k in checks if k.asset_key.path[0] in ("silver", "gold")]
     assert len(dbt_checks) >= 30
-    assert any(k.name.startswith("scd2_windows_valid") for k in dbt_checks)
+    assert dg.AssetCheckKey(dg.AssetKey(["silver", "dim_product"]), "sku_windows_are_valid") in dbt_checks
     assert dg.AssetCheckKey(dg.AssetKey(["bronze", "cdc_events"]), "cdc_lag_within_threshold") in checks
 
 
@@ -119,7 +119,7 @@ def test_every_check_says_what_it_checks():
     assert all(spec.description for spec in checks.values()), [k for k, s in checks.items() if not s.description]
     trend = dg.AssetKey(["gold", "gold_inventory_value_trend"])
     descriptions = {k.name: s.description for k, s in checks.items() if k.asset_key == trend}
-    assert descriptions["unique_combination_of_columns_gold_inventory_value_trend_month_key__scope"] == \
+    assert descriptions["one_row_per_month_and_scope"] == \
         "One row per (month_key, scope)."
     assert descriptions["gold_rollups_equal_gold_monthly"].startswith("Every Gold roll-up must equal")
 

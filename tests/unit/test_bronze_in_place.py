@@ -22,6 +22,7 @@ from inventory_platform.bronze import validation
 from inventory_platform.bronze.loader import landing_files, load_files
 from inventory_platform.landing_contract import INVENTORY_TRANSACTIONS
 from inventory_platform.simulation import simulate
+from inventory_platform.transform.materialization_metadata import NEWEST_EVENT_DATE
 from tests.unit.test_bronze_ingestion import TX_SCHEMA, tx_rows, write_tx
 
 COLUMNS = INVENTORY_TRANSACTIONS.column_names
@@ -121,18 +122,43 @@ def test_csv_and_zoned_timestamps_are_typed_once_into_the_store_and_glob_names_s
         assert [r[1] for r in got if r[-4] == str(zoned)] == tx_rows(2, 20)["event_ts"]
 
 
-def _ledger_asset_check(tmp_path: Path, landing: Path) -> dg.AssetCheckEvaluation:
-    from inventory_platform.bronze.assets import FILES_UNCHANGED_CHECK, build_bronze_asset
+def _materialize_ledger(tmp_path: Path, landing: Path, day: str) -> dg.ExecuteInProcessResult:
+    from inventory_platform.bronze.assets import build_bronze_asset
     from inventory_platform.bronze.landing_zone import LandingZone
     from inventory_platform.lib.duckdb_warehouse import DuckDBWarehouse
 
     asset = build_bronze_asset(INVENTORY_TRANSACTIONS, dg.DailyPartitionsDefinition(start_date="2024-01-01"))
-    result = dg.materialize(
-        [asset], partition_key="2024-01-01",
+    return dg.materialize(
+        [asset], partition_key=day,
         resources={"warehouse": DuckDBWarehouse(path=str(tmp_path / "wh.duckdb")),
                    "landing": LandingZone(path=str(landing), quarantine_path=str(tmp_path / "quarantine"))})
+
+
+def _ledger_asset_check(tmp_path: Path, landing: Path) -> dg.AssetCheckEvaluation:
+    from inventory_platform.bronze.assets import FILES_UNCHANGED_CHECK
+
+    result = _materialize_ledger(tmp_path, landing, "2024-01-01")
     [evaluation] = [e for e in result.get_asset_check_evaluations() if e.check_name == FILES_UNCHANGED_CHECK]
     return evaluation
+
+
+def test_the_ledger_records_the_newest_event_day_it_holds_not_the_partition_it_loaded(tmp_path: Path):
+    """data_is_current reads it: the newest day of any loaded file, whichever day a run loads; a quarantined
+    file's day does not count."""
+    landing = tmp_path / "landing"
+    write_tx(landing, 3, tx_rows(3, 1))
+    write_tx(landing, 1, tx_rows(1, 10))
+    write_tx(landing, 5, tx_rows(6, 20))  # rows of Jan 6 in the Jan 5 folder: quarantined
+
+    def newest(day: str) -> str | None:
+        [event] = _materialize_ledger(tmp_path, landing, day).get_asset_materialization_events()
+        value = event.materialization.metadata.get(NEWEST_EVENT_DATE)
+        return value.value if value else None
+
+    assert newest("2024-01-01") == "2024-01-01"
+    assert newest("2024-01-03") == "2024-01-03"
+    assert newest("2024-01-05") == "2024-01-03"
+    assert newest("2024-01-01") == "2024-01-03"  # a re-run of an older day: still the newest held
 
 
 def test_bronze_files_unchanged_names_a_changed_and_a_lost_file(tmp_path: Path):

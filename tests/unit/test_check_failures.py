@@ -7,18 +7,24 @@ import dagster as dg
 
 from inventory_platform.transform.check_failures import explained_check_results, why_dbt_failed
 
+# Two tests of one name on two models (dbt names them by `name:`): only one of them explains its failures.
 MANIFEST = {"nodes": {
     "test.p.explained.1": {"resource_type": "test", "name": "explained", "unique_id": "test.p.explained.1",
                            "config": {"meta": {"failure_message": True}}},
+    "test.p.explained.3": {"resource_type": "test", "name": "explained", "unique_id": "test.p.explained.3",
+                           "config": {}},
     "test.p.plain.2": {"resource_type": "test", "name": "plain", "unique_id": "test.p.plain.2", "config": {}},
 }}
 RUN_RESULTS = {"results": [{"unique_id": "test.p.explained.1", "compiled_code": "select 'x' as failure_message"},
+                           {"unique_id": "test.p.explained.3", "compiled_code": "select 1"},
                            {"unique_id": "test.p.plain.2", "compiled_code": "select 1"}]}
 
 
-def check(name: str, passed: bool, severity=dg.AssetCheckSeverity.WARN, failed_rows: int = 2) -> dg.AssetCheckResult:
+def check(name: str, passed: bool, severity=dg.AssetCheckSeverity.WARN, failed_rows: int = 2,
+          unique_id: str = "test.p.explained.1") -> dg.AssetCheckResult:
+    """As dagster-dbt reports a test: named by the test's `name`, its node's unique id in the metadata."""
     return dg.AssetCheckResult(asset_key="t", check_name=name, passed=passed, severity=severity,
-                               metadata={"dagster_dbt/failed_row_count": failed_rows})
+                               metadata={"dagster_dbt/failed_row_count": failed_rows, "unique_id": unique_id})
 
 
 def test_a_failed_check_is_error_and_described_by_its_failing_rows():
@@ -28,12 +34,16 @@ def test_a_failed_check_is_error_and_described_by_its_failing_rows():
         queries.append(sql)
         return [("SKU-1 has no cost: load one",), ("SKU-2 has no cost: load one",)]
 
-    events = list(explained_check_results([check("explained", False, failed_rows=25), check("plain", False),
-                                           check("explained", True)], MANIFEST, RUN_RESULTS, query, print))
-    explained, plain, passing = events
-    assert explained.severity == plain.severity == dg.AssetCheckSeverity.ERROR
+    events = list(explained_check_results([check("explained", False, failed_rows=25),
+                                           check("plain", False, unique_id="test.p.plain.2"),
+                                           check("explained", True),
+                                           check("explained", False, unique_id="test.p.explained.3")],
+                                          MANIFEST, RUN_RESULTS, query, print))
+    explained, plain, passing, namesake = events
+    assert explained.severity == plain.severity == namesake.severity == dg.AssetCheckSeverity.ERROR
     assert explained.description == "SKU-1 has no cost: load one; SKU-2 has no cost: load one; and 23 more"
-    assert plain.description is None and passing.severity == dg.AssetCheckSeverity.WARN
+    assert plain.description is None and namesake.description is None
+    assert passing.severity == dg.AssetCheckSeverity.WARN
     assert len(queries) == 1 and "select 'x' as failure_message" in queries[0]
 
 

@@ -16,7 +16,10 @@ from inventory_platform.reporting.trend_chart import trend_chart_png
 from inventory_platform.reporting.trend_metadata import TREND_KEY, trend_asset_metadata, trend_metadata
 from inventory_platform.reporting.yoy import yoy_trend
 from inventory_platform.transform.materialization_metadata import (
+    LEDGER_FACT_KEY,
+    NEWEST_EVENT_DATE,
     column_types,
+    newest_event_metadata,
     row_counts,
     table_metadata,
     typed_schema,
@@ -125,3 +128,23 @@ def test_views_are_not_counted_since_counting_one_runs_its_query(warehouse):
     assert "dagster/row_count" not in metadata[view]
     assert [c.name for c in metadata[view]["dagster/column_schema"].columns] == ["category_code", "category_name"]
     assert not [sql for sql in statements if "dim_category_detail" in sql and "count(" in sql]
+
+
+def test_the_ledger_fact_and_gold_record_its_newest_event_day_read_once(warehouse):
+    with duckdb.connect(warehouse.path) as con:
+        con.execute("CREATE TABLE silver.fct_inventory_transactions AS "
+                    "SELECT DATE '2025-12-30' AS event_date UNION ALL SELECT DATE '2025-12-31'")
+    fact, monthly = LEDGER_FACT_KEY, dg.AssetKey(["gold", "gold_inventory_value_monthly"])
+    statements = []
+
+    def query(sql: str):
+        statements.append(sql)
+        return warehouse.query(sql)
+
+    context = SimpleNamespace(assets_def=SimpleNamespace(specs_by_key={k: dg.AssetSpec(k) for k in (fact, monthly, TREND_KEY)}))
+    extra = {fact: newest_event_metadata, monthly: newest_event_metadata,
+             TREND_KEY: (newest_event_metadata, trend_asset_metadata)}
+    metadata = table_metadata(context, [fact, TREND_KEY], query, extra)  # monthly was not built this time
+    assert metadata[fact][NEWEST_EVENT_DATE].value == metadata[TREND_KEY][NEWEST_EVENT_DATE].value == "2025-12-31"
+    assert "trend_chart" in metadata[TREND_KEY] and monthly not in metadata
+    assert len([sql for sql in statements if "max(event_date)" in sql]) == 1

@@ -3,6 +3,10 @@
 -- in USD value up to Gold's per-cell rounding to the cent (at most half a cent per cell). Silver's side
 -- translates every row at its warehouse's month-end rate, where Gold translates each cell's sum, and
 -- counts quantity without the dimensions, so a row Gold's joins lose shows here.
+-- Checks the months the latest build rewrote in either table (macros/test_scope.sql).
+{%- set gold_from = latest_build_from(ref('gold_inventory_value_monthly'), 'month_end_date') %}
+{%- set silver_from = latest_build_from(ref('fct_inventory_snapshot_month_end'), 'month_end_date') %}
+{%- set checked_from = 'least(' ~ gold_from ~ ', ' ~ silver_from ~ ')' %}
 with gold as (
     select
         month_end_date,
@@ -10,6 +14,7 @@ with gold as (
         sum(quantity_on_hand) as gold_quantity,
         count(*) as gold_cells
     from {{ ref('gold_inventory_value_monthly') }}
+    where month_end_date >= {{ checked_from }}
     group by month_end_date
 ),
 
@@ -18,6 +23,7 @@ silver_quantity as (
         month_end_date,
         sum(quantity_on_hand) as silver_quantity
     from {{ ref('fct_inventory_snapshot_month_end') }}
+    where month_end_date >= {{ checked_from }}
     group by month_end_date
 ),
 
@@ -31,6 +37,7 @@ silver_value as (
         and s.month_end_date >= w.effective_from and s.month_end_date < w.effective_to
     left join {{ ref('fx_rates_monthly') }} as fx
         on fx.currency_code = w.currency_code and fx.month_end_date = s.month_end_date
+    where s.month_end_date >= {{ checked_from }}
     group by s.month_end_date
 ),
 
