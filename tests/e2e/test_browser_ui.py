@@ -339,7 +339,14 @@ def open_dashboard(page: Page, platform, path: str = "") -> list[str]:
     page.on("request", lambda request: hosts.append(urlparse(request.url).hostname or request.url))
     page.goto(platform.dashboard_url + path)
     expect(page.get_by_test_id("stApp")).to_be_visible()
+    wait_for_app_run(page)
     return hosts
+
+
+def wait_for_app_run(page: Page) -> None:
+    """Until Streamlit's script run is over: a rerun replaces its elements one by one, so the KPIs can show
+    the new filter while the download button still serves the last run's CSV."""
+    expect(page.locator("[data-testid='stApp'][data-test-script-state='notRunning']")).to_be_attached()
 
 
 def kpi(page: Page, label: str) -> str:
@@ -368,6 +375,7 @@ def test_dashboard_answers_from_gold_and_a_filter_changes_the_numbers(platform, 
     expect(page.get_by_test_id("stMetric").filter(has=page.get_by_text("YoY", exact=True))
            .get_by_test_id("stMetricValue")).to_have_text(pct_text(eu[-1].yoy_pct))
     assert pct_text(eu[-1].yoy_pct) != pct_text(total[-1].yoy_pct)
+    wait_for_app_run(page)
     shot(page, "dashboard_eu")
 
     with page.expect_download() as download:

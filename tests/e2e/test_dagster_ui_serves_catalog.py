@@ -28,7 +28,7 @@ def test_ui_lists_every_asset_in_its_layer_group_with_owners_and_kinds(dagster_d
         assert node["owners"] and node["kinds"] and node["description"], name
         by_group.setdefault(layer, set()).add(name)
     assert set(by_group) == {"bronze", "silver", "gold", "ops"}
-    assert by_group["ops"] == {"warehouse_storage", "cold_tier_offload"}
+    assert by_group["ops"] == {"warehouse_storage", "cold_tier_offload", "open_incidents"}
     assert {"inventory_transactions", "products"} <= by_group["bronze"]
     assert "fct_inventory_snapshot_month_end" in by_group["silver"]
     assert {"gold_inventory_value_monthly", "gold_inventory_value_trend"} <= by_group["gold"]

@@ -36,7 +36,8 @@ def test_quick_bench_measures_every_section(tmp_path):
     assert "silver.fct_inventory_transactions" in build["table_bytes"]
     assert 0 < sum(build["table_bytes"].values()) <= build["used_block_bytes"]
     assert build["landing_bytes_per_ledger_row"] > 0
-    assert [r["job"] for r in build["runs"]] == ["load_reference_data", "load_inventory_transactions", "build_silver_gold"]
+    assert [r["job"] for r in build["runs"]] == ["load_reference_data", "load_inventory_transactions", "build_silver_gold",
+                                                 "check_cold_tier"]
     gold = tiny["gold_yoy"]
     # --quick simulates 14 months: the latest 3 month ends have a prior year (the full run has 36)
     assert gold["months"] == 3 and gold["scopes"] > 1 and gold["rows_returned"] == 3 * gold["scopes"]
