@@ -171,34 +171,32 @@ def ledger_history_start(landing_dir: Path) -> date:
     return days[0] if days else DEFAULT_HISTORY_START
 
 
-def _positive_int(var: str, default: int) -> int:
+def _env_number(var: str, default, parse, what: str):
+    """The number in environment variable `var` (`default` when unset), read by `parse`; `what` names it in
+    the error when it is not one."""
     raw = os.environ.get(var)
     try:
-        value = int(raw) if raw else default
+        return parse(raw) if raw else default
     except ValueError:
-        raise ValueError(f"{var} must be a whole number, got {raw!r}") from None
+        raise ValueError(f"{var} must be {what}, got {raw!r}") from None
+
+
+def _positive_int(var: str, default: int) -> int:
+    value = _env_number(var, default, int, "a whole number")
     if value <= 0:
         raise ValueError(f"{var} must be positive, got {value}")
     return value
 
 
 def _percent(var: str, default: float) -> float:
-    raw = os.environ.get(var)
-    try:
-        value = float(raw) if raw else default
-    except ValueError:
-        raise ValueError(f"{var} must be a number (percent), got {raw!r}") from None
+    value = _env_number(var, default, float, "a number (percent)")
     if not 0 < value <= 100:
         raise ValueError(f"{var} must be a percentage in (0, 100], got {value}")
     return value
 
 
 def _hours(var: str, default: float) -> float:
-    raw = os.environ.get(var)
-    try:
-        value = float(raw) if raw else default
-    except ValueError:
-        raise ValueError(f"{var} must be a number of hours, got {raw!r}") from None
+    value = _env_number(var, default, float, "a number of hours")
     if value <= 0:
         raise ValueError(f"{var} must be positive, got {value:g}")
     return value
