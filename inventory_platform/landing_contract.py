@@ -46,6 +46,15 @@ class RowRule:
     reason: str
 
 
+# The folder a day-partitioned table's files live in: <table>/date=YYYY-MM-DD/.
+DAY_FOLDER_PATTERN = r"date=(\d{4}-\d{2}-\d{2})"
+
+
+def folder_day_sql(path_column: str) -> str:
+    """SQL (DuckDB) for the day of the date=YYYY-MM-DD folder in a file path column; null when there is none."""
+    return f"TRY_CAST(regexp_extract({path_column}, '{DAY_FOLDER_PATTERN}', 1) AS DATE)"
+
+
 @dataclass(frozen=True)
 class SourceTable:
     name: str

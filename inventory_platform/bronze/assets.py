@@ -12,7 +12,7 @@ from inventory_platform.bronze.landing_accounting import ACCOUNTING_CHECK, Accou
 from inventory_platform.bronze.landing_zone import LandingZone
 from inventory_platform.bronze.loader import BRONZE_SCHEMA, LOAD_METADATA_COLUMNS, ensure_bronze_tables, landing_files, load_files, merged
 from inventory_platform.bronze.validation import Rejection
-from inventory_platform.landing_contract import SOURCE_TABLES, SourceTable
+from inventory_platform.landing_contract import SOURCE_TABLES, SourceTable, folder_day_sql
 from inventory_platform.lib.duckdb_warehouse import DuckDBWarehouse
 from inventory_platform.lib.sql_quoting import quote_ident
 from inventory_platform.transform.materialization_metadata import newest_event_value
@@ -169,7 +169,7 @@ def _newest_event_day(con, table: SourceTable):
     """The newest event day Bronze holds. Read in place, from the load log: every row of a file is of its
     date=YYYY-MM-DD folder's day (validation quarantines a file otherwise), so no file is read."""
     if in_place.reads_in_place(table):
-        return con.execute(rf"""SELECT max(TRY_CAST(regexp_extract(source_file, 'date=(\d{{4}}-\d{{2}}-\d{{2}})', 1) AS DATE))
+        return con.execute(f"""SELECT max({folder_day_sql('source_file')})
                                FROM {BRONZE_SCHEMA}.load_log
                                WHERE source_table = ? AND status = 'loaded' AND rows_loaded > 0""",
                            [table.name]).fetchone()[0]

@@ -14,10 +14,10 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-from inventory_platform.landing_contract import SourceTable
+from inventory_platform.landing_contract import DAY_FOLDER_PATTERN, SourceTable
 
 LOADABLE_SUFFIXES = (".parquet", ".csv")
-_DAY_FOLDER = re.compile(r"date=(\d{4}-\d{2}-\d{2})")
+_DAY_FOLDER = re.compile(DAY_FOLDER_PATTERN)
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import duckdb
 
-from inventory_platform.landing_contract import Column, SourceTable
+from inventory_platform.landing_contract import DAY_FOLDER_PATTERN, Column, SourceTable, folder_day_sql
 from inventory_platform.lib.sql_quoting import quote_ident, quote_literal
 
 _INTEGER_TYPES = {"TINYINT", "SMALLINT", "INTEGER", "BIGINT", "UTINYINT", "USMALLINT", "UINTEGER", "UBIGINT", "HUGEINT"}
@@ -164,7 +164,7 @@ def _violations(table: SourceTable, from_text: bool) -> list[tuple[str, str | No
     for rule in table.row_rules:
         found.append((f"NOT ({rule.predicate})", rule.column, rule.reason))
     if table.day_column:
-        folder_day = r"TRY_CAST(regexp_extract(filename, 'date=(\d{4}-\d{2}-\d{2})', 1) AS DATE)"
+        folder_day = folder_day_sql("filename")
         found.append((f"CAST({quote_ident(table.day_column)} AS DATE) IS DISTINCT FROM {folder_day}", table.day_column,
                       "UTC date differs from the file's date=YYYY-MM-DD folder"))
     key = ", ".join(quote_ident(k) for k in table.key)
@@ -228,7 +228,7 @@ def _flagged_files(con: duckdb.DuckDBPyConnection, table: SourceTable, files: li
 
 
 def _folder_day(filename: str):
-    match = re.search(r"date=(\d{4}-\d{2}-\d{2})", filename)
+    match = re.search(DAY_FOLDER_PATTERN, filename)
     try:
         return date.fromisoformat(match.group(1)) if match else None
     except ValueError:

@@ -30,6 +30,7 @@ import duckdb
 from inventory_platform.bronze import in_place
 from inventory_platform.cold_tier import layout
 from inventory_platform.cold_tier.layout import BRONZE_LEDGER, HOT_RELATIONS, LEDGER, MANIFEST, PARTITION_DATE
+from inventory_platform.landing_contract import folder_day_sql
 from inventory_platform.lib.sql_quoting import quote_literal
 
 # (year, month) -> (rows, quantity sum, value sum)
@@ -116,7 +117,7 @@ def _stage_candidates(con: duckdb.DuckDBPyConnection, cold_dir: Path, cutoff: da
         create or replace temp table offload_bronze_files as
         select load_file_key from {in_place.LOAD_LOG}
         where source_table = ? and status = 'loaded' and offload_id is null and read_path is not null
-          and try_cast(regexp_extract(source_file, 'date=(\d{{4}}-\d{{2}}-\d{{2}})', 1) as date) < ?""",
+          and {folder_day_sql('source_file')} < ?""",
                 [layout.BRONZE_SOURCE.name, cutoff])
     cold = committed_cold_relation(cold_dir, LEDGER)
     already = 0
