@@ -5,11 +5,14 @@ from __future__ import annotations
 import numpy as np
 
 from .catalog import CATEGORIES
-from .timeline import History, weekday_of
+from .timeline import DEFAULT_START, History, weekday_of
 
 # Monday ... Sunday
 WEEKDAY_FACTORS = np.array([1.10, 1.06, 1.03, 1.00, 1.04, 0.92, 0.85])
 ANNUAL_GROWTH = 0.04
+# Growth is compounded from this fixed day, not from the simulation's first day, so that a calendar day has the
+# same expected volume whatever day a simulation starts on (the bench's short history starts late in the period).
+GROWTH_EPOCH = DEFAULT_START
 FORWARD_WINDOW_DAYS = 21  # replenishment plans for the demand expected over roughly lead time plus cover
 
 
@@ -67,7 +70,8 @@ class Seasonality:
                 norm = _profile(category.season, year_doy, southern).mean()
                 columns.append(_profile(category.season, doy, southern) / norm)
         yearly = np.stack(columns, axis=1)
-        growth = (1 + ANNUAL_GROWTH) ** (np.arange(n + FORWARD_WINDOW_DAYS) / 365.25)
+        since_epoch = (history.start - GROWTH_EPOCH).days + np.arange(n + FORWARD_WINDOW_DAYS)
+        growth = (1 + ANNUAL_GROWTH) ** (since_epoch / 365.25)
         trend = yearly * growth[:, None]
 
         self.daily = trend[:n] * WEEKDAY_FACTORS[weekday_of(extended[:n])][:, None]

@@ -14,7 +14,13 @@ import pytest
 
 from inventory_platform.landing_contract import CURRENCIES, MANIFEST_FILE, MOVEMENT_SIGNS, SOURCE_TABLES
 from inventory_platform.simulation import simulate
+from inventory_platform.simulation.assortment import build_assortment
 from inventory_platform.simulation.ledger import _sorted_unique, _stable_order
+from inventory_platform.simulation.products import build_catalogue
+from inventory_platform.simulation.scales import get_scale
+from inventory_platform.simulation.seasonality import Seasonality
+from inventory_platform.simulation.timeline import History
+from inventory_platform.simulation.warehouses import build_warehouses
 from inventory_platform.simulation.writer import arrow_type
 
 SEED = 7
@@ -66,6 +72,31 @@ def test_same_seed_gives_byte_identical_files(landing, manifest, tmp_path):
     again = simulate("tiny", SEED, tmp_path, progress=False)
     assert again == manifest
     assert (tmp_path / MANIFEST_FILE).read_bytes() == (landing / MANIFEST_FILE).read_bytes()
+
+
+def _expected_shipment_lines(start: date, day: date) -> float:
+    """Shipment lines a simulation starting on `start` expects on `day` (every trading pair's demand)."""
+    history = History(start, END)
+    streams = [np.random.default_rng(s) for s in np.random.SeedSequence(SEED).spawn(6)]
+    network = build_warehouses(get_scale("tiny"), history, streams[0])
+    catalogue = build_catalogue(get_scale("tiny"), history, streams[1])
+    pairs = build_assortment(get_scale("tiny"), network, catalogue, history, streams[4])
+    t = history.index(day)
+    trading = (pairs.start_day <= t) & (pairs.end_day > t)
+    return float((pairs.order_rate * Seasonality(history).daily[t, pairs.profile] * trading).sum())
+
+
+def test_a_calendar_day_expects_the_same_volume_whatever_day_the_simulation_starts():
+    """The bench compares a daily increment on a 4-year history with one on a simulation of its last tenth:
+    both load the same day, which must not be smaller in the short one for starting later (growth compounds
+    from a fixed epoch, not from the simulation's first day)."""
+    late = date(2025, 8, 7)
+    full, short = Seasonality(History(START, END)), Seasonality(History(late, END))
+    offset = (late - START).days
+    assert np.allclose(short.daily, full.daily[offset:])
+    assert np.allclose(short.forward, full.forward[offset:])
+    last = _expected_shipment_lines(START, END)
+    assert last == pytest.approx(_expected_shipment_lines(late, END), rel=0.05)
 
 
 def test_different_seed_gives_different_data(tmp_path):
