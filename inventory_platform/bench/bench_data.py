@@ -21,11 +21,11 @@ import os
 import shutil
 import sys
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 from inventory_platform.landing_contract import INVENTORY_TRANSACTIONS, SOURCE_TABLES
-from inventory_platform.simulation.timeline import DEFAULT_START
+from inventory_platform.simulation.timeline import DEFAULT_END, DEFAULT_START
 from inventory_platform.simulation.writer import read_manifest
 
 SEED = 42
@@ -87,13 +87,24 @@ def platform_env(root: Path, landing: Path, duckdb_path: Path) -> dict[str, str]
 
 class BenchData:
     """`start`: first simulated day (default: the simulator's 4-year history); a later start gives a shorter
-    history, which is what the --quick smoke run uses to stay fast."""
+    history, which is what the --quick smoke run uses to stay fast. Every simulation ends on the simulator's
+    last day (DEFAULT_END)."""
 
     def __init__(self, scale: str, base: Path | None = None, seed: int = SEED, start: date | None = None):
         self.scale = scale
         self.seed = seed
+        self.base = base
         self.start = start or DEFAULT_START
         self.root = (base or bench_dir()) / (f"{scale}-seed{seed}" + (f"-from{start.isoformat()}" if start else ""))
+
+    def shorter(self, fraction: int = 10) -> BenchData:
+        """The same scale and seed simulated over the last `fraction`th of this simulation's period: its history
+        through the day before the last holds 1/fraction of the days of this one's, and the two histories take
+        their daily increment on the same calendar day, of the same expected volume (the simulator's growth is
+        measured from a fixed epoch, not from a simulation's start)."""
+        history_days = (DEFAULT_END - self.start).days
+        return BenchData(self.scale, self.base, self.seed,
+                         start=DEFAULT_END - timedelta(days=max(round(history_days / fraction), 2)))
 
     @property
     def landing(self) -> Path:

@@ -198,7 +198,8 @@ def measure_daily_increment(data: BenchData, history: History, runs: int) -> dic
     runs = 1 if in_place else runs
     samples = [daily_increment(data, history, in_place) for _ in range(runs)]
     first = samples[0]
-    return {"day": first["day"], "day_rows": first["day_rows"], "history_ledger_rows": first["history_ledger_rows"],
+    return {"day": first["day"], "day_rows": first["day_rows"], "history_first_day": data.start.isoformat(),
+            "history_days": (history.last_day - data.start).days + 1, "history_ledger_rows": first["history_ledger_rows"],
             "checks": first["checks"], "runs": runs, "in_place": in_place,
             "median_wall_s": round(statistics.median(s["wall_s"] for s in samples), 2),
             "median_job_s": round(statistics.median(s["job_s"] for s in samples), 2),

@@ -8,6 +8,8 @@ import os
 import subprocess
 import sys
 
+import pytest
+
 
 def test_quick_bench_measures_every_section(tmp_path):
     out = tmp_path / "out"
@@ -49,6 +51,11 @@ def test_quick_bench_measures_every_section(tmp_path):
     short, long = tiny["daily_increment"]["histories"]
     assert 5 * short["history_ledger_rows"] < long["history_ledger_rows"]
     assert short["day_rows"] > 0 and long["day_rows"] > 0 and tiny["daily_increment"]["ratio"] > 0
+    # like increments: the short history is its own simulation of the last tenth, incremented on the same day
+    assert short["day"] == long["day"] and short["history_first_day"] > long["history_first_day"]
+    assert long["history_days"] / short["history_days"] == pytest.approx(10, abs=0.2)
+    assert tiny["daily_increment"]["short_simulation"]["rows"] > 0
+    assert tiny["simulate"]["start"] == long["history_first_day"]  # the simulate section is the long simulation
     assert long["history_ledger_rows"] == build["ledger_rows"]
 
     run = tiny["bench_run"]

@@ -47,6 +47,29 @@ def test_daily_increment_ratio_and_rebuilt_models_are_reported():
     assert "rebuilt these models in full (materialized as tables): `fct_inventory_transactions`" in report
 
 
+def test_the_ratio_row_says_whether_both_increments_loaded_the_same_day():
+    def history(day: str, day_rows: int, first_day: str | None, days: int, rows: int, wall: float) -> dict:
+        return {"day": day, "day_rows": day_rows, "history_ledger_rows": rows, "checks": 92, "runs": 1,
+                "median_wall_s": wall, "median_job_s": wall - 5, "median_load_definitions_s": 5, "wall_s": [wall],
+                "peak_rss_mb": 900.0, **({"history_first_day": first_day, "history_days": days} if first_day else {})}
+
+    like = render_markdown({"daily_increment": _section(full={
+        "histories": [history("2025-12-31", 1_480_000, "2025-08-07", 146, 175_000_000, 100.0),
+                      history("2025-12-31", 1_497_370, "2022-01-01", 1460, 1_529_120_167, 120.0)],
+        "ratio": 1.2, "short_simulation": {"start": "2025-08-07", "wall_s": 90.0, "reused_from_cache": False}})})
+    ratio_row = next(line for line in like.splitlines() if "long history ÷ short history" in line)
+    assert ("both load the same calendar day, 2025-12-31 (1,480,000 vs 1,497,370 rows); the short history is a "
+            "separate simulation of the same scale and seed starting 2025-08-07, simulated in 1.5 min") in ratio_row
+    assert "history of 2025-08-07 .. the day before, 146 days, 175,000,000 ledger rows" in like
+    # a run recorded before the short history was its own simulation keeps saying what it compared
+    unlike = render_markdown({"daily_increment": _section(full={
+        "histories": [history("2022-05-27", 831_946, None, 0, 124_721_579, 72.09),
+                      history("2025-12-31", 1_497_370, None, 0, 1_529_120_167, 141.1)], "ratio": 1.96})})
+    assert ("unlike increments: the short history, the first days of the same simulation, loads 2022-05-27, the "
+            "long one 2025-12-31 (831,946 vs 1,497,370 rows)") in unlike
+    assert "history of 124,721,579 ledger rows" in unlike
+
+
 def test_how_a_warehouse_was_built_is_said_beside_its_machine():
     section = _section(medium=_raw(300_000_000, 75.0))
     section["by_scale"]["medium"]["provenance"] = "Snapshot built by dbt after the bench run stopped."
