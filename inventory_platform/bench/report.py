@@ -141,7 +141,8 @@ def _increments_compared(short: dict, long: dict, short_simulation: dict | None)
                 f"the long one {long['day']} ({rows})")
     made = ""
     if short_simulation and "wall_s" in short_simulation:
-        made = (f", simulated in {short_simulation['wall_s'] / 60:.1f} min"
+        wall_s = short_simulation["wall_s"]
+        made = (", simulated in " + (f"{wall_s:.1f} s" if wall_s < 120 else f"{wall_s / 60:.1f} min")
                 + (" by an earlier run" if short_simulation.get("reused_from_cache") else ""))
     return (f"both load the same calendar day, {long['day']} ({rows}); the short history is a separate simulation of "
             f"the same scale and seed starting {short.get('history_first_day', '?')}{made}")

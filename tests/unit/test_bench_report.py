@@ -59,7 +59,7 @@ def test_the_ratio_row_says_whether_both_increments_loaded_the_same_day():
         "ratio": 1.2, "short_simulation": {"start": "2025-08-07", "wall_s": 90.0, "reused_from_cache": False}})})
     ratio_row = next(line for line in like.splitlines() if "long history ÷ short history" in line)
     assert ("both load the same calendar day, 2025-12-31 (1,480,000 vs 1,497,370 rows); the short history is a "
-            "separate simulation of the same scale and seed starting 2025-08-07, simulated in 1.5 min") in ratio_row
+            "separate simulation of the same scale and seed starting 2025-08-07, simulated in 90.0 s") in ratio_row
     assert "history of 2025-08-07 .. the day before, 146 days, 175,000,000 ledger rows" in like
     # a run recorded before the short history was its own simulation keeps saying what it compared
     unlike = render_markdown({"daily_increment": _section(full={
