@@ -1188,22 +1188,21 @@ create  table
     transaction_id bigint,
     event_ts timestamp,
     event_date date,
-    warehouse_id varchar,
-    sku_id varchar,
     movement_type varchar,
     quantity bigint,
-    reference_id varchar,
-    loaded_at timestamp,
-    source_batch_id varchar,
-    source_file varchar(1024),
     source_row bigint,
     load_file_key bigint,
     source_lsn bigint,
     product_key integer,
-    category_code varchar,
     warehouse_key integer,
-    currency_code varchar,
-    reject_reason varchar
+    extended_value_local numeric(18,4),
+    reject_reason varchar,
+    reference_id varchar,
+    warehouse_id varchar,
+    sku_id varchar,
+    loaded_at timestamp,
+    source_batch_id varchar,
+    source_file varchar(1024)
     
     )
 
@@ -1216,15 +1215,18 @@ create  table
 insert into "inventory"."silver"."int_ledger_resolved__dbt_tmp"
     (
       
-    select transaction_id, event_ts, event_date, warehouse_id, sku_id, movement_type, quantity, reference_id, loaded_at, source_batch_id, source_file, source_row, load_file_key, source_lsn, product_key, category_code, warehouse_key, currency_code, reject_reason
+    select transaction_id, event_ts, event_date, movement_type, quantity, source_row, load_file_key, source_lsn, product_key, warehouse_key, extended_value_local, reject_reason, reference_id, warehouse_id, sku_id, loaded_at, source_batch_id, source_file
     from (
         -- Redshift physical design: distributed and sorted like the ledger it feeds (sku_id; event date).
 
 -- The ledger, resolved once a run for the days of int_ledger_restate_window: the deduplicated movements
 -- of batch files and the CDC stream (one ledger: a streamed change of a transaction_id replaces the
 -- batch row with that id, a streamed delete removes it), each with the product and warehouse versions
--- in force on its event day and, for rows that cannot be resolved, the reason.
+-- and the standard cost in force on its event day and, for rows that cannot be resolved, the reason.
 -- fct_inventory_transactions keeps the resolved rows, transaction_rejects the others.
+-- Lean, since every chunk writes it and reads it back (docs/optimization/slow_query_analysis.md, session 14):
+-- a resolved row carries the fact's columns only; the natural keys, load lineage and reference of a row
+-- are kept where transaction_rejects needs them (rejects) and reference_id on transfer legs.
 --
 -- A daily run reads and stores only the restated days: Bronze rows of keys with some version on or after
 -- the first restated day. A key whose latest version moved before that day drops out here, and the day
@@ -1332,34 +1334,46 @@ resolved as (
     left join known_skus as ks on ks.sku_id = l.sku_id
     left join known_warehouses as kw on kw.warehouse_id = l.warehouse_id
     
+),
+
+reasoned as (
+    select
+        *,
+        case
+            when not sku_known then cast('unknown sku_id' as varchar)
+            when not warehouse_known then cast('unknown warehouse_id' as varchar)
+            when product_key is null then cast('no product version valid at event date' as varchar)
+            when warehouse_key is null then cast('no warehouse version valid at event date' as varchar)
+        end as reject_reason
+    from resolved
 )
 
 select
-    transaction_id,
-    event_ts,
-    event_date,
-    warehouse_id,
-    sku_id,
-    movement_type,
-    quantity,
-    reference_id,
-    loaded_at,
-    source_batch_id,
-    source_file,
-    source_row,
-    load_file_key,
-    source_lsn,
-    product_key,
-    category_code,
-    warehouse_key,
-    currency_code,
-    case
-        when not sku_known then cast('unknown sku_id' as varchar)
-        when not warehouse_known then cast('unknown warehouse_id' as varchar)
-        when product_key is null then cast('no product version valid at event date' as varchar)
-        when warehouse_key is null then cast('no warehouse version valid at event date' as varchar)
-    end as reject_reason
-from resolved
+    r.transaction_id,
+    r.event_ts,
+    r.event_date,
+    r.movement_type,
+    r.quantity,
+    r.source_row,
+    r.load_file_key,
+    r.source_lsn,
+    r.product_key,
+    r.warehouse_key,
+    cast((r.quantity * c.standard_cost) as numeric(18, 4)) as extended_value_local,
+    r.reject_reason,
+    case when r.reject_reason is not null or r.movement_type in ('TRANSFER_OUT', 'TRANSFER_IN')
+        then r.reference_id end as reference_id,
+    case when r.reject_reason is not null then r.warehouse_id end as warehouse_id,
+    case when r.reject_reason is not null then r.sku_id end as sku_id,
+    case when r.reject_reason is not null then r.loaded_at end as loaded_at,
+    case when r.reject_reason is not null then r.source_batch_id end as source_batch_id,
+    case when r.reject_reason is not null then r.source_file end as source_file
+from reasoned as r
+left join "inventory"."silver"."standard_cost_history" as c
+    on c.sku_id = r.sku_id
+    and c.currency_code = r.currency_code
+    and r.event_date >= c.effective_from
+    and r.event_date < c.effective_to
     ) as model_subq
     );
 
@@ -1560,7 +1574,7 @@ select
     r.quantity,
     -- the transfer's id on its two legs only (about 1% of rows): the transfers check reads the fact alone
     case when r.movement_type in ('TRANSFER_OUT', 'TRANSFER_IN') then r.reference_id end as transfer_id,
-    cast((r.quantity * c.standard_cost) as numeric(18, 4)) as extended_value_local,
+    r.extended_value_local,
     r.load_file_key,
     r.source_row,
     r.source_lsn,
@@ -1569,11 +1583,6 @@ select
 from "inventory"."silver"."int_ledger_resolved" as r
 inner join "inventory"."silver"."int_ledger_restate_window" as w
     on w.build_id = (select max(build_id) from "inventory"."silver"."int_ledger_restate_window")
-left join "inventory"."silver"."standard_cost_history" as c
-    on c.sku_id = r.sku_id
-    and c.currency_code = r.currency_code
-    and r.event_date >= c.effective_from
-    and r.event_date < c.effective_to
 where r.reject_reason is null
 
     ) as model_subq
@@ -2872,7 +2881,7 @@ select
     r.quantity,
     -- the transfer's id on its two legs only (about 1% of rows): the transfers check reads the fact alone
     case when r.movement_type in ('TRANSFER_OUT', 'TRANSFER_IN') then r.reference_id end as transfer_id,
-    cast((r.quantity * c.standard_cost) as numeric(18, 4)) as extended_value_local,
+    r.extended_value_local,
     r.load_file_key,
     r.source_row,
     r.source_lsn,
@@ -2881,11 +2890,6 @@ select
 from "inventory"."silver"."int_ledger_resolved" as r
 inner join "inventory"."silver"."int_ledger_restate_window" as w
     on w.build_id = (select max(build_id) from "inventory"."silver"."int_ledger_restate_window")
-left join "inventory"."silver"."standard_cost_history" as c
-    on c.sku_id = r.sku_id
-    and c.currency_code = r.currency_code
-    and r.event_date >= c.effective_from
-    and r.event_date < c.effective_to
 where r.reject_reason is null;
 
 -- Later runs of incremental model gold_inventory_value_monthly (the table exists): the SELECT whose rows replace the
@@ -3085,8 +3089,11 @@ where w.build_id = (select max(build_id) from "inventory"."silver"."int_ledger_r
 -- The ledger, resolved once a run for the days of int_ledger_restate_window: the deduplicated movements
 -- of batch files and the CDC stream (one ledger: a streamed change of a transaction_id replaces the
 -- batch row with that id, a streamed delete removes it), each with the product and warehouse versions
--- in force on its event day and, for rows that cannot be resolved, the reason.
+-- and the standard cost in force on its event day and, for rows that cannot be resolved, the reason.
 -- fct_inventory_transactions keeps the resolved rows, transaction_rejects the others.
+-- Lean, since every chunk writes it and reads it back (docs/optimization/slow_query_analysis.md, session 14):
+-- a resolved row carries the fact's columns only; the natural keys, load lineage and reference of a row
+-- are kept where transaction_rejects needs them (rejects) and reference_id on transfer legs.
 --
 -- A daily run reads and stores only the restated days: Bronze rows of keys with some version on or after
 -- the first restated day. A key whose latest version moved before that day drops out here, and the day
@@ -3188,34 +3195,46 @@ resolved as (
     left join known_skus as ks on ks.sku_id = l.sku_id
     left join known_warehouses as kw on kw.warehouse_id = l.warehouse_id
     where l.event_ts >= cast(cast('1900-01-01' as date) as timestamp)
+),
+
+reasoned as (
+    select
+        *,
+        case
+            when not sku_known then cast('unknown sku_id' as varchar)
+            when not warehouse_known then cast('unknown warehouse_id' as varchar)
+            when product_key is null then cast('no product version valid at event date' as varchar)
+            when warehouse_key is null then cast('no warehouse version valid at event date' as varchar)
+        end as reject_reason
+    from resolved
 )
 
 select
-    transaction_id,
-    event_ts,
-    event_date,
-    warehouse_id,
-    sku_id,
-    movement_type,
-    quantity,
-    reference_id,
-    loaded_at,
-    source_batch_id,
-    source_file,
-    source_row,
-    load_file_key,
-    source_lsn,
-    product_key,
-    category_code,
-    warehouse_key,
-    currency_code,
-    case
-        when not sku_known then cast('unknown sku_id' as varchar)
-        when not warehouse_known then cast('unknown warehouse_id' as varchar)
-        when product_key is null then cast('no product version valid at event date' as varchar)
-        when warehouse_key is null then cast('no warehouse version valid at event date' as varchar)
-    end as reject_reason
-from resolved;
+    r.transaction_id,
+    r.event_ts,
+    r.event_date,
+    r.movement_type,
+    r.quantity,
+    r.source_row,
+    r.load_file_key,
+    r.source_lsn,
+    r.product_key,
+    r.warehouse_key,
+    cast((r.quantity * c.standard_cost) as numeric(18, 4)) as extended_value_local,
+    r.reject_reason,
+    case when r.reject_reason is not null or r.movement_type in ('TRANSFER_OUT', 'TRANSFER_IN')
+        then r.reference_id end as reference_id,
+    case when r.reject_reason is not null then r.warehouse_id end as warehouse_id,
+    case when r.reject_reason is not null then r.sku_id end as sku_id,
+    case when r.reject_reason is not null then r.loaded_at end as loaded_at,
+    case when r.reject_reason is not null then r.source_batch_id end as source_batch_id,
+    case when r.reject_reason is not null then r.source_file end as source_file
+from reasoned as r
+left join "inventory"."silver"."standard_cost_history" as c
+    on c.sku_id = r.sku_id
+    and c.currency_code = r.currency_code
+    and r.event_date >= c.effective_from
+    and r.event_date < c.effective_to;
 
 -- Later runs of int_ledger_restate_window (the ledger exists): the SELECT the table is rebuilt from.
 -- Redshift physical design: a few rows a day, read by every ledger model in every run: copied to every node.

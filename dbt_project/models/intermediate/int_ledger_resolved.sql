@@ -3,8 +3,11 @@
 -- The ledger, resolved once a run for the days of int_ledger_restate_window: the deduplicated movements
 -- of batch files and the CDC stream (one ledger: a streamed change of a transaction_id replaces the
 -- batch row with that id, a streamed delete removes it), each with the product and warehouse versions
--- in force on its event day and, for rows that cannot be resolved, the reason.
+-- and the standard cost in force on its event day and, for rows that cannot be resolved, the reason.
 -- fct_inventory_transactions keeps the resolved rows, transaction_rejects the others.
+-- Lean, since every chunk writes it and reads it back (docs/optimization/slow_query_analysis.md, session 14):
+-- a resolved row carries the fact's columns only; the natural keys, load lineage and reference of a row
+-- are kept where transaction_rejects needs them (rejects) and reference_id on transfer legs.
 --
 -- A daily run reads and stores only the restated days: Bronze rows of keys with some version on or after
 -- the first restated day. A key whose latest version moved before that day drops out here, and the day
@@ -102,34 +105,46 @@ resolved as (
     {% if restate_from is not none or restate_until is not none -%}
     where {{ in_restated_days(restate_from, restate_until, 'l.event_ts') }}
     {%- endif %}
+),
+
+reasoned as (
+    select
+        *,
+        case
+            when not sku_known then cast('unknown sku_id' as varchar)
+            when not warehouse_known then cast('unknown warehouse_id' as varchar)
+            when product_key is null then cast('no product version valid at event date' as varchar)
+            when warehouse_key is null then cast('no warehouse version valid at event date' as varchar)
+        end as reject_reason
+    from resolved
 )
 
 select
-    transaction_id,
-    event_ts,
-    event_date,
-    warehouse_id,
-    sku_id,
-    movement_type,
-    quantity,
-    reference_id,
-    loaded_at,
-    source_batch_id,
-    source_file,
-    source_row,
-    load_file_key,
-    source_lsn,
-    product_key,
-    category_code,
-    warehouse_key,
-    currency_code,
-    case
-        when not sku_known then cast('unknown sku_id' as varchar)
-        when not warehouse_known then cast('unknown warehouse_id' as varchar)
-        when product_key is null then cast('no product version valid at event date' as varchar)
-        when warehouse_key is null then cast('no warehouse version valid at event date' as varchar)
-    end as reject_reason
-from resolved
+    r.transaction_id,
+    r.event_ts,
+    r.event_date,
+    r.movement_type,
+    r.quantity,
+    r.source_row,
+    r.load_file_key,
+    r.source_lsn,
+    r.product_key,
+    r.warehouse_key,
+    cast({{ inventory_value_local('r.quantity', 'c.standard_cost') }} as numeric(18, 4)) as extended_value_local,
+    r.reject_reason,
+    case when r.reject_reason is not null or r.movement_type in ('TRANSFER_OUT', 'TRANSFER_IN')
+        then r.reference_id end as reference_id,
+    case when r.reject_reason is not null then r.warehouse_id end as warehouse_id,
+    case when r.reject_reason is not null then r.sku_id end as sku_id,
+    case when r.reject_reason is not null then r.loaded_at end as loaded_at,
+    case when r.reject_reason is not null then r.source_batch_id end as source_batch_id,
+    case when r.reject_reason is not null then r.source_file end as source_file
+from reasoned as r
+left join {{ ref('standard_cost_history') }} as c
+    on c.sku_id = r.sku_id
+    and c.currency_code = r.currency_code
+    and r.event_date >= c.effective_from
+    and r.event_date < c.effective_to
 {%- if not window.everything and restate_from is none %}
 where 1 = 0
 {%- endif %}

@@ -29,7 +29,7 @@ select
     r.quantity,
     -- the transfer's id on its two legs only (about 1% of rows): the transfers check reads the fact alone
     case when r.movement_type in ('TRANSFER_OUT', 'TRANSFER_IN') then r.reference_id end as transfer_id,
-    cast({{ inventory_value_local('r.quantity', 'c.standard_cost') }} as numeric(18, 4)) as extended_value_local,
+    r.extended_value_local,
     r.load_file_key,
     r.source_row,
     r.source_lsn,
@@ -38,10 +38,5 @@ select
 from {{ ref('int_ledger_resolved') }} as r
 inner join {{ ref('int_ledger_restate_window') }} as w
     on w.build_id = (select max(build_id) from {{ ref('int_ledger_restate_window') }})
-left join {{ ref('standard_cost_history') }} as c
-    on c.sku_id = r.sku_id
-    and c.currency_code = r.currency_code
-    and r.event_date >= c.effective_from
-    and r.event_date < c.effective_to
 where r.reject_reason is null
 {{ write_order(['r.event_date', 'r.transaction_id']) }}
