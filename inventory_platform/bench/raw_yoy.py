@@ -115,7 +115,7 @@ MONTH_BALANCES = """
     select
         coalesce(f.warehouse_id, b.warehouse_id) as warehouse_id,
         coalesce(f.sku_id, b.sku_id) as sku_id,
-        coalesce(b.quantity, 0) + coalesce(f.net, 0) as quantity,
+        cast(coalesce(b.quantity, 0) + coalesce(f.net, 0) as bigint) as quantity,
         coalesce(f.moves, 0) as moves,
         coalesce(f.flowed, false) as flowed
     from {balances} as b
@@ -283,6 +283,9 @@ def raw_answer(con: duckdb.DuckDBPyConnection, months: int = MONTHS,
     """The answer rows, sorted by month end and scope. `on_month(sql, params)` is called before each month's
     balances statement (explain_plans uses it to pick the heaviest month)."""
     _drop_tables(con)
+    # the working tables' row order is never read: let the month's statements write them in parallel
+    insertion_order = con.execute("select current_setting('preserve_insertion_order')").fetchone()[0]
+    con.execute("set preserve_insertion_order = false")
     try:
         for name, select in REFERENCE_TABLES.items():
             con.execute(f"create temp table {_TABLES[name]} as {select}")
@@ -293,7 +296,7 @@ def raw_answer(con: duckdb.DuckDBPyConnection, months: int = MONTHS,
         first_opening = con.execute(f"select min(month_end) from {_TABLES['opening']}").fetchone()[0]
         first = min(first_ts.date(), first_opening) if first_opening else first_ts.date()
         con.execute(f"create temp table {_TABLES['balances']} "
-                    "(warehouse_id varchar, sku_id varchar, quantity hugeint, moves bigint, flowed boolean)")
+                    "(warehouse_id varchar, sku_id varchar, quantity bigint, moves bigint, flowed boolean)")
         con.execute(f"create temp table {_TABLES['cells']} (month_end date, warehouse_id varchar, "
                     "category_code varchar, value_usd decimal(38, 2), value_cc decimal(38, 2))")
         balances_sql, cells_sql = _sql(MONTH_BALANCES), _sql(MONTH_CELLS)
@@ -310,3 +313,4 @@ def raw_answer(con: duckdb.DuckDBPyConnection, months: int = MONTHS,
         return con.execute(_sql(ANSWER), {"months": months}).fetchall()
     finally:
         _drop_tables(con)
+        con.execute(f"set preserve_insertion_order = {bool(insertion_order)}")
