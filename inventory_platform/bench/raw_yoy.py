@@ -5,7 +5,7 @@ with the dbt models. Follows docs/valuation.md: balance x standard cost in force
 closing rate, each category x warehouse x month cell rounded to the cent.
 
 Month by month, in order, so that memory and spill are bounded by one month's ledger and the pairs on hand,
-never by the history (docs/optimization/slow_query_analysis.md, "Raw YoY month by month"): the month's
+never by the history (docs/optimization/slow_query_analysis.md, "Session 14: raw YoY month by month"): the month's
 ledger rows (a filter on event_ts, which the Parquet scan prunes row groups on) are summed by warehouse x
 SKU and added to the balances carried from the month before; that month's balances are valued into cells;
 YoY is computed at the end from the cells. Working tables live in the connection's temp catalog (the
