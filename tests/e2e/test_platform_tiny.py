@@ -259,7 +259,7 @@ def test_report_by_region_and_category_adds_up_to_total(platform):
 
 
 def test_benchmark_raw_yoy_query_from_bronze_equals_gold(platform):
-    """The benchmark's raw-transactions YoY query (bench/raw_yoy.sql) answers the executive question with the
+    """The benchmark's raw-transactions YoY query (bench/raw_yoy.py) answers the executive question with the
     same numbers as Gold, so its timing is the timing of a correct query. Runs before the tests below add
     resent and late rows (the raw query sums the ledger as loaded)."""
     from inventory_platform.bench.yoy_queries import as_tuples, differences, gold_answer, raw_answer
