@@ -1219,14 +1219,14 @@ insert into "inventory"."silver"."int_ledger_resolved__dbt_tmp"
     from (
         -- Redshift physical design: distributed and sorted like the ledger it feeds (sku_id; event date).
 
--- The ledger, resolved once a run for the days of int_ledger_restate_window: the deduplicated movements
+-- The ledger, resolved for the days of int_ledger_restate_window: the deduplicated movements
 -- of batch files and the CDC stream (one ledger: a streamed change of a transaction_id replaces the
 -- batch row with that id, a streamed delete removes it), each with the product and warehouse versions
 -- and the standard cost in force on its event day and, for rows that cannot be resolved, the reason.
 -- fct_inventory_transactions keeps the resolved rows, transaction_rejects the others.
--- Lean, since every chunk writes it and reads it back (docs/optimization/slow_query_analysis.md, session 14):
--- a resolved row carries the fact's columns only; the natural keys, load lineage and reference of a row
--- are kept where transaction_rejects needs them (rejects) and reference_id on transfer legs.
+-- A view on DuckDB, a table on Redshift (resolution_materialization, macros/ledger.sql). Lean: a resolved
+-- row carries the fact's columns only; the natural keys, load lineage and reference of a row are kept
+-- where transaction_rejects needs them (rejects), and reference_id on transfer legs.
 --
 -- A daily run reads and stores only the restated days: Bronze rows of keys with some version on or after
 -- the first restated day. A key whose latest version moved before that day drops out here, and the day
@@ -3086,14 +3086,14 @@ where w.build_id = (select max(build_id) from "inventory"."silver"."int_ledger_r
 -- Later runs of int_ledger_resolved (the ledger exists): the SELECT the table is rebuilt from.
 -- Redshift physical design: distributed and sorted like the ledger it feeds (sku_id; event date).
 
--- The ledger, resolved once a run for the days of int_ledger_restate_window: the deduplicated movements
+-- The ledger, resolved for the days of int_ledger_restate_window: the deduplicated movements
 -- of batch files and the CDC stream (one ledger: a streamed change of a transaction_id replaces the
 -- batch row with that id, a streamed delete removes it), each with the product and warehouse versions
 -- and the standard cost in force on its event day and, for rows that cannot be resolved, the reason.
 -- fct_inventory_transactions keeps the resolved rows, transaction_rejects the others.
--- Lean, since every chunk writes it and reads it back (docs/optimization/slow_query_analysis.md, session 14):
--- a resolved row carries the fact's columns only; the natural keys, load lineage and reference of a row
--- are kept where transaction_rejects needs them (rejects) and reference_id on transfer legs.
+-- A view on DuckDB, a table on Redshift (resolution_materialization, macros/ledger.sql). Lean: a resolved
+-- row carries the fact's columns only; the natural keys, load lineage and reference of a row are kept
+-- where transaction_rejects needs them (rejects), and reference_id on transfer legs.
 --
 -- A daily run reads and stores only the restated days: Bronze rows of keys with some version on or after
 -- the first restated day. A key whose latest version moved before that day drops out here, and the day

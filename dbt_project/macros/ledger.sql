@@ -151,3 +151,23 @@
     {%- set known = rows | length > 0 and lows | length == rows | length -%}
     {{ return({'file_keys': keys, 'low': (lows | min) if known else none, 'high': (highs | max) if known else none}) }}
 {%- endmacro %}
+
+{#
+  How int_ledger_resolved is kept. DuckDB: a view, resolved inline by the two ledger models that read it in
+  the same invocation. Writing a chunk's ~35M resolved rows to the file and reading them back cost more than
+  resolving twice (`medium`, one 35.2M-row chunk side by side: table 31.4 s / 45.8 s for the write, the
+  fact's read and the rejects' read; view 18.1 s / 17.2 s; docs/optimization/slow_query_analysis.md,
+  session 14), and the file no longer holds the last chunk (1 GB at `full`). Redshift and PostgreSQL: a
+  table, so the external Bronze (Spectrum) is scanned once a run.
+#}
+{% macro resolution_materialization() -%}
+    {{ return(adapter.dispatch('resolution_materialization', 'inventory_platform')()) }}
+{%- endmacro %}
+
+{% macro default__resolution_materialization() -%}
+    {{ return('table') }}
+{%- endmacro %}
+
+{% macro duckdb__resolution_materialization() -%}
+    {{ return('view') }}
+{%- endmacro %}

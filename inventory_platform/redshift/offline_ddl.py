@@ -123,15 +123,21 @@ def render_redshift_ddl() -> list[str]:
 RESTATEMENT_TABLES = ("int_ledger_restate_window", "int_ledger_resolved")
 
 
+def prod_manifest() -> dict:
+    """The dbt manifest as the prod target configures it (Gold is a materialized view there, the resolved ledger a
+    table): parsed offline."""
+    with tempfile.TemporaryDirectory(prefix="redshift-parse-") as tmp:
+        _run_offline(["parse"], [], tmp)
+        return json.loads(Path(tmp, "target", "manifest.json").read_text())
+
+
 def render_incremental_selects() -> dict[str, str]:
     """Per incremental model, the SELECT a later run executes once the table exists (the restatement):
     on an empty cluster only the first run's CREATE renders, so this compiles the model as if it existed."""
     from dbt.adapters.contracts.relation import RelationType
     from dbt.adapters.redshift.impl import RedshiftAdapter
 
-    with tempfile.TemporaryDirectory(prefix="redshift-parse-") as tmp:
-        _run_offline(["parse"], [], tmp)  # the prod target's configs: Gold is a materialized view there
-        manifest = json.loads(Path(tmp, "target", "manifest.json").read_text())
+    manifest = prod_manifest()
     models = sorted(n["name"] for n in manifest["nodes"].values() if n["resource_type"] == "model" and (
         n["config"]["materialized"] == "incremental" or n["name"] in RESTATEMENT_TABLES))
     original = RedshiftAdapter.get_relation

@@ -10,7 +10,7 @@ import sys
 import pytest
 import sqlglot.errors
 
-from inventory_platform.redshift.offline_ddl import SNAPSHOT, parse_redshift
+from inventory_platform.redshift.offline_ddl import SNAPSHOT, parse_redshift, prod_manifest
 from inventory_platform.transform.dbt_assets import MANIFEST_PATH
 
 
@@ -59,7 +59,7 @@ def test_fact_tables_are_distributed_and_sorted(rendered):
 
 
 def test_silver_tables_are_created_with_their_contract_columns(rendered):
-    manifest = json.loads(MANIFEST_PATH.read_text())
+    manifest = prod_manifest()
     contracted = {n["name"]: n for n in manifest["nodes"].values()
                   if n["resource_type"] == "model" and n["config"]["contract"]["enforced"]
                   and n["config"]["schema"] == "silver" and n["config"]["materialized"] != "view"}  # views carry no column list
