@@ -98,7 +98,8 @@ def measure_raw_yoy(duckdb_path: Path, runs: int) -> dict:
     if problems or not gold:
         raise AssertionError("raw YoY does not equal Gold's answer: " + ("; ".join(problems) or "Gold has no rows"))
     return {"runs": runs, "median_s": round(statistics.median(times) / 1000, 3), "min_s": round(min(times) / 1000, 3),
-            "max_s": round(max(times) / 1000, 3), "rows_returned": len(raw), "equals_gold": True, **size}
+            "max_s": round(max(times) / 1000, 3), "rows_returned": len(raw), "equals_gold": True,
+            "formulation": "bench/raw_yoy.py", **size}
 
 
 def explain_plans(duckdb_path: Path) -> str:

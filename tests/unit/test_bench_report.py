@@ -28,6 +28,8 @@ def test_a_size_dependent_target_is_only_met_at_its_size():
     assert _verdicts(report, "small") == ["not shown: within the target at 30,000,000 ledger rows, but the target is for 1B rows"]
     assert _verdicts(report, "medium") == ["not met (already over the target at 300,000,000 ledger rows)"]
     assert _verdicts(report, "full") == ["met"]
+    # a result without a formulation timed the single statement raw_yoy.sql was before session 14
+    assert "`bench/raw_yoy.sql`; 30,000,000 ledger rows" in report
     # rows come in scale order whatever order they were measured in
     assert report.index("| `small` |") < report.index("| `medium` |") < report.index("| `full` |")
 
@@ -44,6 +46,11 @@ def test_daily_increment_ratio_and_rebuilt_models_are_reported():
         "histories": [history(100_000_000, 12.0), history(1_000_000_000, 14.0)], "ratio": 1.17})})
     assert _verdicts(report, "full") == ["met", "met", "met"]
     assert "**1.17×**" in report and "silver.fct_inventory_transactions 40 s" in report
+    # the ratio's target is for the full history: a smaller long history within it shows nothing
+    medium = render_markdown({"daily_increment": _section(medium={
+        "histories": [history(30_000_000, 12.0), history(300_000_000, 14.0)], "ratio": 1.17})})
+    assert _verdicts(medium, "medium")[-1] == ("not shown: within the target at 300,000,000 ledger rows, "
+                                               "but the target is for the full history")
     assert "rebuilt these models in full (materialized as tables): `fct_inventory_transactions`" in report
 
 
