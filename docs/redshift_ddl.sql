@@ -1361,8 +1361,10 @@ select
     r.warehouse_key,
     cast((r.quantity * c.standard_cost) as numeric(18, 4)) as extended_value_local,
     r.reject_reason,
-    case when r.reject_reason is not null or r.movement_type in ('TRANSFER_OUT', 'TRANSFER_IN')
-        then r.reference_id end as reference_id,
+    case
+        when r.reject_reason is not null or r.movement_type in ('TRANSFER_OUT', 'TRANSFER_IN')
+            then r.reference_id
+    end as reference_id,
     case when r.reject_reason is not null then r.warehouse_id end as warehouse_id,
     case when r.reject_reason is not null then r.sku_id end as sku_id,
     case when r.reject_reason is not null then r.loaded_at end as loaded_at,
@@ -3222,8 +3224,10 @@ select
     r.warehouse_key,
     cast((r.quantity * c.standard_cost) as numeric(18, 4)) as extended_value_local,
     r.reject_reason,
-    case when r.reject_reason is not null or r.movement_type in ('TRANSFER_OUT', 'TRANSFER_IN')
-        then r.reference_id end as reference_id,
+    case
+        when r.reject_reason is not null or r.movement_type in ('TRANSFER_OUT', 'TRANSFER_IN')
+            then r.reference_id
+    end as reference_id,
     case when r.reject_reason is not null then r.warehouse_id end as warehouse_id,
     case when r.reject_reason is not null then r.sku_id end as sku_id,
     case when r.reject_reason is not null then r.loaded_at end as loaded_at,

@@ -97,7 +97,8 @@ def _raw_rows(scale: str, section: dict) -> list[str]:
     met = (("met" if r["median_s"] <= RAW_S else "not met") if r["ledger_rows"] >= TARGET_LEDGER_ROWS
            else _at_size(r["median_s"] <= RAW_S, rows, "1B rows"))
     return [f"| the same question from raw Bronze rows (ledger + opening balances + costs + FX + change logs, "
-            f"`{r.get('formulation', RAW_SQL_BEFORE_SESSION_14)}`; {rows}; {r['rows_returned']:,} rows returned, equal to Gold's to the cent; "
+            f"`{r.get('formulation', RAW_SQL_BEFORE_SESSION_14)}`; {rows}; {r['rows_returned']:,} rows returned, "
+            f"equal to Gold's to the cent; "
             f"{_runs(r['runs'])}) | `{scale}` | {TARGETS['raw_yoy']} | **{r['median_s']} s** median "
             f"(min {r['min_s']}, max {r['max_s']}) | {met} |"]
 
