@@ -1228,10 +1228,10 @@ insert into "inventory"."silver"."int_ledger_resolved__dbt_tmp"
 -- row carries the fact's columns only; the natural keys, load lineage and reference of a row are kept
 -- where transaction_rejects needs them (rejects), and reference_id on transfer legs.
 --
--- A daily run reads and stores only the restated days: Bronze rows of keys with some version on or after
+-- A daily run reads only the restated days: Bronze rows of keys with some version on or after
 -- the first restated day. A key whose latest version moved before that day drops out here, and the day
 -- was chosen from all its versions (first_affected_day), so its old row is deleted with the restated
--- days. A first build or --full-refresh resolves (and stores) the whole history; with nothing new, no row.
+-- days. A first build or --full-refresh resolves the whole history; with nothing new, no row.
 -- In a chunked pass (docs/late_arriving.md "Chunks") the window also ends (restate_until): the rows whose
 -- latest version falls in [restate_from, restate_until), so memory and storage follow the chunk.
 with batch_ledger as (
@@ -3097,10 +3097,10 @@ where w.build_id = (select max(build_id) from "inventory"."silver"."int_ledger_r
 -- row carries the fact's columns only; the natural keys, load lineage and reference of a row are kept
 -- where transaction_rejects needs them (rejects), and reference_id on transfer legs.
 --
--- A daily run reads and stores only the restated days: Bronze rows of keys with some version on or after
+-- A daily run reads only the restated days: Bronze rows of keys with some version on or after
 -- the first restated day. A key whose latest version moved before that day drops out here, and the day
 -- was chosen from all its versions (first_affected_day), so its old row is deleted with the restated
--- days. A first build or --full-refresh resolves (and stores) the whole history; with nothing new, no row.
+-- days. A first build or --full-refresh resolves the whole history; with nothing new, no row.
 -- In a chunked pass (docs/late_arriving.md "Chunks") the window also ends (restate_until): the rows whose
 -- latest version falls in [restate_from, restate_until), so memory and storage follow the chunk.
 with batch_ledger as (

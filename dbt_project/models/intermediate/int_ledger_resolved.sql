@@ -9,10 +9,10 @@
 -- row carries the fact's columns only; the natural keys, load lineage and reference of a row are kept
 -- where transaction_rejects needs them (rejects), and reference_id on transfer legs.
 --
--- A daily run reads and stores only the restated days: Bronze rows of keys with some version on or after
+-- A daily run reads only the restated days: Bronze rows of keys with some version on or after
 -- the first restated day. A key whose latest version moved before that day drops out here, and the day
 -- was chosen from all its versions (first_affected_day), so its old row is deleted with the restated
--- days. A first build or --full-refresh resolves (and stores) the whole history; with nothing new, no row.
+-- days. A first build or --full-refresh resolves the whole history; with nothing new, no row.
 -- In a chunked pass (docs/late_arriving.md "Chunks") the window also ends (restate_until): the rows whose
 -- latest version falls in [restate_from, restate_until), so memory and storage follow the chunk.
 {%- set window = ledger_window(ref('int_ledger_restate_window')) %}
