@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import time
 from datetime import date
@@ -53,7 +54,9 @@ def bench(quick: bool, only: tuple[str, ...], scale: str | None, rebuild: bool, 
     results_json, report_md = (out_dir / RESULTS_JSON.name, out_dir / REPORT_MD.name) if out_dir else (RESULTS_JSON, REPORT_MD)
     if out_dir:
         out_dir.mkdir(parents=True, exist_ok=True)
-    everything = {}
+    # What earlier runs measured: the report is rewritten from it even when this run measures nothing
+    # (`--explain` alone), instead of from an empty set.
+    everything = json.loads(results_json.read_text()) if results_json.exists() else {}
     started = time.perf_counter()
     selected = only or SECTIONS
     if "load_definitions_s" in selected:
