@@ -11,6 +11,12 @@
     whose version the package metadata states;
   - builds an in-process dbt adapter (5 s: it loads every macro), used only by fetch_row_counts and
     fetch_column_metadata. This project records row counts itself (transform/materialization_metadata.py).
+- The dbt assets are a plain multi_asset built from the manifest (transform/dbt_specs.py), not `@dbt_assets`,
+  so that loading the code location does not import dagster-dbt and dbt-core (~2 s). Their step selects what
+  it runs as dagster-dbt's own steps do (`get_subset_selection_for_context`, from `dagster_dbt.asset_utils`),
+  and gives the invocation the step's context before streaming it (DbtCliInvocation's `context` and
+  `project` fields), so dbt's results become the step's outputs and check results. Everything from
+  dagster-dbt is imported inside the functions, when dbt runs.
 - Runs started from the CLI (`inventory-platform materialize`) must file under this code location, or the UI
   leaves them out of the Overview timeline and the job's run list (it drops runs without a repository
   origin). `execute_in_process` records none and takes none, so `execute_in_code_location` creates the
@@ -20,10 +26,12 @@
 
 from __future__ import annotations
 
+import functools
 import importlib.metadata
+import os
 import sys
 from collections.abc import Mapping
-from functools import cached_property
+from typing import Any
 
 import dagster as dg
 from dagster._core.definitions.job_base import InMemoryJob
@@ -31,8 +39,6 @@ from dagster._core.definitions.repository_definition import SINGLETON_REPOSITORY
 from dagster._core.execution.api import execute_run
 from dagster._core.remote_origin import ManagedGrpcPythonEnvCodeLocationOrigin, RemoteJobOrigin, RemoteRepositoryOrigin
 from dagster._core.types.loadable_target_origin import LoadableTargetOrigin
-from dagster_dbt import DbtCliResource
-from packaging import version
 
 from inventory_platform.settings import REPO_ROOT
 
@@ -54,15 +60,45 @@ def utc_now():
     return get_current_datetime()
 
 
-class InventoryDbtCli(DbtCliResource):
-    """DbtCliResource without the two start-up costs above."""
+def dbt_cli_resource(**fields: Any):
+    """dagster-dbt's DbtCliResource without the two start-up costs above."""
+    return inventory_dbt_cli_class()(**fields)
 
-    @cached_property
-    def _cli_version(self) -> version.Version:
-        return version.parse(importlib.metadata.version("dbt-core"))
 
-    def _initialize_dbt_core_adapter(self, args):
-        return None  # dagster-dbt then runs dbt without an adapter handle, as it does when one fails to build
+@functools.cache
+def inventory_dbt_cli_class() -> type:
+    from dagster_dbt import DbtCliResource
+    from packaging import version
+
+    class InventoryDbtCli(DbtCliResource):
+        @functools.cached_property
+        def _cli_version(self) -> version.Version:
+            return version.parse(importlib.metadata.version("dbt-core"))
+
+        def _initialize_dbt_core_adapter(self, args):
+            return None  # dagster-dbt then runs dbt without an adapter handle, as it does when one fails to build
+
+    return InventoryDbtCli
+
+
+def dbt_step_selection(context: dg.AssetExecutionContext, manifest: Mapping[str, Any], translator) -> list[str]:
+    """dbt arguments that run the step's selected models and tests, as a step of `@dbt_assets` selects them:
+    `--select fqn:*` when the step runs every asset and check."""
+    from dagster_dbt.asset_utils import get_subset_selection_for_context
+
+    selection, indirect = get_subset_selection_for_context(
+        context=context, manifest=manifest, select="fqn:*", exclude=None, selector=None,
+        dagster_dbt_translator=translator, current_dbt_indirect_selection_env=os.getenv("DBT_INDIRECT_SELECTION"))
+    return [*selection, *(["--indirect-selection", indirect] if indirect else [])]
+
+
+def stream_in_step(invocation, context: dg.AssetExecutionContext | None, project) -> list:
+    """The invocation's Dagster events: with a step's `context`, Outputs and AssetCheckResults of the step's
+    selection (as `dbt.cli(..., context=context)` gives them); without, AssetMaterializations and
+    AssetCheckEvaluations. `project` gives the events their code references."""
+    invocation.context = context
+    invocation.project = project
+    return list(invocation.stream())
 
 
 def code_location_job_origin(job_name: str) -> RemoteJobOrigin:

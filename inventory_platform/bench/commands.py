@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import time
 from datetime import date
@@ -15,9 +16,11 @@ from inventory_platform.settings import REPO_ROOT
 
 console = Console()
 CDC_SECTIONS = ("cdc_handler", "cdc_lag")
+# Sections that need neither data nor a stream.
+PLATFORM_SECTIONS = ("load_definitions_s",)
 # In order of cost, each saved as it finishes: an interrupted run keeps the cheap answers.
 WAREHOUSE_SECTIONS = ("simulate", "full_build", "gold_yoy", "adhoc_fact_query", "raw_yoy", "daily_increment")
-SECTIONS = CDC_SECTIONS + WAREHOUSE_SECTIONS
+SECTIONS = PLATFORM_SECTIONS + CDC_SECTIONS + WAREHOUSE_SECTIONS
 EXPLAIN_TXT = REPO_ROOT / "docs" / "optimization" / "explain_plans.txt"
 # (gold_yoy runs, raw_yoy and adhoc_fact_query runs, daily increments per history)
 # --quick simulates 14 months instead of 4 years: loading 1,461 daily partitions takes minutes even at tiny scale.
@@ -51,9 +54,19 @@ def bench(quick: bool, only: tuple[str, ...], scale: str | None, rebuild: bool, 
     results_json, report_md = (out_dir / RESULTS_JSON.name, out_dir / REPORT_MD.name) if out_dir else (RESULTS_JSON, REPORT_MD)
     if out_dir:
         out_dir.mkdir(parents=True, exist_ok=True)
-    everything = {}
+    # What earlier runs measured: the report is rewritten from it even when this run measures nothing
+    # (`--explain` alone), instead of from an empty set.
+    everything = json.loads(results_json.read_text()) if results_json.exists() else {}
     started = time.perf_counter()
     selected = only or SECTIONS
+    if "load_definitions_s" in selected:
+        from inventory_platform.bench.code_location import measure_code_location_load
+
+        console.print("[bold]bench[/] load_definitions_s ...")
+        machine = describe_machine()
+        results = measure_code_location_load(runs=3 if quick else 7)
+        everything = save_section("load_definitions_s", machine, results, quick, results_json)
+        console.print(results)
     for section in (s for s in CDC_SECTIONS if s in selected):
         console.print(f"[bold]bench[/] {section}{' (quick)' if quick else ''} ...")
         machine = describe_machine()

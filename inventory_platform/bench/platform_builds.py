@@ -145,7 +145,10 @@ def daily_increment(data: BenchData, history: History, in_place: bool = False) -
         shutil.rmtree(work)
     work.mkdir(parents=True)
     if in_place:
+        # Both records go: with the inputs record left, the next bench took the warehouse for a build
+        # interrupted midway and "resumed" it, recording a 2-minute run over the incremented file as its build.
         history.build_record.unlink()
+        history.build_inputs.unlink(missing_ok=True)
         duckdb_path = history.duckdb_path
     else:
         _require_free_disk(work, _copy_bytes(history), "a copy of the warehouse and the day's run")

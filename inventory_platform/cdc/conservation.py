@@ -22,11 +22,11 @@ from dataclasses import dataclass, field
 
 from pydantic import ValidationError
 
-from inventory_platform.cdc.local_pipeline import mapping_checkpoint_file
 from inventory_platform.cdc.local_stack import kinesis_client, stream_names
 from inventory_platform.lib.duckdb_warehouse import connect_duckdb
 from inventory_platform.settings import Settings
 from streaming.contract import parse_event_json, partition_key
+from streaming.local.event_source_mapping import mapping_checkpoint_file
 from streaming.local.shard_reader import ShardReader
 
 OUTCOMES = ("clean", "dead_lettered", "deduplicated", "in_flight", "failure_destination", "missing")

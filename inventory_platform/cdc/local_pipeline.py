@@ -15,7 +15,7 @@ from typing import Protocol
 from inventory_platform.cdc.bronze_loader import BronzeCdcLoader
 from streaming.dedup import DynamoDBDedupStore, SqliteDedupStore
 from streaming.lambda_handler import Runtime, handle
-from streaming.local.event_source_mapping import EventSourceMapping, FileCheckpoints
+from streaming.local.event_source_mapping import EventSourceMapping, FileCheckpoints, mapping_checkpoint_file
 from streaming.local.local_endpoint import StreamNames, aws_client
 from streaming.local.shard_reader import ShardReader
 
@@ -75,10 +75,6 @@ def run_hops_concurrently(pipeline: LocalPipeline, should_stop: Callable[[], boo
             thread.join()
     if failures:
         raise failures[0]
-
-
-def mapping_checkpoint_file(state_dir: Path, reader: ShardReader) -> Path:
-    return state_dir / f"esm-{reader.stream_name}-{reader.epoch}.json"
 
 
 def poll_until_idle(poller: Poller, idle_polls: int = 3, pause_s: float = 0.2, timeout_s: float | None = None) -> int:

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from inventory_platform.cdc.local_pipeline import LocalPipeline, build_pipeline
 from inventory_platform.cdc.source_catalog import catalog_from_warehouse
 from inventory_platform.lib.duckdb_warehouse import connect_duckdb
 from inventory_platform.settings import Settings
 from streaming.local.local_endpoint import LocalEndpoint, StreamNames, aws_client
 from streaming.local.source_simulator import SourceSimulator
+
+if TYPE_CHECKING:
+    from inventory_platform.cdc.local_pipeline import LocalPipeline
 
 SHARDS = {"raw": 2, "clean": 2, "dlq": 1}
 
@@ -52,6 +55,10 @@ def warehouse_connector(settings: Settings):
 
 
 def pipeline(settings: Settings, batch_size: int = 500) -> LocalPipeline:
+    # The Lambda handler imports boto3 and the Bronze loader pyarrow: when the pipeline runs, not when the
+    # code location loads.
+    from inventory_platform.cdc.local_pipeline import build_pipeline
+
     return build_pipeline(endpoint_url(settings), stream_names(settings), settings.streaming_dir,
                           warehouse_connector(settings), batch_size=batch_size, dedup=settings.cdc_dedup_store)
 

@@ -11,10 +11,10 @@ import time
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 
-from inventory_platform.cdc.local_pipeline import mapping_checkpoint_file
 from inventory_platform.cdc.local_stack import kinesis_client, stream_names
 from inventory_platform.lib.duckdb_warehouse import connect_duckdb
 from inventory_platform.settings import Settings
+from streaming.local.event_source_mapping import mapping_checkpoint_file
 from streaming.local.shard_reader import ShardReader
 
 BRONZE_QUERY = """

@@ -18,10 +18,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import dagster as dg
-from dagster_dbt import DbtCliInvocation
+
+if TYPE_CHECKING:
+    from dagster_dbt import DbtCliInvocation
 
 MESSAGES_SHOWN = 20
 Query = Callable[[str], Sequence[tuple]]

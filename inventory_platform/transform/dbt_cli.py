@@ -1,5 +1,6 @@
-"""Running dbt: the executable beside this interpreter, and partial parsing carried from one dbt invocation
-to the next. (The resource class that skips dagster-dbt's start-up costs is in inventory_platform/dagster_adapter.py.)
+"""Running dbt: the code location's dbt resource, the executable beside this interpreter, and partial parsing
+carried from one dbt invocation to the next. (The resource class that skips dagster-dbt's start-up costs is in
+inventory_platform/dagster_adapter.py.)
 
 dbt re-parses the whole project (3-4 s) unless the target folder holds a partial_parse.msgpack made
 for the same target and connection. dagster-dbt copies `target/partial_parse.msgpack` into each
@@ -12,20 +13,41 @@ SQL); a deployment makes several a day and a chunked first build one a chunk. `p
 keeps the newest ones for debugging and removes the rest.
 """
 
+from __future__ import annotations
+
 import os
 import shutil
 import sys
 import time
+from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from dagster_dbt import DbtCliInvocation
+import dagster as dg
 
+from inventory_platform.dagster_adapter import dbt_cli_resource
 from inventory_platform.settings import DBT_PROJECT_DIR
+
+if TYPE_CHECKING:
+    from dagster_dbt import DbtCliInvocation
 
 PARTIAL_PARSE = "partial_parse.msgpack"
 KEPT_INVOCATION_FOLDERS = 50
 # Never a folder this young: another process's invocation may still be writing or reading it.
 _MIN_AGE_S = 3600
+
+
+class DbtCli(dg.ConfigurableResource):
+    """The code location's dbt resource ("dbt"): dagster-dbt's DbtCliResource, made when dbt runs, so that
+    loading the code location does not import dagster-dbt and dbt-core (transform/dbt_specs.py)."""
+
+    project_dir: str
+    profiles_dir: str
+    target: str
+
+    def cli(self, args: Sequence[str], **kwargs) -> DbtCliInvocation:
+        return dbt_cli_resource(project_dir=self.project_dir, profiles_dir=self.profiles_dir, target=self.target,
+                                dbt_executable=dbt_executable()).cli(list(args), **kwargs)
 
 
 def finish_invocation(invocation: DbtCliInvocation) -> None:

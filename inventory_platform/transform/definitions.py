@@ -17,10 +17,11 @@ from inventory_platform.transform.source_freshness import build_source_freshness
 def build(settings: Settings) -> dg.Definitions:
     # The ledger fact and every Gold model record the newest event day they hold (data_is_current reads it);
     # the executive trend also its chart and YoY table.
-    extra = {key: newest_event_metadata for key in (LEDGER_FACT_KEY, *model_keys(load_manifest(), "gold"))}
+    manifest = load_manifest()
+    extra = {key: newest_event_metadata for key in (LEDGER_FACT_KEY, *model_keys(manifest, "gold"))}
     extra[TREND_KEY] = (newest_event_metadata, trend_asset_metadata)
     return dg.Definitions(
-        assets=[build_dbt_assets(settings, extra_metadata=extra)],
+        assets=[build_dbt_assets(settings, extra_metadata=extra, manifest=manifest)],
         asset_checks=[build_source_freshness_checks(SOURCE_TABLES)],
         jobs=transform_jobs(),
         resources={"dbt": dbt_resource(settings)},

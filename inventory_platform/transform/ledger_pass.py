@@ -3,7 +3,7 @@
 A pass (docs/late_arriving.md "Chunks") restates the ledger in whole-month chunks, one dbt invocation
 each; the window log (int_ledger_restate_window) and the done marks (int_ledger_chunk_done) live in the
 warehouse, so the dbt step can loop over chunks and a rerun resumes where a killed one stopped. This
-module only reads them and says which dbt models a chunk rebuilds; the loop is in dbt_assets.py.
+module only reads them and says which dbt models a chunk rebuilds; the loop is in dbt_build.py.
 """
 
 from __future__ import annotations

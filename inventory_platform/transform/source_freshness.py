@@ -11,10 +11,9 @@ from datetime import datetime
 from typing import Any
 
 import dagster as dg
-from dagster_dbt import DbtCliResource
 
 from inventory_platform.landing_contract import SOURCE_TABLES
-from inventory_platform.transform.dbt_cli import finish_invocation
+from inventory_platform.transform.dbt_cli import DbtCli, finish_invocation
 
 SOURCE_FRESHNESS_CHECK = "dbt_source_freshness"
 _SEVERITY = {"warn": dg.AssetCheckSeverity.WARN}  # everything else that is not a pass is an error
@@ -71,7 +70,7 @@ def build_source_freshness_checks(tables: Iterable[str]) -> dg.AssetChecksDefini
 
     @dg.multi_asset_check(specs=specs, name="bronze_source_freshness", can_subset=True, pool="duckdb_writer",
                           description="Runs `dbt source freshness` on the selected Bronze sources.")
-    def _bronze_source_freshness(context: dg.AssetCheckExecutionContext, dbt: DbtCliResource):
+    def _bronze_source_freshness(context: dg.AssetCheckExecutionContext, dbt: DbtCli):
         selected = sorted(k.asset_key.path[1] for k in context.selected_asset_check_keys)
         select = " ".join(f"source:bronze.{t}" for t in selected)  # one value: dagster-dbt reads one after --select
         invocation = dbt.cli(["source", "freshness", "--select", select], raise_on_error=False).wait()

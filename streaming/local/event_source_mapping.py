@@ -133,3 +133,8 @@ class EventSourceMapping:
         self.stats.sent_to_failure_destination += len(records)
         self._advance(shard_id, records[-1])
         self.reader.forget(shard_id)
+
+
+def mapping_checkpoint_file(state_dir: Path, reader: ShardReader) -> Path:
+    """Where the mapping from `reader`'s stream keeps its checkpoints (FileCheckpoints)."""
+    return state_dir / f"esm-{reader.stream_name}-{reader.epoch}.json"

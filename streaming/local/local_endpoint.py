@@ -18,8 +18,6 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
-import boto3
-
 LOCAL_REGION = "us-east-1"
 
 
@@ -96,6 +94,8 @@ class LocalEndpoint:
 
 def aws_client(service: str, endpoint_url: str | None):
     """A boto3 client for the local endpoint (dummy credentials) or, with no endpoint, for AWS itself."""
+    import boto3  # not at import: the Dagster code location imports this module and talks to AWS in few runs
+
     if endpoint_url is None:
         return boto3.client(service)
     return boto3.client(service, endpoint_url=endpoint_url, region_name=LOCAL_REGION,

@@ -18,6 +18,10 @@ def test_quick_bench_measures_every_section(tmp_path):
                            "--out", str(out)], capture_output=True, text=True, timeout=1200, env=env)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     results = json.loads((out / "performance.json").read_text())
+    load = results["load_definitions_s"]["results"]
+    assert load["runs"] == 3 and 0 < load["min_s"] <= load["median_s"] < load["median_process_s"]
+    assert load["assets"] > 20 and load["jobs"] > 5
+    assert "code location load" in (out / "performance.md").read_text()
     handler = results["cdc_handler"]["results"]
     assert handler["events"] >= 10_000 and handler["median_events_per_s"] > 0
     lags = {r["rate_events_per_s"]: r for r in results["cdc_lag"]["results"]}

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import json
 
-from inventory_platform.cdc.local_pipeline import mapping_checkpoint_file, poll_until_idle
+from inventory_platform.cdc.local_pipeline import poll_until_idle
+from streaming.local.event_source_mapping import mapping_checkpoint_file
 from streaming.local.producer import Faults, produce
 
 from ..support.cdc_fixtures import endpoint, lab, silver_db  # noqa: F401 (pytest fixtures)

@@ -18,10 +18,11 @@ import pytest
 
 from inventory_platform.cdc.assets import CDC_CONSERVATION_CHECK, build_cdc_conservation_check
 from inventory_platform.cdc.conservation import read_conservation
-from inventory_platform.cdc.local_pipeline import mapping_checkpoint_file, poll_until_idle
+from inventory_platform.cdc.local_pipeline import poll_until_idle
 from inventory_platform.cdc.sensors import build_cdc_bronze_sensor
 from inventory_platform.lib.duckdb_warehouse import connect_duckdb
 from inventory_platform.settings import load_settings
+from streaming.local.event_source_mapping import mapping_checkpoint_file
 from streaming.local.local_endpoint import aws_client, ensure_streams
 from streaming.local.producer import Faults, produce
 from streaming.local.shard_reader import ShardReader

@@ -1,22 +1,25 @@
 """Pins every Dagster and dagster-dbt internal the platform relies on (inventory_platform/dagster_adapter.py),
 so an upgrade that changes one fails here rather than silently (a lost partition range, start-up costs back)."""
 
+import dataclasses
 import importlib.metadata
+import inspect
 import subprocess
 
 import dagster as dg
 import yaml
 from dagster._core.storage import tags as dagster_tags
-from dagster_dbt import DbtCliResource
+from dagster_dbt import DbtCliInvocation, DbtCliResource
 
 from inventory_platform.dagster_adapter import (
     CODE_LOCATION,
     DEFINITIONS_MODULE,
     PARTITION_RANGE_END_TAG,
     PARTITION_RANGE_START_TAG,
-    InventoryDbtCli,
     code_location_job_origin,
+    dbt_cli_resource,
     execute_in_code_location,
+    inventory_dbt_cli_class,
     partition_range_tags,
 )
 from inventory_platform.settings import DBT_PROJECT_DIR, REPO_ROOT
@@ -44,8 +47,18 @@ def test_partition_range_tags_make_one_run_over_the_range():
 
 def test_overrides_still_name_dagster_dbt_internals():
     # An upgrade that renames them would silently bring the start-up costs back.
-    assert isinstance(DbtCliResource.__dict__["_cli_version"], type(InventoryDbtCli.__dict__["_cli_version"]))
+    assert isinstance(DbtCliResource.__dict__["_cli_version"],
+                      type(inventory_dbt_cli_class().__dict__["_cli_version"]))
     assert callable(DbtCliResource.__dict__["_initialize_dbt_core_adapter"])
+
+
+def test_the_dbt_step_uses_dagster_dbts_selection_and_event_fields():
+    from dagster_dbt.asset_utils import get_subset_selection_for_context
+
+    assert {"context", "project"} <= {f.name for f in dataclasses.fields(DbtCliInvocation)}
+    assert list(inspect.signature(get_subset_selection_for_context).parameters) == [
+        "context", "manifest", "select", "exclude", "selector", "dagster_dbt_translator",
+        "current_dbt_indirect_selection_env"]
 
 
 def test_version_comes_from_the_installed_package_without_a_subprocess(monkeypatch):
@@ -53,7 +66,7 @@ def test_version_comes_from_the_installed_package_without_a_subprocess(monkeypat
         raise AssertionError(f"subprocess started: {args}")
 
     monkeypatch.setattr(subprocess, "check_output", refuse)
-    resource = InventoryDbtCli(project_dir=str(DBT_PROJECT_DIR), dbt_executable=dbt_executable())
+    resource = dbt_cli_resource(project_dir=str(DBT_PROJECT_DIR), dbt_executable=dbt_executable())
     assert str(resource._cli_version) == importlib.metadata.version("dbt-core")
     assert resource._initialize_dbt_core_adapter(["build"]) is None
 
