@@ -64,6 +64,9 @@ class Settings:
     # Readers' copy of Gold (inventory_platform/serving/): beside the warehouse, so a DR failover moves it too.
     published_gold_path: Path | None = None
     dashboard_port: int = 3001  # the executive dashboard (inventory_platform/dashboard/), on 127.0.0.1
+    # dbt runs in the calling process instead of a dbt process per command: set by long-lived callers (the
+    # CDC applier, inventory_platform/cdc/applier.py), never from the environment.
+    dbt_in_process: bool = False
 
     @property
     def is_local(self) -> bool:

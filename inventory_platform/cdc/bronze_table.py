@@ -8,6 +8,8 @@ batch side must not import the Kinesis reader to get a CREATE TABLE.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 CDC_EVENTS_DDL = """
 create schema if not exists bronze;
 create table if not exists bronze.cdc_events (
@@ -66,3 +68,20 @@ def ensure_cdc_tables(con) -> None:
                                                        = (e.stream_name, e.shard_id, e.sequence_number))""")
         con.execute("drop table first_deliveries")
         con.execute("commit")
+
+
+def bronze_totals(duckdb_path: Path) -> tuple[int, str | None] | None:
+    """Rows in bronze.cdc_events and its newest load (ISO); (0, None) before the table exists; None while a
+    writer holds the warehouse."""
+    import duckdb
+
+    from inventory_platform.lib.duckdb_warehouse import connect_duckdb
+
+    try:
+        with connect_duckdb(duckdb_path, read_only=True, wait_seconds=5) as con:
+            rows, newest = con.execute("select count(*), max(_loaded_at) from bronze.cdc_events").fetchone()
+    except duckdb.CatalogException:
+        return 0, None
+    except (TimeoutError, duckdb.IOException):
+        return None
+    return rows, newest.isoformat() if newest else None

@@ -1,4 +1,4 @@
-"""`inventory-platform stream up|produce|run|status|down`: the local CDC pipeline from the command line."""
+"""`inventory-platform stream up|produce|run|apply|status|down`: the local CDC pipeline from the command line."""
 
 from __future__ import annotations
 
@@ -97,6 +97,31 @@ def run(until_idle: bool, duration: float | None, batch_size: int) -> None:
     console.print(f"handler: {m.records:,} records in {m.invocations:,} invocations ({m.retries} retries, "
                   f"{m.sent_to_failure_destination} to the failure destination); Bronze: {load.loaded:,} events loaded "
                   f"in {load.flushes:,} commits ({load.redeliveries_skipped:,} redelivered changes skipped)")
+
+
+@stream.command()
+@click.option("--until-idle", is_flag=True, help="Stop once Silver and Gold cover what Bronze holds.")
+@click.option("--duration", type=float, default=None, help="Stop after this many seconds.")
+def apply(until_idle: bool, duration: float | None) -> None:
+    """Merge streamed Bronze rows into Silver and Gold as they arrive: one long-lived process running the
+    cdc_microbatch job in-process, with dbt in-process (started by `make dev`; Ctrl-C stops)."""
+    import dagster as dg
+
+    from inventory_platform.cdc.applier import CdcApplier
+
+    stop = {"now": False}
+    signal.signal(signal.SIGTERM, lambda *_: stop.update(now=True))
+    started = time.monotonic()
+    applier = CdcApplier(load_settings(), dg.DagsterInstance.get(), log=console.print)
+    try:
+        refreshes = applier.run(lambda: stop["now"] or (duration is not None and time.monotonic() - started > duration),
+                                until_idle=until_idle)
+    except KeyboardInterrupt:
+        return
+    failed = [r for r in refreshes if not r.success]
+    console.print(f"{len(refreshes)} refreshes, {len(failed)} failed")
+    if until_idle and failed and failed[-1] is refreshes[-1]:
+        raise click.ClickException(f"the last refresh failed: {failed[-1].error}")
 
 
 @stream.command()

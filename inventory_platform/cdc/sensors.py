@@ -5,9 +5,10 @@ import json
 import dagster as dg
 import duckdb
 
+from inventory_platform.cdc.applier import applier_running
 from inventory_platform.cdc.assets import CDC_EVENTS_KEY, CDC_LAG_CHECK, NO_STREAM, lag_check_result, read_status_if_running
+from inventory_platform.cdc.bronze_table import bronze_totals
 from inventory_platform.cdc.jobs import MICROBATCH_JOB
-from inventory_platform.lib.duckdb_warehouse import connect_duckdb
 from inventory_platform.settings import Settings
 
 STREAM_STOPPED = "stream_stopped"  # lag sensor cursor: the passing no-stream result is recorded
@@ -15,24 +16,14 @@ ACTIVE = [dg.DagsterRunStatus.QUEUED, dg.DagsterRunStatus.NOT_STARTED, dg.Dagste
           dg.DagsterRunStatus.STARTED]
 
 
-def _bronze_totals(settings: Settings) -> tuple[int, str | None] | None:
-    try:
-        with connect_duckdb(settings.duckdb_path, read_only=True, wait_seconds=5) as con:
-            rows, newest = con.execute("select count(*), max(_loaded_at) from bronze.cdc_events").fetchone()
-    except duckdb.CatalogException:
-        return 0, None
-    except (TimeoutError, duckdb.IOException):
-        return None  # a writer holds the file; the next tick will see the rows
-    return rows, newest.isoformat() if newest else None
-
-
 def build_cdc_bronze_sensor(settings: Settings) -> dg.SensorDefinition:
     @dg.sensor(name="cdc_bronze_sensor", job_name=MICROBATCH_JOB, minimum_interval_seconds=10,
                default_status=dg.DefaultSensorStatus.RUNNING,
                description="Records each update of bronze/cdc_events (loaded outside Dagster) as a materialization "
-                           "and starts cdc_microbatch when new rows arrived and no micro-batch is running.")
+                           "and starts cdc_microbatch when new rows arrived and no micro-batch is running, unless the CDC "
+                           "applier (`inventory-platform stream apply`, started by `make dev`) merges them.")
     def cdc_bronze_sensor(context: dg.SensorEvaluationContext):
-        totals = _bronze_totals(settings)
+        totals = bronze_totals(settings.duckdb_path)
         if totals is None:
             return dg.SkipReason("the warehouse is being written; retrying next tick")
         rows, newest = totals
@@ -42,13 +33,14 @@ def build_cdc_bronze_sensor(settings: Settings) -> dg.SensorDefinition:
             events.append(dg.AssetMaterialization(CDC_EVENTS_KEY, metadata={
                 "dagster/row_count": rows, "new_rows": rows - cursor["recorded"], "newest_load": newest or ""}))
             cursor["recorded"] = rows
-        if rows > cursor["requested"]:
+        if rows > cursor["requested"] and not applier_running(settings):
             active = context.instance.get_run_records(dg.RunsFilter(job_name=MICROBATCH_JOB, statuses=ACTIVE), limit=1)
             if not active:
                 requests.append(dg.RunRequest(run_key=f"cdc-rows-{rows}", tags={"cdc/bronze_rows": str(rows)}))
                 cursor["requested"] = rows
         if not events and not requests:
             return dg.SkipReason(f"no new CDC rows ({rows:,} in Bronze)" if rows <= cursor["requested"]
+                                 else "the CDC applier merges them" if applier_running(settings)
                                  else "a micro-batch is still running")
         return dg.SensorResult(asset_events=events, run_requests=requests, cursor=json.dumps(cursor))
 

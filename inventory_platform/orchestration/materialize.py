@@ -51,19 +51,23 @@ def _checks(result: dg.JobExecutionResult, failed_only: bool = False) -> list[st
             for e in result.get_asset_check_evaluations() if not (failed_only and e.passed)]
 
 
-def _summary(job_name: str, result: dg.JobExecutionResult) -> RunSummary:
-    failed = [e for e in result.get_asset_check_evaluations() if not e.passed]
+def run_error(result: dg.JobExecutionResult) -> str | None:
+    """Why the run failed, in one line (its first step failure); None when it succeeded."""
     step_failures = [e.step_failure_data for e in result.get_step_failure_events()]
     error = None
     if step_failures:
         data = step_failures[0]
         error = data.user_failure_data.description if data.user_failure_data else data.error.message.strip()
         error = error.splitlines()[0] if error else None
+    return error or (None if result.success else "the run failed")
+
+
+def _summary(job_name: str, result: dg.JobExecutionResult) -> RunSummary:
+    failed = [e for e in result.get_asset_check_evaluations() if not e.passed]
     return RunSummary(
         job_name, result.run_id, result.success, _checks(result), _checks(result, True),
         {f"{e.asset_key.to_user_string()}:{e.check_name}": e.description for e in failed if e.description},
-        [e.asset_key.to_user_string() for e in result.get_asset_materialization_events()],
-        error or (None if result.success else "the run failed"))
+        [e.asset_key.to_user_string() for e in result.get_asset_materialization_events()], run_error(result))
 
 
 def materialize_plan(defs: dg.Definitions, landing_dir: Path,

@@ -55,4 +55,5 @@ def build_dbt_assets(settings: Settings, extra_metadata: ExtraMetadata, manifest
 
 
 def dbt_resource(settings: Settings) -> DbtCli:
-    return DbtCli(project_dir=str(DBT_PROJECT_DIR), profiles_dir=str(DBT_PROJECT_DIR), target=settings.dbt_target)
+    return DbtCli(project_dir=str(DBT_PROJECT_DIR), profiles_dir=str(DBT_PROJECT_DIR), target=settings.dbt_target,
+                  in_process=settings.dbt_in_process)

@@ -15,6 +15,7 @@ keeps the newest ones for debugging and removes the rest.
 
 from __future__ import annotations
 
+import functools
 import os
 import shutil
 import sys
@@ -44,10 +45,22 @@ class DbtCli(dg.ConfigurableResource):
     project_dir: str
     profiles_dir: str
     target: str
+    # dbt in this process (transform/dbt_in_process.py) rather than a dbt process per command: for a
+    # long-lived caller, which pays dbt's start-up once (the CDC applier).
+    in_process: bool = False
 
     def cli(self, args: Sequence[str], **kwargs) -> DbtCliInvocation:
+        if self.in_process:
+            return _in_process_dbt(self.project_dir, self.profiles_dir, self.target).cli(list(args), **kwargs)
         return dbt_cli_resource(project_dir=self.project_dir, profiles_dir=self.profiles_dir, target=self.target,
                                 dbt_executable=dbt_executable()).cli(list(args), **kwargs)
+
+
+@functools.cache
+def _in_process_dbt(project_dir: str, profiles_dir: str, target: str):
+    from inventory_platform.transform.dbt_in_process import InProcessDbt
+
+    return InProcessDbt(Path(project_dir), Path(profiles_dir), target)
 
 
 def finish_invocation(invocation: DbtCliInvocation) -> None:

@@ -1,0 +1,129 @@
+"""The CDC applier: one long-lived process that merges newly streamed Bronze rows into Silver and Gold.
+
+A micro-batch started by a sensor pays, every time, for the sensor's tick, a run process that loads the
+code location and a dbt process that imports dbt-core and loads the project: 10-20 s before the first
+model, for ~3 s of dbt work at the demo's scale. The applier pays those once. It watches
+bronze.cdc_events and, whenever it has grown, runs the same `cdc_microbatch` job in this process
+(`execute_in_code_location`) with dbt in this process too (transform/dbt_in_process.py). Each refresh is
+therefore a real run of the job, with every dbt test as an asset check and its materializations, checks
+and failures recorded in the Dagster instance exactly as the sensor's runs were; what changed is only
+where the job executes. `cdc_bronze_sensor` starts no micro-batch while an applier runs.
+
+Exactly once holds as for any micro-batch: Silver merges Bronze by each change's identity, so a refresh
+killed half-way (even with SIGKILL) is redone whole by the next one (claim_writer_turn frees the dead
+run's writer slot first).
+
+Each run is tagged with the newest Bronze load it covers (`cdc/bronze_newest_load`): every Bronze row
+loaded at or before it is in Silver and Gold when the run succeeds.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import time
+from collections.abc import Callable
+from contextlib import suppress
+from dataclasses import dataclass
+from pathlib import Path
+
+import dagster as dg
+
+from inventory_platform.cdc.bronze_table import bronze_totals
+from inventory_platform.cdc.jobs import MICROBATCH_JOB
+from inventory_platform.settings import Settings
+
+APPLIER_TAG = "cdc/applier"
+NEWEST_LOAD_TAG = "cdc/bronze_newest_load"
+BRONZE_ROWS_TAG = "cdc/bronze_rows"
+_QUIET = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
+
+
+def pid_file(settings: Settings) -> Path:
+    return settings.streaming_dir / "applier.pid"
+
+
+def applier_running(settings: Settings) -> bool:
+    """Whether an applier process is alive for this warehouse (its pid file names a live process)."""
+    try:
+        pid = int(pid_file(settings).read_text().split()[0])
+        os.kill(pid, 0)
+    except (OSError, ValueError, IndexError):
+        return False
+    return True
+
+
+@dataclass
+class Refresh:
+    run_id: str
+    success: bool
+    bronze_rows: int
+    newest_load: str
+    seconds: float
+    error: str | None = None
+
+
+class CdcApplier:
+    def __init__(self, settings: Settings, instance: dg.DagsterInstance, log: Callable[[str], None] = print) -> None:
+        from inventory_platform.definitions import build_defs
+
+        self.settings = dataclasses.replace(settings, dbt_in_process=True)
+        self.instance = instance
+        self.log = log
+        self.job = build_defs(self.settings).resolve_job_def(MICROBATCH_JOB)
+        self.applied: tuple[int, str | None] | None = None  # Bronze (rows, newest load) of the last success
+
+    def pending(self) -> tuple[int, str | None] | None:
+        """Bronze's (rows, newest load) when it differs from what the last successful refresh covered; None
+        also while a writer holds the warehouse (the next poll looks again)."""
+        totals = bronze_totals(self.settings.duckdb_path)
+        return totals if totals is not None and totals[0] and totals != self.applied else None
+
+    def refresh(self, totals: tuple[int, str | None]) -> Refresh:
+        from inventory_platform.dagster_adapter import execute_in_code_location
+        from inventory_platform.orchestration.materialize import run_error
+        from inventory_platform.orchestration.run_recovery import claim_writer_turn
+
+        rows, newest = totals
+        started = time.monotonic()
+        owner = claim_writer_turn(self.instance, log=self.log)
+        result = execute_in_code_location(self.job, self.instance, run_config=_QUIET, tags={
+            **owner, APPLIER_TAG: str(os.getpid()), BRONZE_ROWS_TAG: str(rows), NEWEST_LOAD_TAG: newest or ""})
+        if result.success:
+            self.applied = totals
+        return Refresh(result.run_id, result.success, rows, newest or "", time.monotonic() - started,
+                       None if result.success else run_error(result))
+
+    def run(self, should_stop: Callable[[], bool], poll_s: float = 0.25, retry_s: float = 30.0,
+            until_idle: bool = False) -> list[Refresh]:
+        """Refresh whenever Bronze grows until should_stop(); a failed refresh is retried after retry_s
+        (or sooner when Bronze grows again). `until_idle`: stop once Silver and Gold cover Bronze."""
+        refreshes: list[Refresh] = []
+        failed_at = None
+        path = pid_file(self.settings)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(f"{os.getpid()}\n")
+        try:
+            while not should_stop():
+                totals = self.pending()
+                if totals is None:
+                    if until_idle:
+                        break
+                    time.sleep(poll_s)
+                    continue
+                if failed_at is not None and totals == failed_at[0] and time.monotonic() - failed_at[1] < retry_s:
+                    if until_idle:
+                        break
+                    time.sleep(poll_s)
+                    continue
+                refresh = self.refresh(totals)
+                refreshes.append(refresh)
+                failed_at = None if refresh.success else (totals, time.monotonic())
+                self.log(f"run {refresh.run_id[:8]}: Bronze {refresh.bronze_rows:,} rows to {refresh.newest_load} "
+                         + (f"in Silver and Gold in {refresh.seconds:.1f} s" if refresh.success else
+                            f"FAILED in {refresh.seconds:.1f} s ({refresh.error}); retrying in {retry_s:.0f} s"))
+        finally:
+            with suppress(OSError):
+                if path.read_text().split()[0] == str(os.getpid()):
+                    path.unlink()
+        return refreshes

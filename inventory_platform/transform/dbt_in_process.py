@@ -1,0 +1,116 @@
+"""dbt in this process, for a long-lived caller (the CDC applier, cdc/applier.py): no dbt process per refresh.
+
+A `dbt build` in its own process costs 5-8 s before its first model on two cores: it imports dbt-core and
+its adapter, and loads the partially parsed project. `InProcessDbt` pays that once: it parses the project
+on its first call and then runs each command with dbt-core's programmatic runner (`dbtRunner`) on that
+manifest. Its `cli()` returns what `DbtCli.cli()` returns, a dagster-dbt `DbtCliInvocation`, finished: the
+events dbt emitted (the JSON lines `dbt --log-format json` prints) stand in for the process's stdout. So
+the step code (transform/dbt_build.py) turns them into the same Outputs, check results, failures and
+artifacts whichever way dbt ran.
+
+dbt keeps global state (its flags, adapters and event manager): one invocation at a time per process.
+dbt-duckdb keeps its DuckDB connection open between invocations (a class-level environment); DuckDB
+lets no other process read or write the file while it is open, so it is closed after each invocation.
+"""
+
+from __future__ import annotations
+
+import io
+import threading
+import uuid
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+_ONE_AT_A_TIME = threading.Lock()
+
+
+class FinishedDbtProcess:
+    """The `subprocess.Popen` surface a DbtCliInvocation reads, for a dbt command that already ran."""
+
+    def __init__(self, args: Sequence[str], lines: list[bytes], returncode: int) -> None:
+        self.args = list(args)
+        self.stdout = io.BytesIO(b"\n".join(lines))
+        self.returncode = returncode
+
+    def wait(self, timeout: float | None = None) -> int:
+        return self.returncode
+
+    def poll(self) -> int:
+        return self.returncode
+
+    def send_signal(self, signal: int) -> None:
+        pass
+
+
+class InProcessDbt:
+    """Runs dbt commands in this process on a project parsed once (restart the process after editing it)."""
+
+    def __init__(self, project_dir: Path, profiles_dir: Path, target: str) -> None:
+        self.project_dir, self.profiles_dir, self.target = Path(project_dir), Path(profiles_dir), target
+        self._manifest = None  # dbt's parsed Manifest, made by the first call
+
+    def _common_args(self, target_path: Path) -> list[str]:
+        return ["--project-dir", str(self.project_dir), "--profiles-dir", str(self.profiles_dir),
+                "--target", self.target, "--target-path", str(target_path)]
+
+    def _parsed(self):
+        from dbt.cli.main import dbtRunner
+
+        if self._manifest is None:
+            parsed = dbtRunner().invoke(["parse", "--quiet", *self._common_args(self.project_dir / "target")])
+            if not parsed.success:
+                raise RuntimeError(f"dbt could not parse {self.project_dir}: {parsed.exception}")
+            self._manifest = parsed.result
+        return self._manifest
+
+    def cli(self, args: Sequence[str], *, raise_on_error: bool = True, manifest: Mapping[str, Any],
+            dagster_dbt_translator, context=None):
+        """`args` run as `dbt <args>` would; returns the finished invocation (see the module docstring)."""
+        from dagster_dbt import DbtCliInvocation
+        from dbt.cli.main import dbtRunner
+        from dbt_common.events.functions import msg_to_json
+
+        target_path = self.project_dir / "target" / f"in-process-{uuid.uuid4().hex[:12]}"
+        command = [*args, *self._common_args(target_path), "--log-format", "json", "--quiet"]
+        lines: list[bytes] = []
+
+        def keep(msg) -> None:  # what a dbt process prints at its default log level (info)
+            if msg.info.level != "debug":
+                lines.append(msg_to_json(msg).encode())
+
+        with _ONE_AT_A_TIME:
+            runner = dbtRunner(manifest=self._parsed(), callbacks=[keep])
+            try:
+                result = runner.invoke(command)
+            finally:
+                release_warehouse_file()
+        if result.exception is not None:
+            lines.append(f"dbt raised {result.exception!r}".encode())
+        invocation = DbtCliInvocation(
+            process=FinishedDbtProcess(["dbt", *command], lines, 0 if result.success else 1), manifest=manifest,
+            dagster_dbt_translator=dagster_dbt_translator, project_dir=self.project_dir, target_path=target_path,
+            raise_on_error=raise_on_error, cli_version=_dbt_version(), context=context)
+        if raise_on_error and not result.success:
+            raise invocation.get_error()
+        return invocation
+
+
+def release_warehouse_file() -> None:
+    """Close dbt-duckdb's connection, which it otherwise keeps until the process exits (no-op off DuckDB)."""
+    try:
+        from dbt.adapters.duckdb.connections import DuckDBConnectionManager
+    except ImportError:
+        return
+    with DuckDBConnectionManager._LOCK:
+        if DuckDBConnectionManager._ENV is not None:
+            DuckDBConnectionManager._ENV.close()
+            DuckDBConnectionManager._ENV = None
+
+
+def _dbt_version():
+    import importlib.metadata
+
+    from packaging import version
+
+    return version.parse(importlib.metadata.version("dbt-core"))
