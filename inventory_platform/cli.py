@@ -186,10 +186,13 @@ def dashboard(port: int | None) -> None:
 @click.option("--dagster-port", type=int, default=3000, show_default=True)
 @click.option("--dashboard-port", type=int, default=None, help="[default: INVENTORY_DASHBOARD_PORT or 3001]")
 def dev(dagster_port: int, dashboard_port: int | None) -> None:
-    """The Dagster UI (`dagster dev`) and the dashboard together, on 127.0.0.1; Ctrl-C stops both."""
+    """The Dagster UI (`dagster dev`), the dashboard and, locally, the CDC applier (`stream apply`), on 127.0.0.1;
+    Ctrl-C stops them all."""
     from inventory_platform.dashboard.server import serve_both
 
-    sys.exit(serve_both(dagster_port, dashboard_port or load_settings().dashboard_port))
+    settings = load_settings()
+    applier_log = settings.streaming_dir / "applier.log" if settings.is_local else None
+    sys.exit(serve_both(dagster_port, dashboard_port or settings.dashboard_port, applier_log))
 
 
 main.add_command(stream)

@@ -34,7 +34,7 @@ def run_measured(command: list[str], env: dict[str, str], log: Path, cwd: Path |
         started = time.perf_counter()
         proc = subprocess.Popen(command, env=env, cwd=cwd, stdout=out, stderr=subprocess.STDOUT)
         while True:
-            peak_kb = max([peak_kb, *(_high_water_kb(pid) for pid in _tree(proc.pid))])
+            peak_kb = max([peak_kb, *(high_water_kb(pid) for pid in process_tree(proc.pid))])
             pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
             if pid:
                 break
@@ -44,7 +44,7 @@ def run_measured(command: list[str], env: dict[str, str], log: Path, cwd: Path |
     return Measured(round(wall, 2), round((peak_kb or usage.ru_maxrss) / 1024, 1), proc.returncode, log)
 
 
-def _tree(root: int) -> list[int]:
+def process_tree(root: int) -> list[int]:
     """`root` and every process descending from it, from /proc (empty where there is none)."""
     children: dict[int, list[int]] = {}
     for entry in os.scandir("/proc") if os.path.isdir("/proc") else ():
@@ -62,7 +62,7 @@ def _tree(root: int) -> list[int]:
     return tree
 
 
-def _high_water_kb(pid: int) -> int:
+def high_water_kb(pid: int) -> int:
     try:
         status = Path(f"/proc/{pid}/status").read_text()
     except OSError:

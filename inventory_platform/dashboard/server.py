@@ -1,5 +1,7 @@
 """Starting the dashboard (`inventory-platform dashboard`) and, with `inventory-platform dev` (`make dev`), the
-dashboard beside `dagster dev`: both on 127.0.0.1, stopped together."""
+dashboard beside `dagster dev` (both on 127.0.0.1) and, locally, the CDC applier (`inventory-platform stream
+apply`, inventory_platform/cdc/applier.py), which merges streamed Bronze rows into Silver and Gold: all
+stopped together."""
 
 from __future__ import annotations
 
@@ -31,14 +33,24 @@ def serve_dashboard(port: int) -> None:
     os.execv(command[0], command)
 
 
-def serve_both(dagster_port: int, dashboard_port: int) -> int:
-    """The Dagster UI and the dashboard, each in its own process group; Ctrl-C or SIGTERM stops both, and so
-    does either one exiting. Returns the exit code of the first to stop."""
+def applier_command() -> list[str]:
+    return [sys.executable, "-m", "inventory_platform.cli", "stream", "apply"]
+
+
+def serve_both(dagster_port: int, dashboard_port: int, applier_log: Path | None = None) -> int:
+    """The Dagster UI and the dashboard, each in its own process group, and the CDC applier (its output to
+    applier_log) when one is given; Ctrl-C or SIGTERM stops them all, and so does any one exiting. Returns
+    the exit code of the first to stop."""
     env = {**os.environ, "INVENTORY_DASHBOARD_PORT": str(dashboard_port),
            "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"}
     children = [subprocess.Popen(command, cwd=REPO_ROOT, env=env, start_new_session=True)
                 for command in (dagster_dev_command(dagster_port), streamlit_command(dashboard_port))]
     print(f"Dagster UI: http://127.0.0.1:{dagster_port}    dashboard: http://127.0.0.1:{dashboard_port}", flush=True)
+    if applier_log is not None:
+        applier_log.parent.mkdir(parents=True, exist_ok=True)
+        children.append(subprocess.Popen(applier_command(), cwd=REPO_ROOT, env=env, start_new_session=True,
+                                         stdout=applier_log.open("a"), stderr=subprocess.STDOUT))
+        print(f"CDC applier: streamed Bronze rows into Silver and Gold as they arrive (log: {applier_log})", flush=True)
 
     def stop(*_args) -> None:
         for child in children:

@@ -1,0 +1,204 @@
+"""CDC to Silver and Gold at a sustained rate, through the processes `make dev` runs for streaming: the
+pipeline (`stream run`: Kinesis -> handler -> Bronze) and the applier (`stream apply`: Bronze -> Silver and
+Gold, inventory_platform/cdc/applier.py), on a copy of a built bench history.
+
+Each lag starts at the event's source commit (Debezium `source.ts_ms`) and ends when the row is there for
+someone else:
+- cdc_to_bronze_lag: committed to bronze.cdc_events (its `_loaded_at`).
+- cdc_to_silver_lag: first seen by a separate reader process polling silver.cdc_inventory_transactions
+  every 0.25 s (read-only, taking its turn on the warehouse lock as any reader does). Stock-level events
+  go to silver.stock_levels_current in the same dbt build, so the transactions stand for both.
+- cdc_to_gold_lag: the end of the first successful applier run that covers the event's Bronze load (each
+  run is tagged with the newest load it covers; Gold and the readers' copy of it are written by then).
+"""
+
+from __future__ import annotations
+
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import duckdb
+
+from inventory_platform.bench.bench_data import History, platform_env
+from inventory_platform.bench.child_process import high_water_kb, process_tree
+from inventory_platform.cdc.applier import APPLIER_TAG, NEWEST_LOAD_TAG
+from inventory_platform.cdc.source_catalog import catalog_from_warehouse
+from inventory_platform.lib.duckdb_warehouse import connect_duckdb
+from streaming.local.local_endpoint import LocalEndpoint, StreamNames, aws_client, ensure_streams
+from streaming.local.producer import produce
+from streaming.local.source_simulator import SourceSimulator
+
+PREFIX = "refresh"
+WARM_UP_EVENTS = 200
+READER_POLL_S = 0.25
+
+
+def _percentiles(values: list[float]) -> dict:
+    ordered = sorted(values)
+    if not ordered:
+        return {"events": 0}
+    at = lambda q: ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]  # noqa: E731
+    return {"events": len(ordered), "p50_s": round(at(0.5), 2), "p95_s": round(at(0.95), 2),
+            "max_s": round(ordered[-1], 2)}
+
+
+class SilverReader(threading.Thread):
+    """Another process's view of Silver: the first time each streamed transaction version is readable."""
+
+    def __init__(self, db: Path) -> None:
+        super().__init__(daemon=True, name="silver-reader")
+        self.db, self.seen, self.stop, self.max_lsn = db, {}, threading.Event(), -1
+
+    def run(self) -> None:
+        while not self.stop.is_set():
+            try:
+                with connect_duckdb(self.db, read_only=True, wait_seconds=60) as con:
+                    rows = con.execute("select source_lsn, epoch(source_committed_at) from silver.cdc_inventory_transactions "
+                                       "where source_lsn > ?", [self.max_lsn]).fetchall()
+            except (TimeoutError, duckdb.IOException, duckdb.CatalogException):
+                rows = []
+            now = time.time()
+            for lsn, committed in rows:
+                self.seen.setdefault(lsn, now - committed)
+                self.max_lsn = max(self.max_lsn, lsn)
+            self.stop.wait(READER_POLL_S)
+
+
+def _start(args: list[str], env: dict, log: Path) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-m", "inventory_platform.cli", *args], env=env,
+                            stdout=log.open("w"), stderr=subprocess.STDOUT)
+
+
+def _applier_runs(dagster_home: Path, applier_pid: int) -> list[tuple[datetime, float]]:
+    """(newest Bronze load covered, end time) of each successful run of the applier."""
+    import dagster as dg
+
+    with dg.DagsterInstance.from_config(str(dagster_home)) as instance:
+        records = instance.get_run_records(dg.RunsFilter(tags={APPLIER_TAG: str(applier_pid)},
+                                                         statuses=[dg.DagsterRunStatus.SUCCESS]))
+        return sorted((datetime.fromisoformat(r.dagster_run.tags[NEWEST_LOAD_TAG]), r.end_time) for r in records
+                      if r.dagster_run.tags.get(NEWEST_LOAD_TAG) and r.end_time)
+
+
+def _wait_until(condition, timeout_s: float, what: str) -> None:
+    deadline = time.monotonic() + timeout_s
+    while not condition():
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"cdc_refresh: {what} did not happen within {timeout_s:.0f} s")
+        time.sleep(0.5)
+
+
+def measure_cdc_refresh(history: History, rate: int = 2000, seconds: float = 60.0) -> dict:
+    with tempfile.TemporaryDirectory(prefix="cdc-refresh-", dir=history.root.parent) as tmp:
+        root = Path(tmp)
+        db = root / "warehouse.duckdb"
+        shutil.copyfile(history.duckdb_path, db)
+        endpoint = LocalEndpoint(root / "streaming")
+        url = endpoint.up()
+        try:
+            return _measure(root, db, history, url, rate, seconds)
+        finally:
+            endpoint.down()
+            kept = history.root.parent / "cdc-refresh-logs"  # the last run's process logs, for a look afterwards
+            shutil.rmtree(kept, ignore_errors=True)
+            kept.mkdir()
+            for log in root.glob("*.log"):
+                shutil.copy(log, kept / log.name)
+
+
+def _measure(root: Path, db: Path, history: History, url: str, rate: int, seconds: float) -> dict:
+    names = StreamNames.from_prefix(PREFIX)
+    kinesis = aws_client("kinesis", url)
+    ensure_streams(kinesis, aws_client("dynamodb", url), names, {names.raw: 2, names.clean: 2, names.dlq: 1})
+    env = {**platform_env(root, history.landing, db), "AWS_ENDPOINT_URL": url, "INVENTORY_CDC_STREAM_PREFIX": PREFIX,
+           "POWERTOOLS_LOG_LEVEL": "WARNING"}
+    dagster_home = Path(env["DAGSTER_HOME"])
+    dagster_home.mkdir(parents=True, exist_ok=True)
+    with connect_duckdb(db, read_only=True) as con:
+        source = SourceSimulator.start(catalog_from_warehouse(con), seed=rate)
+    source.s.snapshot_emitted = True  # the steady stream only: no initial snapshot of every stock level
+    pipeline = _start(["stream", "run"], env, root / "stream_run.log")
+    applier = _start(["stream", "apply"], env, root / "stream_apply.log")
+    reader = SilverReader(db)
+    try:
+        # Warm-up, not measured: both processes import, and the applier's first refresh loads dbt.
+        warm_up = produce(kinesis, names.raw, source, WARM_UP_EVENTS, rate=rate)
+        _wait_until(lambda: _applier_runs(dagster_home, applier.pid), 300, "the applier's first refresh")
+        peak_rss_after_warm_up = _rss_mb(applier.pid)
+        reader.start()
+        measured_from = time.time()
+        stats = produce(kinesis, names.raw, source, int(rate * seconds), rate=rate)
+        produced = warm_up.source_events + stats.source_events
+        _wait_until(lambda: _covered(db, dagster_home, applier.pid, produced), 300,
+                    "Silver and Gold covering every event")
+        peak_rss_at_end = _rss_mb(applier.pid)
+    except TimeoutError as exc:
+        tails = "\n".join(f"--- {log.name}:\n" + "\n".join(log.read_text().splitlines()[-15:])
+                          for log in (root / "stream_run.log", root / "stream_apply.log"))
+        raise TimeoutError(f"{exc} ({getattr(_covered, 'last', '')})\n{tails}") from None
+    finally:
+        reader.stop.set()
+        for process in (pipeline, applier):
+            process.send_signal(signal.SIGTERM)
+        for process in (pipeline, applier):
+            try:
+                process.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+    reader.join(timeout=60)
+    runs = _applier_runs(dagster_home, applier.pid)
+    events = _measured_events(db, measured_from)
+    bronze, gold = [], []
+    for loaded_at, committed in events:
+        bronze.append(loaded_at.replace(tzinfo=UTC).timestamp() - committed)
+        covered_at = next((end for newest, end in runs if newest >= loaded_at), None)
+        if covered_at is not None:
+            gold.append(covered_at - committed)
+    silver = [lag for lsn, lag in reader.seen.items()]
+    refresh_s = [b - a for a, b in zip([measured_from] + [end for _, end in runs], [end for _, end in runs], strict=False)
+                 if b > measured_from]
+    return {"rate_events_per_s": rate, "seconds": seconds, "events": stats.source_events,
+            "achieved_rate_events_per_s": round(stats.source_events / stats.seconds),
+            "bronze_events": len(events), "gold_covered_events": len(gold),
+            "cdc_to_bronze_lag": _percentiles(bronze), "cdc_to_silver_lag": _percentiles(silver),
+            "cdc_to_gold_lag": _percentiles(gold),
+            "refreshes": len([end for _, end in runs if end > measured_from]),
+            "median_refresh_interval_s": round(statistics.median(refresh_s), 2) if refresh_s else None,
+            "applier_peak_rss_mb": {"after_warm_up": peak_rss_after_warm_up, "at_end": peak_rss_at_end},
+            "warehouse_bytes": history.duckdb_path.stat().st_size}
+
+
+def _measured_events(db: Path, since: float, wait_seconds: float = 60) -> list[tuple[datetime, float]]:
+    """(Bronze load time, naive UTC; source commit, epoch s) of each event the source committed since `since`."""
+    with connect_duckdb(db, read_only=True, wait_seconds=wait_seconds) as con:
+        return con.execute("""
+            select _loaded_at, ts_ms / 1000.0 from (
+                select _loaded_at, cast(json_extract_string(payload, '$.source.ts_ms') as bigint) as ts_ms
+                from bronze.cdc_events)
+            where ts_ms >= ? * 1000""", [since]).fetchall()
+
+
+def _covered(db: Path, dagster_home: Path, applier_pid: int, produced: int) -> bool:
+    """Whether every produced event is in Bronze and a successful applier run covers the newest load."""
+    try:
+        with connect_duckdb(db, read_only=True, wait_seconds=5) as con:
+            events, newest = con.execute("select count(*), max(_loaded_at) from bronze.cdc_events").fetchone()
+    except (TimeoutError, duckdb.IOException):
+        return False
+    runs = _applier_runs(dagster_home, applier_pid)
+    _covered.last = f"{events} of {produced} events in Bronze, newest load {newest}; last run covers {runs[-1] if runs else None}"
+    return events >= produced and bool(runs) and runs[-1][0] >= newest
+
+
+def _rss_mb(pid: int) -> float:
+    return round(sum(high_water_kb(p) for p in process_tree(pid)) / 1024, 1)
+
