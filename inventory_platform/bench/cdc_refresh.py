@@ -32,6 +32,7 @@ from inventory_platform.bench.child_process import high_water_kb, process_tree
 from inventory_platform.cdc.applier import APPLIER_TAG, NEWEST_LOAD_TAG
 from inventory_platform.cdc.source_catalog import catalog_from_warehouse
 from inventory_platform.lib.duckdb_warehouse import connect_duckdb
+from inventory_platform.settings import REPO_ROOT
 from streaming.local.local_endpoint import LocalEndpoint, StreamNames, aws_client, ensure_streams
 from streaming.local.producer import produce
 from streaming.local.source_simulator import SourceSimulator
@@ -122,6 +123,7 @@ def _measure(root: Path, db: Path, history: History, url: str, rate: int, second
            "POWERTOOLS_LOG_LEVEL": "WARNING"}
     dagster_home = Path(env["DAGSTER_HOME"])
     dagster_home.mkdir(parents=True, exist_ok=True)
+    shutil.copy(REPO_ROOT / ".dagster_home" / "dagster.yaml", dagster_home)  # `make dev`'s instance: its pool limits
     with connect_duckdb(db, read_only=True) as con:
         source = SourceSimulator.start(catalog_from_warehouse(con), seed=rate)
     source.s.snapshot_emitted = True  # the steady stream only: no initial snapshot of every stock level

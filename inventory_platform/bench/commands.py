@@ -19,12 +19,14 @@ CDC_SECTIONS = ("cdc_handler", "cdc_lag")
 # Sections that need neither data nor a stream.
 PLATFORM_SECTIONS = ("load_definitions_s",)
 # In order of cost, each saved as it finishes: an interrupted run keeps the cheap answers.
-WAREHOUSE_SECTIONS = ("simulate", "full_build", "gold_yoy", "adhoc_fact_query", "raw_yoy", "daily_increment")
+WAREHOUSE_SECTIONS = ("simulate", "full_build", "gold_yoy", "adhoc_fact_query", "raw_yoy", "cdc_refresh",
+                      "daily_increment")
 SECTIONS = PLATFORM_SECTIONS + CDC_SECTIONS + WAREHOUSE_SECTIONS
 EXPLAIN_TXT = REPO_ROOT / "docs" / "optimization" / "explain_plans.txt"
 # (gold_yoy runs, raw_yoy and adhoc_fact_query runs, daily increments per history)
 # --quick simulates 14 months instead of 4 years: loading 1,461 daily partitions takes minutes even at tiny scale.
 QUICK_HISTORY_START = date(2024, 11, 1)
+CDC_REFRESH_RATE = 2000  # events/s: the rate issue 19's CDC targets are set at
 RUNS = {"quick": (5, 2, 1), "tiny": (20, 5, 3), "small": (20, 3, 2), "medium": (20, 3, 1), "full": (20, 3, 1)}
 
 
@@ -144,6 +146,14 @@ def _warehouse_sections(sections: list[str], scale: str, quick: bool, rebuild: b
         results = measure_raw_yoy(long.duckdb_path, raw_runs)
         console.print(results)
         yield "raw_yoy", machine, results
+    if "cdc_refresh" in sections:
+        from inventory_platform.bench.cdc_refresh import measure_cdc_refresh
+
+        machine = describe_machine()
+        console.print(f"[bold]bench[/] cdc_refresh at {CDC_REFRESH_RATE:,} events/s ...")
+        results = measure_cdc_refresh(long, rate=CDC_REFRESH_RATE, seconds=10 if quick else 60)
+        console.print(results)
+        yield "cdc_refresh", machine, results
     if "daily_increment" in sections:
         machine = describe_machine()
         # A separate simulation over the last tenth of the period: its increment is the same calendar day as the

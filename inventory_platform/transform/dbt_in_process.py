@@ -16,6 +16,7 @@ lets no other process read or write the file while it is open, so it is closed a
 from __future__ import annotations
 
 import io
+import os
 import threading
 import uuid
 from collections.abc import Mapping, Sequence
@@ -71,7 +72,7 @@ class InProcessDbt:
         from dbt.cli.main import dbtRunner
         from dbt_common.events.functions import msg_to_json
 
-        target_path = self.project_dir / "target" / f"in-process-{uuid.uuid4().hex[:12]}"
+        target_path = self.project_dir / "target" / f"in-process-{os.getpid()}-{uuid.uuid4().hex[:12]}"
         command = [*args, *self._common_args(target_path), "--log-format", "json", "--quiet"]
         lines: list[bytes] = []
 
