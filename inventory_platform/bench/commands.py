@@ -20,7 +20,7 @@ CDC_SECTIONS = ("cdc_handler", "cdc_lag")
 PLATFORM_SECTIONS = ("load_definitions_s",)
 # In order of cost, each saved as it finishes: an interrupted run keeps the cheap answers.
 WAREHOUSE_SECTIONS = ("simulate", "full_build", "gold_yoy", "adhoc_fact_query", "raw_yoy", "cdc_refresh",
-                      "daily_increment")
+                      "materialize_overhead", "daily_increment")
 SECTIONS = PLATFORM_SECTIONS + CDC_SECTIONS + WAREHOUSE_SECTIONS
 EXPLAIN_TXT = REPO_ROOT / "docs" / "optimization" / "explain_plans.txt"
 # (gold_yoy runs, raw_yoy and adhoc_fact_query runs, daily increments per history)
@@ -154,6 +154,14 @@ def _warehouse_sections(sections: list[str], scale: str, quick: bool, rebuild: b
         results = measure_cdc_refresh(long, rate=CDC_REFRESH_RATE, seconds=10 if quick else 60)
         console.print(results)
         yield "cdc_refresh", machine, results
+    if "materialize_overhead" in sections:
+        from inventory_platform.bench.materialize_overhead import measure_materialize_overhead
+
+        machine = describe_machine()
+        console.print(f"[bold]bench[/] materialize_overhead ({2 if quick else 5} runs) ...")
+        results = measure_materialize_overhead(long, runs=2 if quick else 5)
+        console.print({k: v for k, v in results.items() if k != "samples"})
+        yield "materialize_overhead", machine, results
     if "daily_increment" in sections:
         machine = describe_machine()
         # A separate simulation over the last tenth of the period: its increment is the same calendar day as the

@@ -38,7 +38,8 @@ def cdc_events_spec(settings: Settings) -> dg.AssetSpec:
             "stream, after the Lambda handler validated, standardized and deduplicated it (locally one row per "
             "source change: a redelivered change is skipped). Two source tables: "
             f"inventory transactions and stock levels. Appended by {loaded_by}; Dagster does not run the load, "
-            "`cdc_bronze_sensor` records each update and starts the `cdc_microbatch` job."),
+            "`cdc_bronze_sensor` records each update; the CDC applier (`stream apply`, started by `make dev`) "
+            "runs the `cdc_microbatch` job as it grows."),
         kinds={"kinesis", settings.warehouse_kind},
         metadata={"dagster/column_schema": CDC_COLUMNS, "dagster/table_name": "bronze.cdc_events",
                   "runbook": dg.MetadataValue.path(RUNBOOK)},

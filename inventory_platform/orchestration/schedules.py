@@ -5,7 +5,8 @@
 - monthly_close: after month end, the closed month's ledger days reloaded (late files are picked up;
   a file already loaded is skipped), reference data, and Silver and Gold rebuilt with every check, so
   the month's Gold numbers are final.
-- cdc_microbatch (cdc/jobs.py): started by cdc_bronze_sensor, not by a schedule.
+- cdc_microbatch (cdc/jobs.py): run by the CDC applier (cdc/applier.py) as Bronze grows, or started by
+  cdc_bronze_sensor when no applier runs; not by a schedule.
 
 On Redshift (prod), Bronze is loaded outside Dagster: the same jobs select Silver and Gold only, and runs
 are not partitioned. Whether schedules start running: Settings.schedules_start_running.
@@ -70,7 +71,7 @@ def build_schedules(settings: Settings, partitioned: bool) -> list[dg.ScheduleDe
 
 # Jobs that refresh assets on their own, and when (shown in every asset's description).
 REFRESHING_JOBS = {"daily_batch_load": DAILY_BATCH.phrase, "monthly_close": MONTHLY_CLOSE.phrase,
-                   MICROBATCH_JOB: "whenever cdc_bronze_sensor sees new CDC events"}
+                   MICROBATCH_JOB: "whenever new CDC events reach Bronze (the CDC applier)"}
 
 
 def refresh_note(job_names: list[str], settings: Settings) -> str:

@@ -29,7 +29,8 @@ def test_quick_bench_measures_every_section(tmp_path):
     assert all(r["loaded"] == r["events"] > 0 and 0 <= r["lag_p50_s"] <= r["lag_p95_s"] for r in lags.values())
 
     tiny = {name: results[name]["by_scale"]["tiny"]["results"]
-            for name in ("simulate", "full_build", "gold_yoy", "adhoc_fact_query", "raw_yoy", "daily_increment", "bench_run")}
+            for name in ("simulate", "full_build", "gold_yoy", "adhoc_fact_query", "raw_yoy", "cdc_refresh",
+                         "materialize_overhead", "daily_increment", "bench_run")}
     simulated = tiny["simulate"]
     assert simulated["rows"] > 100_000 and simulated["wall_s"] > 0 and simulated["peak_rss_mb"] > 0
     assert simulated["resumed"] is False and simulated["landing_bytes"] > 0
@@ -52,6 +53,17 @@ def test_quick_bench_measures_every_section(tmp_path):
     assert adhoc["rows_returned"] > 0 and adhoc["fact_rows_read"] > 0 and adhoc["months"] == 14
     raw = tiny["raw_yoy"]
     assert raw["equals_gold"] is True and raw["rows_returned"] == gold["rows_returned"] and raw["median_s"] > 0
+    refresh = tiny["cdc_refresh"]  # through `stream run` and `stream apply` on a copy of the built history
+    assert refresh["rate_events_per_s"] == 2000 and refresh["events"] > 0 and refresh["refreshes"] >= 1
+    assert refresh["gold_covered_events"] == refresh["bronze_events"] > 0.9 * refresh["events"]
+    for hop in ("cdc_to_bronze_lag", "cdc_to_silver_lag", "cdc_to_gold_lag"):
+        assert refresh[hop]["events"] > 0 and 0 < refresh[hop]["p50_s"] <= refresh[hop]["p95_s"] <= refresh[hop]["max_s"]
+    assert refresh["cdc_to_bronze_lag"]["p50_s"] < refresh["cdc_to_gold_lag"]["p50_s"]
+    materialize = tiny["materialize_overhead"]  # launched through dagster dev's GraphQL, as the UI does
+    assert materialize["asset"] == "gold/gold_inventory_value_by_region" and len(materialize["samples"]) == 2
+    for sample in materialize["samples"]:
+        assert 0 < sample["sql_s"] < sample["run_s"] < sample["click_to_done_s"]
+    assert materialize["median_overhead_s"] > 0
     short, long = tiny["daily_increment"]["histories"]
     assert 5 * short["history_ledger_rows"] < long["history_ledger_rows"]
     assert short["day_rows"] > 0 and long["day_rows"] > 0 and tiny["daily_increment"]["ratio"] > 0
@@ -68,6 +80,6 @@ def test_quick_bench_measures_every_section(tmp_path):
     report = (out / "performance.md").read_text()
     assert "events/s" in report and "Machine:" in report and "quick run" in report
     # simulate, build time and bytes, gold, ad hoc, raw, two daily histories and their ratio, the whole run
-    assert report.count("| `tiny` |") >= 10
+    assert report.count("| `tiny` |") >= 14
     plans = (out / "explain_plans.txt").read_text()
     assert plans.count("Total Time:") == 3  # two Gold statements, one raw query (DuckDB 2's summary box)

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -15,27 +13,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+# The webserver's GraphQL client is the materialize_overhead bench's.
+from inventory_platform.bench.materialize_overhead import free_port, graphql
 from inventory_platform.settings import REPO_ROOT
 
 VENV_BIN = Path(sys.executable).parent
 READY_QUERY = "{ assetNodes { id } }"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def graphql(port: int, query: str, variables: dict | None = None) -> dict:
-    request = urllib.request.Request(
-        f"http://127.0.0.1:{port}/graphql", data=json.dumps({"query": query, "variables": variables or {}}).encode(),
-        headers={"Content-Type": "application/json"})
-    with urllib.request.urlopen(request, timeout=30) as response:
-        body = json.loads(response.read())
-    if body.get("errors"):
-        raise AssertionError(f"GraphQL errors: {body['errors']}")
-    return body["data"]
 
 
 def new_dagster_home(path: Path) -> Path:

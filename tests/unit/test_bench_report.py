@@ -106,3 +106,32 @@ def test_issue_18_rows_are_judged_at_full_scale_only():
     # full: the build is within time and memory; 21 B a row is over; the simulation is over its 4 GB
     assert _verdicts(report, "full") == ["not met", "met", "not met", "not shown: parts were reused from an earlier run"]
     assert "**21.0 B** a ledger row" in report and "resumed after 1 interrupted attempt(s)" in report
+
+
+def test_cdc_refresh_rows_judge_silver_and_gold_p95_and_name_a_rate_not_reached():
+    def results(achieved: int, silver_p95: float, gold_p95: float) -> dict:
+        lag = lambda p95: {"events": 40_000, "p50_s": p95 / 2, "p95_s": p95, "max_s": p95 + 1}  # noqa: E731
+        return {"rate_events_per_s": 2000, "seconds": 60, "events": 120_000, "achieved_rate_events_per_s": achieved,
+                "refreshes": 9, "median_refresh_interval_s": 7.5, "cdc_to_bronze_lag": lag(0.8),
+                "cdc_to_silver_lag": lag(silver_p95), "cdc_to_gold_lag": lag(gold_p95)}
+
+    rows = render_markdown({"cdc_refresh": _section(small=results(2000, 4.9, 16.0))}).splitlines()
+    silver = next(r for r in rows if r.startswith("| `cdc_to_silver_lag`"))
+    gold = next(r for r in rows if r.startswith("| `cdc_to_gold_lag`"))
+    bronze = next(r for r in rows if r.startswith("| `cdc_to_bronze_lag`"))
+    assert "p95 4.9 s" in silver and silver.endswith("| met |")
+    assert "p95 16.0 s" in gold and gold.endswith("| not met |")
+    assert bronze.endswith("|  |")  # context, no target
+    slow = render_markdown({"cdc_refresh": _section(small=results(1200, 1.0, 2.0))})
+    assert "not met: the producer did not reach the rate" in slow
+
+
+def test_materialize_overhead_is_judged_on_the_median_beyond_the_sql():
+    results = lambda overhead: {"asset": "gold/gold_inventory_value_by_region", "runs": 5,  # noqa: E731
+                                "median_overhead_s": overhead, "min_overhead_s": overhead - 1,
+                                "max_overhead_s": overhead + 1, "median_click_to_done_s": overhead + 0.3,
+                                "median_sql_s": 0.3, "median_run_process_s": overhead - 4}
+    fast = render_markdown({"materialize_overhead": _section(small=results(4.5))})
+    slow = render_markdown({"materialize_overhead": _section(small=results(15.9))})
+    assert "**4.5 s** median" in fast and fast.rstrip().splitlines()[-1].endswith("| met |")
+    assert "**15.9 s** median" in slow and "| not met |" in slow
