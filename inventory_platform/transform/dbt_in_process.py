@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import io
 import os
+import shutil
 import threading
 import uuid
 from collections.abc import Mapping, Sequence
@@ -59,7 +60,14 @@ class InProcessDbt:
         from dbt.cli.main import dbtRunner
 
         if self._manifest is None:
-            parsed = dbtRunner().invoke(["parse", "--quiet", *self._common_args(self.project_dir / "target")])
+            # In a folder of its own: the shared target/ holds the manifest the code location loads. Started
+            # from the last partial parse, as dagster-dbt starts each dbt process.
+            target_path = self.project_dir / "target" / f"in-process-{os.getpid()}-parse"
+            target_path.mkdir(parents=True, exist_ok=True)
+            partial = self.project_dir / "target" / "partial_parse.msgpack"
+            if partial.exists():
+                shutil.copyfile(partial, target_path / partial.name)
+            parsed = dbtRunner().invoke(["parse", "--quiet", *self._common_args(target_path)])
             if not parsed.success:
                 raise RuntimeError(f"dbt could not parse {self.project_dir}: {parsed.exception}")
             self._manifest = parsed.result
