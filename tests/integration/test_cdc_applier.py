@@ -144,13 +144,15 @@ def test_a_refresh_killed_half_way_is_redone_whole_by_the_next_applier(applied, 
     log = ws.root / "apply.log"
     with log.open("w") as out:
         proc = subprocess.Popen(CLI, env=env, stdout=out, stderr=subprocess.STDOUT)
-    deadline = time.monotonic() + 240
-    # dbt writes each node's SQL into its invocation's folder as the node runs: kill with 5 of 69 done
-    while _nodes_run(proc.pid) < 5:
-        assert proc.poll() is None and time.monotonic() < deadline, log.read_text()[-3000:]
-        time.sleep(0.02)
-    os.kill(proc.pid, signal.SIGKILL)
-    proc.wait()
+    try:
+        deadline = time.monotonic() + 240
+        # dbt writes each node's SQL into its invocation's folder as the node runs: kill with 5 of 69 done
+        while _nodes_run(proc.pid) < 5:
+            assert proc.poll() is None and time.monotonic() < deadline, log.read_text()[-3000:]
+            time.sleep(0.02)
+    finally:
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait()
     with dg.DagsterInstance.from_config(str(ws.root / "dagster_home")) as instance:
         [killed] = instance.get_run_records(dg.RunsFilter(tags={APPLIER_TAG: str(proc.pid)}))
         assert killed.dagster_run.status == dg.DagsterRunStatus.STARTED  # killed mid-run, never finished
