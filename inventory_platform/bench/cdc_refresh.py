@@ -1,6 +1,7 @@
 """CDC to Silver and Gold at a sustained rate, through the processes `make dev` runs for streaming: the
 pipeline (`stream run`: Kinesis -> handler -> Bronze) and the applier (`stream apply`: Bronze -> Silver and
-Gold, inventory_platform/cdc/applier.py), on a copy of a built bench history.
+Gold, inventory_platform/cdc/applier.py), on a copy of a built bench history; and, as the baseline, through
+what it replaced: `dagster dev`'s daemon ticking cdc_bronze_sensor, which starts a run per micro-batch.
 
 Each lag starts at the event's source commit (Debezium `source.ts_ms`) and ends when the row is there for
 someone else:
@@ -8,8 +9,8 @@ someone else:
 - cdc_to_silver_lag: first seen by a separate reader process polling silver.cdc_inventory_transactions
   every 0.25 s (read-only, taking its turn on the warehouse lock as any reader does). Stock-level events
   go to silver.stock_levels_current in the same dbt build, so the transactions stand for both.
-- cdc_to_gold_lag: the end of the first successful applier run that covers the event's Bronze load (each
-  run is tagged with the newest load it covers; Gold and the readers' copy of it are written by then).
+- cdc_to_gold_lag: the end of the first successful cdc_microbatch run that covers the event (each run is
+  tagged with the rows Bronze held when it was asked for; Gold and the readers' copy are written by its end).
 """
 
 from __future__ import annotations
@@ -22,6 +23,8 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -29,7 +32,9 @@ import duckdb
 
 from inventory_platform.bench.bench_data import History, platform_env
 from inventory_platform.bench.child_process import high_water_kb, process_tree
-from inventory_platform.cdc.applier import APPLIER_TAG, NEWEST_LOAD_TAG
+from inventory_platform.bench.dagster_dev_server import dagster_dev
+from inventory_platform.cdc.applier import BRONZE_ROWS_TAG
+from inventory_platform.cdc.jobs import MICROBATCH_JOB
 from inventory_platform.cdc.source_catalog import catalog_from_warehouse
 from inventory_platform.lib.duckdb_warehouse import connect_duckdb
 from inventory_platform.settings import REPO_ROOT
@@ -78,15 +83,15 @@ def _start(args: list[str], env: dict, log: Path) -> subprocess.Popen:
                             stdout=log.open("w"), stderr=subprocess.STDOUT)
 
 
-def _applier_runs(dagster_home: Path, applier_pid: int) -> list[tuple[datetime, float]]:
-    """(newest Bronze load covered, end time) of each successful run of the applier."""
+def _covering_runs(dagster_home: Path) -> list[tuple[int, float]]:
+    """(Bronze rows covered, end time) of each successful cdc_microbatch run, by rows: the applier and the
+    sensor both tag a run with the rows Bronze held when it was asked for."""
     import dagster as dg
 
     with dg.DagsterInstance.from_config(str(dagster_home)) as instance:
-        records = instance.get_run_records(dg.RunsFilter(tags={APPLIER_TAG: str(applier_pid)},
-                                                         statuses=[dg.DagsterRunStatus.SUCCESS]))
-        return sorted((datetime.fromisoformat(r.dagster_run.tags[NEWEST_LOAD_TAG]), r.end_time) for r in records
-                      if r.dagster_run.tags.get(NEWEST_LOAD_TAG) and r.end_time)
+        records = instance.get_run_records(dg.RunsFilter(job_name=MICROBATCH_JOB, statuses=[dg.DagsterRunStatus.SUCCESS]))
+        return sorted((int(r.dagster_run.tags[BRONZE_ROWS_TAG]), r.end_time) for r in records
+                      if r.dagster_run.tags.get(BRONZE_ROWS_TAG) and r.end_time)
 
 
 def _wait_until(condition, timeout_s: float, what: str) -> None:
@@ -97,7 +102,17 @@ def _wait_until(condition, timeout_s: float, what: str) -> None:
         time.sleep(0.5)
 
 
-def measure_cdc_refresh(history: History, rate: int = 2000, seconds: float = 60.0) -> dict:
+def measure_cdc_refresh(history: History, rate: int = 2000, seconds: float = 60.0, baseline: bool = True) -> dict:
+    """The applier's lags and, with `baseline`, beside them (same data, rate and machine, one run after the
+    other) the lags of the orchestration it replaced: `dagster dev`'s daemon ticking cdc_bronze_sensor,
+    which starts a cdc_microbatch run process per micro-batch."""
+    result = _measure_with(history, rate, seconds, "applier")
+    if baseline:
+        result["sensor_baseline"] = _measure_with(history, rate, seconds, "sensor")
+    return result
+
+
+def _measure_with(history: History, rate: int, seconds: float, orchestration: str) -> dict:
     with tempfile.TemporaryDirectory(prefix="cdc-refresh-", dir=history.root.parent) as tmp:
         root = Path(tmp)
         db = root / "warehouse.duckdb"
@@ -105,17 +120,31 @@ def measure_cdc_refresh(history: History, rate: int = 2000, seconds: float = 60.
         endpoint = LocalEndpoint(root / "streaming")
         url = endpoint.up()
         try:
-            return _measure(root, db, history, url, rate, seconds)
+            return _measure(root, db, history, url, rate, seconds, orchestration)
         finally:
             endpoint.down()
-            kept = history.root.parent / "cdc-refresh-logs"  # the last run's process logs, for a look afterwards
+            kept = history.root.parent / f"cdc-refresh-logs-{orchestration}"  # the last run's logs, to look at
             shutil.rmtree(kept, ignore_errors=True)
             kept.mkdir()
             for log in root.glob("*.log"):
                 shutil.copy(log, kept / log.name)
 
 
-def _measure(root: Path, db: Path, history: History, url: str, rate: int, seconds: float) -> dict:
+@contextmanager
+def _refresher(orchestration: str, env: dict, root: Path) -> Iterator[int | None]:
+    """What merges Bronze into Silver and Gold: the applier (yields its pid) or `dagster dev` (yields None)."""
+    if orchestration == "sensor":
+        with dagster_dev(env, root / "dagster_dev.log"):
+            yield None
+        return
+    applier = _start(["stream", "apply"], env, root / "stream_apply.log")
+    try:
+        yield applier.pid
+    finally:
+        _stop(applier)
+
+
+def _measure(root: Path, db: Path, history: History, url: str, rate: int, seconds: float, orchestration: str) -> dict:
     names = StreamNames.from_prefix(PREFIX)
     kinesis = aws_client("kinesis", url)
     ensure_streams(kinesis, aws_client("dynamodb", url), names, {names.raw: 2, names.clean: 2, names.dlq: 1})
@@ -128,79 +157,81 @@ def _measure(root: Path, db: Path, history: History, url: str, rate: int, second
         source = SourceSimulator.start(catalog_from_warehouse(con), seed=rate)
     source.s.snapshot_emitted = True  # the steady stream only: no initial snapshot of every stock level
     pipeline = _start(["stream", "run"], env, root / "stream_run.log")
-    applier = _start(["stream", "apply"], env, root / "stream_apply.log")
     reader = SilverReader(db)
     try:
-        # Warm-up, not measured: both processes import, and the applier's first refresh loads dbt.
-        warm_up = produce(kinesis, names.raw, source, WARM_UP_EVENTS, rate=rate)
-        _wait_until(lambda: _applier_runs(dagster_home, applier.pid), 300, "the applier's first refresh")
-        peak_rss_after_warm_up = _rss_mb(applier.pid)
-        reader.start()
-        measured_from = time.time()
-        stats = produce(kinesis, names.raw, source, int(rate * seconds), rate=rate)
-        produced = warm_up.source_events + stats.source_events
-        _wait_until(lambda: _covered(db, dagster_home, applier.pid, produced), 300,
-                    "Silver and Gold covering every event")
-        peak_rss_at_end = _rss_mb(applier.pid)
+        with _refresher(orchestration, env, root) as applier_pid:
+            # Warm-up, not measured: the processes import, the applier's first refresh loads dbt.
+            warm_up = produce(kinesis, names.raw, source, WARM_UP_EVENTS, rate=rate)
+            _wait_until(lambda: _covering_runs(dagster_home), 300, "the first refresh")
+            peak_rss_after_warm_up = _rss_mb(applier_pid) if applier_pid else None
+            reader.start()
+            measured_from = time.time()
+            stats = produce(kinesis, names.raw, source, int(rate * seconds), rate=rate)
+            produced = warm_up.source_events + stats.source_events
+            _wait_until(lambda: _covered(db, dagster_home, produced), 300, "Silver and Gold covering every event")
+            peak_rss_at_end = _rss_mb(applier_pid) if applier_pid else None
     except TimeoutError as exc:
         tails = "\n".join(f"--- {log.name}:\n" + "\n".join(log.read_text().splitlines()[-15:])
-                          for log in (root / "stream_run.log", root / "stream_apply.log"))
+                          for log in sorted(root.glob("*.log")))
         raise TimeoutError(f"{exc} ({getattr(_covered, 'last', '')})\n{tails}") from None
     finally:
         reader.stop.set()
-        for process in (pipeline, applier):
-            process.send_signal(signal.SIGTERM)
-        for process in (pipeline, applier):
-            try:
-                process.wait(timeout=60)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+        _stop(pipeline)
     reader.join(timeout=60)
-    runs = _applier_runs(dagster_home, applier.pid)
+    runs = _covering_runs(dagster_home)
     events = _measured_events(db, measured_from)
     bronze, gold = [], []
-    for loaded_at, committed in events:
+    for rank, loaded_at, committed in events:
         bronze.append(loaded_at.replace(tzinfo=UTC).timestamp() - committed)
-        covered_at = next((end for newest, end in runs if newest >= loaded_at), None)
+        covered_at = next((end for rows, end in runs if rows >= rank), None)
         if covered_at is not None:
             gold.append(covered_at - committed)
-    silver = [lag for lsn, lag in reader.seen.items()]
-    refresh_s = [b - a for a, b in zip([measured_from] + [end for _, end in runs], [end for _, end in runs], strict=False)
-                 if b > measured_from]
-    return {"rate_events_per_s": rate, "seconds": seconds, "events": stats.source_events,
+    ends = [end for _, end in runs if end > measured_from]
+    intervals = [b - a for a, b in zip([measured_from, *ends], ends, strict=False)]
+    return {"orchestration": orchestration, "rate_events_per_s": rate, "seconds": seconds, "events": stats.source_events,
             "achieved_rate_events_per_s": round(stats.source_events / stats.seconds),
             "bronze_events": len(events), "gold_covered_events": len(gold),
-            "cdc_to_bronze_lag": _percentiles(bronze), "cdc_to_silver_lag": _percentiles(silver),
-            "cdc_to_gold_lag": _percentiles(gold),
-            "refreshes": len([end for _, end in runs if end > measured_from]),
-            "median_refresh_interval_s": round(statistics.median(refresh_s), 2) if refresh_s else None,
-            "applier_peak_rss_mb": {"after_warm_up": peak_rss_after_warm_up, "at_end": peak_rss_at_end},
+            "cdc_to_bronze_lag": _percentiles(bronze), "cdc_to_silver_lag": _percentiles(list(reader.seen.values())),
+            "cdc_to_gold_lag": _percentiles(gold), "refreshes": len(ends),
+            "median_refresh_interval_s": round(statistics.median(intervals), 2) if intervals else None,
+            **({"applier_peak_rss_mb": {"after_warm_up": peak_rss_after_warm_up, "at_end": peak_rss_at_end}}
+               if orchestration == "applier" else {}),
             "warehouse_bytes": history.duckdb_path.stat().st_size}
 
 
-def _measured_events(db: Path, since: float, wait_seconds: float = 60) -> list[tuple[datetime, float]]:
-    """(Bronze load time, naive UTC; source commit, epoch s) of each event the source committed since `since`."""
+def _stop(process: subprocess.Popen) -> None:
+    process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(timeout=60)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+def _measured_events(db: Path, since: float, wait_seconds: float = 60) -> list[tuple[int, datetime, float]]:
+    """(rank in load order, Bronze load time in naive UTC, source commit in epoch s) of each event the source
+    committed since `since`. Rows commit in batches, in load order: a run asked for when Bronze held N rows
+    covers the events ranked up to N."""
     with connect_duckdb(db, read_only=True, wait_seconds=wait_seconds) as con:
         return con.execute("""
-            select _loaded_at, ts_ms / 1000.0 from (
-                select _loaded_at, cast(json_extract_string(payload, '$.source.ts_ms') as bigint) as ts_ms
+            select rank, _loaded_at, ts_ms / 1000.0 from (
+                select row_number() over (order by _loaded_at, shard_id, sequence_number) as rank, _loaded_at,
+                       cast(json_extract_string(payload, '$.source.ts_ms') as bigint) as ts_ms
                 from bronze.cdc_events)
             where ts_ms >= ? * 1000""", [since]).fetchall()
 
 
-def _covered(db: Path, dagster_home: Path, applier_pid: int, produced: int) -> bool:
-    """Whether every produced event is in Bronze and a successful applier run covers the newest load."""
+def _covered(db: Path, dagster_home: Path, produced: int) -> bool:
+    """Whether every produced event is in Bronze and a successful run covers all of Bronze."""
     try:
         with connect_duckdb(db, read_only=True, wait_seconds=5) as con:
-            events, newest = con.execute("select count(*), max(_loaded_at) from bronze.cdc_events").fetchone()
+            events = con.execute("select count(*) from bronze.cdc_events").fetchone()[0]
     except (TimeoutError, duckdb.IOException):
         return False
-    runs = _applier_runs(dagster_home, applier_pid)
-    _covered.last = f"{events} of {produced} events in Bronze, newest load {newest}; last run covers {runs[-1] if runs else None}"
-    return events >= produced and bool(runs) and runs[-1][0] >= newest
+    runs = _covering_runs(dagster_home)
+    _covered.last = f"{events} of {produced} events in Bronze; the last run covers {runs[-1] if runs else None}"
+    return events >= produced and bool(runs) and max(rows for rows, _ in runs) >= events
 
 
 def _rss_mb(pid: int) -> float:
     return round(sum(high_water_kb(p) for p in process_tree(pid)) / 1024, 1)
-

@@ -5,7 +5,7 @@ import json
 import dagster as dg
 import duckdb
 
-from inventory_platform.cdc.applier import applier_running
+from inventory_platform.cdc.applier import BRONZE_ROWS_TAG, applier_running
 from inventory_platform.cdc.assets import CDC_EVENTS_KEY, CDC_LAG_CHECK, NO_STREAM, lag_check_result, read_status_if_running
 from inventory_platform.cdc.bronze_table import bronze_totals
 from inventory_platform.cdc.jobs import MICROBATCH_JOB
@@ -36,7 +36,7 @@ def build_cdc_bronze_sensor(settings: Settings) -> dg.SensorDefinition:
         if rows > cursor["requested"] and not applier_running(settings):
             active = context.instance.get_run_records(dg.RunsFilter(job_name=MICROBATCH_JOB, statuses=ACTIVE), limit=1)
             if not active:
-                requests.append(dg.RunRequest(run_key=f"cdc-rows-{rows}", tags={"cdc/bronze_rows": str(rows)}))
+                requests.append(dg.RunRequest(run_key=f"cdc-rows-{rows}", tags={BRONZE_ROWS_TAG: str(rows)}))
                 cursor["requested"] = rows
         if not events and not requests:
             return dg.SkipReason(f"no new CDC rows ({rows:,} in Bronze)" if rows <= cursor["requested"]

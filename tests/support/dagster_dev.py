@@ -13,8 +13,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-# The webserver's GraphQL client is the materialize_overhead bench's.
-from inventory_platform.bench.materialize_overhead import free_port, graphql
+# The webserver's GraphQL client is the bench's.
+from inventory_platform.bench.dagster_dev_server import free_port, graphql
 from inventory_platform.settings import REPO_ROOT
 
 VENV_BIN = Path(sys.executable).parent
