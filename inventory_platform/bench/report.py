@@ -239,10 +239,17 @@ def _bench_run_rows(scale: str, section: dict) -> list[str]:
 
 def _refresh_rows(scale: str, section: dict) -> list[str]:
     r = section["results"]
+    rows = _lag_rows_of(scale, r, "through `stream run` and `stream apply` as `make dev` starts them", judged=True)
+    if "sensor_baseline" in r:  # what the applier replaced, measured in the same bench run
+        rows += _lag_rows_of(scale, r["sensor_baseline"], "before: `dagster dev`'s daemon ticking cdc_bronze_sensor, "
+                                                          "a run process per micro-batch", judged=False)
+    return rows
+
+
+def _lag_rows_of(scale: str, r: dict, how: str, judged: bool) -> list[str]:
     reached = r["achieved_rate_events_per_s"] >= 0.95 * r["rate_events_per_s"]
-    setting = (f"{r['events']:,} events over {r['seconds']:g} s at {r['achieved_rate_events_per_s']:,}/s, through "
-               f"`stream run` and `stream apply` as `make dev` starts them; {r['refreshes']} refreshes, one every "
-               f"{r['median_refresh_interval_s']} s (median)")
+    setting = (f"{r['events']:,} events over {r['seconds']:g} s at {r['achieved_rate_events_per_s']:,}/s, {how}; "
+               f"{r['refreshes']} refreshes, one every {r['median_refresh_interval_s']} s (median)")
     rows = []
     for key, what, target in (("cdc_to_bronze_lag", "source commit → Bronze commit", None),
                               ("cdc_to_silver_lag", "source commit → readable in Silver by another process",
@@ -250,9 +257,10 @@ def _refresh_rows(scale: str, section: dict) -> list[str]:
                               ("cdc_to_gold_lag", "source commit → Gold committed (the covering run ends)",
                                CDC_TO_GOLD_S)):
         lag = r[key]
-        verdict = ("" if target is None else "not met: the producer did not reach the rate" if not reached
+        verdict = ("" if target is None else "baseline" if not judged
+                   else "not met: the producer did not reach the rate" if not reached
                    else "met" if lag["p95_s"] <= target else "not met")
-        rows.append(f"| `{key}`: {what} ({setting}) | `{scale}` | {TARGETS.get(key, '(context)')} | "
+        rows.append(f"| `{key}`: {what} ({setting}) | `{scale}` | {TARGETS.get(key, '(context)') if judged else '—'} | "
                     f"**p50 {lag['p50_s']} s, p95 {lag['p95_s']} s** (max {lag['max_s']} s; {lag['events']:,} events) "
                     f"| {verdict} |")
     return rows

@@ -135,3 +135,14 @@ def test_materialize_overhead_is_judged_on_the_median_beyond_the_sql():
     slow = render_markdown({"materialize_overhead": _section(small=results(15.9))})
     assert "**4.5 s** median" in fast and fast.rstrip().splitlines()[-1].endswith("| met |")
     assert "**15.9 s** median" in slow and "| not met |" in slow
+
+
+def test_the_sensor_baseline_is_shown_beside_the_applier_and_not_judged():
+    lag = {"events": 10, "p50_s": 20.0, "p95_s": 30.0, "max_s": 31.0}
+    run = {"rate_events_per_s": 2000, "seconds": 60, "events": 120_000, "achieved_rate_events_per_s": 2000,
+           "refreshes": 3, "median_refresh_interval_s": 30.0, "cdc_to_bronze_lag": lag, "cdc_to_silver_lag": lag,
+           "cdc_to_gold_lag": lag}
+    report = render_markdown({"cdc_refresh": _section(small={**run, "sensor_baseline": run})})
+    rows = [r for r in report.splitlines() if r.startswith("| `cdc_to_gold_lag`")]
+    assert len(rows) == 2 and rows[0].endswith("| not met |") and rows[1].endswith("| baseline |")
+    assert "before: `dagster dev`'s daemon ticking cdc_bronze_sensor" in rows[1]
