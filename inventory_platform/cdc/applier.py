@@ -64,15 +64,25 @@ class Refresh:
 
 
 class CdcApplier:
-    def __init__(self, settings: Settings, instance: dg.DagsterInstance, log: Callable[[str], None] = print) -> None:
+    def __init__(self, settings: Settings, instance: dg.DagsterInstance | None = None,
+                 log: Callable[[str], None] = print) -> None:
+        """`instance`: by default DAGSTER_HOME's, opened at the first refresh. Not at start: under `make dev`
+        the applier starts with `dagster dev`, and two processes creating a new instance's SQLite storage at
+        once leave it with two schema versions."""
         from inventory_platform.definitions import build_defs
 
         self.settings = dataclasses.replace(settings, dbt_in_process=True)
-        self.instance = instance
+        self._instance = instance
         self.log = log
         self.job = build_defs(self.settings).resolve_job_def(MICROBATCH_JOB)
         self.applied: tuple[int, str | None] | None = None  # Bronze (rows, newest load) of the last success
         self._files_seen: tuple | None = None
+
+    @property
+    def instance(self) -> dg.DagsterInstance:
+        if self._instance is None:
+            self._instance = dg.DagsterInstance.get()
+        return self._instance
 
     def pending(self) -> tuple[int, str | None] | None:
         """Bronze's (rows, newest load) when it differs from what the last successful refresh covered; None

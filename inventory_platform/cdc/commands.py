@@ -105,14 +105,12 @@ def run(until_idle: bool, duration: float | None, batch_size: int) -> None:
 def apply(until_idle: bool, duration: float | None) -> None:
     """Merge streamed Bronze rows into Silver and Gold as they arrive: one long-lived process running the
     cdc_microbatch job in-process, with dbt in-process (started by `make dev`; Ctrl-C stops)."""
-    import dagster as dg
-
     from inventory_platform.cdc.applier import CdcApplier
 
     stop = {"now": False}
     signal.signal(signal.SIGTERM, lambda *_: stop.update(now=True))
     started = time.monotonic()
-    applier = CdcApplier(load_settings(), dg.DagsterInstance.get(), log=console.print)
+    applier = CdcApplier(load_settings(), log=console.print)
     try:
         refreshes = applier.run(lambda: stop["now"] or (duration is not None and time.monotonic() - started > duration),
                                 until_idle=until_idle)

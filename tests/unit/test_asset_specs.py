@@ -110,7 +110,7 @@ def test_every_asset_tells_an_analyst_its_grain_refresh_runbook_and_code(specs):
         if "dbt" in spec.kinds:  # a model's page links its SQL (or seed), not only the Python that loads it
             assert any(r.file_path.endswith((".sql", ".csv")) for r in references), key
     ledger = specs[dg.AssetKey(["silver", "fct_inventory_transactions"])].description
-    assert "`cdc_microbatch` whenever cdc_bronze_sensor sees new CDC events" in ledger
+    assert "`cdc_microbatch` whenever new CDC events reach Bronze (the CDC applier)" in ledger
 
 
 def test_every_check_says_what_it_checks():
