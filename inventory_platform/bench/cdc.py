@@ -63,7 +63,8 @@ def handler_throughput(events: int = 50_000, batch_size: int = 500, runs: int = 
             "max_events_per_s": round(max(rates))}
 
 
-def _percentile(values: list[float], q: float) -> float:
+def percentile(values: list[float], q: float) -> float:
+    """The nearest-rank q-quantile."""
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
 
@@ -110,7 +111,7 @@ def _lag_at_rate(root: Path, url: str, rate: int, seconds: float) -> dict:
             from bronze.cdc_events""").fetchall()]
     return {"rate_events_per_s": rate, "seconds": seconds, "events": stats.source_events, "loaded": len(lags),
             "achieved_rate_events_per_s": round(stats.source_events / stats.seconds),
-            "lag_p50_s": round(statistics.median(lags), 2), "lag_p95_s": round(_percentile(lags, 0.95), 2),
+            "lag_p50_s": round(statistics.median(lags), 2), "lag_p95_s": round(percentile(lags, 0.95), 2),
             "lag_max_s": round(max(lags), 2)}
 
 

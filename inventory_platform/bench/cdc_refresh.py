@@ -31,6 +31,7 @@ from pathlib import Path
 import duckdb
 
 from inventory_platform.bench.bench_data import History, platform_env
+from inventory_platform.bench.cdc import percentile
 from inventory_platform.bench.child_process import high_water_kb, process_tree
 from inventory_platform.bench.dagster_dev_server import dagster_dev
 from inventory_platform.cdc.applier import BRONZE_ROWS_TAG
@@ -48,12 +49,10 @@ READER_POLL_S = 0.25
 
 
 def _percentiles(values: list[float]) -> dict:
-    ordered = sorted(values)
-    if not ordered:
+    if not values:
         return {"events": 0}
-    at = lambda q: ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]  # noqa: E731
-    return {"events": len(ordered), "p50_s": round(at(0.5), 2), "p95_s": round(at(0.95), 2),
-            "max_s": round(ordered[-1], 2)}
+    return {"events": len(values), "p50_s": round(percentile(values, 0.5), 2),
+            "p95_s": round(percentile(values, 0.95), 2), "max_s": round(max(values), 2)}
 
 
 class SilverReader(threading.Thread):
