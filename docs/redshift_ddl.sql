@@ -7,7 +7,7 @@ create schema if not exists "gold";
 create schema if not exists "silver";
 
 create  table
-    "inventory"."silver"."cdc_inventory_transactions__dbt_tmp"
+    "inventory"."silver"."cdc_inventory_transactions"
     
   (
     transaction_id bigint,
@@ -37,7 +37,7 @@ create  table
     
       compound sortkey(source_lsn);
 
-insert into "inventory"."silver"."cdc_inventory_transactions__dbt_tmp"
+insert into "inventory"."silver"."cdc_inventory_transactions"
     (
       
     select transaction_id, event_ts, warehouse_id, sku_id, movement_type, quantity, reference_id, event_id, is_deleted, last_op, source_lsn, source_committed_at, stream_name, shard_id, sequence_number, arrived_at, loaded_at, load_batch_id
@@ -48,6 +48,7 @@ insert into "inventory"."silver"."cdc_inventory_transactions__dbt_tmp"
 -- The streamed inventory transactions as the source holds them now: per transaction_id the change
 -- with the highest lsn (last writer wins), redeliveries collapsed; deletes are kept as tombstones
 -- (is_deleted) because they also remove a batch-loaded row with the same id from the ledger.
+-- Incremental (cdc_merge_state): a run merges the events Bronze loaded since the last one.
 with cdc_events as (
         select
             cast(payload."event_id" as varchar) as event_id,
@@ -93,34 +94,35 @@ latest as (
         from cdc_changes as changes
     ) as ranked
     where lsn_rank = 1
+),
+
+changed as (
+    select
+        transaction_id,
+        event_ts,
+        warehouse_id,
+        sku_id,
+        movement_type,
+        quantity,
+        reference_id,
+        event_id,
+        op = 'd' as is_deleted,
+        op as last_op,
+        source_lsn,
+        (cast('1970-01-01' as timestamp) + (source_ts_ms / 1000.0) * interval '1 second') as source_committed_at,
+        stream_name,
+        shard_id,
+        sequence_number,
+        approximate_arrival_timestamp as arrived_at,
+        _loaded_at as loaded_at,
+        _batch_id as load_batch_id
+    from latest
 )
 
-select
-    transaction_id,
-    event_ts,
-    warehouse_id,
-    sku_id,
-    movement_type,
-    quantity,
-    reference_id,
-    event_id,
-    op = 'd' as is_deleted,
-    op as last_op,
-    source_lsn,
-    (cast('1970-01-01' as timestamp) + (source_ts_ms / 1000.0) * interval '1 second') as source_committed_at,
-    stream_name,
-    shard_id,
-    sequence_number,
-    approximate_arrival_timestamp as arrived_at,
-    _loaded_at as loaded_at,
-    _batch_id as load_batch_id
-from latest
+
+    select transaction_id, event_ts, warehouse_id, sku_id, movement_type, quantity, reference_id, event_id, is_deleted, last_op, source_lsn, source_committed_at, stream_name, shard_id, sequence_number, arrived_at, loaded_at, load_batch_id from changed
     ) as model_subq
     );
-
-alter table "inventory"."silver"."cdc_inventory_transactions__dbt_tmp" rename to "cdc_inventory_transactions";
-
-drop table if exists "inventory"."silver"."cdc_inventory_transactions__dbt_backup" cascade;
 
 create  table
     "inventory"."silver"."fx_rates_daily__dbt_tmp"
@@ -192,6 +194,117 @@ from rates
 alter table "inventory"."silver"."fx_rates_daily__dbt_tmp" rename to "fx_rates_daily";
 
 drop table if exists "inventory"."silver"."fx_rates_daily__dbt_backup" cascade;
+
+create  table
+    "inventory"."silver"."int_cdc_stock_levels_state"
+    
+  (
+    warehouse_id varchar,
+    sku_id varchar,
+    quantity_on_hand bigint,
+    unit_of_measure varchar,
+    currency_code varchar,
+    updated_at timestamp,
+    event_id varchar,
+    last_op varchar,
+    source_lsn bigint,
+    source_committed_at timestamp,
+    stream_name varchar,
+    shard_id varchar,
+    sequence_number varchar,
+    arrived_at timestamp,
+    loaded_at timestamp
+    
+    )
+
+    
+    
+    diststyle key distkey (sku_id)
+    
+      compound sortkey(warehouse_id,sku_id);
+
+insert into "inventory"."silver"."int_cdc_stock_levels_state"
+    (
+      
+    select warehouse_id, sku_id, quantity_on_hand, unit_of_measure, currency_code, updated_at, event_id, last_op, source_lsn, source_committed_at, stream_name, shard_id, sequence_number, arrived_at, loaded_at
+    from (
+        -- Redshift physical design: one row per warehouse x SKU, read whole by stock_levels_current and cdc_rejects;
+-- distributed on sku_id like them.
+
+-- Stock levels as the source holds them now, deletes included: per warehouse x SKU the change with the
+-- highest lsn, redeliveries collapsed. Incremental (cdc_merge_state): a run merges the events Bronze loaded
+-- since the last one. stock_levels_current applies it against the conformed dimensions; cdc_rejects lists
+-- what they do not know.
+with cdc_events as (
+        select
+            cast(payload."event_id" as varchar) as event_id,
+            cast(payload."op" as varchar) as op,
+            cast(payload."source"."lsn" as bigint) as source_lsn,
+            cast(payload."source"."ts_ms" as bigint) as source_ts_ms,
+            coalesce(cast(payload."after"."warehouse_id" as varchar), cast(payload."before"."warehouse_id" as varchar)) as warehouse_id,
+            coalesce(cast(payload."after"."sku_id" as varchar), cast(payload."before"."sku_id" as varchar)) as sku_id,
+            coalesce(cast(payload."after"."quantity_on_hand" as bigint), cast(payload."before"."quantity_on_hand" as bigint)) as quantity_on_hand,
+            coalesce(cast(payload."after"."unit_of_measure" as varchar), cast(payload."before"."unit_of_measure" as varchar)) as unit_of_measure,
+            coalesce(cast(payload."after"."currency_code" as varchar), cast(payload."before"."currency_code" as varchar)) as currency_code,
+            cast(replace(replace(coalesce(cast(payload."after"."updated_at" as varchar), cast(payload."before"."updated_at" as varchar)), 'T', ' '), 'Z', '') as timestamp) as updated_at,
+            stream_name,
+            shard_id,
+            sequence_number,
+            approximate_arrival_timestamp,
+            _loaded_at,
+            _batch_id
+        from "inventory"."bronze"."cdc_events"
+        where cast(payload."source"."table" as varchar) = 'stock_levels'
+    ),
+
+    cdc_deliveries as (
+        select
+            cdc_events.*,
+            row_number() over (
+                partition by warehouse_id, sku_id, source_lsn
+                order by approximate_arrival_timestamp, shard_id, sequence_number
+            ) as delivery_rank
+        from cdc_events
+    ),
+
+    cdc_changes as (
+        select * from cdc_deliveries where delivery_rank = 1
+    ),
+
+latest as (
+    select * from (
+        select
+            changes.*,
+            row_number() over (partition by warehouse_id, sku_id order by source_lsn desc) as lsn_rank
+        from cdc_changes as changes
+    ) as ranked
+    where lsn_rank = 1
+),
+
+changed as (
+    select
+        warehouse_id,
+        sku_id,
+        quantity_on_hand,
+        unit_of_measure,
+        currency_code,
+        updated_at,
+        event_id,
+        op as last_op,
+        source_lsn,
+        (cast('1970-01-01' as timestamp) + (source_ts_ms / 1000.0) * interval '1 second') as source_committed_at,
+        stream_name,
+        shard_id,
+        sequence_number,
+        approximate_arrival_timestamp as arrived_at,
+        _loaded_at as loaded_at
+    from latest
+)
+
+
+    select warehouse_id, sku_id, quantity_on_hand, unit_of_measure, currency_code, updated_at, event_id, last_op, source_lsn, source_committed_at, stream_name, shard_id, sequence_number, arrived_at, loaded_at from changed
+    ) as model_subq
+    );
 
 create  table
     "inventory"."silver"."int_ledger_restate_window"
@@ -1067,49 +1180,7 @@ insert into "inventory"."silver"."cdc_rejects__dbt_tmp"
 --   stock_levels: kept out of stock_levels_current.
 --   inventory_transactions: the change still replaces a batch row with the same id (the source no
 --   longer holds that version), and the ledger refuses it like a batch row (transaction_rejects).
-with cdc_events as (
-        select
-            cast(payload."event_id" as varchar) as event_id,
-            cast(payload."op" as varchar) as op,
-            cast(payload."source"."lsn" as bigint) as source_lsn,
-            cast(payload."source"."ts_ms" as bigint) as source_ts_ms,
-            coalesce(cast(payload."after"."warehouse_id" as varchar), cast(payload."before"."warehouse_id" as varchar)) as warehouse_id,
-            coalesce(cast(payload."after"."sku_id" as varchar), cast(payload."before"."sku_id" as varchar)) as sku_id,
-            stream_name,
-            shard_id,
-            sequence_number,
-            approximate_arrival_timestamp,
-            _loaded_at,
-            _batch_id
-        from "inventory"."bronze"."cdc_events"
-        where cast(payload."source"."table" as varchar) = 'stock_levels'
-    ),
-
-    cdc_deliveries as (
-        select
-            cdc_events.*,
-            row_number() over (
-                partition by warehouse_id, sku_id, source_lsn
-                order by approximate_arrival_timestamp, shard_id, sequence_number
-            ) as delivery_rank
-        from cdc_events
-    ),
-
-    cdc_changes as (
-        select * from cdc_deliveries where delivery_rank = 1
-    ),
-
-latest_stock_levels as (
-    select * from (
-        select
-            changes.*,
-            row_number() over (partition by warehouse_id, sku_id order by source_lsn desc) as lsn_rank
-        from cdc_changes as changes
-    ) as ranked
-    where lsn_rank = 1
-),
-
-stock_levels as (
+with stock_levels as (
     
     select
         changes.*,
@@ -1117,7 +1188,7 @@ stock_levels as (
             when known_skus.sku_id is null then cast('unknown sku_id' as varchar)
             when known_warehouses.warehouse_id is null then cast('unknown warehouse_id' as varchar)
         end as reject_reason
-    from latest_stock_levels as changes
+    from "inventory"."silver"."int_cdc_stock_levels_state" as changes
     left join (select distinct sku_id from "inventory"."silver"."dim_product") as known_skus
         on known_skus.sku_id = changes.sku_id
     left join (select distinct warehouse_id from "inventory"."silver"."dim_warehouse") as known_warehouses
@@ -1143,18 +1214,18 @@ select
     cast('stock_levels' as varchar) as source_table,
     warehouse_id || '|' || sku_id as row_key,
     event_id,
-    op,
+    last_op as op,
     source_lsn,
     warehouse_id,
     sku_id,
     reject_reason,
-    (cast('1970-01-01' as timestamp) + (source_ts_ms / 1000.0) * interval '1 second') as source_committed_at,
+    source_committed_at,
     stream_name,
     shard_id,
     sequence_number,
-    _loaded_at as loaded_at
+    loaded_at
 from stock_levels
-where op <> 'd' and reject_reason is not null
+where last_op <> 'd' and reject_reason is not null
 
 union all
 
@@ -1413,55 +1484,9 @@ insert into "inventory"."silver"."stock_levels_current__dbt_tmp"
         -- Redshift physical design: one row per warehouse x SKU; distributed on sku_id like the ledger and the snapshot it is compared with.
 
 -- Current stock on hand per warehouse x SKU as the source system reports it through CDC: per key
--- the change with the highest lsn; keys whose last change is a delete are gone. A key whose warehouse
+-- the change with the highest lsn (int_cdc_stock_levels_state); keys whose last change is a delete are gone. A key whose warehouse
 -- or SKU the conformed dimensions do not know is not applied: it is in cdc_rejects, whose check fails.
-with cdc_events as (
-        select
-            cast(payload."event_id" as varchar) as event_id,
-            cast(payload."op" as varchar) as op,
-            cast(payload."source"."lsn" as bigint) as source_lsn,
-            cast(payload."source"."ts_ms" as bigint) as source_ts_ms,
-            coalesce(cast(payload."after"."warehouse_id" as varchar), cast(payload."before"."warehouse_id" as varchar)) as warehouse_id,
-            coalesce(cast(payload."after"."sku_id" as varchar), cast(payload."before"."sku_id" as varchar)) as sku_id,
-            coalesce(cast(payload."after"."quantity_on_hand" as bigint), cast(payload."before"."quantity_on_hand" as bigint)) as quantity_on_hand,
-            coalesce(cast(payload."after"."unit_of_measure" as varchar), cast(payload."before"."unit_of_measure" as varchar)) as unit_of_measure,
-            coalesce(cast(payload."after"."currency_code" as varchar), cast(payload."before"."currency_code" as varchar)) as currency_code,
-            cast(replace(replace(coalesce(cast(payload."after"."updated_at" as varchar), cast(payload."before"."updated_at" as varchar)), 'T', ' '), 'Z', '') as timestamp) as updated_at,
-            stream_name,
-            shard_id,
-            sequence_number,
-            approximate_arrival_timestamp,
-            _loaded_at,
-            _batch_id
-        from "inventory"."bronze"."cdc_events"
-        where cast(payload."source"."table" as varchar) = 'stock_levels'
-    ),
-
-    cdc_deliveries as (
-        select
-            cdc_events.*,
-            row_number() over (
-                partition by warehouse_id, sku_id, source_lsn
-                order by approximate_arrival_timestamp, shard_id, sequence_number
-            ) as delivery_rank
-        from cdc_events
-    ),
-
-    cdc_changes as (
-        select * from cdc_deliveries where delivery_rank = 1
-    ),
-
-latest as (
-    select * from (
-        select
-            changes.*,
-            row_number() over (partition by warehouse_id, sku_id order by source_lsn desc) as lsn_rank
-        from cdc_changes as changes
-    ) as ranked
-    where lsn_rank = 1
-),
-
-checked as (
+with checked as (
     
     select
         changes.*,
@@ -1469,7 +1494,7 @@ checked as (
             when known_skus.sku_id is null then cast('unknown sku_id' as varchar)
             when known_warehouses.warehouse_id is null then cast('unknown warehouse_id' as varchar)
         end as reject_reason
-    from latest as changes
+    from "inventory"."silver"."int_cdc_stock_levels_state" as changes
     left join (select distinct sku_id from "inventory"."silver"."dim_product") as known_skus
         on known_skus.sku_id = changes.sku_id
     left join (select distinct warehouse_id from "inventory"."silver"."dim_warehouse") as known_warehouses
@@ -1484,11 +1509,11 @@ select
     currency_code,
     updated_at,
     source_lsn,
-    (cast('1970-01-01' as timestamp) + (source_ts_ms / 1000.0) * interval '1 second') as source_committed_at,
-    _loaded_at as loaded_at
+    source_committed_at,
+    loaded_at
 from checked
 where
-    op <> 'd'
+    last_op <> 'd'
     and reject_reason is null
     ) as model_subq
     );
@@ -2554,6 +2579,105 @@ DELETE FROM silver.fct_inventory_transactions WHERE event_date < '2022-12-01';
 
 COMMIT;
 
+-- Later runs of incremental model cdc_inventory_transactions (the table exists): the SELECT whose rows replace the
+-- restated days or months (its incremental strategy deletes those, then inserts these rows).
+-- Redshift physical design: streamed movements (a small fraction of the ledger) distributed like the ledger on
+-- sku_id and sorted by the source log position, the order changes arrive in.
+
+-- The streamed inventory transactions as the source holds them now: per transaction_id the change
+-- with the highest lsn (last writer wins), redeliveries collapsed; deletes are kept as tombstones
+-- (is_deleted) because they also remove a batch-loaded row with the same id from the ledger.
+-- Incremental (cdc_merge_state): a run merges the events Bronze loaded since the last one.
+with cdc_events as (
+        select
+            cast(payload."event_id" as varchar) as event_id,
+            cast(payload."op" as varchar) as op,
+            cast(payload."source"."lsn" as bigint) as source_lsn,
+            cast(payload."source"."ts_ms" as bigint) as source_ts_ms,
+            coalesce(cast(payload."after"."transaction_id" as bigint), cast(payload."before"."transaction_id" as bigint)) as transaction_id,
+            cast(replace(replace(coalesce(cast(payload."after"."event_ts" as varchar), cast(payload."before"."event_ts" as varchar)), 'T', ' '), 'Z', '') as timestamp) as event_ts,
+            coalesce(cast(payload."after"."warehouse_id" as varchar), cast(payload."before"."warehouse_id" as varchar)) as warehouse_id,
+            coalesce(cast(payload."after"."sku_id" as varchar), cast(payload."before"."sku_id" as varchar)) as sku_id,
+            coalesce(cast(payload."after"."movement_type" as varchar), cast(payload."before"."movement_type" as varchar)) as movement_type,
+            coalesce(cast(payload."after"."quantity" as bigint), cast(payload."before"."quantity" as bigint)) as quantity,
+            coalesce(cast(payload."after"."reference_id" as varchar), cast(payload."before"."reference_id" as varchar)) as reference_id,
+            stream_name,
+            shard_id,
+            sequence_number,
+            approximate_arrival_timestamp,
+            _loaded_at,
+            _batch_id
+        from "inventory"."bronze"."cdc_events"
+        where cast(payload."source"."table" as varchar) = 'inventory_transactions'
+    ),
+
+    cdc_deliveries as (
+        select
+            cdc_events.*,
+            row_number() over (
+                partition by transaction_id, source_lsn
+                order by approximate_arrival_timestamp, shard_id, sequence_number
+            ) as delivery_rank
+        from cdc_events
+    ),
+
+    cdc_changes as (
+        select * from cdc_deliveries where delivery_rank = 1
+    ),
+
+latest as (
+    select * from (
+        select
+            changes.*,
+            row_number() over (partition by transaction_id order by source_lsn desc) as lsn_rank
+        from cdc_changes as changes
+    ) as ranked
+    where lsn_rank = 1
+),
+
+changed as (
+    select
+        transaction_id,
+        event_ts,
+        warehouse_id,
+        sku_id,
+        movement_type,
+        quantity,
+        reference_id,
+        event_id,
+        op = 'd' as is_deleted,
+        op as last_op,
+        source_lsn,
+        (cast('1970-01-01' as timestamp) + (source_ts_ms / 1000.0) * interval '1 second') as source_committed_at,
+        stream_name,
+        shard_id,
+        sequence_number,
+        approximate_arrival_timestamp as arrived_at,
+        _loaded_at as loaded_at,
+        _batch_id as load_batch_id
+    from latest
+)
+
+
+    select transaction_id, event_ts, warehouse_id, sku_id, movement_type, quantity, reference_id, event_id, is_deleted, last_op, source_lsn, source_committed_at, stream_name, shard_id, sequence_number, arrived_at, loaded_at, load_batch_id
+    from (
+        select
+            candidates.*,
+            row_number() over (
+                partition by transaction_id
+                order by source_lsn desc, arrived_at, shard_id, sequence_number
+            ) as state_rank
+        from (
+            select transaction_id, event_ts, warehouse_id, sku_id, movement_type, quantity, reference_id, event_id, is_deleted, last_op, source_lsn, source_committed_at, stream_name, shard_id, sequence_number, arrived_at, loaded_at, load_batch_id from changed
+            union all
+            select stored.transaction_id, stored.event_ts, stored.warehouse_id, stored.sku_id, stored.movement_type, stored.quantity, stored.reference_id, stored.event_id, stored.is_deleted, stored.last_op, stored.source_lsn, stored.source_committed_at, stored.stream_name, stored.shard_id, stored.sequence_number, stored.arrived_at, stored.loaded_at, stored.load_batch_id
+            from "inventory"."silver"."cdc_inventory_transactions" as stored
+            inner join (select distinct transaction_id from changed) as touched
+                on touched.transaction_id = stored.transaction_id
+        ) as candidates
+    ) as ranked
+    where state_rank = 1;
+
 -- Later runs of incremental model fct_inventory_snapshot_month_end (the table exists): the SELECT whose rows replace the
 -- restated days or months (its incremental strategy deletes those, then inserts these rows).
 -- Redshift physical design: Distributed on the SKU's entity key, so a pair's months are on one slice for the
@@ -3070,6 +3194,101 @@ left join "inventory"."silver"."dim_warehouse" as w
 left join "inventory"."silver"."dim_category" as cat
     on cat.category_code = j.category_code
 where j.month_key >= (cast(extract(year from cast('1900-01-01' as date)) as integer) * 100 + cast(extract(month from cast('1900-01-01' as date)) as integer));
+
+-- Later runs of incremental model int_cdc_stock_levels_state (the table exists): the SELECT whose rows replace the
+-- restated days or months (its incremental strategy deletes those, then inserts these rows).
+-- Redshift physical design: one row per warehouse x SKU, read whole by stock_levels_current and cdc_rejects;
+-- distributed on sku_id like them.
+
+-- Stock levels as the source holds them now, deletes included: per warehouse x SKU the change with the
+-- highest lsn, redeliveries collapsed. Incremental (cdc_merge_state): a run merges the events Bronze loaded
+-- since the last one. stock_levels_current applies it against the conformed dimensions; cdc_rejects lists
+-- what they do not know.
+with cdc_events as (
+        select
+            cast(payload."event_id" as varchar) as event_id,
+            cast(payload."op" as varchar) as op,
+            cast(payload."source"."lsn" as bigint) as source_lsn,
+            cast(payload."source"."ts_ms" as bigint) as source_ts_ms,
+            coalesce(cast(payload."after"."warehouse_id" as varchar), cast(payload."before"."warehouse_id" as varchar)) as warehouse_id,
+            coalesce(cast(payload."after"."sku_id" as varchar), cast(payload."before"."sku_id" as varchar)) as sku_id,
+            coalesce(cast(payload."after"."quantity_on_hand" as bigint), cast(payload."before"."quantity_on_hand" as bigint)) as quantity_on_hand,
+            coalesce(cast(payload."after"."unit_of_measure" as varchar), cast(payload."before"."unit_of_measure" as varchar)) as unit_of_measure,
+            coalesce(cast(payload."after"."currency_code" as varchar), cast(payload."before"."currency_code" as varchar)) as currency_code,
+            cast(replace(replace(coalesce(cast(payload."after"."updated_at" as varchar), cast(payload."before"."updated_at" as varchar)), 'T', ' '), 'Z', '') as timestamp) as updated_at,
+            stream_name,
+            shard_id,
+            sequence_number,
+            approximate_arrival_timestamp,
+            _loaded_at,
+            _batch_id
+        from "inventory"."bronze"."cdc_events"
+        where cast(payload."source"."table" as varchar) = 'stock_levels'
+    ),
+
+    cdc_deliveries as (
+        select
+            cdc_events.*,
+            row_number() over (
+                partition by warehouse_id, sku_id, source_lsn
+                order by approximate_arrival_timestamp, shard_id, sequence_number
+            ) as delivery_rank
+        from cdc_events
+    ),
+
+    cdc_changes as (
+        select * from cdc_deliveries where delivery_rank = 1
+    ),
+
+latest as (
+    select * from (
+        select
+            changes.*,
+            row_number() over (partition by warehouse_id, sku_id order by source_lsn desc) as lsn_rank
+        from cdc_changes as changes
+    ) as ranked
+    where lsn_rank = 1
+),
+
+changed as (
+    select
+        warehouse_id,
+        sku_id,
+        quantity_on_hand,
+        unit_of_measure,
+        currency_code,
+        updated_at,
+        event_id,
+        op as last_op,
+        source_lsn,
+        (cast('1970-01-01' as timestamp) + (source_ts_ms / 1000.0) * interval '1 second') as source_committed_at,
+        stream_name,
+        shard_id,
+        sequence_number,
+        approximate_arrival_timestamp as arrived_at,
+        _loaded_at as loaded_at
+    from latest
+)
+
+
+    select warehouse_id, sku_id, quantity_on_hand, unit_of_measure, currency_code, updated_at, event_id, last_op, source_lsn, source_committed_at, stream_name, shard_id, sequence_number, arrived_at, loaded_at
+    from (
+        select
+            candidates.*,
+            row_number() over (
+                partition by warehouse_id, sku_id
+                order by source_lsn desc, arrived_at, shard_id, sequence_number
+            ) as state_rank
+        from (
+            select warehouse_id, sku_id, quantity_on_hand, unit_of_measure, currency_code, updated_at, event_id, last_op, source_lsn, source_committed_at, stream_name, shard_id, sequence_number, arrived_at, loaded_at from changed
+            union all
+            select stored.warehouse_id, stored.sku_id, stored.quantity_on_hand, stored.unit_of_measure, stored.currency_code, stored.updated_at, stored.event_id, stored.last_op, stored.source_lsn, stored.source_committed_at, stored.stream_name, stored.shard_id, stored.sequence_number, stored.arrived_at, stored.loaded_at
+            from "inventory"."silver"."int_cdc_stock_levels_state" as stored
+            inner join (select distinct warehouse_id, sku_id from changed) as touched
+                on touched.warehouse_id = stored.warehouse_id and touched.sku_id = stored.sku_id
+        ) as candidates
+    ) as ranked
+    where state_rank = 1;
 
 -- Later runs of incremental model int_ledger_chunk_done (the table exists): the SELECT whose rows replace the
 -- restated days or months (its incremental strategy deletes those, then inserts these rows).

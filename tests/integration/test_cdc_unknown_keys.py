@@ -17,8 +17,8 @@ from ..support.cdc import build_tiny_silver, new_lab
 from ..support.cdc_fixtures import endpoint  # noqa: F401 (pytest fixtures)
 from ..support.dbt_runner import failing_tests, run_dbt
 
-CDC_SILVER = ["cdc_inventory_transactions", "stock_levels_current", "cdc_rejects", "fct_inventory_transactions",
-              "transaction_rejects"]
+CDC_SILVER = ["cdc_inventory_transactions", "int_cdc_stock_levels_state", "stock_levels_current", "cdc_rejects",
+              "fct_inventory_transactions", "transaction_rejects"]
 
 
 

@@ -58,8 +58,9 @@ class CdcLab:
                               lambda: closing(duckdb.connect(str(self.db))), dedup=dedup)
 
     def refresh_silver(self, command: str = "run") -> list[dict]:
-        return run_dbt([command, "--select", "cdc_inventory_transactions", "stock_levels_current", "int_ledger_restate_window",
-                        "int_ledger_resolved", "fct_inventory_transactions"] if command == "run" else [command],
+        return run_dbt([command, "--select", "cdc_inventory_transactions", "int_cdc_stock_levels_state",
+                        "stock_levels_current", "int_ledger_restate_window", "int_ledger_resolved",
+                        "fct_inventory_transactions"] if command == "run" else [command],
                        "local", self.root, {"INVENTORY_DUCKDB_PATH": str(self.db)})
 
     def dead_letters(self) -> list[bytes]:
@@ -128,15 +129,21 @@ def assert_silver_is_truth(db: Path, truth: dict[str, dict]) -> None:
 def append_streamed_events(db: Path, source: SourceSimulator, count: int) -> int:
     """Write `count` source events into bronze.cdc_events as the handler and loader would, without a
     stream (for engines the stream cannot reach, e.g. the PostgreSQL copy of Bronze)."""
-    from inventory_platform.cdc.bronze_table import ensure_cdc_tables
-    from streaming.contract import parse_event
-
     events = []
     while len(events) < count:
         events += source.step()
-    rows = [("offline-clean", "shardId-000000000000", str(i), f"pk-{i}", "2025-12-31 23:59:59",
-             parse_event(e).model_dump_json(exclude_none=True), "2026-01-01 00:00:00", "offline")
-            for i, e in enumerate(events)]
+    return write_bronze_events(db, [(e, "2025-12-31 23:59:59") for e in events], "2026-01-01 00:00:00", "offline")
+
+
+def write_bronze_events(db: Path, events: list[tuple[dict, str]], loaded_at: str, batch_id: str,
+                        first_sequence: int = 0) -> int:
+    """One Bronze load of source events, each with the time it arrived in the clean stream."""
+    from inventory_platform.cdc.bronze_table import ensure_cdc_tables
+    from streaming.contract import parse_event
+
+    rows = [("offline-clean", "shardId-000000000000", str(first_sequence + i), f"pk-{first_sequence + i}", arrived,
+             parse_event(e).model_dump_json(exclude_none=True), loaded_at, batch_id)
+            for i, (e, arrived) in enumerate(events)]
     con = duckdb.connect(str(db))
     try:
         ensure_cdc_tables(con)

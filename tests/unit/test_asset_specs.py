@@ -14,7 +14,7 @@ from inventory_platform.settings import REPO_ROOT, load_settings
 EXPECTED_SILVER_GOLD = {
     "silver": {"dim_product", "dim_warehouse", "dim_category", "dim_date", "dim_currency", "standard_cost_history", "fx_rates_daily",
                "fx_rates_monthly", "opening_balances", "int_ledger_restate_window", "int_ledger_resolved",
-               "int_ledger_chunk_done",
+               "int_ledger_chunk_done", "int_cdc_stock_levels_state",
                "fct_inventory_transactions", "transaction_rejects",
                "fct_inventory_snapshot_month_end", "cdc_inventory_transactions", "stock_levels_current", "cdc_rejects",
                "fct_inventory_transactions_all_history", "fct_inventory_transactions_detail",

@@ -7,15 +7,8 @@
 --   stock_levels: kept out of stock_levels_current.
 --   inventory_transactions: the change still replaces a batch row with the same id (the source no
 --   longer holds that version), and the ledger refuses it like a batch row (transaction_rejects).
-with {{ cdc_change_ctes(source('bronze', 'cdc_events'), 'stock_levels', {'warehouse_id': 'varchar', 'sku_id': 'varchar'},
-                        ['warehouse_id', 'sku_id']) }},
-
-latest_stock_levels as (
-    {{ cdc_latest('cdc_changes', ['warehouse_id', 'sku_id']) }}
-),
-
-stock_levels as (
-    {{ cdc_key_check('latest_stock_levels', ref('dim_product'), ref('dim_warehouse')) }}
+with stock_levels as (
+    {{ cdc_key_check(ref('int_cdc_stock_levels_state'), ref('dim_product'), ref('dim_warehouse')) }}
 ),
 
 transactions as (
@@ -26,18 +19,18 @@ select
     cast('stock_levels' as varchar) as source_table,
     warehouse_id || '|' || sku_id as row_key,
     event_id,
-    op,
+    last_op as op,
     source_lsn,
     warehouse_id,
     sku_id,
     reject_reason,
-    {{ epoch_ms_to_timestamp('source_ts_ms') }} as source_committed_at,
+    source_committed_at,
     stream_name,
     shard_id,
     sequence_number,
-    _loaded_at as loaded_at
+    loaded_at
 from stock_levels
-where op <> 'd' and reject_reason is not null
+where last_op <> 'd' and reject_reason is not null
 
 union all
 
