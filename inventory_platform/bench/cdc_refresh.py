@@ -9,8 +9,10 @@ someone else:
 - cdc_to_silver_lag: first seen by a separate reader process polling silver.cdc_inventory_transactions
   every 0.25 s (read-only, taking its turn on the warehouse lock as any reader does). Stock-level events
   go to silver.stock_levels_current in the same dbt build, so the transactions stand for both.
-- cdc_to_gold_lag: the end of the first successful cdc_microbatch run that covers the event (each run is
-  tagged with the rows Bronze held when it was asked for; Gold and the readers' copy are written by its end).
+- cdc_to_gold_lag: the end of the first successful refresh that covers the event: a cdc_microbatch run
+  (the sensor's, tagged with the rows Bronze held when it was asked for) or an applier refresh (its runless
+  materialization of gold/published_gold, stamped with those rows and when it ended). Gold and the readers'
+  copy are written by then; an applier refresh is in Dagster's event log `dagster_record_delay_s` later.
 """
 
 from __future__ import annotations
@@ -34,10 +36,11 @@ from inventory_platform.bench.bench_data import History, platform_env
 from inventory_platform.bench.cdc import percentile
 from inventory_platform.bench.child_process import high_water_kb, process_tree
 from inventory_platform.bench.dagster_dev_server import dagster_dev
-from inventory_platform.cdc.applier import BRONZE_ROWS_TAG
+from inventory_platform.cdc.applier import BRONZE_ROWS_TAG, REFRESHED_AT
 from inventory_platform.cdc.jobs import MICROBATCH_JOB
 from inventory_platform.cdc.source_catalog import catalog_from_warehouse
 from inventory_platform.lib.duckdb_warehouse import connect_duckdb
+from inventory_platform.serving.assets import PUBLISHED_GOLD_KEY
 from inventory_platform.settings import REPO_ROOT
 from streaming.local.local_endpoint import LocalEndpoint, StreamNames, aws_client, ensure_streams
 from streaming.local.producer import produce
@@ -82,15 +85,19 @@ def _start(args: list[str], env: dict, log: Path) -> subprocess.Popen:
                             stdout=log.open("w"), stderr=subprocess.STDOUT)
 
 
-def _covering_runs(dagster_home: Path) -> list[tuple[int, float]]:
-    """(Bronze rows covered, end time) of each successful cdc_microbatch run, by rows: the applier and the
-    sensor both tag a run with the rows Bronze held when it was asked for."""
+def _covering_refreshes(dagster_home: Path) -> list[tuple[int, float, float]]:
+    """(Bronze rows covered, end time, when Dagster recorded it) of each successful refresh, by rows: a
+    cdc_microbatch run, or an applier refresh's runless materialization of the readers' copy of Gold."""
     import dagster as dg
 
     with dg.DagsterInstance.from_config(str(dagster_home)) as instance:
         records = instance.get_run_records(dg.RunsFilter(job_name=MICROBATCH_JOB, statuses=[dg.DagsterRunStatus.SUCCESS]))
-        return sorted((int(r.dagster_run.tags[BRONZE_ROWS_TAG]), r.end_time) for r in records
-                      if r.dagster_run.tags.get(BRONZE_ROWS_TAG) and r.end_time)
+        runs = [(int(r.dagster_run.tags[BRONZE_ROWS_TAG]), r.end_time, r.end_time) for r in records
+                if r.dagster_run.tags.get(BRONZE_ROWS_TAG) and r.end_time]
+        runless = [(int(m[BRONZE_ROWS_TAG].value), float(m[REFRESHED_AT].value), r.timestamp)
+                   for r in instance.fetch_materializations(PUBLISHED_GOLD_KEY, limit=10_000).records
+                   if not r.run_id and REFRESHED_AT in (m := r.asset_materialization.metadata)]
+        return sorted(runs + runless)
 
 
 def _wait_until(condition, timeout_s: float, what: str) -> None:
@@ -161,7 +168,7 @@ def _measure(root: Path, db: Path, history: History, url: str, rate: int, second
         with _refresher(orchestration, env, root) as applier_pid:
             # Warm-up, not measured: the processes import, the applier's first refresh loads dbt.
             warm_up = produce(kinesis, names.raw, source, WARM_UP_EVENTS, rate=rate)
-            _wait_until(lambda: _covering_runs(dagster_home), 300, "the first refresh")
+            _wait_until(lambda: _covering_refreshes(dagster_home), 300, "the first refresh")
             peak_rss_after_warm_up = _rss_mb(applier_pid) if applier_pid else None
             reader.start()
             measured_from = time.time()
@@ -177,15 +184,16 @@ def _measure(root: Path, db: Path, history: History, url: str, rate: int, second
         reader.stop.set()
         _stop(pipeline)
     reader.join(timeout=60)
-    runs = _covering_runs(dagster_home)
+    refreshes = _covering_refreshes(dagster_home)
     events = _measured_events(db, measured_from)
     bronze, gold = [], []
     for rank, loaded_at, committed in events:
         bronze.append(loaded_at.replace(tzinfo=UTC).timestamp() - committed)
-        covered_at = next((end for rows, end in runs if rows >= rank), None)
+        covered_at = next((end for rows, end, _ in refreshes if rows >= rank), None)
         if covered_at is not None:
             gold.append(covered_at - committed)
-    ends = [end for _, end in runs if end > measured_from]
+    ends = [end for _, end, _ in refreshes if end > measured_from]
+    record_delays = [recorded - end for _, end, recorded in refreshes if end > measured_from]
     intervals = [b - a for a, b in zip([measured_from, *ends], ends, strict=False)]
     return {"orchestration": orchestration, "rate_events_per_s": rate, "seconds": seconds, "events": stats.source_events,
             "achieved_rate_events_per_s": round(stats.source_events / stats.seconds),
@@ -193,6 +201,7 @@ def _measure(root: Path, db: Path, history: History, url: str, rate: int, second
             "cdc_to_bronze_lag": _percentiles(bronze), "cdc_to_silver_lag": _percentiles(list(reader.seen.values())),
             "cdc_to_gold_lag": _percentiles(gold), "refreshes": len(ends),
             "median_refresh_interval_s": round(statistics.median(intervals), 2) if intervals else None,
+            "dagster_record_delay_s": round(statistics.median(record_delays), 2) if record_delays else None,
             **({"applier_peak_rss_mb": {"after_warm_up": peak_rss_after_warm_up, "at_end": peak_rss_at_end}}
                if orchestration == "applier" else {}),
             "warehouse_bytes": history.duckdb_path.stat().st_size}
@@ -227,9 +236,10 @@ def _covered(db: Path, dagster_home: Path, produced: int) -> bool:
             events = con.execute("select count(*) from bronze.cdc_events").fetchone()[0]
     except (TimeoutError, duckdb.IOException):
         return False
-    runs = _covering_runs(dagster_home)
-    _covered.last = f"{events} of {produced} events in Bronze; the last run covers {runs[-1] if runs else None}"
-    return events >= produced and bool(runs) and max(rows for rows, _ in runs) >= events
+    refreshes = _covering_refreshes(dagster_home)
+    _covered.last = (f"{events} of {produced} events in Bronze; the last refresh covers "
+                     f"{refreshes[-1][0] if refreshes else None} rows")
+    return events >= produced and bool(refreshes) and max(rows for rows, _, _ in refreshes) >= events
 
 
 def _rss_mb(pid: int) -> float:

@@ -248,13 +248,15 @@ def _refresh_rows(scale: str, section: dict) -> list[str]:
 
 def _lag_rows_of(scale: str, r: dict, how: str, judged: bool) -> list[str]:
     reached = r["achieved_rate_events_per_s"] >= 0.95 * r["rate_events_per_s"]
+    recorded = (f", each in Dagster's event log {r['dagster_record_delay_s']} s after it ended"
+                if r.get("dagster_record_delay_s") else "")
     setting = (f"{r['events']:,} events over {r['seconds']:g} s at {r['achieved_rate_events_per_s']:,}/s, {how}; "
-               f"{r['refreshes']} refreshes, one every {r['median_refresh_interval_s']} s (median)")
+               f"{r['refreshes']} refreshes, one every {r['median_refresh_interval_s']} s (median){recorded}")
     rows = []
     for key, what, target in (("cdc_to_bronze_lag", "source commit → Bronze commit", None),
                               ("cdc_to_silver_lag", "source commit → readable in Silver by another process",
                                CDC_TO_SILVER_S),
-                              ("cdc_to_gold_lag", "source commit → Gold committed (the covering run ends)",
+                              ("cdc_to_gold_lag", "source commit → Gold committed (the covering refresh ends)",
                                CDC_TO_GOLD_S)):
         lag = r[key]
         verdict = ("" if target is None else "baseline" if not judged
@@ -285,11 +287,13 @@ SCALED_RENDERERS = {"simulate": _simulate_rows, "full_build": _build_rows, "gold
                     "bench_run": _bench_run_rows}
 NOTES = {
     "cdc_refresh": "On a copy of the scale's built history. The pipeline (`stream run`) loads Bronze; the applier "
-                   "(`stream apply`, inventory_platform/cdc/applier.py) runs the `cdc_microbatch` job in its own "
-                   "long-lived process, dbt in-process, whenever Bronze grew. Silver's lag is when a separate reader "
+                   "(`stream apply`, inventory_platform/cdc/applier.py) executes the `cdc_microbatch` job in its own "
+                   "long-lived process, dbt in-process, whenever Bronze grew, and records each refresh in Dagster as "
+                   "runless materializations and check evaluations. Silver's lag is when a separate reader "
                    "process, polling every 0.25 s, first reads each streamed transaction version in "
-                   "silver.cdc_inventory_transactions; Gold's is when the first successful applier run covering the "
-                   "event's Bronze load ended (Gold and the readers' copy written). Producer, local Kinesis, "
+                   "silver.cdc_inventory_transactions; Gold's is when the first successful refresh (applier refresh "
+                   "or sensor-started run) covering the event's Bronze load ended (Gold and the readers' copy "
+                   "written). Producer, local Kinesis, "
                    "pipeline, applier and reader share the machine's cores. Per hop: docs/architecture/streaming.md.",
     "raw_yoy": "The raw query sums the Bronze ledger as loaded (no dedup by transaction_id, no CDC merge): the bench "
                "data loads each transaction once and streams nothing, and the bench fails unless every amount equals "

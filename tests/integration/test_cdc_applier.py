@@ -1,7 +1,8 @@
 """The CDC applier (`inventory-platform stream apply`), on streamed Bronze rows from the real local pipeline:
-it merges them into Silver and Gold exactly as the batch path builds them, records each refresh as a run of
-cdc_microbatch with every check, releases the warehouse between refreshes, and a refresh killed with SIGKILL
-half-way is redone whole by the next applier."""
+it merges them into Silver and Gold exactly as the batch path builds them, records each refresh as runless
+materializations and check evaluations of every asset and check of cdc_microbatch, a failed one as a failed
+run of the job, releases the warehouse between refreshes, and a refresh killed with SIGKILL half-way is
+redone whole by the next applier."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import signal
 import subprocess
 import sys
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -18,7 +20,15 @@ import dagster as dg
 import duckdb
 import pytest
 
-from inventory_platform.cdc.applier import APPLIER_TAG, NEWEST_LOAD_TAG, CdcApplier, applier_running, pid_file
+from inventory_platform.cdc.applier import (
+    APPLIER_TAG,
+    BRONZE_ROWS_TAG,
+    NEWEST_LOAD_TAG,
+    REFRESHED_AT,
+    CdcApplier,
+    applier_running,
+    pid_file,
+)
 from inventory_platform.cdc.bronze_table import bronze_totals
 from inventory_platform.cdc.local_pipeline import poll_until_idle
 from inventory_platform.cdc.sensors import build_cdc_bronze_sensor
@@ -26,7 +36,7 @@ from inventory_platform.settings import DBT_PROJECT_DIR, REPO_ROOT, load_setting
 from streaming.local.local_endpoint import LocalEndpoint
 from streaming.local.producer import produce
 
-from ..support.cdc import build_tiny_silver, new_lab
+from ..support.cdc import build_tiny_silver, new_lab, write_bronze_events
 from ..support.dbt_runner import run_dbt
 from ..support.fixed_history import FIXED_HISTORY_FRESHNESS_ENV
 
@@ -82,6 +92,11 @@ def silver_and_gold(db: Path) -> dict[str, tuple]:
         con.close()
 
 
+def runless_checks(instance: dg.DagsterInstance) -> list:
+    records = instance.get_event_records(dg.EventRecordsFilter(dg.DagsterEventType.ASSET_CHECK_EVALUATION))
+    return [r.event_log_entry.dagster_event.event_specific_data for r in records if not r.run_id]
+
+
 @pytest.fixture(scope="module")
 def applied(bronze):
     """The applier run in this process until Silver and Gold cover Bronze."""
@@ -97,26 +112,33 @@ def applied(bronze):
             applier = CdcApplier(settings, instance, log=lambda _: None)
             refreshes = applier.run(lambda: False, until_idle=True)
             again = applier.run(lambda: False, until_idle=True)
-            records = instance.get_run_records(dg.RunsFilter(tags={APPLIER_TAG: str(os.getpid())}))
-            checks = [e.asset_check_evaluation for r in records for e in instance.all_logs(
-                r.dagster_run.run_id, of_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION)]
+            runs = instance.get_run_records(dg.RunsFilter(tags={APPLIER_TAG: str(os.getpid())}))
+            materialized = {key: instance.fetch_materializations(key, limit=5).records
+                            for key in applier.job.asset_layer.executable_asset_keys}
+            checks = runless_checks(instance)
             job_checks = applier.job.asset_layer.asset_graph.asset_check_keys
-        yield SimpleNamespace(ws=ws, settings=settings, refreshes=refreshes, again=again, records=records,
-                              checks=checks, job_checks=job_checks, pid_file_left=pid_file(settings).exists())
+        yield SimpleNamespace(ws=ws, settings=settings, refreshes=refreshes, again=again, runs=runs,
+                              materialized=materialized, checks=checks, job_checks=job_checks,
+                              pid_file_left=pid_file(settings).exists())
     finally:
         env.undo()
 
 
-def test_one_refresh_merges_bronze_with_every_check_and_records_it_as_a_run(applied):
+def test_one_refresh_merges_bronze_and_records_every_asset_and_check_without_a_run(applied):
     [refresh] = applied.refreshes
-    assert refresh.success, refresh.error
+    assert refresh.success and not refresh.in_run, refresh.error
     assert applied.again == []  # nothing new in Bronze: no second refresh
     rows, newest = bronze_totals(applied.ws.db)
     assert (refresh.bronze_rows, refresh.newest_load) == (rows, newest) and rows >= 1_500
-    [record] = applied.records
-    assert record.dagster_run.status == dg.DagsterRunStatus.SUCCESS
-    assert record.dagster_run.job_name == "cdc_microbatch" and record.dagster_run.tags[NEWEST_LOAD_TAG] == newest
-    # every check of the job evaluated, and passed, in the run
+    assert applied.runs == []
+    # every asset of the job materialized once, as a runless event stamped with the Bronze it covers
+    assert len(applied.materialized) > 15
+    for key, records in applied.materialized.items():
+        [record] = records
+        metadata = record.asset_materialization.metadata
+        assert not record.run_id and metadata[BRONZE_ROWS_TAG].value == rows, key
+        assert metadata[NEWEST_LOAD_TAG].value == newest and metadata[REFRESHED_AT].value > 0, key
+    # every check of the job evaluated, and passed
     assert {(c.asset_key, c.check_name) for c in applied.checks} == {(k.asset_key, k.name) for k in applied.job_checks}
     assert len(applied.job_checks) > 40 and all(c.passed for c in applied.checks)
     assert not applied.pid_file_left
@@ -154,8 +176,8 @@ def test_a_refresh_killed_half_way_is_redone_whole_by_the_next_applier(applied, 
         os.kill(proc.pid, signal.SIGKILL)
         proc.wait()
     with dg.DagsterInstance.from_config(str(ws.root / "dagster_home")) as instance:
-        [killed] = instance.get_run_records(dg.RunsFilter(tags={APPLIER_TAG: str(proc.pid)}))
-        assert killed.dagster_run.status == dg.DagsterRunStatus.STARTED  # killed mid-run, never finished
+        # killed mid-refresh: nothing recorded as done
+        assert instance.fetch_materializations(dg.AssetKey(["silver", "cdc_inventory_transactions"]), limit=1).records == []
 
     again = subprocess.run([*CLI, "--until-idle"], env=env, capture_output=True, text=True, timeout=600)
     assert again.returncode == 0, again.stdout[-3000:] + again.stderr[-3000:]
@@ -186,3 +208,43 @@ def test_the_sensor_records_bronze_but_starts_no_microbatch_while_an_applier_run
     assert not applier_running(settings)
     result = sensor(dg.build_sensor_context(instance=instance))
     assert len(result.run_requests) == 1
+
+
+def _now() -> str:
+    return datetime.now(UTC).replace(tzinfo=None).isoformat(sep=" ")
+
+
+def _stock_change(op: str, lsn: int, warehouse: str, sku: str) -> dict:
+    image = {"warehouse_id": warehouse, "sku_id": sku, "quantity_on_hand": 3, "unit_of_measure": "EA",
+             "currency_code": "USD", "updated_at": "2026-01-01T00:00:00Z"}
+    return {"event_id": f"stock-{lsn}", "op": op, "source": {"table": "stock_levels", "lsn": lsn, "ts_ms": 1767225600000},
+            "before" if op == "d" else "after": image}
+
+
+def test_a_failed_refresh_is_recorded_as_a_failed_run_until_one_succeeds(bronze, monkeypatch):
+    """A change for a warehouse nobody knows fails the check on cdc_rejects: the refresh is done again as a run,
+    which fails with the check named (the run-failure alert's path); once the source deletes the row, the next
+    refresh, still a run, succeeds, and the applier goes back to runless refreshes."""
+    ws = workspace(bronze, "failing")
+    for var in [v for v in os.environ if v.startswith("INVENTORY_")]:
+        monkeypatch.delenv(var)
+    for var, value in ws.env.items():
+        monkeypatch.setenv(var, value)
+    sku = duckdb.connect(str(ws.db), read_only=True).execute(
+        "select min(sku_id) from silver.dim_product").fetchone()[0]
+    lsn = 10**12
+    write_bronze_events(ws.db, [(_stock_change("c", lsn, "WH-NOBODY-KNOWS", sku), "2026-01-01 00:00:00")],
+                        _now(), "unknown-warehouse", first_sequence=10**9)
+    with dg.DagsterInstance.get() as instance:
+        applier = CdcApplier(load_settings(), instance, log=lambda _: None)
+        [failed] = applier.run(lambda: False, until_idle=True)
+        assert not failed.success and failed.in_run and applier.in_runs
+        run = instance.get_run_by_id(failed.run_id)
+        assert run.status == dg.DagsterRunStatus.FAILURE and run.job_name == "cdc_microbatch"
+        assert "no_rejected_cdc_changes" in failed.error
+
+        write_bronze_events(ws.db, [(_stock_change("d", lsn + 1, "WH-NOBODY-KNOWS", sku), "2026-01-01 00:00:01")],
+                            _now(), "source-deleted-it", first_sequence=10**9 + 1)
+        [fixed] = applier.run(lambda: False, until_idle=True)
+        assert fixed.success and fixed.in_run and not applier.in_runs
+        assert instance.get_run_by_id(fixed.run_id).status == dg.DagsterRunStatus.SUCCESS
