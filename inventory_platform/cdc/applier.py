@@ -90,7 +90,7 @@ class CdcApplier:
         self.job = build_defs(self.settings).resolve_job_def(MICROBATCH_JOB)
         self.applied: tuple[int, str | None] | None = None  # Bronze (rows, newest load) of the last success
         self._files_seen: tuple | None = None
-        self.in_runs = False  # since a failure, until a refresh succeeds
+        self.in_runs: bool | None = None  # since a failure, until a refresh succeeds; None: not looked up yet
         self._reporter = ThreadPoolExecutor(max_workers=1, thread_name_prefix="cdc-report")
 
     @property
@@ -113,6 +113,8 @@ class CdcApplier:
         return totals if totals is not None and totals[0] and totals != self.applied else None
 
     def refresh(self, totals: tuple[int, str | None]) -> Refresh:
+        if self.in_runs is None:  # an applier started after a failed run (its alert open) goes on in runs
+            self.in_runs = _last_run_failed(self.instance)
         if not self.in_runs:
             refresh = self._refresh_runless(totals)
             if refresh.success:
@@ -215,6 +217,12 @@ def _file_state(duckdb_path: Path) -> tuple:
         return stat.st_mtime_ns, stat.st_size
 
     return state(duckdb_path), state(duckdb_path.with_name(duckdb_path.name + ".wal"))
+
+
+def _last_run_failed(instance: dg.DagsterInstance) -> bool:
+    records = instance.get_run_records(dg.RunsFilter(job_name=MICROBATCH_JOB, statuses=[
+        dg.DagsterRunStatus.SUCCESS, dg.DagsterRunStatus.FAILURE]), limit=1)
+    return bool(records) and records[0].dagster_run.status == dg.DagsterRunStatus.FAILURE
 
 
 def runless_events(result: dg.ExecuteInProcessResult, stamp: dict) -> list:

@@ -15,6 +15,7 @@ The connection is opened per flush and closed again, so the writer lock is held 
 
 from __future__ import annotations
 
+import time
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -23,6 +24,8 @@ import pyarrow as pa
 
 from inventory_platform.cdc.bronze_table import EVENT_KEY_SQL, ensure_cdc_tables
 from streaming.local.shard_reader import ShardReader
+
+TOP_UP_AFTER_WAIT_S = 0.5
 
 
 @dataclass
@@ -48,50 +51,21 @@ class BronzeCdcLoader:
 
     def poll(self) -> int:
         """Read what is new on every shard and commit it with the checkpoints; returns records read."""
-        batches = []
-        behind = 0
-        for shard_id in self.reader.shard_ids():
-            batch = self.reader.read(shard_id, self.checkpoints.get(shard_id), limit=self.max_records)
-            behind = max(behind, batch.millis_behind_latest)
-            if batch.records:
-                batches.append(batch)
-        self.stats.millis_behind_latest = behind
+        batches = self._read(self.checkpoints)
         if not batches:
             return 0
-        loaded_at = datetime.now(UTC).replace(tzinfo=None)
-        batch_id = str(uuid.uuid4())
-        rows = [(self.reader.stream_name, b.shard_id, r["SequenceNumber"], r["PartitionKey"],
-                 r["ApproximateArrivalTimestamp"].astimezone(UTC).replace(tzinfo=None),
-                 r["Data"].decode("utf-8"), loaded_at, batch_id)
-                for b in batches for r in b.records]
-        table = pa.Table.from_arrays([pa.array(c) for c in zip(*rows, strict=True)], names=[
-            "stream_name", "shard_id", "sequence_number", "partition_key", "approximate_arrival_timestamp",
-            "payload", "_loaded_at", "_batch_id"])
-        positions = {b.shard_id: b.records[-1]["SequenceNumber"] for b in batches}
         try:
+            asked = time.monotonic()
             with self.connect() as con:
-                con.execute("begin")
-                con.register("incoming", table)
-                # The first delivery of each change not held yet; a re-read position is held already.
-                con.execute(f"""
-                    create temp table fresh as
-                    select * exclude (event_key, rank) from (
-                        select *, {EVENT_KEY_SQL} as event_key,
-                               row_number() over (partition by {EVENT_KEY_SQL}
-                                              order by shard_id, length(sequence_number), sequence_number) as rank
-                        from incoming) as i
-                    where rank = 1 and not exists (select 1 from bronze.cdc_event_keys as k where k.event_key = i.event_key)""")
-                con.execute("insert into bronze.cdc_events select * from fresh")
-                con.execute(f"insert into bronze.cdc_event_keys select {EVENT_KEY_SQL}, stream_name, shard_id, "
-                            "sequence_number from fresh")
-                loaded = con.execute("select count(*) from fresh").fetchone()[0]
-                con.execute("drop table fresh")
-                con.executemany(
-                    "insert or replace into bronze.cdc_checkpoints values (?, ?, ?, ?, ?)",
-                    [(self.reader.stream_name, self.reader.epoch, shard, seq, loaded_at) for shard, seq in positions.items()])
-                con.execute("commit")
+                if time.monotonic() - asked > TOP_UP_AFTER_WAIT_S:
+                    # The warehouse kept this waiting (a refresh holds it for seconds): what arrived meanwhile
+                    # goes into this commit, or it would wait for the next refresh to end.
+                    batches += self._read({**self.checkpoints, **_last_positions(batches)})
+                positions = _last_positions(batches)
+                rows = self._rows(batches)
+                loaded = self._commit(con, rows, positions)
         except BaseException:
-            for shard in positions:  # the iterators moved past what was not committed
+            for shard in {b.shard_id for b in batches}:  # the iterators moved past what was not committed
                 self.reader.forget(shard)
             raise
         self.checkpoints.update(positions)
@@ -99,3 +73,56 @@ class BronzeCdcLoader:
         self.stats.redeliveries_skipped += len(rows) - loaded
         self.stats.flushes += 1
         return len(rows)
+
+    def _read(self, after: dict[str, str]) -> list:
+        """One read of every shard after the given positions; the batches that hold records."""
+        batches, behind = [], 0
+        for shard_id in self.reader.shard_ids():
+            batch = self.reader.read(shard_id, after.get(shard_id), limit=self.max_records)
+            behind = max(behind, batch.millis_behind_latest)
+            if batch.records:
+                batches.append(batch)
+        self.stats.millis_behind_latest = behind
+        return batches
+
+    def _rows(self, batches: list) -> list[tuple]:
+        loaded_at = datetime.now(UTC).replace(tzinfo=None)
+        batch_id = str(uuid.uuid4())
+        return [(self.reader.stream_name, b.shard_id, r["SequenceNumber"], r["PartitionKey"],
+                 r["ApproximateArrivalTimestamp"].astimezone(UTC).replace(tzinfo=None),
+                 r["Data"].decode("utf-8"), loaded_at, batch_id)
+                for b in batches for r in b.records]
+
+    def _commit(self, con, rows: list[tuple], positions: dict[str, str]) -> int:
+        """Append the first delivery of each change not held yet, with the checkpoints, in one transaction;
+        returns the rows loaded."""
+        table = pa.Table.from_arrays([pa.array(c) for c in zip(*rows, strict=True)], names=[
+            "stream_name", "shard_id", "sequence_number", "partition_key", "approximate_arrival_timestamp",
+            "payload", "_loaded_at", "_batch_id"])
+        loaded_at = rows[0][6]
+        con.execute("begin")
+        con.register("incoming", table)
+        # The first delivery of each change not held yet; a re-read position is held already.
+        con.execute(f"""
+            create temp table fresh as
+            select * exclude (event_key, rank) from (
+                select *, {EVENT_KEY_SQL} as event_key,
+                       row_number() over (partition by {EVENT_KEY_SQL}
+                                      order by shard_id, length(sequence_number), sequence_number) as rank
+                from incoming) as i
+            where rank = 1 and not exists (select 1 from bronze.cdc_event_keys as k where k.event_key = i.event_key)""")
+        con.execute("insert into bronze.cdc_events select * from fresh")
+        con.execute(f"insert into bronze.cdc_event_keys select {EVENT_KEY_SQL}, stream_name, shard_id, "
+                    "sequence_number from fresh")
+        loaded = con.execute("select count(*) from fresh").fetchone()[0]
+        con.execute("drop table fresh")
+        con.executemany(
+            "insert or replace into bronze.cdc_checkpoints values (?, ?, ?, ?, ?)",
+            [(self.reader.stream_name, self.reader.epoch, shard, seq, loaded_at) for shard, seq in positions.items()])
+        con.execute("commit")
+        return loaded
+
+
+def _last_positions(batches: list) -> dict[str, str]:
+    """The last sequence number read per shard (batches in reading order)."""
+    return {b.shard_id: b.records[-1]["SequenceNumber"] for b in batches}

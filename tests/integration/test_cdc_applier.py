@@ -223,8 +223,9 @@ def _stock_change(op: str, lsn: int, warehouse: str, sku: str) -> dict:
 
 def test_a_failed_refresh_is_recorded_as_a_failed_run_until_one_succeeds(bronze, monkeypatch):
     """A change for a warehouse nobody knows fails the check on cdc_rejects: the refresh is done again as a run,
-    which fails with the check named (the run-failure alert's path); once the source deletes the row, the next
-    refresh, still a run, succeeds, and the applier goes back to runless refreshes."""
+    which fails with the check named (the run-failure alert's path), and the applier stays on runs. Once the
+    source deletes the row, the next refresh, by an applier started afresh, is still a run (the job's last run
+    failed, its alert is open) and succeeds, which resolves the alert; then refreshes are runless again."""
     ws = workspace(bronze, "failing")
     for var in [v for v in os.environ if v.startswith("INVENTORY_")]:
         monkeypatch.delenv(var)
@@ -245,6 +246,7 @@ def test_a_failed_refresh_is_recorded_as_a_failed_run_until_one_succeeds(bronze,
 
         write_bronze_events(ws.db, [(_stock_change("d", lsn + 1, "WH-NOBODY-KNOWS", sku), "2026-01-01 00:00:01")],
                             _now(), "source-deleted-it", first_sequence=10**9 + 1)
-        [fixed] = applier.run(lambda: False, until_idle=True)
-        assert fixed.success and fixed.in_run and not applier.in_runs
+        restarted = CdcApplier(load_settings(), instance, log=lambda _: None)
+        [fixed] = restarted.run(lambda: False, until_idle=True)
+        assert fixed.success and fixed.in_run and not restarted.in_runs
         assert instance.get_run_by_id(fixed.run_id).status == dg.DagsterRunStatus.SUCCESS

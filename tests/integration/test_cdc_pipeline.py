@@ -10,6 +10,7 @@ import signal
 import sqlite3
 import subprocess
 import sys
+import threading
 import time
 
 import dagster as dg
@@ -230,3 +231,25 @@ def test_conservation_check_accounts_for_every_raw_record_and_names_lost_ones(la
     assert not result.passed and result.severity == dg.AssetCheckSeverity.ERROR
     assert result.metadata["missing"].value >= 3 and "MISSING" in result.description
     assert lost[0] in result.description
+
+
+def test_a_load_kept_waiting_for_the_warehouse_commits_what_arrived_meanwhile(lab):
+    """While a refresh holds the warehouse, the loader waits with what it read; the records that reach the clean
+    stream meanwhile go into the same commit, not into one after the next refresh."""
+    from inventory_platform.lib.writer_lock import exclusive_writer
+
+    pipe = lab.pipeline()
+    pipe.loader.connect = lambda: connect_duckdb(lab.db)  # queue on the warehouse lock, as `stream run` does
+    source = lab.source()
+    first = produce(lab.kinesis, lab.names.raw, source, 300).source_events
+    poll_until_idle(pipe.mapping)
+    before = bronze_count(lab.db)
+    with exclusive_writer(lab.db):  # a refresh writing
+        loading = threading.Thread(target=pipe.loader.poll)
+        loading.start()
+        time.sleep(1.0)  # the loader has read the first records and waits for the warehouse
+        meanwhile = produce(lab.kinesis, lab.names.raw, source, 300).source_events
+        poll_until_idle(pipe.mapping)
+    loading.join(timeout=60)
+    assert pipe.loader.stats.flushes == 1
+    assert pipe.loader.stats.loaded == first + meanwhile == bronze_count(lab.db) - before
