@@ -228,8 +228,8 @@ insert into "inventory"."silver"."int_cdc_stock_levels_state"
       
     select warehouse_id, sku_id, quantity_on_hand, unit_of_measure, currency_code, updated_at, event_id, last_op, source_lsn, source_committed_at, stream_name, shard_id, sequence_number, arrived_at, loaded_at
     from (
-        -- Redshift physical design: one row per warehouse x SKU, read whole by stock_levels_current and cdc_rejects;
--- distributed on sku_id like them.
+        -- Redshift physical design: one row per warehouse x SKU, read whole by stock_levels_current and cdc_rejects,
+-- so distributed on sku_id like them.
 
 -- Stock levels as the source holds them now, deletes included: per warehouse x SKU the change with the
 -- highest lsn, redeliveries collapsed. Incremental (cdc_merge_state): a run merges the events Bronze loaded
@@ -3197,8 +3197,8 @@ where j.month_key >= (cast(extract(year from cast('1900-01-01' as date)) as inte
 
 -- Later runs of incremental model int_cdc_stock_levels_state (the table exists): the SELECT whose rows replace the
 -- restated days or months (its incremental strategy deletes those, then inserts these rows).
--- Redshift physical design: one row per warehouse x SKU, read whole by stock_levels_current and cdc_rejects;
--- distributed on sku_id like them.
+-- Redshift physical design: one row per warehouse x SKU, read whole by stock_levels_current and cdc_rejects,
+-- so distributed on sku_id like them.
 
 -- Stock levels as the source holds them now, deletes included: per warehouse x SKU the change with the
 -- highest lsn, redeliveries collapsed. Incremental (cdc_merge_state): a run merges the events Bronze loaded

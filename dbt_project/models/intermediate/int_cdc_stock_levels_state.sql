@@ -1,5 +1,5 @@
--- Redshift physical design: one row per warehouse x SKU, read whole by stock_levels_current and cdc_rejects;
--- distributed on sku_id like them.
+-- Redshift physical design: one row per warehouse x SKU, read whole by stock_levels_current and cdc_rejects,
+-- so distributed on sku_id like them.
 {{ config(
     dist='sku_id', sort=['warehouse_id', 'sku_id'],
     materialized='incremental', incremental_strategy='delete+insert', unique_key=['warehouse_id', 'sku_id'],
