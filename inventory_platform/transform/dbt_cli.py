@@ -45,9 +45,8 @@ class DbtCli(dg.ConfigurableResource):
     project_dir: str
     profiles_dir: str
     target: str
-    # dbt in this process (transform/dbt_in_process.py) rather than a dbt process per command: for a
-    # long-lived caller, which pays dbt's start-up once (the CDC applier).
-    in_process: bool = False
+    # dbt in this process (transform/dbt_in_process.py) rather than a dbt process per command.
+    in_process: bool = True
 
     def cli(self, args: Sequence[str], **kwargs) -> DbtCliInvocation:
         if self.in_process:
@@ -65,7 +64,7 @@ def _in_process_dbt(project_dir: str, profiles_dir: str, target: str):
 
 def finish_invocation(invocation: DbtCliInvocation) -> None:
     """What every dbt invocation of the platform does when dbt has exited."""
-    keep_partial_parse(invocation)
+    keep_partial_parse(invocation.target_path)
     prune_invocation_folders()
 
 
@@ -89,9 +88,10 @@ def _mtime(path: Path) -> float | None:
         return None
 
 
-def keep_partial_parse(invocation: DbtCliInvocation) -> None:
-    """Make this invocation's parse the starting point of the next one (atomically: runs may overlap)."""
-    produced = invocation.target_path / PARTIAL_PARSE
+def keep_partial_parse(target_path: Path) -> None:
+    """Make the parse a dbt command left in `target_path` the starting point of the next one (atomically:
+    runs may overlap)."""
+    produced = target_path / PARTIAL_PARSE
     if not produced.exists():
         return
     shared = DBT_PROJECT_DIR / "target" / PARTIAL_PARSE

@@ -1,9 +1,12 @@
-"""dbt in this process, for a long-lived caller (the CDC applier, cdc/applier.py): no dbt process per refresh.
+"""dbt in this process (Settings.dbt_in_process, the default): no dbt process per command.
 
-A `dbt build` in its own process costs 5-8 s before its first model on two cores: it imports dbt-core and
-its adapter, and loads the partially parsed project. `InProcessDbt` pays that once: it parses the project
-on its first call and then runs each command with dbt-core's programmatic runner (`dbtRunner`) on that
-manifest. Its `cli()` returns what `DbtCli.cli()` returns, a dagster-dbt `DbtCliInvocation`, finished: the
+A `dbt build` in its own process costs 4-8 s before its first model on two cores: it imports dbt-core and
+its adapter again (~3 s; the run's process has most of it imported already, through dagster-dbt), and loads
+the partially parsed project. `InProcessDbt` parses the project on its first call and then runs each command
+with dbt-core's programmatic runner (`dbtRunner`) on that manifest: a run pays the parse once however many
+commands it runs, and a long-lived caller (the CDC applier, cdc/applier.py) once for its life.
+
+`cli()` returns what dagster-dbt's `DbtCliResource.cli()` returns, a `DbtCliInvocation`, finished: the
 events dbt emitted (the JSON lines `dbt --log-format json` prints) stand in for the process's stdout. So
 the step code (transform/dbt_build.py) turns them into the same Outputs, check results, failures and
 artifacts whichever way dbt ran.
@@ -53,11 +56,14 @@ class InProcessDbt:
         self._manifest = None  # dbt's parsed Manifest, made by the first call
 
     def _common_args(self, target_path: Path) -> list[str]:
+        # dbt's debug log goes to the invocation's folder, as dagster-dbt places a dbt process's.
         return ["--project-dir", str(self.project_dir), "--profiles-dir", str(self.profiles_dir),
-                "--target", self.target, "--target-path", str(target_path)]
+                "--target", self.target, "--target-path", str(target_path), "--log-path", str(target_path)]
 
     def _parsed(self):
         from dbt.cli.main import dbtRunner
+
+        from inventory_platform.transform.dbt_cli import keep_partial_parse
 
         if self._manifest is None:
             # In a folder of its own: the shared target/ holds the manifest the code location loads. Started
@@ -70,6 +76,7 @@ class InProcessDbt:
             parsed = dbtRunner().invoke(["parse", "--quiet", *self._common_args(target_path)])
             if not parsed.success:
                 raise RuntimeError(f"dbt could not parse {self.project_dir}: {parsed.exception}")
+            keep_partial_parse(target_path)
             self._manifest = parsed.result
         return self._manifest
 
