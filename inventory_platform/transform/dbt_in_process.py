@@ -80,10 +80,10 @@ class InProcessDbt:
             self._manifest = parsed.result
         return self._manifest
 
-    def cli(self, args: Sequence[str], *, raise_on_error: bool = True, manifest: Mapping[str, Any],
-            dagster_dbt_translator, context=None):
+    def cli(self, args: Sequence[str], *, raise_on_error: bool = True, manifest: Mapping[str, Any] | None = None,
+            dagster_dbt_translator=None, context=None):
         """`args` run as `dbt <args>` would; returns the finished invocation (see the module docstring)."""
-        from dagster_dbt import DbtCliInvocation
+        from dagster_dbt import DagsterDbtTranslator, DbtCliInvocation
         from dbt.cli.main import dbtRunner
         from dbt_common.events.functions import msg_to_json
 
@@ -104,8 +104,8 @@ class InProcessDbt:
         if result.exception is not None:
             lines.append(f"dbt raised {result.exception!r}".encode())
         invocation = DbtCliInvocation(
-            process=FinishedDbtProcess(["dbt", *command], lines, 0 if result.success else 1), manifest=manifest,
-            dagster_dbt_translator=dagster_dbt_translator, project_dir=self.project_dir, target_path=target_path,
+            process=FinishedDbtProcess(["dbt", *command], lines, 0 if result.success else 1), manifest=manifest or {},
+            dagster_dbt_translator=dagster_dbt_translator or DagsterDbtTranslator(), project_dir=self.project_dir, target_path=target_path,
             raise_on_error=raise_on_error, cli_version=_dbt_version(), context=context)
         if raise_on_error and not result.success:
             raise invocation.get_error()
