@@ -1,6 +1,7 @@
-"""The dbt step of Silver and Gold: one `dbt build` of the step's selection, then, while the ledger's pass has
-chunks left (docs/late_arriving.md "Chunks"), one more build of the ledger's chain per chunk. A daily run is a
-one-chunk pass: one invocation. Imported when the step runs, never at code-location load (it imports dbt-core)."""
+"""The dbt step of Silver and Gold: one `dbt build` of the step's selection (two for the CDC micro-batch: the
+CDC state first, transform/commit_first.py), then, while the ledger's pass has chunks left
+(docs/late_arriving.md "Chunks"), one more build of the ledger's chain per chunk. A daily run is a one-chunk
+pass: one invocation. Imported when the step runs, never at code-location load (it imports dbt-core)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,9 @@ from dagster_dbt import DbtProject
 from inventory_platform.dagster_adapter import dbt_step_selection, stream_in_step
 from inventory_platform.settings import DBT_PROJECT_DIR, Settings
 from inventory_platform.transform.check_failures import dbt_artifact, explained_check_results, why_dbt_failed
+from inventory_platform.transform.commit_first import build_lanes
 from inventory_platform.transform.dbt_cli import DbtCli, finish_invocation
+from inventory_platform.transform.dbt_specs import UNIQUE_ID
 from inventory_platform.transform.dbt_translator import InventoryDbtTranslator
 from inventory_platform.transform.ledger_pass import WINDOW, Chunk, chunk_models, latest_chunk
 from inventory_platform.transform.materialization_metadata import ExtraMetadata, with_table_metadata
@@ -34,16 +37,20 @@ def build_silver_gold(context: dg.AssetExecutionContext, dbt: DbtCli, warehouse:
         return _run_dbt(dbt, [*args, *chunk_vars], warehouse, manifest, translator, project, step_context)
 
     chain = chunk_models(manifest, (key.path[-1] for key in context.selected_asset_keys))
-    invocation, events = run(["build", *(["--full-refresh"] if full_refresh else []),
-                              *dbt_step_selection(context, manifest, translator)], context)
-    chunk = latest_chunk(warehouse.query, _window_schema(context)) if chain else None
-    chunks = 1
-    # The chain's tables in a chunk that is not the pass's last are rebuilt by the next one: their row
-    # counts, column types and charts are recorded with the last (48 chunks at `full`).
     chain_keys = {key for key in context.selected_asset_keys if key.path[-1] in chain}
-    yield from _explained(context, invocation, events, warehouse, extra_metadata, chunk,
-                          chain_keys if _another_chunk_follows(invocation, chunk, chunks) else ())
-    _fail_unless_successful(invocation, chunk)
+    chunk, chunks = None, 1
+    # The commit_first models in a dbt invocation of their own, then the rest (transform/commit_first.py);
+    # the ledger's chain is in the last.
+    lanes = _commit_first_lanes(context, manifest) or [dbt_step_selection(context, manifest, translator)]
+    for lane, selection in enumerate(lanes, start=1):
+        invocation, events = run(["build", *(["--full-refresh"] if full_refresh else []), *selection], context)
+        if lane == len(lanes):
+            chunk = latest_chunk(warehouse.query, _window_schema(context)) if chain else None
+        # The chain's tables in a chunk that is not the pass's last are rebuilt by the next one: their row
+        # counts, column types and charts are recorded with the last (48 chunks at `full`).
+        yield from _explained(context, invocation, events, warehouse, extra_metadata, chunk,
+                              chain_keys if _another_chunk_follows(invocation, chunk, chunks) else ())
+        _fail_unless_successful(invocation, chunk)
     while chunk is not None and not chunk.pass_complete:
         if not chunk.done or chunks >= MAX_CHUNKS:
             raise dg.Failure(description=f"The ledger pass stopped at {chunk.days()}: " + (
@@ -79,6 +86,17 @@ def _run_dbt(dbt: DbtCli, args: list[str], warehouse: dg.ConfigurableResource, m
         events = stream_in_step(invocation, context, project)
     finish_invocation(invocation)
     return invocation, events
+def _commit_first_lanes(context: dg.AssetExecutionContext, manifest: dict) -> list[list[str]] | None:
+    """The step's two build lanes, for a step that selects some of the dbt assets with all their checks (as
+    a job selecting assets does: the CDC micro-batch); None for any other step."""
+    assets_def, selected = context.assets_def, set(context.selected_asset_keys)
+    all_checks = {spec.key for spec in assets_def.node_check_specs_by_output_name.values()}
+    if selected == set(assets_def.keys) or set(context.selected_asset_check_keys) != {
+            key for key in all_checks if key.asset_key in selected}:
+        return None
+    return build_lanes(manifest, {assets_def.get_asset_spec(key).metadata[UNIQUE_ID] for key in selected})
+
+
 def _another_chunk_follows(invocation, chunk: Chunk | None, chunks: int) -> bool:
     """Whether the step runs dbt again after this invocation (the loop below `_dbt_silver_gold`'s first build)."""
     return (invocation.is_successful() and chunk is not None and chunk.done and not chunk.pass_complete

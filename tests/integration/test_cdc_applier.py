@@ -33,6 +33,7 @@ from inventory_platform.cdc.bronze_table import bronze_totals
 from inventory_platform.cdc.local_pipeline import poll_until_idle
 from inventory_platform.cdc.sensors import build_cdc_bronze_sensor
 from inventory_platform.settings import DBT_PROJECT_DIR, REPO_ROOT, load_settings
+from inventory_platform.transform.dbt_cli import DbtCli
 from streaming.local.local_endpoint import LocalEndpoint
 from streaming.local.producer import produce
 
@@ -106,6 +107,9 @@ def applied(bronze):
         env.delenv(var)
     for var, value in ws.env.items():
         env.setenv(var, value)
+    builds = []  # each dbt invocation's arguments
+    spied = DbtCli.cli
+    env.setattr(DbtCli, "cli", lambda self, args, **kwargs: builds.append(list(args)) or spied(self, args, **kwargs))
     try:
         settings = load_settings()
         with dg.DagsterInstance.get() as instance:
@@ -117,7 +121,7 @@ def applied(bronze):
                             for key in applier.job.asset_layer.executable_asset_keys}
             checks = runless_checks(instance)
             job_checks = applier.job.asset_layer.asset_graph.asset_check_keys
-        yield SimpleNamespace(ws=ws, settings=settings, refreshes=refreshes, again=again, runs=runs,
+        yield SimpleNamespace(ws=ws, settings=settings, refreshes=refreshes, again=again, runs=runs, builds=builds,
                               materialized=materialized, checks=checks, job_checks=job_checks,
                               pid_file_left=pid_file(settings).exists())
     finally:
@@ -131,6 +135,11 @@ def test_one_refresh_merges_bronze_and_records_every_asset_and_check_without_a_r
     rows, newest = bronze_totals(applied.ws.db)
     assert (refresh.bronze_rows, refresh.newest_load) == (rows, newest) and rows >= 1_500
     assert applied.runs == []
+    # the CDC state in a dbt build of its own, the warehouse released, then the ledger, snapshot and Gold
+    [first, rest] = [next(a for a in args if a.startswith("inventory_platform.")) for args in applied.builds]
+    assert sorted(name.split(".")[-1] for name in first.split()) == [
+        "cdc_inventory_transactions", "cdc_rejects", "int_cdc_stock_levels_state", "stock_levels_current"]
+    assert "fct_inventory_transactions" in rest and "gold_inventory_value_monthly" in rest and "cdc_" not in rest
     # every asset of the job materialized once, as a runless event stamped with the Bronze it covers
     assert len(applied.materialized) > 15
     for key, records in applied.materialized.items():
