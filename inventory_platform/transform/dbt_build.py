@@ -91,7 +91,7 @@ def _commit_first_lanes(context: dg.AssetExecutionContext, manifest: dict) -> li
     a job selecting assets does: the CDC micro-batch); None for any other step."""
     assets_def, selected = context.assets_def, set(context.selected_asset_keys)
     all_checks = {spec.key for spec in assets_def.node_check_specs_by_output_name.values()}
-    if selected == set(assets_def.keys) or set(context.selected_asset_check_keys) != {
+    if selected == set(assets_def.node_keys_by_output_name.values()) or set(context.selected_asset_check_keys) != {
             key for key in all_checks if key.asset_key in selected}:
         return None
     return build_lanes(manifest, {assets_def.get_asset_spec(key).metadata[UNIQUE_ID] for key in selected})

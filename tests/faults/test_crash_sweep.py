@@ -4,7 +4,8 @@ the same Gold as an uninterrupted run, with Bronze neither half-loaded nor doubl
 
 Points: during a Bronze commit (the first time the DuckDB write-ahead log grows), during the Bronze load
 of the ledger (a seeded delay after the reference data is in), and during `dbt build` (a seeded delay
-after dbt starts; the orphaned dbt must be stopped by the restart). Tiny scale, the first quarter of
+after dbt starts), with dbt in the run's process (the default) and in a dbt process of its own
+(INVENTORY_DBT_IN_PROCESS=0: the orphaned dbt must be stopped by the restart). Tiny scale, the first quarter of
 2022 only, so the sweep takes a few minutes. Figures are printed and recorded in docs/reliability.md.
 """
 
@@ -73,8 +74,8 @@ def slot_holders(ws: Workspace) -> set[str]:
         return {run.job_name for run in runs if run}
 
 
-def crash_and_restart(ws: Workspace, point: str, trigger, baseline: dict) -> None:
-    victim = Materialize(ws, f"{point}-killed")
+def crash_and_restart(ws: Workspace, point: str, trigger, baseline: dict, env: dict[str, str]) -> None:
+    victim = Materialize(ws, f"{point}-killed", env)
     orphan = None
     try:
         trigger(victim)
@@ -83,7 +84,7 @@ def crash_and_restart(ws: Workspace, point: str, trigger, baseline: dict) -> Non
         killed_at = time.strftime("%H:%M:%S")
         held = slot_holders(ws)
         started = time.monotonic()
-        restart = Materialize(ws, f"{point}-restart")
+        restart = Materialize(ws, f"{point}-restart", env)
         code = restart.finish(RESTART_TIMEOUT_S)
         took = time.monotonic() - started
         assert code == 0, restart.output()[-3000:]
@@ -117,20 +118,27 @@ def during_bronze_ledger(victim: Materialize) -> None:
 
 
 def during_dbt(victim: Materialize) -> None:
+    victim.wait_for(victim.dbt_building_in_process, 180, "`dbt build` ran a model")
+    time.sleep(random.Random(SEED + 1).uniform(1.0, 4.0))
+    assert victim.dbt_building_in_process(), "dbt finished before the kill"
+
+
+def during_dbt_process(victim: Materialize) -> None:
     victim.wait_for(victim.dbt_build, 180, "`dbt build` started")
     time.sleep(random.Random(SEED + 1).uniform(1.0, 4.0))
     assert victim.dbt_build(), "dbt finished before the kill"
 
 
 def test_every_killed_materialize_restarts_to_the_same_gold(landing, baseline, tmp_path, capsys):
-    points = [("bronze-commit", during_bronze_commit, "fresh"), ("bronze-ledger", during_bronze_ledger, "fresh"),
-              ("dbt-build", during_dbt, "loaded")]
+    points = [("bronze-commit", during_bronze_commit, "fresh", {}), ("bronze-ledger", during_bronze_ledger, "fresh", {}),
+              ("dbt-build", during_dbt, "loaded", {}),
+              ("dbt-build-in-a-dbt-process", during_dbt_process, "loaded", {"INVENTORY_DBT_IN_PROCESS": "0"})]
     started = time.monotonic()
-    for point, trigger, start in points:
+    for point, trigger, start, env in points:
         ws = Workspace(tmp_path / point, landing)
         if start == "loaded":  # a rerun over a loaded warehouse (the nightly run), killed in dbt
             shutil.copytree(baseline["ws"].root / "data", ws.root / "data")
-        crash_and_restart(ws, point, trigger, baseline)
+        crash_and_restart(ws, point, trigger, baseline, env)
     total = time.monotonic() - started + baseline["seconds"]
     with capsys.disabled():  # the figures belong in the test output (docs/reliability.md records them)
         print(f"\ncrash sweep: {len(FIGURES)} crash points tried, {sum(f['converged'] for f in FIGURES)} converged "

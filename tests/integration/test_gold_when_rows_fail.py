@@ -55,12 +55,12 @@ def case(clean: Path, name: str, *statements: str, params: list | None = None) -
     return work
 
 
-def materialize(work: Path, landing: Path) -> subprocess.CompletedProcess:
+def materialize(work: Path, landing: Path, dbt_in_process: bool = True) -> subprocess.CompletedProcess:
     (work / "dagster_home").mkdir()
     env = {**os.environ, "INVENTORY_ENV": "local", "INVENTORY_DATA_DIR": str(work),
            "INVENTORY_DUCKDB_PATH": str(work / "warehouse.duckdb"), "INVENTORY_LANDING_DIR": str(landing),
            "INVENTORY_QUARANTINE_DIR": str(work / "quarantine"), "DAGSTER_HOME": str(work / "dagster_home"),
-           "COLUMNS": "100"}
+           "INVENTORY_DBT_IN_PROCESS": "1" if dbt_in_process else "0", "COLUMNS": "100"}
     cli = Path(sys.executable).with_name("inventory-platform")
     return subprocess.run([str(cli), "materialize", "--job", "build_silver_gold"], env=env, cwd=work,
                           capture_output=True, text=True, timeout=600)
@@ -162,13 +162,15 @@ def test_unknown_sku_and_warehouse_in_the_ledger_leave_the_ledger_and_gold_is_re
     assert {"gold_totals_equal_silver_snapshot", "gold_rollups_equal_gold_monthly"} <= passed
 
 
-def test_when_gold_is_not_refreshed_the_cli_the_run_and_the_gold_assets_say_so(clean):
-    # A negative standard cost fails an error-severity check upstream: dbt skips everything below it.
-    work = case(clean, "upstream_error",
+@pytest.mark.parametrize("dbt_in_process", [True, False], ids=["dbt_in_the_run", "a_dbt_process"])
+def test_when_gold_is_not_refreshed_the_cli_the_run_and_the_gold_assets_say_so(clean, dbt_in_process):
+    # A negative standard cost fails an error-severity check upstream: dbt skips everything below it. The
+    # same whether dbt runs in the run's process (the default) or in its own (INVENTORY_DBT_IN_PROCESS=0).
+    work = case(clean, f"upstream_error_{dbt_in_process}",
                 "UPDATE bronze.standard_costs SET standard_cost = -1 "
                 "WHERE sku_id = (SELECT min(sku_id) FROM bronze.standard_costs)")
 
-    run = materialize(work, clean / "landing")
+    run = materialize(work, clean / "landing", dbt_in_process)
     last = run.stdout.strip().splitlines()[-1]
     assert run.returncode == 1, run.stdout + run.stderr
     assert last.startswith("Gold NOT refreshed: "), run.stdout + run.stderr

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from inventory_platform.settings import DBT_PROJECT_DIR
 from tests.support.fixed_history import FIXED_HISTORY_FRESHNESS_ENV
 
 REPO = Path(__file__).resolve().parents[2]
@@ -85,7 +86,14 @@ class Materialize:
         return found
 
     def dbt_build(self) -> int | None:
+        """The pid of the CLI's `dbt build` child (INVENTORY_DBT_IN_PROCESS=0)."""
         return next((pid for pid, cmd in self.children() if "dbt" in cmd and " build" in cmd), None)
+
+    def dbt_building_in_process(self) -> bool:
+        """Whether dbt, in the CLI's own process, has run a model of a build it has not finished: its
+        invocation folder (transform/dbt_in_process.py) holds executed SQL but no run_results.json yet."""
+        return any((folder / "run").is_dir() and not (folder / "run_results.json").exists()
+                   for folder in (DBT_PROJECT_DIR / "target").glob(f"in-process-{self.proc.pid}-*"))
 
     def wait_for(self, condition: Callable[[], object], timeout_s: float, what: str) -> object:
         deadline = time.monotonic() + timeout_s

@@ -1,7 +1,11 @@
 """Each dbt invocation's partial parse is kept for the next one (the resource's start-up overrides are pinned
 in test_dagster_adapter.py)."""
 
+import pytest
+
+from inventory_platform.settings import load_settings
 from inventory_platform.transform import dbt_cli
+from inventory_platform.transform.dbt_assets import dbt_resource
 from inventory_platform.transform.dbt_cli import keep_partial_parse
 
 
@@ -45,3 +49,19 @@ def test_only_the_newest_invocation_folders_are_kept(monkeypatch, tmp_path):
     assert sorted(p.name for p in removed) == [f"dbt_silver_gold-{i}" for i in range(5)]
     assert sorted(p.name for p in target.iterdir()) == ["dbt_silver_gold-5", "partial_parse.msgpack", "running-now"]
     assert dbt_cli.prune_invocation_folders(keep=0) == [target / "dbt_silver_gold-5"]  # "running-now" is too young
+
+
+@pytest.mark.parametrize(("value", "in_process"), [(None, True), ("1", True), ("0", False), ("false", False)])
+def test_dbt_runs_in_the_process_unless_told_otherwise(monkeypatch, value, in_process):
+    if value is None:
+        monkeypatch.delenv("INVENTORY_DBT_IN_PROCESS", raising=False)
+    else:
+        monkeypatch.setenv("INVENTORY_DBT_IN_PROCESS", value)
+    settings = load_settings()
+    assert settings.dbt_in_process is in_process and dbt_resource(settings).in_process is in_process
+
+
+def test_a_bad_dbt_in_process_value_is_refused_naming_the_variable(monkeypatch):
+    monkeypatch.setenv("INVENTORY_DBT_IN_PROCESS", "yes")
+    with pytest.raises(ValueError, match="INVENTORY_DBT_IN_PROCESS"):
+        load_settings()
