@@ -14,6 +14,10 @@ models. Tests are excluded by fully qualified name, which two tests can share (a
 models of one folder): when an exclusion would take a test neither lane then runs, or when the step selects
 checks without their assets or assets without their checks, the step stays one invocation. The split never
 drops or repeats a check.
+
+A first lane that fails does not stop the second: as in one `dbt build`, only what is below a model that
+failed, or whose test failed, is left out of it (`below_failures`), so a rejected CDC change (the check on
+cdc_rejects) holds back neither the ledger nor Gold, and the step still fails, naming the check.
 """
 
 from __future__ import annotations
@@ -67,3 +71,20 @@ def _ancestors(parents: Mapping[str, list[str]], of: set[str]) -> set[str]:
 def _names(nodes: Mapping[str, Any], unique_ids: set[str]) -> str:
     """Fully qualified names, as dagster-dbt selects a subset's resources."""
     return " ".join(sorted(".".join(nodes[u]["fqn"]) for u in unique_ids))
+
+
+def below_failures(run_results: Mapping[str, Any], manifest: Mapping[str, Any]) -> list[str] | None:
+    """dbt `--exclude` arguments for what a later lane must not build after this invocation's failures:
+    every model in error or with a failed test, and all below it. None when dbt failed before running
+    anything (no results to go by): then no later lane runs."""
+    results = run_results.get("results") or []
+    if not results:
+        return None
+    nodes = manifest["nodes"]
+    stopped: set[str] = set()
+    for result in results:
+        if result["status"] in ("error", "fail"):
+            uid = result["unique_id"]
+            stopped |= ({p for p in nodes[uid]["depends_on"]["nodes"] if p.startswith("model.")}
+                        if uid.startswith("test.") else {uid})
+    return ["--exclude", " ".join(f"{'.'.join(nodes[u]['fqn'])}+" for u in sorted(stopped))] if stopped else []

@@ -14,7 +14,7 @@ from dagster_dbt import DbtProject
 from inventory_platform.dagster_adapter import dbt_step_selection, stream_in_step
 from inventory_platform.settings import DBT_PROJECT_DIR, Settings
 from inventory_platform.transform.check_failures import dbt_artifact, explained_check_results, why_dbt_failed
-from inventory_platform.transform.commit_first import build_lanes
+from inventory_platform.transform.commit_first import below_failures, build_lanes
 from inventory_platform.transform.dbt_cli import DbtCli, finish_invocation
 from inventory_platform.transform.dbt_specs import UNIQUE_ID
 from inventory_platform.transform.dbt_translator import InventoryDbtTranslator
@@ -42,15 +42,22 @@ def build_silver_gold(context: dg.AssetExecutionContext, dbt: DbtCli, warehouse:
     # The commit_first models in a dbt invocation of their own, then the rest (transform/commit_first.py);
     # the ledger's chain is in the last.
     lanes = _commit_first_lanes(context, manifest) or [dbt_step_selection(context, manifest, translator)]
+    invocations, left_out = [], []
     for lane, selection in enumerate(lanes, start=1):
-        invocation, events = run(["build", *(["--full-refresh"] if full_refresh else []), *selection], context)
+        invocation, events = run(["build", *(["--full-refresh"] if full_refresh else []), *selection, *left_out],
+                                 context)
+        invocations.append(invocation)
         if lane == len(lanes):
             chunk = latest_chunk(warehouse.query, _window_schema(context)) if chain else None
         # The chain's tables in a chunk that is not the pass's last are rebuilt by the next one: their row
         # counts, column types and charts are recorded with the last (48 chunks at `full`).
         yield from _explained(context, invocation, events, warehouse, extra_metadata, chunk,
                               chain_keys if _another_chunk_follows(invocation, chunk, chunks) else ())
-        _fail_unless_successful(invocation, chunk)
+        if lane < len(lanes) and not invocation.is_successful():
+            left_out = below_failures(dbt_artifact(invocation, "run_results.json"), manifest)
+            if left_out is None:
+                break
+    _fail_unless_successful(invocations, chunk)
     while chunk is not None and not chunk.pass_complete:
         if not chunk.done or chunks >= MAX_CHUNKS:
             raise dg.Failure(description=f"The ledger pass stopped at {chunk.days()}: " + (
@@ -67,7 +74,7 @@ def build_silver_gold(context: dg.AssetExecutionContext, dbt: DbtCli, warehouse:
                 context.log_event(event)
             else:
                 yield event
-        _fail_unless_successful(invocation, chunk)
+        _fail_unless_successful([invocation], chunk)
     if chunks > 1:
         context.log.info(f"The ledger pass completed in {chunks} chunks, the last {chunk.days()}.")
 
@@ -136,11 +143,12 @@ def _as_evaluation(result: dg.AssetCheckResult, tag: dict) -> dg.AssetCheckEvalu
                                    description=result.description)
 
 
-def _fail_unless_successful(invocation, chunk: Chunk | None) -> None:
-    if invocation.is_successful():
+def _fail_unless_successful(invocations: list, chunk: Chunk | None) -> None:
+    failed = [invocation for invocation in invocations if not invocation.is_successful()]
+    if not failed:
         return
     # The run's failure (UI, alert, CLI) names the cause, what dbt skipped (Gold, typically) and the ledger
     # chunk whose days a rerun restates again, not dbt's exit code, which is kept as metadata.
     where = f" (ledger chunk {chunk.days()}; a rerun resumes with it)" if chunk and not chunk.done else ""
-    raise dg.Failure(description=why_dbt_failed(dbt_artifact(invocation, "run_results.json")) + where,
-                     metadata={"dbt_error": dg.MetadataValue.text(str(invocation.get_error()))})
+    raise dg.Failure(description="; then ".join(why_dbt_failed(dbt_artifact(i, "run_results.json")) for i in failed)
+                     + where, metadata={"dbt_error": dg.MetadataValue.text(str(failed[0].get_error()))})

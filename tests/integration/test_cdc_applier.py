@@ -232,7 +232,8 @@ def _stock_change(op: str, lsn: int, warehouse: str, sku: str) -> dict:
 
 def test_a_failed_refresh_is_recorded_as_a_failed_run_until_one_succeeds(bronze, monkeypatch):
     """A change for a warehouse nobody knows fails the check on cdc_rejects: the refresh is done again as a run,
-    which fails with the check named (the run-failure alert's path), and the applier stays on runs. Once the
+    which fails with the check named (the run-failure alert's path) after merging every other change into
+    Silver and Gold, and the applier stays on runs. Once the
     source deletes the row, the next refresh, by an applier started afresh, is still a run (the job's last run
     failed, its alert is open) and succeeds, which resolves the alert; then refreshes are runless again."""
     ws = workspace(bronze, "failing")
@@ -252,6 +253,11 @@ def test_a_failed_refresh_is_recorded_as_a_failed_run_until_one_succeeds(bronze,
         run = instance.get_run_by_id(failed.run_id)
         assert run.status == dg.DagsterRunStatus.FAILURE and run.job_name == "cdc_microbatch"
         assert "no_rejected_cdc_changes" in failed.error
+        # the rejected change holds back neither the ledger nor Gold: the other changes reach them
+        materialized = {r.event_log_entry.dagster_event.asset_key.to_user_string() for r in instance.get_records_for_run(
+            failed.run_id, of_type=dg.DagsterEventType.ASSET_MATERIALIZATION).records}
+        assert {"silver/fct_inventory_transactions", "silver/stock_levels_current",
+                "gold/gold_inventory_value_monthly"} <= materialized, materialized
 
         write_bronze_events(ws.db, [(_stock_change("d", lsn + 1, "WH-NOBODY-KNOWS", sku), "2026-01-01 00:00:01")],
                             _now(), "source-deleted-it", first_sequence=10**9 + 1)

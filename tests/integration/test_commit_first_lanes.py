@@ -11,7 +11,7 @@ import pytest
 from inventory_platform.cdc.jobs import MICROBATCH_JOB
 from inventory_platform.definitions import defs
 from inventory_platform.settings import DBT_PROJECT_DIR
-from inventory_platform.transform.commit_first import build_lanes
+from inventory_platform.transform.commit_first import below_failures, build_lanes
 from inventory_platform.transform.dbt_assets import load_manifest
 from inventory_platform.transform.dbt_specs import UNIQUE_ID
 
@@ -82,3 +82,17 @@ def test_a_test_neither_lane_would_run_keeps_one_invocation():
     assert build_lanes(manifest, {"model.p.state", "model.p.ledger"}) == [
         ["--select", "p.state", "--exclude", "p.state_matches_ledger"], ["--select", "p.ledger"]]
     assert build_lanes(manifest, {"model.p.ledger"}) is None  # nothing to commit first
+
+
+def test_a_later_lane_leaves_out_only_what_is_below_a_failure():
+    nodes = {"model.p.state": {"fqn": ["p", "state"], "depends_on": {"nodes": []}},
+             "model.p.rejects": {"fqn": ["p", "rejects"], "depends_on": {"nodes": ["model.p.state"]}},
+             "test.p.no_rejects": {"fqn": ["p", "no_rejects"], "depends_on": {"nodes": ["model.p.rejects", "seed.p.codes"]}}}
+    manifest = {"nodes": nodes}
+    ran = [{"unique_id": "model.p.state", "status": "success"}, {"unique_id": "model.p.rejects", "status": "success"}]
+    assert below_failures({"results": ran}, manifest) == []
+    assert below_failures({"results": [*ran, {"unique_id": "test.p.no_rejects", "status": "fail"}]}, manifest) == [
+        "--exclude", "p.rejects+"]
+    assert below_failures({"results": [{"unique_id": "model.p.state", "status": "error"}]}, manifest) == [
+        "--exclude", "p.state+"]
+    assert below_failures({"results": []}, manifest) is None  # dbt failed before running anything
