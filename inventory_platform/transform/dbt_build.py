@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Collection, Iterator
+from contextlib import nullcontext
 
 import dagster as dg
 from dagster_dbt import DbtProject
@@ -43,20 +44,23 @@ def build_silver_gold(context: dg.AssetExecutionContext, dbt: DbtCli, warehouse:
     # the ledger's chain is in the last.
     lanes = _commit_first_lanes(context, manifest) or [dbt_step_selection(context, manifest, translator)]
     invocations, left_out = [], []
-    for lane, selection in enumerate(lanes, start=1):
-        invocation, events = run(["build", *(["--full-refresh"] if full_refresh else []), *selection, *left_out],
-                                 context)
-        invocations.append(invocation)
-        if lane == len(lanes):
-            chunk = latest_chunk(warehouse.query, _window_schema(context)) if chain else None
-        # The chain's tables in a chunk that is not the pass's last are rebuilt by the next one: their row
-        # counts, column types and charts are recorded with the last (48 chunks at `full`).
-        yield from _explained(context, invocation, events, warehouse, extra_metadata, chunk,
-                              chain_keys if _another_chunk_follows(invocation, chunk, chunks) else ())
-        if lane < len(lanes) and not invocation.is_successful():
-            left_out = below_failures(dbt_artifact(invocation, "run_results.json"), manifest)
-            if left_out is None:
-                break
+    # Between the lanes readers get in, but no other process's writer: the second lane must see the Bronze
+    # the first saw (a CDC load in between fails the ledger's conservation against the CDC state).
+    with warehouse.writers_held_off() if len(lanes) > 1 else nullcontext():
+        for lane, selection in enumerate(lanes, start=1):
+            invocation, events = run(["build", *(["--full-refresh"] if full_refresh else []), *selection, *left_out],
+                                     context)
+            invocations.append(invocation)
+            if lane == len(lanes):
+                chunk = latest_chunk(warehouse.query, _window_schema(context)) if chain else None
+            # The chain's tables in a chunk that is not the pass's last are rebuilt by the next one: their row
+            # counts, column types and charts are recorded with the last (48 chunks at `full`).
+            yield from _explained(context, invocation, events, warehouse, extra_metadata, chunk,
+                                  chain_keys if _another_chunk_follows(invocation, chunk, chunks) else ())
+            if lane < len(lanes) and not invocation.is_successful():
+                left_out = below_failures(dbt_artifact(invocation, "run_results.json"), manifest)
+                if left_out is None:
+                    break
     _fail_unless_successful(invocations, chunk)
     while chunk is not None and not chunk.pass_complete:
         if not chunk.done or chunks >= MAX_CHUNKS:
