@@ -288,9 +288,8 @@ SCALED_RENDERERS = {"simulate": _simulate_rows, "full_build": _build_rows, "gold
 NOTES = {
     "cdc_refresh": "On a copy of the scale's built history. The pipeline (`stream run`) loads Bronze; the applier "
                    "(`stream apply`, inventory_platform/cdc/applier.py) executes the `cdc_microbatch` job in its own "
-                   "long-lived process, dbt in-process, whenever Bronze grew (the CDC state in a dbt invocation of "
-                   "its own, the warehouse released, then the ledger, snapshot and Gold), and records each refresh in "
-                   "Dagster as runless materializations and check evaluations. Silver's lag is when a separate reader "
+                   "long-lived process, dbt in-process, whenever Bronze grew, and records each refresh in Dagster as "
+                   "runless materializations and check evaluations. Silver's lag is when a separate reader "
                    "process, polling every 0.25 s, first reads each streamed transaction version in "
                    "silver.cdc_inventory_transactions; Gold's is when the first successful refresh (applier refresh "
                    "or sensor-started run) covering the event's Bronze load ended (Gold and the readers' copy "

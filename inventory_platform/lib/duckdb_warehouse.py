@@ -12,7 +12,7 @@ from typing import Any
 import dagster as dg
 import duckdb
 
-from inventory_platform.lib.writer_lock import exclusive_writer, shared_reader, writers_held_off
+from inventory_platform.lib.writer_lock import exclusive_writer, shared_reader
 
 _LOCK_RETRY_SECONDS = 60.0
 DUCKDB_DEFAULT_MEMORY_LIMIT = "-1"  # DuckDB reads -1 as "its default"
@@ -77,7 +77,3 @@ class DuckDBWarehouse(dg.ConfigurableResource):
         """The warehouse writer lock, for a writer outside this process (dbt-duckdb fails at once if
         another process writes, so it queues here first)."""
         return exclusive_writer(Path(self.path))
-
-    def writers_held_off(self):
-        """Other processes' writers wait until the block ends; readers do not (lib/writer_lock.py)."""
-        return writers_held_off(Path(self.path))

@@ -43,9 +43,6 @@ class RedshiftWarehouse(dg.ConfigurableResource):
         """Redshift serializes concurrent writers itself (and retries conflicts, see write_conflicts.py)."""
         return nullcontext()
 
-    def writers_held_off(self):
-        return nullcontext()
-
     def _connect(self):
         import redshift_connector
 

@@ -6,11 +6,6 @@ on a file beside the warehouse: shared for readers, exclusive for writers. A wri
 readers to finish instead of failing (a sensor's read-only peek used to break a dbt build that way).
 Dagster's `duckdb_writer` pool orders writers inside Dagster; this lock also covers processes Dagster
 does not run (`stream run`, `report`).
-
-A writer that releases the file between steps that must see the same Bronze (the CDC refresh's two dbt
-invocations, transform/commit_first.py) keeps other processes' writers out meanwhile, readers welcome:
-`writers_held_off` takes a second lock, the writers' gate, which every other writer passes (shared)
-before the warehouse lock, always in that order.
 """
 
 from __future__ import annotations
@@ -28,40 +23,11 @@ def lock_path(duckdb_path: Path) -> Path:
     return duckdb_path.with_name(duckdb_path.name + ".writer.lock")
 
 
-_gate_held = 0  # writers_held_off depth in this process: its own writers pass the gate it holds
-
-
-def gate_path(duckdb_path: Path) -> Path:
-    return duckdb_path.with_name(duckdb_path.name + ".writers.lock")
-
-
 @contextmanager
 def warehouse_lock(duckdb_path: Path, shared: bool = False, timeout_s: float | None = None) -> Iterator[None]:
     """Hold the lock (shared for a reader, exclusive for a writer); waits forever, or up to timeout_s and
-    then raises TimeoutError, while a conflicting holder has it. A writer passes the writers' gate first."""
-    if shared or _gate_held:
-        with _flock(lock_path(duckdb_path), shared, timeout_s):
-            yield
-        return
-    with _flock(gate_path(duckdb_path), True, timeout_s), _flock(lock_path(duckdb_path), False, timeout_s):
-        yield
-
-
-@contextmanager
-def writers_held_off(duckdb_path: Path) -> Iterator[None]:
-    """Keep other processes' writers out until the block ends (they wait at the gate); readers are not
-    held. This process's writers go on, taking the warehouse lock in turn as always."""
-    global _gate_held
-    with _flock(gate_path(duckdb_path), False, None):
-        _gate_held += 1
-        try:
-            yield
-        finally:
-            _gate_held -= 1
-
-
-@contextmanager
-def _flock(path: Path, shared: bool, timeout_s: float | None) -> Iterator[None]:
+    then raises TimeoutError, while a conflicting holder has it."""
+    path = lock_path(duckdb_path)
     path.parent.mkdir(parents=True, exist_ok=True)
     deadline = None if timeout_s is None else time.monotonic() + timeout_s
     mode = fcntl.LOCK_SH if shared else fcntl.LOCK_EX

@@ -1,13 +1,11 @@
-"""The dbt step of Silver and Gold: one `dbt build` of the step's selection (two for the CDC micro-batch: the
-CDC state first, transform/commit_first.py), then, while the ledger's pass has chunks left
-(docs/late_arriving.md "Chunks"), one more build of the ledger's chain per chunk. A daily run is a one-chunk
-pass: one invocation. Imported when the step runs, never at code-location load (it imports dbt-core)."""
+"""The dbt step of Silver and Gold: one `dbt build` of the step's selection, then, while the ledger's pass has
+chunks left (docs/late_arriving.md "Chunks"), one more build of the ledger's chain per chunk. A daily run is a
+one-chunk pass: one invocation. Imported when the step runs, never at code-location load (it imports dbt-core)."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Collection, Iterator
-from contextlib import nullcontext
 
 import dagster as dg
 from dagster_dbt import DbtProject
@@ -15,9 +13,7 @@ from dagster_dbt import DbtProject
 from inventory_platform.dagster_adapter import dbt_step_selection, stream_in_step
 from inventory_platform.settings import DBT_PROJECT_DIR, Settings
 from inventory_platform.transform.check_failures import dbt_artifact, explained_check_results, why_dbt_failed
-from inventory_platform.transform.commit_first import below_failures, build_lanes
 from inventory_platform.transform.dbt_cli import DbtCli, finish_invocation
-from inventory_platform.transform.dbt_specs import UNIQUE_ID
 from inventory_platform.transform.dbt_translator import InventoryDbtTranslator
 from inventory_platform.transform.ledger_pass import WINDOW, Chunk, chunk_models, latest_chunk
 from inventory_platform.transform.materialization_metadata import ExtraMetadata, with_table_metadata
@@ -38,30 +34,16 @@ def build_silver_gold(context: dg.AssetExecutionContext, dbt: DbtCli, warehouse:
         return _run_dbt(dbt, [*args, *chunk_vars], warehouse, manifest, translator, project, step_context)
 
     chain = chunk_models(manifest, (key.path[-1] for key in context.selected_asset_keys))
+    invocation, events = run(["build", *(["--full-refresh"] if full_refresh else []),
+                              *dbt_step_selection(context, manifest, translator)], context)
+    chunk = latest_chunk(warehouse.query, _window_schema(context)) if chain else None
+    chunks = 1
+    # The chain's tables in a chunk that is not the pass's last are rebuilt by the next one: their row
+    # counts, column types and charts are recorded with the last (48 chunks at `full`).
     chain_keys = {key for key in context.selected_asset_keys if key.path[-1] in chain}
-    chunk, chunks = None, 1
-    # The commit_first models in a dbt invocation of their own, then the rest (transform/commit_first.py);
-    # the ledger's chain is in the last.
-    lanes = _commit_first_lanes(context, manifest) or [dbt_step_selection(context, manifest, translator)]
-    invocations, left_out = [], []
-    # Between the lanes readers get in, but no other process's writer: the second lane must see the Bronze
-    # the first saw (a CDC load in between fails the ledger's conservation against the CDC state).
-    with warehouse.writers_held_off() if len(lanes) > 1 else nullcontext():
-        for lane, selection in enumerate(lanes, start=1):
-            invocation, events = run(["build", *(["--full-refresh"] if full_refresh else []), *selection, *left_out],
-                                     context)
-            invocations.append(invocation)
-            if lane == len(lanes):
-                chunk = latest_chunk(warehouse.query, _window_schema(context)) if chain else None
-            # The chain's tables in a chunk that is not the pass's last are rebuilt by the next one: their row
-            # counts, column types and charts are recorded with the last (48 chunks at `full`).
-            yield from _explained(context, invocation, events, warehouse, extra_metadata, chunk,
-                                  chain_keys if _another_chunk_follows(invocation, chunk, chunks) else ())
-            if lane < len(lanes) and not invocation.is_successful():
-                left_out = below_failures(dbt_artifact(invocation, "run_results.json"), manifest)
-                if left_out is None:
-                    break
-    _fail_unless_successful(invocations, chunk)
+    yield from _explained(context, invocation, events, warehouse, extra_metadata, chunk,
+                          chain_keys if _another_chunk_follows(invocation, chunk, chunks) else ())
+    _fail_unless_successful(invocation, chunk)
     while chunk is not None and not chunk.pass_complete:
         if not chunk.done or chunks >= MAX_CHUNKS:
             raise dg.Failure(description=f"The ledger pass stopped at {chunk.days()}: " + (
@@ -78,7 +60,7 @@ def build_silver_gold(context: dg.AssetExecutionContext, dbt: DbtCli, warehouse:
                 context.log_event(event)
             else:
                 yield event
-        _fail_unless_successful([invocation], chunk)
+        _fail_unless_successful(invocation, chunk)
     if chunks > 1:
         context.log.info(f"The ledger pass completed in {chunks} chunks, the last {chunk.days()}.")
 
@@ -97,17 +79,6 @@ def _run_dbt(dbt: DbtCli, args: list[str], warehouse: dg.ConfigurableResource, m
         events = stream_in_step(invocation, context, project)
     finish_invocation(invocation)
     return invocation, events
-def _commit_first_lanes(context: dg.AssetExecutionContext, manifest: dict) -> list[list[str]] | None:
-    """The step's two build lanes, for a step that selects some of the dbt assets with all their checks (as
-    a job selecting assets does: the CDC micro-batch); None for any other step."""
-    assets_def, selected = context.assets_def, set(context.selected_asset_keys)
-    all_checks = {spec.key for spec in assets_def.node_check_specs_by_output_name.values()}
-    if selected == set(assets_def.node_keys_by_output_name.values()) or set(context.selected_asset_check_keys) != {
-            key for key in all_checks if key.asset_key in selected}:
-        return None
-    return build_lanes(manifest, {assets_def.get_asset_spec(key).metadata[UNIQUE_ID] for key in selected})
-
-
 def _another_chunk_follows(invocation, chunk: Chunk | None, chunks: int) -> bool:
     """Whether the step runs dbt again after this invocation (the loop below `_dbt_silver_gold`'s first build)."""
     return (invocation.is_successful() and chunk is not None and chunk.done and not chunk.pass_complete
@@ -147,12 +118,11 @@ def _as_evaluation(result: dg.AssetCheckResult, tag: dict) -> dg.AssetCheckEvalu
                                    description=result.description)
 
 
-def _fail_unless_successful(invocations: list, chunk: Chunk | None) -> None:
-    failed = [invocation for invocation in invocations if not invocation.is_successful()]
-    if not failed:
+def _fail_unless_successful(invocation, chunk: Chunk | None) -> None:
+    if invocation.is_successful():
         return
     # The run's failure (UI, alert, CLI) names the cause, what dbt skipped (Gold, typically) and the ledger
     # chunk whose days a rerun restates again, not dbt's exit code, which is kept as metadata.
     where = f" (ledger chunk {chunk.days()}; a rerun resumes with it)" if chunk and not chunk.done else ""
-    raise dg.Failure(description="; then ".join(why_dbt_failed(dbt_artifact(i, "run_results.json")) for i in failed)
-                     + where, metadata={"dbt_error": dg.MetadataValue.text(str(failed[0].get_error()))})
+    raise dg.Failure(description=why_dbt_failed(dbt_artifact(invocation, "run_results.json")) + where,
+                     metadata={"dbt_error": dg.MetadataValue.text(str(invocation.get_error()))})

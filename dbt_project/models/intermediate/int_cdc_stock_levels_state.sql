@@ -3,7 +3,7 @@
 {{ config(
     dist='sku_id', sort=['warehouse_id', 'sku_id'],
     materialized='incremental', incremental_strategy='delete+insert', unique_key=['warehouse_id', 'sku_id'],
-    on_schema_change='fail', tags=['commit_first']
+    on_schema_change='fail'
 ) }}
 -- Stock levels as the source holds them now, deletes included: per warehouse x SKU the change with the
 -- highest lsn, redeliveries collapsed. Incremental (cdc_merge_state): a run merges the events Bronze loaded

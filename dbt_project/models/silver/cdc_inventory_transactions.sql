@@ -3,7 +3,7 @@
 {{ config(
     dist='sku_id', sort=['source_lsn'],
     materialized='incremental', incremental_strategy='delete+insert', unique_key=['transaction_id'],
-    on_schema_change='fail', tags=['commit_first']
+    on_schema_change='fail'
 ) }}
 -- The streamed inventory transactions as the source holds them now: per transaction_id the change
 -- with the highest lsn (last writer wins), redeliveries collapsed; deletes are kept as tombstones

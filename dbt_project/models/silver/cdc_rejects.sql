@@ -1,5 +1,5 @@
 -- Redshift physical design: expected empty; even distribution, newest loads found by sort key.
-{{ config(dist='even', sort=['loaded_at'], tags=['commit_first']) }}
+{{ config(dist='even', sort=['loaded_at']) }}
 -- Streamed changes Silver does not apply: the latest change of a row names a warehouse or SKU that no
 -- version of the conformed dimensions knows. Kept with the event, the row key and the reason rather
 -- than applied or dropped; the check on this table fails while any row is here. A reject leaves when
