@@ -29,41 +29,60 @@
     ) as per_source
 {%- endmacro %}
 
-{# CTE `cdc_changes`: the streamed changes of ledger movements, one per change (ledger_versions reads it);
-   `events` is the relation bronze.cdc_events. #}
-{% macro ledger_change_ctes(events) -%}
-    {{ cdc_change_ctes(events, 'inventory_transactions', {'transaction_id': 'bigint', 'event_ts': 'timestamp'},
-                       ['transaction_id']) }}
+{#
+  The ledger's reloaded keys: the transaction ids of Bronze rows loaded after `loaded_after`, batch rows and
+  streamed changes alike. A streamed change's id is read from its partition key (`inventory_transactions|<id>`,
+  streaming/contract.py `partition_key`), so the load-time filter prunes the scan and no payload is parsed.
+#}
+{% macro ledger_reloaded_keys(loaded_after, bronze) -%}
+    select transaction_id from {{ bronze['inventory_transactions'] }} where _loaded_at > {{ loaded_after }}
+    union
+    select cast(split_part(partition_key, '|', 2) as bigint) as transaction_id
+    from {{ bronze['cdc_events'] }}
+    where partition_key like 'inventory_transactions|%' and _loaded_at > {{ loaded_after }}
 {%- endmacro %}
 
 {#
-  Every version of every movement the ledger is made of, batch rows and streamed CDC changes alike (a
-  streamed delete carries the day of the row it deletes), with its load time; needs `cdc_changes`.
-  A subquery, not a CTE: first_affected_day reads it twice, and DuckDB materializes a CTE read twice,
-  here all 302M Bronze versions at `medium` (4.2 s warm, four times a daily run) where the inline
-  form pushes the load-time filter into the scan (0.07 s; slow_query_analysis.md §5).
+  The earliest event day of any version of a reloaded ledger key: a batch row's, or a streamed change's (a
+  streamed delete carries the day of the row it deletes). The streamed versions are found by partition key
+  and only theirs are parsed: parsing every change event Bronze holds cost 1.1 -> 1.8 s a refresh over a
+  120,000-event stream and grew with it. The reloaded keys are a subquery, read twice (each read is a
+  pruned scan of the new loads).
 #}
-{% macro ledger_versions(bronze_ledger) -%}
-    (
-        select transaction_id, cast(event_ts as date) as event_day, _loaded_at
-        from {{ bronze_ledger }}
+{% macro ledger_first_affected_day(loaded_after, bronze) -%}
+    {%- set reloaded = ledger_reloaded_keys(loaded_after, bronze) -%}
+    {%- set bounds = key_range('select min(transaction_id), max(transaction_id) from (' ~ reloaded ~ ') as keys') -%}
+    {%- set event_ts = "coalesce(" ~ json_value('change.payload', ['after', 'event_ts'], 'varchar') ~ ", "
+                       ~ json_value('change.payload', ['before', 'event_ts'], 'varchar') ~ ")" -%}
+    select min(first_day) as first_day
+    from (
+        select min(cast(every_version.event_ts as date)) as first_day
+        from {{ bronze['inventory_transactions'] }} as every_version
+        inner join (
+            {{ reloaded }}
+        ) as reloaded
+            on reloaded.transaction_id = every_version.transaction_id
+        {%- if bounds is not none %}
+        where every_version.transaction_id between {{ bounds[0] }} and {{ bounds[1] }}
+        {%- endif %}
         union all
-        select transaction_id, cast(event_ts as date) as event_day, _loaded_at
-        from cdc_changes
-    )
+        select min(cast({{ utc_iso_to_timestamp(event_ts) }} as date)) as first_day
+        from {{ bronze['cdc_events'] }} as change
+        inner join (
+            {{ reloaded }}
+        ) as reloaded
+            on change.partition_key = 'inventory_transactions|' || cast(reloaded.transaction_id as varchar)
+    ) as ledger_versions
 {%- endmacro %}
 
 {#
   The earliest day any row loaded after `loaded_after` affects (null when nothing was loaded since).
   When a key is sent again (a corrected or deleted movement, a re-exported version), every earlier
   version of that key counts too: a movement corrected to another day changes both days.
-  Needs the `cdc_changes` CTE (ledger_change_ctes); `bronze` maps Bronze table names to relations, as
-  for bronze_loaded_through.
+  `bronze` maps Bronze table names to relations, as for bronze_loaded_through.
 #}
 {% macro first_affected_day(loaded_after, bronze) -%}
     {%- set inputs = [
-        {'relation': ledger_versions(bronze['inventory_transactions']), 'key': ['transaction_id'], 'affects_from': 'event_day',
-         'range_ctes': ledger_change_ctes(bronze['cdc_events'])},
         {'relation': bronze['opening_balances'], 'key': ['warehouse_id', 'sku_id'], 'affects_from': 'as_of_date'},
         {'relation': bronze['standard_costs'], 'key': ['sku_id', 'currency_code', 'effective_date'], 'affects_from': 'effective_date'},
         {'relation': bronze['fx_rates'], 'key': ['rate_date', 'currency_code'], 'affects_from': 'rate_date'},
@@ -72,28 +91,19 @@
     ] -%}
     select min(first_day) as first_day
     from (
+        {{ ledger_first_affected_day(loaded_after, bronze) }}
         {#- A join to the distinct reloaded keys, not EXISTS, which DuckDB decorrelates through the distinct keys
             of every version: 114 s against 9.4 s on 302M versions when the reloaded rows are spread out; alike
             in the daily run, whose new rows sit in the newest row groups (slow_query_analysis.md §5). #}
         {% for input in inputs -%}
-        {%- set reloaded_keys -%}
-            select distinct {{ input.key | join(', ') }} from {{ input.relation }} as loaded
-            where loaded._loaded_at > {{ loaded_after }}
-        {%- endset -%}
+        union all
         select min(every_version.{{ input.affects_from }}) as first_day
         from {{ input.relation }} as every_version
         inner join (
-            {{ reloaded_keys }}
+            select distinct {{ input.key | join(', ') }} from {{ input.relation }} as loaded
+            where loaded._loaded_at > {{ loaded_after }}
         ) as reloaded
             on {% for column in input.key %}reloaded.{{ column }} = every_version.{{ column }}{% if not loop.last %} and {% endif %}{% endfor %}
-        {%- if input.range_ctes is defined %}
-        {%- set bounds = key_range('with ' ~ input.range_ctes ~ ' select min(' ~ input.key[0] ~ '), max(' ~ input.key[0] ~
-                                   ') from (' ~ reloaded_keys ~ ') as keys') %}
-        {%- if bounds is not none %}
-        where every_version.{{ input.key[0] }} between {{ bounds[0] }} and {{ bounds[1] }}
-        {%- endif %}
-        {%- endif %}
-        {% if not loop.last %}union all{% endif %}
         {% endfor -%}
     ) as per_input
 {%- endmacro %}

@@ -10,7 +10,9 @@ file (it re-parses after any change of project files, vars, target or profile).
 
 dagster-dbt also never removes those per-invocation folders (~5 MB each: manifest, run results, compiled
 SQL); a deployment makes several a day and a chunked first build one a chunk. `prune_invocation_folders`
-keeps the newest ones for debugging and removes the rest.
+keeps the newest ones for debugging and removes the rest. dbt in this process (transform/dbt_in_process.py)
+names its folders `in-process-<pid>-*`, so they are removed sooner: a long-lived caller such as the CDC
+applier makes one a refresh, ~280 an hour (~2 GB), while only the newest of a process can still be in use.
 """
 
 from __future__ import annotations
@@ -36,6 +38,9 @@ PARTIAL_PARSE = "partial_parse.msgpack"
 KEPT_INVOCATION_FOLDERS = 50
 # Never a folder this young: another process's invocation may still be writing or reading it.
 _MIN_AGE_S = 3600
+# Of this process's in-process invocations (one at a time), the newest kept; those of a process gone, none.
+KEPT_OWN_IN_PROCESS_FOLDERS = 3
+IN_PROCESS_PREFIX = "in-process-"
 
 
 class DbtCli(dg.ConfigurableResource):
@@ -69,15 +74,37 @@ def finish_invocation(invocation: DbtCliInvocation) -> None:
 
 
 def prune_invocation_folders(keep: int = KEPT_INVOCATION_FOLDERS) -> list[Path]:
-    """Remove the invocation folders under target/ beyond the newest `keep` that are older than an hour."""
+    """Remove the invocation folders under target/ beyond the newest `keep` that are older than an hour, and
+    the in-process ones no invocation can still use: a finished process's, and this process's beyond its
+    newest KEPT_OWN_IN_PROCESS_FOLDERS."""
     target = DBT_PROJECT_DIR / "target"
     aged = sorted(((mtime, p) for p in (target.iterdir() if target.is_dir() else ())
                    if p.is_dir() and (mtime := _mtime(p)) is not None), reverse=True)
     cutoff = time.time() - _MIN_AGE_S
+    own = [p for _, p in aged if _in_process_pid(p) == os.getpid()]
     removed = [p for mtime, p in aged[keep:] if mtime < cutoff]
+    removed += [p for _, p in aged if p not in removed and (
+        p in own[KEPT_OWN_IN_PROCESS_FOLDERS:] or _in_process_pid(p) not in (None, os.getpid()) and
+        not _alive(_in_process_pid(p)))]
     for folder in removed:
         shutil.rmtree(folder, ignore_errors=True)
     return removed
+
+
+def _in_process_pid(folder: Path) -> int | None:
+    """The pid in an in-process invocation folder's name (`in-process-<pid>-<id>`), else None."""
+    pid = folder.name.removeprefix(IN_PROCESS_PREFIX).split("-")[0] if folder.name.startswith(IN_PROCESS_PREFIX) else ""
+    return int(pid) if pid.isdigit() else None
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process
+        return True
+    return True
 
 
 def _mtime(path: Path) -> float | None:

@@ -27,6 +27,8 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from inventory_platform.transform.dbt_cli import IN_PROCESS_PREFIX, keep_partial_parse
+
 _ONE_AT_A_TIME = threading.Lock()
 
 
@@ -63,12 +65,10 @@ class InProcessDbt:
     def _parsed(self):
         from dbt.cli.main import dbtRunner
 
-        from inventory_platform.transform.dbt_cli import keep_partial_parse
-
         if self._manifest is None:
             # In a folder of its own: the shared target/ holds the manifest the code location loads. Started
             # from the last partial parse, as dagster-dbt starts each dbt process.
-            target_path = self.project_dir / "target" / f"in-process-{os.getpid()}-parse"
+            target_path = self.project_dir / "target" / f"{IN_PROCESS_PREFIX}{os.getpid()}-parse"
             target_path.mkdir(parents=True, exist_ok=True)
             partial = self.project_dir / "target" / "partial_parse.msgpack"
             if partial.exists():
@@ -87,7 +87,7 @@ class InProcessDbt:
         from dbt.cli.main import dbtRunner
         from dbt_common.events.functions import msg_to_json
 
-        target_path = self.project_dir / "target" / f"in-process-{os.getpid()}-{uuid.uuid4().hex[:12]}"
+        target_path = self.project_dir / "target" / f"{IN_PROCESS_PREFIX}{os.getpid()}-{uuid.uuid4().hex[:12]}"
         command = [*args, *self._common_args(target_path), "--log-format", "json", "--quiet"]
         lines: list[bytes] = []
 

@@ -139,11 +139,13 @@ def write_bronze_events(db: Path, events: list[tuple[dict, str]], loaded_at: str
                         first_sequence: int = 0) -> int:
     """One Bronze load of source events, each with the time it arrived in the clean stream."""
     from inventory_platform.cdc.bronze_table import ensure_cdc_tables
-    from streaming.contract import parse_event
+    from streaming.contract import parse_event, partition_key
 
-    rows = [("offline-clean", "shardId-000000000000", str(first_sequence + i), f"pk-{first_sequence + i}", arrived,
-             parse_event(e).model_dump_json(exclude_none=True), loaded_at, batch_id)
-            for i, (e, arrived) in enumerate(events)]
+    parsed = [(parse_event(e), arrived) for e, arrived in events]
+    # The partition key the handler gives each clean record (lambda_handler.py): `<table>|<row key>`.
+    rows = [("offline-clean", "shardId-000000000000", str(first_sequence + i), partition_key(e.source.table, e.key()),
+             arrived, e.model_dump_json(exclude_none=True), loaded_at, batch_id)
+            for i, (e, arrived) in enumerate(parsed)]
     con = duckdb.connect(str(db))
     try:
         ensure_cdc_tables(con)

@@ -51,6 +51,36 @@ def test_only_the_newest_invocation_folders_are_kept(monkeypatch, tmp_path):
     assert dbt_cli.prune_invocation_folders(keep=0) == [target / "dbt_silver_gold-5"]  # "running-now" is too young
 
 
+def test_in_process_folders_no_invocation_can_use_are_removed_at_once(monkeypatch, tmp_path):
+    """dbt in a long-lived process (the CDC applier) makes an invocation folder a refresh, ~280 an hour: a
+    finished process's folders go, and of this process's (one invocation at a time) the newest three stay,
+    however young. A live process's folders are left to the age rule."""
+    import os
+    import subprocess
+    import sys
+    import time
+
+    target = tmp_path / "project" / "target"
+    target.mkdir(parents=True)
+    finished = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True,
+                              text=True, check=True)
+    gone, me, alive = int(finished.stdout), os.getpid(), os.getppid()
+    now = time.time()
+    names = [f"in-process-{me}-parse", *(f"in-process-{me}-{i:012x}" for i in range(5)),
+             f"in-process-{gone}-aaaaaaaaaaaa", f"in-process-{alive}-bbbbbbbbbbbb", "3f2a9c1"]
+    for age, name in enumerate(reversed(names)):  # the parse folder the oldest
+        (target / name / "run").mkdir(parents=True)
+        os.utime(target / name, (now - age, now - age))
+    monkeypatch.setattr(dbt_cli, "DBT_PROJECT_DIR", tmp_path / "project")
+
+    removed = dbt_cli.prune_invocation_folders()
+    assert sorted(p.name for p in removed) == sorted(
+        [f"in-process-{me}-parse", f"in-process-{me}-{0:012x}", f"in-process-{me}-{1:012x}",
+         f"in-process-{gone}-aaaaaaaaaaaa"])
+    assert sorted(p.name for p in target.iterdir()) == sorted(
+        ["3f2a9c1", *(f"in-process-{me}-{i:012x}" for i in (2, 3, 4)), f"in-process-{alive}-bbbbbbbbbbbb"])
+
+
 @pytest.mark.parametrize(("value", "in_process"), [(None, True), ("1", True), ("0", False), ("false", False)])
 def test_dbt_runs_in_the_process_unless_told_otherwise(monkeypatch, value, in_process):
     if value is None:

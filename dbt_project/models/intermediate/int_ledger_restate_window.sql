@@ -54,6 +54,15 @@
 {%- set resume = not flags.FULL_REFRESH and ledger_built and state.resume_from is not none -%}
 {%- set full_history = not resume and (flags.FULL_REFRESH or not ledger_built or state.completed is none) -%}
 {%- set build_id = state['last'] + 1 %}
+{#- The last complete pass's watermark, as a literal the Bronze scans prune on (a subquery does not prune:
+    0.6 s against 0.08 s for the stream's events over 120,000) -#}
+{%- set watermark = '(select bronze_loaded_through from ' ~ this ~ ' where build_id = ' ~ state.completed ~ ')' -%}
+{%- if execute and not full_history and not resume -%}
+    {%- set rows = run_query('select ' ~ watermark).rows -%}
+    {%- if rows | length > 0 and rows[0][0] is not none -%}
+        {%- set watermark = "cast('" ~ rows[0][0] ~ "' as timestamp)" -%}
+    {%- endif -%}
+{%- endif %}
 {%- if resume %}
 select
     {{ build_id }} as build_id,
@@ -69,10 +78,8 @@ with loads as (
     {{ bronze_loaded_through(bronze) }}
 ){% if not full_history %},
 
-{{ ledger_change_ctes(bronze['cdc_events']) }},
-
 affected as (
-    {{ first_affected_day('(select bronze_loaded_through from ' ~ this ~ ' where build_id = ' ~ state.completed ~ ')', bronze) }}
+    {{ first_affected_day(watermark, bronze) }}
 ){% endif %}
 
 select
