@@ -10,13 +10,15 @@ handler forwards a batch and is killed before the event-source mapping checkpoin
 forwards it again (Lambda does the same after a timeout). bronze.cdc_event_keys therefore holds each
 change's identity, (table, row key, lsn), as the handler's dedup store and Silver define it; a record
 whose identity is already there is skipped in the same transaction, so a later delivery is not loaded.
-The connection is opened per flush and closed again, so the writer lock is held only briefly.
+The connection is opened per flush and closed again, so the writer lock is held only briefly: while a
+refresh holds the warehouse (seconds), the loader keeps reading the stream outside the lock, and commits
+all it read as soon as it gets in.
 """
 
 from __future__ import annotations
 
-import time
 import uuid
+from contextlib import ExitStack
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -25,7 +27,8 @@ import pyarrow as pa
 from inventory_platform.cdc.bronze_table import EVENT_KEY_SQL, ensure_cdc_tables
 from streaming.local.shard_reader import ShardReader
 
-TOP_UP_AFTER_WAIT_S = 0.5
+# While the warehouse is held, how long each wait for it lasts before the loader reads the stream again.
+READ_WHILE_WAITING_S = 0.25
 
 
 @dataclass
@@ -38,7 +41,8 @@ class LoaderStats:
 
 class BronzeCdcLoader:
     def __init__(self, reader: ShardReader, connect, max_records: int = 10_000) -> None:
-        """`connect()` is a context manager yielding a write connection (waiting for the writer lock)."""
+        """`connect(timeout_s=None)` is a context manager yielding a write connection: it waits for the writer
+        lock for ever, or timeout_s and then raises TimeoutError."""
         self.reader = reader
         self.connect = connect
         self.max_records = max_records
@@ -55,12 +59,8 @@ class BronzeCdcLoader:
         if not batches:
             return 0
         try:
-            asked = time.monotonic()
-            with self.connect() as con:
-                if time.monotonic() - asked > TOP_UP_AFTER_WAIT_S:
-                    # The warehouse kept this waiting (a refresh holds it for seconds): what arrived meanwhile
-                    # goes into this commit, or it would wait for the next refresh to end.
-                    batches += self._read({**self.checkpoints, **_last_positions(batches)})
+            with ExitStack() as turn:
+                con = self._warehouse(turn, batches)
                 positions = _last_positions(batches)
                 rows = self._rows(batches)
                 loaded = self._commit(con, rows, positions)
@@ -73,6 +73,23 @@ class BronzeCdcLoader:
         self.stats.redeliveries_skipped += len(rows) - loaded
         self.stats.flushes += 1
         return len(rows)
+
+    def _warehouse(self, turn: ExitStack, batches: list):
+        """A write connection, entered on `turn`. While a refresh holds the warehouse, what reaches the stream
+        meanwhile is read into `batches` outside the lock, so it goes into this commit rather than waiting for
+        the next refresh to end, and the commit holds the lock only to write; once in, one last read takes
+        what arrived since the read before."""
+        waited = False
+        while True:
+            try:
+                con = turn.enter_context(self.connect(timeout_s=READ_WHILE_WAITING_S))
+                break
+            except TimeoutError:
+                waited = True
+                batches += self._read({**self.checkpoints, **_last_positions(batches)})
+        if waited:
+            batches += self._read({**self.checkpoints, **_last_positions(batches)})
+        return con
 
     def _read(self, after: dict[str, str]) -> list:
         """One read of every shard after the given positions; the batches that hold records."""

@@ -51,7 +51,7 @@ def kinesis_client(settings: Settings):
 
 
 def warehouse_connector(settings: Settings):
-    return lambda: connect_duckdb(settings.duckdb_path)
+    return lambda timeout_s=None: connect_duckdb(settings.duckdb_path, writer_wait_s=timeout_s)
 
 
 def pipeline(settings: Settings, batch_size: int = 500) -> LocalPipeline:

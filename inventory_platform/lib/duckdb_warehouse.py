@@ -43,15 +43,16 @@ def _open(path: Path, read_only: bool = False, wait_seconds: float = _LOCK_RETRY
 
 
 @contextmanager
-def connect_duckdb(path: Path, read_only: bool = False,
-                   wait_seconds: float = _LOCK_RETRY_SECONDS) -> Iterator[duckdb.DuckDBPyConnection]:
-    """A connection for the duration of the block. Writers queue on the cross-process warehouse lock;
-    readers share it, waiting up to wait_seconds for a writer to finish (then TimeoutError)."""
+def connect_duckdb(path: Path, read_only: bool = False, wait_seconds: float = _LOCK_RETRY_SECONDS,
+                   writer_wait_s: float | None = None) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A connection for the duration of the block. Writers queue on the cross-process warehouse lock (for
+    ever, or writer_wait_s and then TimeoutError); readers share it, waiting up to wait_seconds for a writer
+    to finish (then TimeoutError)."""
     with ExitStack() as stack:
         if read_only:
             stack.enter_context(shared_reader(path, timeout_s=wait_seconds))
         else:
-            stack.enter_context(exclusive_writer(path))
+            stack.enter_context(exclusive_writer(path, timeout_s=writer_wait_s))
         con = _open(path, read_only=read_only, wait_seconds=wait_seconds)
         stack.callback(con.close)
         yield con

@@ -131,7 +131,7 @@ def cdc_micro_batch(settings: Settings, events: int) -> int:
             {"Data": json.dumps({"op": "u", "transaction_id": i}).encode(), "PartitionKey": str(i)} for i in range(events)])
 
         @contextmanager
-        def connect():
+        def connect(timeout_s=None):
             con = duckdb.connect(str(settings.duckdb_path))
             try:
                 yield con

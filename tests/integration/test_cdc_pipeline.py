@@ -234,22 +234,37 @@ def test_conservation_check_accounts_for_every_raw_record_and_names_lost_ones(la
 
 
 def test_a_load_kept_waiting_for_the_warehouse_commits_what_arrived_meanwhile(lab):
-    """While a refresh holds the warehouse, the loader waits with what it read; the records that reach the clean
-    stream meanwhile go into the same commit, not into one after the next refresh."""
+    """While a refresh holds the warehouse, the loader waits with what it read and goes on reading the clean stream
+    outside the lock; what arrived meanwhile goes into the same commit, not into one after the next refresh."""
     from inventory_platform.lib.writer_lock import exclusive_writer
 
     pipe = lab.pipeline()
-    pipe.loader.connect = lambda: connect_duckdb(lab.db)  # queue on the warehouse lock, as `stream run` does
+    # queue on the warehouse lock, as `stream run` does
+    pipe.loader.connect = lambda timeout_s=None: connect_duckdb(lab.db, writer_wait_s=timeout_s)
+    read, reads_while_held, held = pipe.loader._read, [], threading.Event()
+
+    def reading(after):
+        batches = read(after)
+        if held.is_set():
+            reads_while_held.append(sum(len(b.records) for b in batches))
+        return batches
+
+    pipe.loader._read = reading
     source = lab.source()
     first = produce(lab.kinesis, lab.names.raw, source, 300).source_events
     poll_until_idle(pipe.mapping)
     before = bronze_count(lab.db)
     with exclusive_writer(lab.db):  # a refresh writing
+        held.set()
         loading = threading.Thread(target=pipe.loader.poll)
         loading.start()
         time.sleep(1.0)  # the loader has read the first records and waits for the warehouse
         meanwhile = produce(lab.kinesis, lab.names.raw, source, 300).source_events
         poll_until_idle(pipe.mapping)
+        time.sleep(1.0)
+        held.clear()
     loading.join(timeout=60)
     assert pipe.loader.stats.flushes == 1
     assert pipe.loader.stats.loaded == first + meanwhile == bronze_count(lab.db) - before
+    # the first read, then what arrived meanwhile: read outside the lock, before it was free
+    assert reads_while_held[0] == first and sum(reads_while_held[1:]) == meanwhile

@@ -55,7 +55,7 @@ class CdcLab:
 
     def pipeline(self, dedup: str = "sqlite") -> LocalPipeline:
         return build_pipeline(self.url, self.names, self.root / "streaming",
-                              lambda: closing(duckdb.connect(str(self.db))), dedup=dedup)
+                              lambda timeout_s=None: closing(duckdb.connect(str(self.db))), dedup=dedup)
 
     def refresh_silver(self, command: str = "run") -> list[dict]:
         return run_dbt([command, "--select", "cdc_inventory_transactions", "int_cdc_stock_levels_state",
