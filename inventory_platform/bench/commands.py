@@ -27,7 +27,7 @@ EXPLAIN_TXT = REPO_ROOT / "docs" / "optimization" / "explain_plans.txt"
 # --quick simulates 14 months instead of 4 years: loading 1,461 daily partitions takes minutes even at tiny scale.
 QUICK_HISTORY_START = date(2024, 11, 1)
 CDC_REFRESH_RATE = 2000  # events/s: the rate issue 19's CDC targets are set at
-RUNS = {"quick": (5, 2, 1), "tiny": (20, 5, 3), "small": (20, 3, 2), "medium": (20, 3, 1), "full": (20, 3, 1)}
+RUNS = {"quick": (5, 2, 1), "tiny": (20, 5, 3), "small": (20, 3, 2), "medium": (20, 3, 2), "full": (20, 3, 1)}
 
 
 @click.command()
