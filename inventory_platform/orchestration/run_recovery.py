@@ -33,6 +33,8 @@ from pathlib import Path
 import click
 import dagster as dg
 
+from inventory_platform.lib.processes import process_alive
+
 WRITER_POOL = "duckdb_writer"
 OWNER_ENV = "INVENTORY_RUN_OWNER"
 OWNER_TAG = "inventory/owner"  # host:pid:start-ticks of the process that executes the run
@@ -71,13 +73,7 @@ class Owner:
         """Whether the process still runs. Only meaningful for an owner on this host."""
         if _PROC.is_dir():
             return _start_ticks(self.pid) == self.started
-        try:
-            os.kill(self.pid, 0)
-        except ProcessLookupError:
-            return False
-        except PermissionError:
-            return True
-        return True
+        return process_alive(self.pid)
 
 
 def _start_ticks(pid: int) -> str | None:

@@ -18,6 +18,7 @@ from pathlib import Path
 import duckdb
 
 from inventory_platform.lib.duckdb_warehouse import connect_duckdb
+from inventory_platform.lib.processes import process_alive
 from inventory_platform.lib.sql_quoting import quote_ident, quote_literal
 
 SCHEMA = "gold"
@@ -97,20 +98,10 @@ def remove_abandoned_copies(target: Path) -> list[Path]:
     removed = []
     for path in target.parent.glob(f"{target.name}.tmp-*"):
         pid = path.name.rsplit(".tmp-", 1)[1].removesuffix(".wal")
-        if pid.isdigit() and int(pid) != os.getpid() and not _alive(int(pid)):
+        if pid.isdigit() and int(pid) != os.getpid() and not process_alive(int(pid)):
             path.unlink(missing_ok=True)
             removed.append(path)
     return removed
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def _fsync(path: Path) -> None:

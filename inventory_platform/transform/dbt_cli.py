@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING
 import dagster as dg
 
 from inventory_platform.dagster_adapter import dbt_cli_resource
+from inventory_platform.lib.processes import process_alive
 from inventory_platform.settings import DBT_PROJECT_DIR
 
 if TYPE_CHECKING:
@@ -85,7 +86,7 @@ def prune_invocation_folders(keep: int = KEPT_INVOCATION_FOLDERS) -> list[Path]:
     removed = [p for mtime, p in aged[keep:] if mtime < cutoff]
     removed += [p for _, p in aged if p not in removed and (
         p in own[KEPT_OWN_IN_PROCESS_FOLDERS:] or _in_process_pid(p) not in (None, os.getpid()) and
-        not _alive(_in_process_pid(p)))]
+        not process_alive(_in_process_pid(p)))]
     for folder in removed:
         shutil.rmtree(folder, ignore_errors=True)
     return removed
@@ -95,16 +96,6 @@ def _in_process_pid(folder: Path) -> int | None:
     """The pid in an in-process invocation folder's name (`in-process-<pid>-<id>`), else None."""
     pid = folder.name.removeprefix(IN_PROCESS_PREFIX).split("-")[0] if folder.name.startswith(IN_PROCESS_PREFIX) else ""
     return int(pid) if pid.isdigit() else None
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # another user's process
-        return True
-    return True
 
 
 def _mtime(path: Path) -> float | None:
